@@ -1,0 +1,111 @@
+"""Command-line front ends. Thin: parse options, call the library, turn domain errors into one line and exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+
+from .api import analyze_customer
+from .configuration import OrchestratorConfig
+from .dataset import load_dataset
+from .errors import CrossSellError
+from .report import render_json, render_markdown, write_atomic
+
+EXIT_OK, EXIT_PARTIAL, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date in YYYY-MM-DD form") from None
+
+
+def data_options(default_data_dir: Path) -> argparse.ArgumentParser:
+    """Options every command shares: where the data is, the as-of date, and the LLM switch."""
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("data")
+    group.add_argument(
+        "--data-dir", type=Path, default=default_data_dir, help="folder with catalog.json and customers.json "
+        "(default: %(default)s)"
+    )
+    group.add_argument(
+        "--as-of", type=iso_date, default=None, help="date the analysis is relative to, YYYY-MM-DD (default: today)"
+    )
+    llm = parent.add_argument_group("rationales")
+    llm.add_argument(
+        "--llm", action=argparse.BooleanOptionalAction, default=None,
+        help="have a chat model write the top rationales (needs OPENAI_API_KEY; default: the config's llm.enabled)",
+    )
+    return parent
+
+
+def with_llm_switch(config: OrchestratorConfig, llm: bool | None) -> OrchestratorConfig:
+    if llm is None:
+        return config
+    return config.model_copy(update={"llm": config.llm.model_copy(update={"enabled": llm})})
+
+
+def run_guarded(action: Callable[[], int]) -> int:
+    """Runs a command body; a domain error becomes one line on stderr and exit code 2, never a traceback."""
+    try:
+        return action()
+    except CrossSellError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("error: interrupted; no output was written", file=sys.stderr)
+        return 130
+
+
+def orchestrator_parser(default_data_dir: Path, default_output_dir: Path) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="run_orchestrator.py",
+        description="Recommend what to offer one customer next, and why.",
+        epilog="example: python run_orchestrator.py --customer C001 --data-dir data/tier1 --as-of 2024-03-01",
+        parents=[data_options(default_data_dir)],
+    )
+    parser.add_argument("--customer", required=True, help="customer id, e.g. C001")
+    parser.add_argument("--top", type=int, default=None, help="recommendations to detail (default: config top_n, 5)")
+    parser.add_argument(
+        "--format", choices=("markdown", "json"), default="markdown",
+        help="markdown writes a report file and prints its path; json prints the result to stdout",
+    )
+    parser.add_argument(
+        "--output", type=Path, default=None,
+        help=f"file to write (markdown default: {default_output_dir}/reports/report_<customer>_<as-of>.md)",
+    )
+    return parser
+
+
+def orchestrator_main(
+    argv: Sequence[str] | None, config: OrchestratorConfig, default_data_dir: Path, default_output_dir: Path
+) -> int:
+    """`run_orchestrator.py`: one customer's report."""
+    args = orchestrator_parser(default_data_dir, default_output_dir).parse_args(argv)
+    if args.top is not None and args.top < 1:
+        print("error: --top must be at least 1", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+    def run() -> int:
+        run_config = with_llm_switch(config, args.llm)
+        as_of = args.as_of or date.today()
+        report = analyze_customer(args.customer, as_of=as_of, dataset=load_dataset(args.data_dir), config=run_config)
+        for note in report.run_notes:
+            print(f"note: {note}", file=sys.stderr)
+        if args.format == "json":
+            text = render_json(report)
+            if args.output is None:
+                sys.stdout.write(text)
+            else:
+                print(write_atomic(args.output, text))
+            return EXIT_OK
+        output = args.output or default_output_dir / "reports" / f"report_{report.customer_id}_{as_of}.md"
+        text = render_markdown(report, args.top or run_config.top_n, datetime.now())
+        print(write_atomic(output, text))
+        return EXIT_OK
+
+    return run_guarded(run)

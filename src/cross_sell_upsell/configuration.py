@@ -1,0 +1,169 @@
+"""Every business knob of the orchestrator, with its default and what it means.
+
+The defaults are the product's documented behaviour; a retailer overrides them in the top-level
+`config.py`, from a notebook (`OrchestratorConfig(bundle_discount=0.2)`), or per run through the CLI.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import ConfigurationError
+
+OpportunityType = Literal["routine_gap", "product_cross_sell", "replenishment", "tier_upgrade", "bundle"]
+OPPORTUNITY_TYPES: tuple[str, ...] = (
+    "routine_gap",
+    "replenishment",
+    "tier_upgrade",
+    "product_cross_sell",
+    "bundle",
+)
+"""Every opportunity type; the order is also the tie-break when two offers score the same."""
+
+LOYALTY_TIERS: tuple[str, ...] = ("bronze", "silver", "gold", "platinum")
+PRICE_SENSITIVITIES: tuple[str, ...] = ("low", "medium", "high")
+MARGIN_LEVELS: tuple[str, ...] = ("low", "medium", "high", "premium")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ScoringWeights(_Frozen):
+    """Relative weight of each score component. Each component is on a 0-100 scale and the score is the
+    weighted mean, so the score is on 0-100 too. The first four keep the source documents' 40/30/20/10."""
+
+    business_value: float = Field(40.0, ge=0, description="Weight of price x margin (what the sale is worth).")
+    customer_fit: float = Field(
+        30.0, ge=0, description="Weight of how well the customer fits the offer (price sensitivity, loyalty, churn, CLV)."
+    )
+    routine_completeness: float = Field(
+        20.0, ge=0, description="Weight of how much the offer completes or maintains the essential routine."
+    )
+    replenishment_urgency: float = Field(
+        10.0, ge=0, description="Weight of how far through its replenishment cycle an owned product is."
+    )
+    concern_match: float = Field(
+        10.0, ge=0, description="Weight of the share of the customer's skin concerns the product targets."
+    )
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> ScoringWeights:
+        if sum(self.as_dict().values()) <= 0:
+            raise ValueError("at least one scoring weight must be positive")
+        return self
+
+    def as_dict(self) -> dict[str, float]:
+        return {name: float(getattr(self, name)) for name in type(self).model_fields}
+
+
+class LLMSettings(_Frozen):
+    """How the optional `write_rationales` step talks to a chat model."""
+
+    enabled: bool = Field(False, description="Ask a chat model to rewrite the template rationales (`--llm`).")
+    model: str = Field("gpt-4o-mini", description="Chat model name, as the OpenAI-compatible server knows it.")
+    temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature; 0 keeps rationales stable.")
+    base_url: str | None = Field(None, description="OpenAI-compatible endpoint; None means the OpenAI default.")
+    timeout_seconds: float = Field(20.0, gt=0, description="Per-request timeout.")
+    max_retries: int = Field(2, ge=0, description="Retries per request before falling back to the template.")
+    offers_per_customer: int = Field(3, ge=0, description="How many top offers per customer get an LLM rationale.")
+
+
+class OrchestratorConfig(_Frozen):
+    """The business rules. Every field is a knob; the defaults are what the README documents."""
+
+    essential_categories: tuple[str, ...] = Field(
+        ("cleanser", "toner", "serum", "moisturizer", "spf"),
+        min_length=1,
+        description="The routine: categories every customer should own, in the order they are applied.",
+    )
+    due_soon_days: int = Field(
+        7, ge=0, description="An owned product is 'due soon' when its cycle ends within this many days of the as-of date."
+    )
+    bundle_discount: float = Field(0.15, ge=0, lt=1, description="Discount of the complete-your-routine bundle.")
+    bundle_min_items: int = Field(
+        2, ge=2, description="A bundle is offered when at least this many essentials are missing."
+    )
+    margin_multipliers: dict[str, float] = Field(
+        {"low": 0.75, "medium": 1.0, "high": 1.5, "premium": 2.0},
+        description="Multiplier of the price for each margin level in the business-value component.",
+    )
+    business_value_reference: float = Field(
+        100.0,
+        gt=0,
+        description="Margin-weighted price (price x multiplier) that earns the full 100 business-value points.",
+    )
+    price_sensitivity_penalty: dict[str, float] = Field(
+        {"low": 0.0, "medium": 0.5, "high": 1.0},
+        description="How much an offer's price (relative to `price_reference`) lowers the fit for each sensitivity.",
+    )
+    price_reference: float = Field(
+        100.0, gt=0, description="Price at which a fully price-sensitive customer's price fit reaches 0."
+    )
+    loyalty_scores: dict[str, float] = Field(
+        {"bronze": 0.25, "silver": 0.5, "gold": 0.75, "platinum": 1.0},
+        description="Fit contribution (0-1) of each loyalty tier.",
+    )
+    lifetime_value_reference: float = Field(
+        500.0, gt=0, description="Customer lifetime value that earns the full lifetime-value fit."
+    )
+    upgrade_blocked_sensitivities: tuple[str, ...] = Field(
+        ("high",), description="Price sensitivities that get no tier upgrades, unless the loyalty tier overrides it."
+    )
+    upgrade_loyalty_override: tuple[str, ...] = Field(
+        ("gold", "platinum"), description="Loyalty tiers that get upgrades whatever their price sensitivity."
+    )
+    max_tiers_above_preference: int = Field(
+        1,
+        ge=0,
+        description="Upgrades and gap picks go at most this many tiers above the customer's tier preference.",
+    )
+    weights: ScoringWeights = Field(default_factory=ScoringWeights, description="Score component weights.")
+    top_n: int = Field(5, ge=1, description="How many recommendations the single-customer report details.")
+    llm: LLMSettings = Field(default_factory=LLMSettings, description="The optional chat-model rationale step.")
+
+    @model_validator(mode="after")
+    def _complete_tables(self) -> OrchestratorConfig:
+        for table, keys in (
+            ("margin_multipliers", MARGIN_LEVELS),
+            ("price_sensitivity_penalty", PRICE_SENSITIVITIES),
+            ("loyalty_scores", LOYALTY_TIERS),
+        ):
+            missing = [key for key in keys if key not in getattr(self, table)]
+            if missing:
+                raise ValueError(f"{table} lacks {', '.join(missing)}")
+        return self
+
+    def with_weights(self, **weights: float) -> OrchestratorConfig:
+        """A copy with some score weights changed: `config.with_weights(concern_match=30)`."""
+        return self.model_copy(update={"weights": self.weights.model_copy(update=weights)})
+
+
+LLM_ENVIRONMENT: dict[str, str] = {
+    "LLM_ENABLED": "enabled",
+    "LLM_MODEL": "model",
+    "LLM_TEMPERATURE": "temperature",
+    "OPENAI_BASE_URL": "base_url",
+    "LLM_TIMEOUT_SECONDS": "timeout_seconds",
+    "LLM_MAX_RETRIES": "max_retries",
+    "LLM_OFFERS_PER_CUSTOMER": "offers_per_customer",
+}
+"""Environment variables (or `.env` entries) that set the LLM settings. The API key stays in OPENAI_API_KEY and
+is read only by the chat client, never stored in the configuration."""
+
+
+def llm_settings_from_env(environ: Mapping[str, str] | None = None) -> LLMSettings:
+    """LLM settings from the environment; raises ConfigurationError naming the variable for a bad value."""
+    source = os.environ if environ is None else environ
+    values = {field: source[variable] for variable, field in LLM_ENVIRONMENT.items() if source.get(variable)}
+    try:
+        return LLMSettings.model_validate(values)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0])
+        variable = next(name for name, target in LLM_ENVIRONMENT.items() if target == field)
+        raise ConfigurationError(f"environment variable {variable}: {error['msg']}") from None

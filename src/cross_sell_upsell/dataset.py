@@ -1,0 +1,269 @@
+"""Loading and validating a retailer's catalog and customers into columnar frames.
+
+Every other module works on the `Dataset` frames, never on the JSON records, so any source that fills
+the same frames (the JSON samples here, transaction logs elsewhere) runs through the same orchestrator.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import polars as pl
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import DataValidationError
+
+DEFAULT_TIER_PRICE_RANGES: dict[int, tuple[float, float]] = {1: (10.0, 24.99), 2: (25.0, 59.99), 3: (60.0, 149.99)}
+"""The price band of each product tier; checked only for products that declare a tier."""
+
+PRODUCT_SCHEMA: dict[str, pl.DataType] = {
+    "product_id": pl.String(),
+    "name": pl.String(),
+    "category": pl.String(),
+    "tier": pl.Int8(),
+    "price": pl.Float64(),
+    "margin": pl.String(),
+    "replenishment_cycle_days": pl.Int32(),
+    "active_ingredients": pl.List(pl.String()),
+    "target_concerns": pl.List(pl.String()),
+    "description": pl.String(),
+    "upgrade_to": pl.String(),
+}
+CROSS_SELL_SCHEMA: dict[str, pl.DataType] = {
+    "product_id": pl.String(),
+    "cross_sell_id": pl.String(),
+    "position": pl.Int32(),
+}
+CUSTOMER_SCHEMA: dict[str, pl.DataType] = {
+    "customer_id": pl.String(),
+    "name": pl.String(),
+    "email": pl.String(),
+    "loyalty_tier": pl.String(),
+    "lifetime_value": pl.Float64(),
+    "churn_risk": pl.Float64(),
+    "price_sensitivity": pl.String(),
+    "tier_preference": pl.Int8(),
+    "skin_concerns": pl.List(pl.String()),
+    "notes": pl.String(),
+}
+OWNERSHIP_SCHEMA: dict[str, pl.DataType] = {
+    "customer_id": pl.String(),
+    "product_id": pl.String(),
+    "purchase_date": pl.Date(),
+}
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class ProductRecord(_Record):
+    """One catalog entry. Accepts the Tier 1 sample's names and the multi-tier plan's names."""
+
+    product_id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    category: str = Field(min_length=1)
+    tier: int | None = Field(None, ge=1)
+    price: float = Field(gt=0)
+    margin: Literal["low", "medium", "high", "premium"]
+    replenishment_cycle_days: int | None = Field(None, gt=0)
+    cross_sell_products: list[str] = Field(
+        default_factory=list, validation_alias=AliasChoices("cross_sell_products", "recommended_cross_sells")
+    )
+    upgrade_path: dict[str, str] = Field(default_factory=dict)
+    active_ingredients: list[str] = Field(default_factory=list)
+    target_concerns: list[str] = Field(default_factory=list)
+    description: str = ""
+
+
+class OwnedProduct(_Record):
+    product_id: str = Field(min_length=1)
+    purchase_date: date
+
+
+class Purchase(_Record):
+    product_id: str = Field(min_length=1)
+    purchase_date: date = Field(validation_alias=AliasChoices("purchase_date", "date"))
+    amount: float | None = Field(None, validation_alias=AliasChoices("amount", "price_paid"))
+
+
+class CustomerRecord(_Record):
+    """One customer profile. Accepts the Tier 1 sample's names and the multi-tier plan's names."""
+
+    customer_id: str = Field(min_length=1)
+    name: str = ""
+    email: str | None = None
+    loyalty_tier: Literal["bronze", "silver", "gold", "platinum"]
+    lifetime_value: float = Field(ge=0)
+    churn_risk: float = Field(ge=0, le=1, description="Probability of churn, a fraction from 0 to 1.")
+    price_sensitivity: Literal["low", "medium", "high"]
+    products_owned: list[OwnedProduct] = Field(
+        default_factory=list, validation_alias=AliasChoices("products_owned", "current_products")
+    )
+    purchase_history: list[Purchase] = Field(default_factory=list)
+    skin_concerns: list[str] = Field(default_factory=list)
+    tier_preference: int | None = Field(None, ge=1)
+    notes: str = ""
+
+    @field_validator("notes", mode="before")
+    @classmethod
+    def _null_notes(cls, value: Any) -> Any:
+        return "" if value is None else value
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A retailer's data as frames. `ownership` holds one row per dated purchase of a product the customer
+    owns; what is owned as of a date is derived from it, so one dataset serves any as-of date."""
+
+    products: pl.DataFrame
+    cross_sells: pl.DataFrame
+    customers: pl.DataFrame
+    ownership: pl.DataFrame
+    source: str = ""
+
+    def customer_ids(self) -> list[str]:
+        return self.customers.get_column("customer_id").to_list()
+
+
+def _field_path(location: Sequence[int | str]) -> str:
+    path = ""
+    for part in location:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def _read_records(path: Path) -> list[Any]:
+    if not path.is_file():
+        raise DataValidationError(str(path), "-", "-", "file not found")
+    try:
+        records = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataValidationError(str(path), "-", "-", f"not valid JSON ({exc})") from None
+    if not isinstance(records, list):
+        raise DataValidationError(str(path), "-", "-", "expected a JSON array of records")
+    return records
+
+
+def _validate(path: Path, records: list[Any], model: type[_Record], id_field: str) -> list[Any]:
+    parsed = []
+    seen: set[str] = set()
+    for index, raw in enumerate(records):
+        record_id = str(raw.get(id_field)) if isinstance(raw, dict) and raw.get(id_field) else f"#{index + 1}"
+        try:
+            record = model.model_validate(raw)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            raise DataValidationError(str(path), record_id, _field_path(error["loc"]), error["msg"]) from None
+        record_key = getattr(record, id_field)
+        if record_key in seen:
+            raise DataValidationError(str(path), record_id, id_field, "duplicate id")
+        seen.add(record_key)
+        parsed.append(record)
+    return parsed
+
+
+def _check_catalog(path: Path, products: list[ProductRecord], price_ranges: dict[int, tuple[float, float]]) -> None:
+    by_id = {product.product_id: product for product in products}
+    for product in products:
+        fail = _failer(path, product.product_id)
+        if product.tier is not None and product.tier in price_ranges:
+            low, high = price_ranges[product.tier]
+            if not low <= product.price <= high:
+                fail("price", f"{product.price} is outside the Tier {product.tier} range {low}-{high}")
+        for position, other in enumerate(product.cross_sell_products):
+            if other not in by_id:
+                fail(f"cross_sell_products[{position}]", f"unknown product {other}")
+            if other == product.product_id:
+                fail(f"cross_sell_products[{position}]", "a product cannot cross-sell itself")
+        for key, target_id in product.upgrade_path.items():
+            field = f"upgrade_path.{key}"
+            target = by_id.get(target_id)
+            tier = product.tier or 1
+            if target is None:
+                fail(field, f"unknown product {target_id}")
+            elif key != f"tier_{tier + 1}" or (target.tier or 1) != tier + 1:
+                fail(field, f"{target_id} must be one tier up (tier_{tier + 1}) from Tier {tier}")
+            elif target.category != product.category:
+                fail(field, f"{target_id} is a {target.category}, not a {product.category}")
+
+
+def _failer(path: Path, record_id: str):
+    def fail(field: str, problem: str) -> None:
+        raise DataValidationError(str(path), record_id, field, problem)
+
+    return fail
+
+
+def _check_customer_products(path: Path, customers: list[CustomerRecord], product_ids: set[str]) -> None:
+    for customer in customers:
+        fail = _failer(path, customer.customer_id)
+        for field, items in (("products_owned", customer.products_owned), ("purchase_history", customer.purchase_history)):
+            for position, item in enumerate(items):
+                if item.product_id not in product_ids:
+                    fail(f"{field}[{position}].product_id", f"unknown product {item.product_id}")
+
+
+def products_frame(products: Iterable[ProductRecord]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The catalog and its cross-sell links as frames."""
+    rows, links = [], []
+    for product in products:
+        tier = product.tier or 1
+        rows.append(
+            {
+                "product_id": product.product_id,
+                "name": product.name,
+                "category": product.category,
+                "tier": tier,
+                "price": product.price,
+                "margin": product.margin,
+                "replenishment_cycle_days": product.replenishment_cycle_days,
+                "active_ingredients": product.active_ingredients,
+                "target_concerns": product.target_concerns,
+                "description": product.description,
+                "upgrade_to": product.upgrade_path.get(f"tier_{tier + 1}"),
+            }
+        )
+        links.extend(
+            {"product_id": product.product_id, "cross_sell_id": other, "position": position}
+            for position, other in enumerate(product.cross_sell_products)
+        )
+    return pl.DataFrame(rows, schema=PRODUCT_SCHEMA), pl.DataFrame(links, schema=CROSS_SELL_SCHEMA)
+
+
+def customers_frame(customers: Iterable[CustomerRecord]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Customer attributes and dated ownership as frames. A product is owned when the profile lists it;
+    its purchase dates are the listed date and every dated purchase of it in the history."""
+    rows, ownership = [], []
+    for customer in customers:
+        rows.append(customer.model_dump(include=set(CUSTOMER_SCHEMA)))
+        owned = {item.product_id for item in customer.products_owned}
+        ownership.extend(
+            {"customer_id": customer.customer_id, "product_id": item.product_id, "purchase_date": item.purchase_date}
+            for item in [*customer.products_owned, *customer.purchase_history]
+            if item.product_id in owned
+        )
+    return pl.DataFrame(rows, schema=CUSTOMER_SCHEMA), pl.DataFrame(ownership, schema=OWNERSHIP_SCHEMA)
+
+
+def load_dataset(
+    data_dir: str | Path, tier_price_ranges: dict[int, tuple[float, float]] = DEFAULT_TIER_PRICE_RANGES
+) -> Dataset:
+    """Load and validate `catalog.json` and `customers.json` from a folder.
+
+    Raises DataValidationError naming the file, record and field of the first violation.
+    """
+    folder = Path(data_dir)
+    catalog_path, customers_path = folder / "catalog.json", folder / "customers.json"
+    products = _validate(catalog_path, _read_records(catalog_path), ProductRecord, "product_id")
+    _check_catalog(catalog_path, products, tier_price_ranges)
+    customers = _validate(customers_path, _read_records(customers_path), CustomerRecord, "customer_id")
+    _check_customer_products(customers_path, customers, {product.product_id for product in products})
+    product_frame, cross_sells = products_frame(products)
+    customer_frame, ownership = customers_frame(customers)
+    return Dataset(product_frame, cross_sells, customer_frame, ownership, source=str(folder))

@@ -1,0 +1,141 @@
+"""The orchestrator graph. Each node unpacks the state, calls a pure function over the cohort's frames
+and returns only the keys it changes.
+
+    load_customers -> detect_routine_gaps -> (check_replenishment | find_cross_sells | find_tier_upgrades
+    | build_bundles, in parallel) -> score_opportunities -> [write_rationales] -> assemble_results
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+import polars as pl
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+
+from .cohort import select_cohort
+from .context import Context
+from .dataset import load_dataset
+from .llm import build_chat_model, llm_rationales
+from .opportunities import (
+    OFFER_SCHEMA,
+    bundle_offers,
+    cross_sell_offers,
+    replenishment_offers,
+    routine_gap_offers,
+    routine_gaps,
+    routine_status,
+    tier_upgrade_offers,
+)
+from .rationale import template_rationales
+from .results import finalize_opportunities, summarize_customers
+from .scoring import score_offers
+from .state import InputState, OutputState, State
+
+CANDIDATE_KEYS = ("gap_offers", "replenishment_offers", "cross_sell_offers", "upgrade_offers", "bundle_offers")
+
+
+def _as_of(value: date | str | None) -> date:
+    if value is None:
+        return date.today()
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def load_customers(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    context = runtime.context
+    dataset = context.dataset or load_dataset(context.data_dir)
+    as_of = _as_of(state.get("as_of"))
+    cohort = select_cohort(dataset, state.get("customer_ids"), as_of, context.config.margin_multipliers)
+    return {
+        "as_of": as_of,
+        "customers": cohort.customers,
+        "products": cohort.products,
+        "cross_sells": dataset.cross_sells,
+        "holdings": cohort.holdings,
+        "unknown_customer_ids": cohort.unknown_customer_ids,
+    }
+
+
+def detect_routine_gaps(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    config = runtime.context.config
+    gaps = routine_gaps(state["customers"], state["holdings"], config.essential_categories)
+    return {
+        "gaps": gaps,
+        "routine": routine_status(state["customers"], gaps, config.essential_categories),
+        "gap_offers": routine_gap_offers(state["customers"], state["holdings"], gaps, state["products"], config),
+    }
+
+
+def check_replenishment(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    return {
+        "replenishment_offers": replenishment_offers(
+            state["holdings"], state["as_of"], runtime.context.config.due_soon_days
+        )
+    }
+
+
+def find_cross_sells(state: State) -> dict[str, Any]:
+    return {"cross_sell_offers": cross_sell_offers(state["holdings"], state["cross_sells"], state["products"])}
+
+
+def find_tier_upgrades(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    offers = tier_upgrade_offers(state["customers"], state["holdings"], state["products"], runtime.context.config)
+    return {"upgrade_offers": offers}
+
+
+def build_bundles(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    return {"bundle_offers": bundle_offers(state["gap_offers"], runtime.context.config)}
+
+
+def score_opportunities(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    candidates = pl.concat([state.get(key, pl.DataFrame(schema=OFFER_SCHEMA)) for key in CANDIDATE_KEYS])
+    scored = score_offers(candidates, state["customers"], state["holdings"], state["gaps"], runtime.context.config)
+    return {"opportunities": template_rationales(scored, state["customers"], state["routine"])}
+
+
+def route_rationales(state: State, runtime: Runtime[Context]) -> Literal["write_rationales", "assemble_results"]:
+    return "write_rationales" if runtime.context.config.llm.enabled else "assemble_results"
+
+
+def write_rationales(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    settings = runtime.context.config.llm
+    chat_model = runtime.context.chat_model or build_chat_model(settings)
+    if chat_model is None:
+        return {"rationale_notes": ["LLM rationales requested but OPENAI_API_KEY is not set: templates used."]}
+    return {"opportunities": llm_rationales(state["opportunities"], state["customers"], chat_model, settings)}
+
+
+def assemble_results(state: State) -> dict[str, Any]:
+    opportunities = finalize_opportunities(state["opportunities"])
+    return {
+        "opportunities": opportunities,
+        "customer_summaries": summarize_customers(
+            state["customers"], state["holdings"], state["routine"], opportunities
+        ),
+    }
+
+
+def build_graph():
+    """The uncompiled graph, for callers that compile it with their own checkpointer or options."""
+    builder = StateGraph(State, context_schema=Context, input_schema=InputState, output_schema=OutputState)
+    builder.add_node(load_customers)
+    builder.add_node(detect_routine_gaps)
+    candidate_steps = (check_replenishment, find_cross_sells, find_tier_upgrades, build_bundles)
+    for step in candidate_steps:
+        builder.add_node(step)
+    builder.add_node(score_opportunities)
+    builder.add_node(write_rationales)
+    builder.add_node(assemble_results)
+    builder.add_edge(START, "load_customers")
+    builder.add_edge("load_customers", "detect_routine_gaps")
+    for step in candidate_steps:
+        builder.add_edge("detect_routine_gaps", step.__name__)
+    builder.add_edge([step.__name__ for step in candidate_steps], "score_opportunities")
+    builder.add_conditional_edges("score_opportunities", route_rationales)
+    builder.add_edge("write_rationales", "assemble_results")
+    builder.add_edge("assemble_results", END)
+    return builder
+
+
+graph = build_graph().compile(name="Cross-Sell & Upsell Orchestrator")

@@ -1,0 +1,168 @@
+"""Final per-customer results: the summary frame and the typed report of one customer."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import polars as pl
+from pydantic import BaseModel, Field
+
+from .configuration import OpportunityType
+from .scoring import COMPONENTS
+
+OPPORTUNITY_COLUMNS: tuple[str, ...] = (
+    "customer_id",
+    "rank",
+    "offer_id",
+    "type",
+    "product_ids",
+    "name",
+    "category",
+    "tier",
+    "price",
+    "list_price",
+    "score",
+    *COMPONENTS,
+    "source_product_id",
+    "source_name",
+    "last_purchase",
+    "days_since_purchase",
+    "cycle_days",
+    "due_date",
+    "replenishment_status",
+    "bundle_categories",
+    "rationale",
+    "rationale_source",
+    "rationale_error",
+)
+
+
+def finalize_opportunities(opportunities: pl.DataFrame) -> pl.DataFrame:
+    """The ranked offers in their published column order, with `counts_toward_revenue`.
+
+    A bundle is the cheaper way to buy its members, so the bundle counts toward potential revenue and the
+    separate offers of its member products do not: nothing is counted twice."""
+    bundled = (
+        opportunities.filter(pl.col("type") == "bundle")
+        .select("customer_id", offer_id="product_ids")
+        .explode("offer_id")
+        .with_columns(in_bundle=pl.lit(True))
+    )
+    return (
+        opportunities.select(OPPORTUNITY_COLUMNS)
+        .join(bundled, on=["customer_id", "offer_id"], how="left", maintain_order="left")
+        .with_columns(counts_toward_revenue=pl.col("in_bundle").is_null())
+        .drop("in_bundle")
+        .sort("customer_id", "rank")
+    )
+
+
+def summarize_customers(
+    customers: pl.DataFrame, holdings: pl.DataFrame, routine: pl.DataFrame, opportunities: pl.DataFrame
+) -> pl.DataFrame:
+    """One row per customer in cohort order: attributes, routine, offer counts and potential revenue
+    (the sum of prices of the offers that count toward revenue)."""
+    owned = holdings.group_by("customer_id").agg(products_owned=pl.col("product_id").sort())
+    offers = opportunities.group_by("customer_id").agg(
+        offer_count=pl.len().cast(pl.UInt32),
+        replenishment_due_count=(pl.col("type") == "replenishment").sum().cast(pl.UInt32),
+        potential_revenue=pl.col("price").filter(pl.col("counts_toward_revenue")).sum().round(2),
+        top_score=pl.col("score").max(),
+    )
+    return (
+        customers.join(owned, on="customer_id", how="left", maintain_order="left")
+        .join(routine, on="customer_id", how="left", maintain_order="left")
+        .join(offers, on="customer_id", how="left", maintain_order="left")
+        .with_columns(
+            pl.col("products_owned").fill_null(pl.lit([], dtype=pl.List(pl.String))),
+            pl.col("offer_count", "replenishment_due_count").fill_null(0),
+            pl.col("potential_revenue", "top_score").fill_null(0.0),
+        )
+    )
+
+
+class Opportunity(BaseModel):
+    """One ranked offer to one customer."""
+
+    rank: int = Field(description="1 is the best offer for this customer.")
+    product_id: str = Field(description="The product offered, or the bundle's id for a bundle.")
+    product_ids: list[str] = Field(description="The products in the offer: one, or a bundle's members.")
+    type: OpportunityType
+    name: str
+    category: str
+    tier: int | None
+    price: float = Field(description="What the customer pays (a bundle's discounted price).")
+    list_price: float = Field(description="The undiscounted price.")
+    score: float = Field(description="Weighted mean of the components, 0-100.")
+    components: dict[str, float] = Field(description="Each score component, 0-100.")
+    rationale: str
+    rationale_source: str = Field(description="template or llm.")
+    rationale_error: str | None = Field(None, description="Why the model's rationale was not used, if it was asked.")
+    source_product_id: str | None = Field(None, description="The owned product that led to this offer.")
+    counts_toward_revenue: bool
+
+
+class ReplenishmentItem(BaseModel):
+    product_id: str
+    name: str
+    last_purchase: date
+    days_since_purchase: int
+    cycle_days: int
+    due_date: date
+    status: str = Field(description="due or due_soon.")
+
+
+class CustomerReport(BaseModel):
+    """Everything the orchestrator says about one customer."""
+
+    customer_id: str
+    name: str
+    as_of: date
+    loyalty_tier: str
+    lifetime_value: float
+    churn_risk: float
+    price_sensitivity: str
+    tier_preference: int | None
+    skin_concerns: list[str]
+    products_owned: list[str]
+    missing_essentials: list[str]
+    routine_completeness: float
+    replenishment_due: list[ReplenishmentItem]
+    potential_revenue: float = Field(description="Sum of the prices of offers that count toward revenue.")
+    opportunities: list[Opportunity]
+    run_notes: list[str] = Field(default_factory=list, description="Run notes, such as templates used for lack of a key.")
+
+
+def _opportunity(row: dict[str, Any]) -> Opportunity:
+    return Opportunity(
+        product_id=row["offer_id"],
+        components={name: row[name] for name in COMPONENTS},
+        **{key: value for key, value in row.items() if key in Opportunity.model_fields},
+    )
+
+
+def customer_report(output: dict[str, Any], customer_id: str) -> CustomerReport:
+    """The typed report of one customer from the graph's output state."""
+    summaries, opportunities = output["customer_summaries"], output["opportunities"]
+    summary = summaries.filter(pl.col("customer_id") == customer_id).row(0, named=True)
+    offers = opportunities.filter(pl.col("customer_id") == customer_id).sort("rank")
+    due = offers.filter(pl.col("type") == "replenishment").sort("due_date", "offer_id")
+    return CustomerReport(
+        as_of=output["as_of"],
+        run_notes=output.get("rationale_notes", []),
+        replenishment_due=[
+            ReplenishmentItem(
+                product_id=row["offer_id"],
+                name=row["name"],
+                last_purchase=row["last_purchase"],
+                days_since_purchase=row["days_since_purchase"],
+                cycle_days=row["cycle_days"],
+                due_date=row["due_date"],
+                status=row["replenishment_status"],
+            )
+            for row in due.iter_rows(named=True)
+        ],
+        opportunities=[_opportunity(row) for row in offers.iter_rows(named=True)],
+        **{key: value for key, value in summary.items() if key in CustomerReport.model_fields},
+    )

@@ -1,0 +1,61 @@
+"""The graph's state. Every frame holds a whole cohort of customers: one customer is a cohort of one."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TypedDict
+
+import polars as pl
+
+
+class InputState(TypedDict, total=False):
+    """What a caller gives the graph."""
+
+    customer_ids: list[str] | None
+    """Customers to analyse, in the order wanted; None or absent means every customer in the dataset."""
+    as_of: date | str
+    """The date the analysis is relative to (replenishment, ownership); an ISO string is accepted. Default: today."""
+
+
+class OutputState(TypedDict, total=False):
+    """What the graph returns."""
+
+    as_of: date
+    """The as-of date the results are relative to."""
+    opportunities: pl.DataFrame
+    """Every offer for every analysed customer, ranked per customer (`rank` 1 = best), with its score
+    components, rationale and rationale source."""
+    customer_summaries: pl.DataFrame
+    """One row per analysed customer: attributes, owned products, missing essentials, routine completeness,
+    offer count and potential revenue."""
+    unknown_customer_ids: list[str]
+    """Requested ids the dataset does not have; they get no results."""
+    rationale_notes: list[str]
+    """What the rationale step wants the user to know once (for example: no API key, templates used)."""
+
+
+class State(InputState, OutputState, total=False):
+    """Everything the nodes pass along. Each candidate step writes its own key, so they can run in parallel."""
+
+    customers: pl.DataFrame
+    """The cohort's customer attributes."""
+    products: pl.DataFrame
+    """The catalog with `margin_value` (price x margin multiplier)."""
+    cross_sells: pl.DataFrame
+    """The catalog's cross-sell links (product_id, cross_sell_id, position)."""
+    holdings: pl.DataFrame
+    """One row per (customer, owned product) as of the as-of date, with the product's catalog columns."""
+    gaps: pl.DataFrame
+    """One row per (customer, missing essential category)."""
+    routine: pl.DataFrame
+    """Per customer: owned essential count, missing essentials, routine completeness (0-1)."""
+    gap_offers: pl.DataFrame
+    """One product per missing essential."""
+    replenishment_offers: pl.DataFrame
+    """Owned products due or due soon."""
+    cross_sell_offers: pl.DataFrame
+    """Catalog complements of owned products."""
+    upgrade_offers: pl.DataFrame
+    """Next-tier products along owned products' upgrade paths."""
+    bundle_offers: pl.DataFrame
+    """Complete-your-routine bundles."""
