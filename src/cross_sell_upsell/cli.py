@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .api import analyze_customer
 from .configuration import OrchestratorConfig
-from .dataset import load_dataset
+from .dataset import Dataset, load_dataset
 from .errors import CrossSellError
 from .report import render_json, render_markdown, write_atomic
 
@@ -41,6 +41,11 @@ def data_options(default_data_dir: Path) -> argparse.ArgumentParser:
         help="have a chat model write the top rationales (needs OPENAI_API_KEY; default: the config's llm.enabled)",
     )
     return parent
+
+
+def dataset_from_args(args: argparse.Namespace) -> Dataset:
+    """The dataset the shared data options name."""
+    return load_dataset(args.data_dir)
 
 
 def with_llm_switch(config: OrchestratorConfig, llm: bool | None) -> OrchestratorConfig:
@@ -93,7 +98,7 @@ def orchestrator_main(
     def run() -> int:
         run_config = with_llm_switch(config, args.llm)
         as_of = args.as_of or date.today()
-        report = analyze_customer(args.customer, as_of=as_of, dataset=load_dataset(args.data_dir), config=run_config)
+        report = analyze_customer(args.customer, as_of=as_of, dataset=dataset_from_args(args), config=run_config)
         for note in report.run_notes:
             print(f"note: {note}", file=sys.stderr)
         if args.format == "json":
