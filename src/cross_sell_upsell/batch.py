@@ -137,6 +137,10 @@ def _cents(column: str) -> pl.Expr:
     return (pl.col(column) * 100).round().cast(pl.Int64)
 
 
+def _dollars(cents: str) -> pl.Expr:
+    return (pl.col(cents) / 100).round(2)
+
+
 def priority_expression(lifetime_value_reference: float) -> pl.Expr:
     """The priority of a customer summary row (see PRIORITY_DEFINITION)."""
     value_factor = 1.0 + (pl.col("lifetime_value") / lifetime_value_reference).clip(upper_bound=1.0)
@@ -314,7 +318,7 @@ class BatchResult:
                 "offers",
                 offers_percentage=_percent(pl.col("offers"), self.totals.offers),
                 customers="customers",
-                potential_revenue=pl.col("revenue_cents") / 100,
+                potential_revenue=_dollars("revenue_cents"),
                 revenue_percentage=_percent(pl.col("revenue_cents"), self.totals.revenue_cents),
             )
         )
@@ -325,14 +329,12 @@ class BatchResult:
         order = {name: position for position, name in enumerate(SEGMENT_ORDER[dimension])}
         table = (
             self.totals.segments.filter(pl.col("dimension") == dimension)
-            .with_columns(
-                position=pl.col("segment").replace_strict(order, default=len(order), return_dtype=pl.Int64)
-            )
+            .with_columns(position=pl.col("segment").replace_strict(order, default=len(order), return_dtype=pl.Int64))
             .sort(["position", "segment"], nulls_last=True)
             .select(
                 "segment",
                 "customers",
-                potential_revenue=pl.col("revenue_cents") / 100,
+                potential_revenue=_dollars("revenue_cents"),
                 revenue_percentage=_percent(pl.col("revenue_cents"), self.totals.revenue_cents),
                 average_per_customer=(pl.col("revenue_cents") / pl.col("customers") / 100).round(2),
             )
@@ -343,7 +345,7 @@ class BatchResult:
         """product_id, name, customers due now, due soon, restock revenue; most customers first."""
         return (
             self.totals.restock.join(self.catalog.select("product_id", "name"), on="product_id", how="left")
-            .with_columns(customers=pl.col("due") + pl.col("due_soon"), revenue=pl.col("revenue_cents") / 100)
+            .with_columns(customers=pl.col("due") + pl.col("due_soon"), revenue=_dollars("revenue_cents"))
             .sort(["customers", "revenue", "product_id"], descending=[True, True, False])
             .select("product_id", "name", "due", "due_soon", "customers", "revenue")
         )
@@ -502,7 +504,8 @@ def priority_rationales(
     rewritten = llm_rationales(output["opportunities"], customers, chat_model, config.llm)
     updates = rewritten.filter(pl.col("rationale_source") == "llm").select(updates.columns)
     kept = rewritten.filter(pl.col("rationale_error").is_not_null()).height
-    notes = [f"The chat model's rationale was not used for {kept} offers: they keep the template text."] if kept else []
+    offers = "offer" if kept == 1 else "offers"
+    notes = [f"The chat model gave no usable rationale for {kept} {offers}; the template text stays."] if kept else []
     lead = updates.rename({"offer_id": "lead_offer_id", "rationale": "new_rationale", "rationale_source": "new_source"})
     priority = (
         result.totals.priority.join(lead, on=["customer_id", "lead_offer_id"], how="left", maintain_order="left")

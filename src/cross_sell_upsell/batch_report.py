@@ -248,7 +248,8 @@ def _summary_section(result: BatchResult) -> list[str]:
         "## Executive summary",
         "",
         f"- **Customers analysed:** {result.customers_processed:,} of {result.customers_requested:,} requested",
-        f"- **Customers not analysed:** {result.customers_failed:,}" + (" (see Errors)" if result.customers_failed else ""),
+        f"- **Customers not analysed:** {result.customers_failed:,}"
+        + (" (see Errors)" if result.customers_failed else ""),
         f"- **Potential revenue:** {_money(result.total_potential_revenue)}",
         f"- **Average per customer:** {_money(result.average_potential_revenue)}",
         f"- **Offers per customer:** {result.average_offers:.1f} on average ({result.totals.offers:,} offers)",

@@ -156,6 +156,8 @@ def _batch_argument_problem(args: argparse.Namespace) -> str | None:
         return "--top-priority must be at least 1"
     if args.output is not None and args.output.suffix != ".md":
         return f"--output must name a .md file, not '{args.output}'"
+    if args.output is not None and args.output.is_dir():
+        return f"--output '{args.output}' is a folder; name the report file"
     return None
 
 

@@ -39,6 +39,6 @@ def batch_progress(stream: TextIO, *, quiet: bool, verbose: bool) -> Iterator[Pr
         def update(progress: ChunkProgress) -> None:
             bar.update(task, total=progress.customers_total, completed=progress.customers_done)
             if verbose:
-                bar.console.print(progress_line(progress, with_timing=True))
+                bar.console.print(progress_line(progress, with_timing=True), highlight=False)
 
         yield update

@@ -1,0 +1,198 @@
+"""The batch aggregates on hand-built cohorts, with every expected figure worked out by hand."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from cross_sell_upsell.batch import BatchResult, Limits, Totals, chunk_totals, combine
+from cross_sell_upsell.configuration import OrchestratorConfig
+
+CONFIG = OrchestratorConfig()  # essentials cleanser, toner, serum, moisturizer, spf; lifetime value reference $500
+
+SUMMARY_COLUMNS = (
+    "customer_id", "name", "loyalty_tier", "lifetime_value", "churn_risk", "price_sensitivity", "tier_preference",
+    "missing_essentials", "replenishment_due_count", "offer_count", "potential_revenue",
+)
+SUMMARY_SCHEMA = {
+    "customer_id": pl.String, "name": pl.String, "loyalty_tier": pl.String, "lifetime_value": pl.Float64,
+    "churn_risk": pl.Float64, "price_sensitivity": pl.String, "tier_preference": pl.Int8,
+    "missing_essentials": pl.List(pl.String), "replenishment_due_count": pl.UInt32, "offer_count": pl.UInt32,
+    "potential_revenue": pl.Float64,
+}
+# Cohort A: Ann and Ben. Cohort B: Cat.
+SUMMARIES = [
+    # id    name   loyalty  CLV     churn sens.   pref  missing           due offers potential revenue
+    ("A1", "Ann", "gold", 250.0, 0.2, "low", 2, ["toner", "spf"], 1, 4, 55.00),  # bundle 40 + restock 15
+    ("A2", "Ben", "bronze", 1000.0, 0.0, "high", None, ["spf"], 0, 2, 57.06),  # gap 27.06 + cross-sell 30
+    ("B1", "Cat", "gold", 0.0, 0.5, "low", 2, [], 2, 2, 45.00),  # restocks 15 + 30
+]
+OFFER_SCHEMA = {
+    "customer_id": pl.String, "rank": pl.UInt32, "offer_id": pl.String, "type": pl.String,
+    "product_ids": pl.List(pl.String), "name": pl.String, "price": pl.Float64, "score": pl.Float64,
+    "counts_toward_revenue": pl.Boolean, "replenishment_status": pl.String, "rationale": pl.String,
+    "rationale_source": pl.String,
+}
+OFFERS = [
+    # customer rank offer          type                  products      name        price  score counts status
+    ("A1", 1, "BUNDLE-T1-S1", "bundle", ["T1", "S1"], "Bundle", 40.00, 70.0, True, None),
+    ("A1", 2, "T1", "routine_gap", ["T1"], "Toner", 20.00, 60.0, False, None),
+    ("A1", 3, "S1", "routine_gap", ["S1"], "Sunscreen", 27.06, 55.0, False, None),
+    ("A1", 4, "C1", "replenishment", ["C1"], "Cleanser", 15.00, 50.0, True, "due"),
+    ("A2", 1, "S1", "routine_gap", ["S1"], "Sunscreen", 27.06, 65.0, True, None),
+    ("A2", 2, "M1", "product_cross_sell", ["M1"], "Mask", 30.00, 40.0, True, None),
+    ("B1", 1, "C1", "replenishment", ["C1"], "Cleanser", 15.00, 80.0, True, "due_soon"),
+    ("B1", 2, "M1", "replenishment", ["M1"], "Mask", 30.00, 45.0, True, "due"),
+]
+CATALOG = pl.DataFrame(
+    [("T1", "Toner", "toner", 1, 20.00), ("S1", "Sunscreen", "spf", 1, 27.06),
+     ("C1", "Cleanser", "cleanser", 1, 15.00), ("M1", "Mask", "mask", 1, 30.00)],
+    schema={"product_id": pl.String, "name": pl.String, "category": pl.String, "tier": pl.Int8, "price": pl.Float64},
+    orient="row",
+)
+
+
+def summaries(*ids: str) -> pl.DataFrame:
+    rows = [row for row in SUMMARIES if row[0] in ids]
+    return pl.DataFrame(rows, schema=SUMMARY_SCHEMA, orient="row")
+
+
+def offers(*ids: str) -> pl.DataFrame:
+    rows = [(*row, f"why {row[2]}", "template") for row in OFFERS if row[0] in ids]
+    return pl.DataFrame(rows, schema=OFFER_SCHEMA, orient="row")
+
+
+def totals(*ids: str, limits: Limits = Limits()) -> Totals:
+    return chunk_totals(offers(*ids), summaries(*ids), CONFIG, limits)
+
+
+def result(folded: Totals) -> BatchResult:
+    return BatchResult(
+        as_of=date(2024, 3, 1), source="hand-built", config=CONFIG, catalog=CATALOG, customers_requested=3,
+        totals=folded, errors=pl.DataFrame(schema={"customer_id": pl.String, "error": pl.String}),
+    )
+
+
+@pytest.fixture
+def folded() -> BatchResult:
+    """Cohort A then cohort B, folded the way run_batch folds its chunks."""
+    return result(combine(combine(Totals(), totals("A1", "A2"), Limits()), totals("B1"), Limits()))
+
+
+def test_headline_figures(folded: BatchResult) -> None:
+    assert folded.customers_processed == 3
+    assert folded.totals.offers == 8
+    assert folded.total_potential_revenue == pytest.approx(157.06)  # 55.00 + 57.06 + 45.00
+    assert folded.average_potential_revenue == pytest.approx(52.35)  # 157.06 / 3 = 52.353
+    assert folded.average_offers == pytest.approx(2.67)  # 8 / 3
+
+
+def test_bundle_and_its_products_are_not_both_counted(folded: BatchResult) -> None:
+    # Ann's bundle ($40) holds T1 ($20) and S1 ($27.06): only the bundle counts, plus her $15 restock = $55.
+    mix = {row["type"]: row for row in folded.opportunity_mix().iter_rows(named=True)}
+    assert mix["bundle"]["potential_revenue"] == pytest.approx(40.00)
+    assert mix["routine_gap"]["potential_revenue"] == pytest.approx(27.06)  # Ben's S1 only: he has no bundle
+    assert sum(row["potential_revenue"] for row in mix.values()) == pytest.approx(folded.total_potential_revenue)
+
+
+def test_most_common_gaps_cover_every_essential_in_routine_order_on_ties(folded: BatchResult) -> None:
+    assert folded.most_common_gaps().rows() == [
+        ("spf", 2, 66.7),  # Ann and Ben: 2 / 3
+        ("toner", 1, 33.3),  # Ann: 1 / 3
+        ("cleanser", 0, 0.0),
+        ("serum", 0, 0.0),
+        ("moisturizer", 0, 0.0),
+    ]
+
+
+def test_opportunity_mix(folded: BatchResult) -> None:
+    assert folded.opportunity_mix().rows() == [
+        # type, offers, % of 8 offers, customers, revenue, % of $157.06
+        ("routine_gap", 3, 37.5, 2, 27.06, 17.2),  # 27.06 / 157.06 = 17.23%
+        ("replenishment", 3, 37.5, 2, 60.0, 38.2),  # 15 + 15 + 30; 60 / 157.06 = 38.20%
+        ("tier_upgrade", 0, 0.0, 0, 0.0, 0.0),
+        ("product_cross_sell", 1, 12.5, 1, 30.0, 19.1),  # 30 / 157.06 = 19.10%
+        ("bundle", 1, 12.5, 1, 40.0, 25.5),  # 40 / 157.06 = 25.47%
+    ]
+
+
+def test_revenue_by_segment(folded: BatchResult) -> None:
+    # segment, customers, revenue, % of $157.06, average per customer
+    assert folded.revenue_by_segment("loyalty_tier").rows() == [
+        ("bronze", 1, 57.06, 36.3, 57.06),
+        ("gold", 2, 100.0, 63.7, 50.0),  # Ann 55 + Cat 45
+    ]
+    assert folded.revenue_by_segment("price_sensitivity").rows() == [
+        ("low", 2, 100.0, 63.7, 50.0),
+        ("high", 1, 57.06, 36.3, 57.06),
+    ]
+    assert folded.revenue_by_segment("tier_preference").rows() == [
+        ("2", 2, 100.0, 63.7, 50.0),
+        (None, 1, 57.06, 36.3, 57.06),  # Ben states none
+    ]
+
+
+def test_segment_nobody_states_is_empty() -> None:
+    no_preference = summaries("A2")
+    assert result(chunk_totals(offers("A2"), no_preference, CONFIG, Limits())).revenue_by_segment(
+        "tier_preference"
+    ).is_empty()
+
+
+def test_replenishment_due_by_product(folded: BatchResult) -> None:
+    assert folded.replenishment_due().rows() == [
+        ("C1", "Cleanser", 1, 1, 2, 30.0),  # Ann due, Cat due soon: 2 x $15
+        ("M1", "Mask", 1, 0, 1, 30.0),  # Cat due
+    ]
+
+
+def test_most_recommended_products(folded: BatchResult) -> None:
+    table = folded.most_recommended().select("product_id", "customers", "in_bundle", "top_offer")
+    assert table.rows() == [
+        ("S1", 2, 1, 2),  # Ann (in her rank-1 bundle, and alone) and Ben (his rank 1)
+        ("C1", 2, 0, 1),  # Ann (rank 4), Cat (rank 1)
+        ("M1", 2, 0, 0),  # Ben and Cat, rank 2 each
+        ("T1", 1, 1, 1),  # Ann, alone and in her rank-1 bundle: one customer
+    ]
+
+
+def test_priority_formula_and_order(folded: BatchResult) -> None:
+    priority = folded.priority_customers().select("customer_id", "priority", "lead_offer_id")
+    assert priority.rows() == [
+        ("A2", 114.12, "S1"),  # 57.06 x (1 + min(1, 1000 / 500)) x (1 + 0.0) = 57.06 x 2 x 1
+        ("A1", 99.00, "BUNDLE-T1-S1"),  # 55.00 x (1 + 250 / 500) x (1 + 0.2) = 55 x 1.5 x 1.2
+        ("B1", 67.50, "C1"),  # 45.00 x (1 + 0 / 500) x (1 + 0.5)
+    ]
+
+
+def test_top_k_tables_keep_only_k_rows() -> None:
+    limits = Limits(top_priority=2, top_opportunities=3)
+    folded = combine(totals("A1", "A2", limits=limits), totals("B1", limits=limits), limits)
+    assert folded.priority.get_column("customer_id").to_list() == ["A2", "A1"]
+    assert folded.top_offers.select("customer_id", "offer_id", "score").rows() == [
+        ("B1", "C1", 80.0),
+        ("A1", "BUNDLE-T1-S1", 70.0),
+        ("A2", "S1", 65.0),
+    ]
+
+
+@pytest.mark.parametrize("split", [("A1",), ("A1", "A2"), ("A2", "B1")])
+def test_folding_chunks_equals_one_big_chunk(split: tuple[str, ...]) -> None:
+    rest = tuple(customer for customer in ("A1", "A2", "B1") if customer not in split)
+    chunked = result(combine(totals(*split), totals(*rest), Limits()))
+    whole = result(totals("A1", "A2", "B1"))
+    assert chunked.totals.revenue_cents == whole.totals.revenue_cents == 15706
+    for view in ("most_common_gaps", "opportunity_mix", "replenishment_due", "most_recommended",
+                 "priority_customers", "top_opportunities"):
+        assert_frame_equal(getattr(chunked, view)(), getattr(whole, view)())
+    for dimension in ("loyalty_tier", "price_sensitivity", "tier_preference"):
+        assert_frame_equal(chunked.revenue_by_segment(dimension), whole.revenue_by_segment(dimension))
+
+
+def test_no_customers_gives_zero_figures() -> None:
+    empty = result(Totals())
+    assert (empty.customers_processed, empty.total_potential_revenue, empty.average_offers) == (0, 0.0, 0.0)
+    assert empty.most_common_gaps().get_column("percentage").to_list() == [0.0] * 5
