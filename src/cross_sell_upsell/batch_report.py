@@ -286,6 +286,8 @@ def _mix_section(result: BatchResult, charts: dict[str, str]) -> list[str]:
     lines = [
         "## Opportunity mix",
         "",
+        "What kind of offers were made, and where their potential revenue comes from.",
+        "",
         "| Offer type | Offers | Share of offers | Customers offered one | Potential revenue | Share of revenue |",
         "|---|---:|---:|---:|---:|---:|",
     ]
@@ -417,9 +419,12 @@ def _top_offers_section(result: BatchResult) -> list[str]:
     lines += ["| # | Customer | Offer | Type | Price | Score |", "|---:|---|---|---|---:|---:|"]
     lines += [
         f"| {position} | {_cell(row['customer_name'] or '')} ({row['customer_id']}) | {_cell(row['name'])} "
-        f"({row['offer_id']}) | {TYPE_LABELS[row['type']]} | {_money(row['price'])} | {row['score']:.2f} |"
+        f"({row['offer_id']}) | {TYPE_LABELS[row['type']]}{'' if row['counts_toward_revenue'] else ', in the bundle'} "
+        f"| {_money(row['price'])} | {row['score']:.2f} |"
         for position, row in enumerate(_rows(table), start=1)
     ]
+    if not table["counts_toward_revenue"].all():
+        lines += ["", "An offer marked _in the bundle_ is also part of that customer's bundle, and counted there."]
     return [*lines, ""]
 
 
