@@ -130,6 +130,7 @@ def test_csv_round_trips_with_one_row_per_offer(tmp_path: Path) -> None:
         )
         assert row["product_ids"].split(";") == offer["product_ids"]
         assert float(row["price"]) == pytest.approx(offer["price"])
+        assert re.fullmatch(r"\d+\.\d\d?", row["list_price"]), row  # whole cents, even for a bundle's summed price
         assert float(row["customer_fit"]) == pytest.approx(offer["customer_fit"])
         assert row["rationale"] == offer["rationale"]  # commas and quotes survive
         assert row["counts_toward_revenue"] == str(offer["counts_toward_revenue"]).lower()

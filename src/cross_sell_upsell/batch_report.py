@@ -119,9 +119,11 @@ class StagedOutputs:
 
 
 def recommendations_frame(opportunities: pl.DataFrame) -> pl.DataFrame:
-    """The graph's opportunities in the CSV's columns."""
+    """The graph's opportunities in the CSV's columns, amounts in cents (a bundle's list price is a float sum)."""
     return opportunities.with_columns(
-        product_id=pl.col("offer_id"), product_ids=pl.col("product_ids").list.join(PRODUCT_ID_SEPARATOR)
+        pl.col("price", "list_price").round(2),
+        product_id=pl.col("offer_id"),
+        product_ids=pl.col("product_ids").list.join(PRODUCT_ID_SEPARATOR),
     ).select(RECOMMENDATION_COLUMNS)
 
 

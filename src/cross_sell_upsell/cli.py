@@ -122,7 +122,7 @@ def orchestrator_main(
 def batch_parser(default_data_dir: Path, default_output_dir: Path) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="run_batch_analysis.py",
-        description="Analyse every customer (or the ones listed) and write the weekly executive report, its charts, "
+        description="Analyse every customer (or the ones listed) and write the weekly executive report, its charts,\n"
         "a per-offer CSV for marketing tools and a JSON summary, all with the same file stem.",
         epilog="exit codes: 0 every customer analysed; 1 some could not be (the report lists them); "
         "2 bad input or arguments (nothing written).\n"
