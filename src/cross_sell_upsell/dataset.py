@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -129,6 +130,39 @@ class Dataset:
 
     def customer_ids(self) -> list[str]:
         return self.customers.get_column("customer_id").to_list()
+
+    @cached_property
+    def keyed_ownership(self) -> pl.DataFrame:
+        """Ownership with integer keys (rows of `customers` and `products`), sorted by customer: cohorts are
+        selected and joined on these integers, which is many times faster than on string ids."""
+        customer_rows = self.customers.select("customer_id").with_row_index("customer_row")
+        product_rows = self.products.select("product_id").with_row_index("product_key")
+        return (
+            self.ownership.join(customer_rows, on="customer_id")
+            .join(product_rows, on="product_id")
+            .select("customer_row", "product_key", "purchase_date")
+            .sort("customer_row", "product_key", "purchase_date")
+        )
+
+    @cached_property
+    def concerns(self) -> tuple[str, ...]:
+        """Every skin concern the catalog targets or a customer has, sorted."""
+        return tuple(
+            sorted(
+                set(self.products.get_column("target_concerns").explode().drop_nulls())
+                | set(self.customers.get_column("skin_concerns").explode().drop_nulls())
+            )
+        )
+
+    @cached_property
+    def keyed_cross_sells(self) -> pl.DataFrame:
+        """Cross-sell links as (source_key, product_key, position) rows of `products`."""
+        product_rows = self.products.select("product_id").with_row_index("product_key")
+        return (
+            self.cross_sells.join(product_rows.rename({"product_key": "source_key"}), on="product_id")
+            .join(product_rows.rename({"product_id": "cross_sell_id"}), on="cross_sell_id")
+            .select("source_key", "product_key", "position")
+        )
 
 
 def _field_path(location: Sequence[int | str]) -> str:

@@ -38,47 +38,106 @@ OPPORTUNITY_COLUMNS: tuple[str, ...] = (
 )
 
 
-def finalize_opportunities(opportunities: pl.DataFrame) -> pl.DataFrame:
-    """The ranked offers in their published column order, with `counts_toward_revenue`.
+BUNDLE_NAME = "Complete Your Routine Bundle"
 
-    A bundle is the cheaper way to buy its members, so the bundle counts toward potential revenue and the
-    separate offers of its member products do not: nothing is counted twice."""
+
+def describe_offers(scored: pl.DataFrame, customers: pl.DataFrame, products: pl.DataFrame) -> pl.DataFrame:
+    """Adds the readable columns to scored candidates: customer_id, offer_id (the product id, or
+    BUNDLE-<member ids> for a bundle), product_ids, name, category, source_product_id, source_name and,
+    for bundles, bundle_categories. Keeps the frame's order."""
+    bundle_members = (
+        scored.filter(pl.col("type") == "bundle")
+        .select("customer_key", "type", product_key="bundle_keys")
+        .with_row_index("bundle_row")
+        .explode("product_key")
+        .join(products.select("product_key", "product_id", "category"), on="product_key", maintain_order="left")
+        .group_by("bundle_row", maintain_order=True)
+        .agg(pl.col("customer_key", "type").first(), bundle_ids=pl.col("product_id"), bundle_categories=pl.col("category"))
+        .drop("bundle_row")
+    )
+    is_bundle = pl.col("type") == "bundle"
+    return (
+        scored.join(customers.select("customer_key", "customer_id"), on="customer_key", how="left", maintain_order="left")
+        .join(
+            products.select("product_key", product_id="product_id", product_name="name", product_category="category"),
+            on="product_key",
+            how="left",
+            maintain_order="left",
+        )
+        .join(
+            products.select(source_key="product_key", source_product_id="product_id", source_name="name"),
+            on="source_key",
+            how="left",
+            maintain_order="left",
+        )
+        .join(bundle_members, on=["customer_key", "type"], how="left", maintain_order="left")
+        .with_columns(
+            offer_id=pl.when(is_bundle)
+            .then(pl.lit("BUNDLE-") + pl.col("bundle_ids").list.join("-"))
+            .otherwise(pl.col("product_id")),
+            product_ids=pl.when(is_bundle).then(pl.col("bundle_ids")).otherwise(pl.concat_list("product_id")),
+            name=pl.when(is_bundle).then(pl.lit(BUNDLE_NAME)).otherwise(pl.col("product_name")),
+            category=pl.when(is_bundle).then(pl.lit("bundle")).otherwise(pl.col("product_category")),
+        )
+        .drop("product_id", "product_name", "product_category", "bundle_ids")
+    )
+
+
+def flag_revenue(opportunities: pl.DataFrame) -> pl.DataFrame:
+    """Adds `counts_toward_revenue`. A bundle is the cheaper way to buy its members, so the bundle counts toward
+    potential revenue and the separate offers of its member products do not: nothing is counted twice."""
     bundled = (
         opportunities.filter(pl.col("type") == "bundle")
-        .select("customer_id", offer_id="product_ids")
-        .explode("offer_id")
+        .select("customer_key", product_key="bundle_keys")
+        .explode("product_key")
         .with_columns(in_bundle=pl.lit(True))
     )
     return (
-        opportunities.select(OPPORTUNITY_COLUMNS)
-        .join(bundled, on=["customer_id", "offer_id"], how="left", maintain_order="left")
+        opportunities.join(bundled, on=["customer_key", "product_key"], how="left", maintain_order="left")
         .with_columns(counts_toward_revenue=pl.col("in_bundle").is_null())
         .drop("in_bundle")
-        .sort("customer_id", "rank")
+    )
+
+
+def publish_opportunities(opportunities: pl.DataFrame) -> pl.DataFrame:
+    """The ranked offers with only their published columns, in customer and rank order."""
+    return (
+        opportunities.sort("customer_key", "rank")
+        .select(*OPPORTUNITY_COLUMNS, "counts_toward_revenue")
+        .with_columns(pl.col("type").cast(pl.String))
     )
 
 
 def summarize_customers(
-    customers: pl.DataFrame, holdings: pl.DataFrame, routine: pl.DataFrame, opportunities: pl.DataFrame
+    customers: pl.DataFrame,
+    holdings: pl.DataFrame,
+    products: pl.DataFrame,
+    routine: pl.DataFrame,
+    opportunities: pl.DataFrame,
 ) -> pl.DataFrame:
     """One row per customer in cohort order: attributes, routine, offer counts and potential revenue
     (the sum of prices of the offers that count toward revenue)."""
-    owned = holdings.group_by("customer_id").agg(products_owned=pl.col("product_id").sort())
-    offers = opportunities.group_by("customer_id").agg(
+    owned = (
+        holdings.join(products.select("product_key", "product_id"), on="product_key")
+        .group_by("customer_key")
+        .agg(products_owned=pl.col("product_id").sort())
+    )
+    offers = opportunities.group_by("customer_key").agg(
         offer_count=pl.len().cast(pl.UInt32),
         replenishment_due_count=(pl.col("type") == "replenishment").sum().cast(pl.UInt32),
         potential_revenue=pl.col("price").filter(pl.col("counts_toward_revenue")).sum().round(2),
         top_score=pl.col("score").max(),
     )
     return (
-        customers.join(owned, on="customer_id", how="left", maintain_order="left")
-        .join(routine, on="customer_id", how="left", maintain_order="left")
-        .join(offers, on="customer_id", how="left", maintain_order="left")
+        customers.join(owned, on="customer_key", how="left", maintain_order="left")
+        .join(routine, on="customer_key", how="left", maintain_order="left")
+        .join(offers, on="customer_key", how="left", maintain_order="left")
         .with_columns(
             pl.col("products_owned").fill_null(pl.lit([], dtype=pl.List(pl.String))),
             pl.col("offer_count", "replenishment_due_count").fill_null(0),
             pl.col("potential_revenue", "top_score").fill_null(0.0),
         )
+        .drop("customer_key", "concern_mask")
     )
 
 

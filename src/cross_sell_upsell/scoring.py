@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from .configuration import OPPORTUNITY_TYPES, OrchestratorConfig
+from .configuration import OrchestratorConfig
+from .opportunities import customer_product_key
 
 COMPONENTS: tuple[str, ...] = (
     "business_value",
@@ -25,7 +26,7 @@ COMPONENTS: tuple[str, ...] = (
     "concern_match",
 )
 
-_CUSTOMER_COLUMNS = ("customer_id", "loyalty_tier", "price_sensitivity", "churn_risk", "lifetime_value", "skin_concerns")
+_CUSTOMER_COLUMNS = ("loyalty_tier", "price_sensitivity", "churn_risk", "lifetime_value")
 
 
 def _lookup(column: str, table: dict[str, float]) -> pl.Expr:
@@ -33,7 +34,8 @@ def _lookup(column: str, table: dict[str, float]) -> pl.Expr:
 
 
 def component_expressions(config: OrchestratorConfig) -> dict[str, pl.Expr]:
-    """The five components as expressions over an offer joined with its customer and routine flags."""
+    """The five components as expressions over an offer joined with its customer's attributes, the
+    customer's concern mask (`customer_concerns`) and the routine flags."""
     price_fit = 1.0 - _lookup("price_sensitivity", config.price_sensitivity_penalty) * (
         pl.col("price") / config.price_reference
     ).clip(upper_bound=1.0)
@@ -43,7 +45,8 @@ def component_expressions(config: OrchestratorConfig) -> dict[str, pl.Expr]:
         + (1.0 - pl.col("churn_risk"))
         + (pl.col("lifetime_value") / config.lifetime_value_reference).clip(upper_bound=1.0)
     ) / 4.0
-    concerns = pl.col("skin_concerns").list.len()
+    concerns = pl.col("customer_concerns").bitwise_count_ones()
+    matched = (pl.col("concern_mask") & pl.col("customer_concerns")).bitwise_count_ones()
     return {
         "business_value": (100.0 * pl.col("margin_value") / config.business_value_reference).clip(upper_bound=100.0),
         "customer_fit": 100.0 * fit,
@@ -55,54 +58,53 @@ def component_expressions(config: OrchestratorConfig) -> dict[str, pl.Expr]:
         "replenishment_urgency": pl.when(pl.col("type") == "replenishment")
         .then(100.0 * (pl.col("days_since_purchase") / pl.col("cycle_days")).clip(upper_bound=1.0))
         .otherwise(0.0),
-        "concern_match": pl.when(concerns > 0)
-        .then(100.0 * pl.col("target_concerns").list.set_intersection("skin_concerns").list.len() / concerns)
-        .otherwise(0.0),
+        "concern_match": pl.when(concerns > 0).then(100.0 * matched / concerns).otherwise(0.0),
     }
 
 
 def score_offers(
-    offers: pl.DataFrame,
+    candidates: pl.DataFrame,
     customers: pl.DataFrame,
     holdings: pl.DataFrame,
     gaps: pl.DataFrame,
+    categories: pl.DataFrame,
     config: OrchestratorConfig,
 ) -> pl.DataFrame:
     """Scores, de-duplicates and ranks a cohort's candidate offers.
 
     A product proposed by several steps is offered once, under the highest-scoring reason. Ranks run from 1
-    per customer: score, then the type order of `OPPORTUNITY_TYPES`, then the higher price, then the offer id.
+    per customer: score, then the type order of `OPPORTUNITY_TYPES`, then the higher price, then the product id.
     """
     weights = config.weights.as_dict()
     total_weight = sum(weights.values())
-    essential = pl.col("category").is_in(list(config.essential_categories))
-    owned_categories = holdings.select("customer_id", "category").unique().with_columns(owns_category=pl.lit(True))
-    missing = gaps.select("customer_id", "category").with_columns(category_missing=pl.lit(True))
-    components = component_expressions(config)
+    essential = categories.filter(pl.col("routine_position").is_not_null()).get_column("category_key")
+    owned_categories = holdings.select("customer_key", "category_key").unique().with_columns(owns_category=pl.lit(True))
+    missing = gaps.select("customer_key", "category_key").with_columns(category_missing=pl.lit(True))
     scored = (
-        offers.join(customers.select(_CUSTOMER_COLUMNS), on="customer_id", how="inner")
-        .join(missing, on=["customer_id", "category"], how="left")
-        .join(owned_categories, on=["customer_id", "category"], how="left")
+        candidates.join(
+            customers.select("customer_key", *_CUSTOMER_COLUMNS, customer_concerns="concern_mask"), on="customer_key"
+        )
+        .join(missing, on=["customer_key", "category_key"], how="left")
+        .join(owned_categories, on=["customer_key", "category_key"], how="left")
         .with_columns(
             fills_missing_essential=(pl.col("type") == "bundle") | pl.col("category_missing").fill_null(False),
-            maintains_essential=essential
+            maintains_essential=pl.col("category_key").is_in(essential.implode())
             & pl.col("owns_category").fill_null(False)
             & pl.col("type").is_in(["replenishment", "tier_upgrade"]),
         )
-        .with_columns(**components)
+        .with_columns(**component_expressions(config))
         .with_columns(
-            score=(pl.sum_horizontal(pl.col(name) * weight for name, weight in weights.items()) / total_weight).round(2),
-            type_order=pl.col("type").replace_strict(
-                {name: position for position, name in enumerate(OPPORTUNITY_TYPES)}, return_dtype=pl.Int8
-            ),
+            score=(pl.sum_horizontal(pl.col(name) * weight for name, weight in weights.items()) / total_weight).round(2)
         )
         .sort(
-            ["customer_id", "score", "type_order", "price", "offer_id"],
+            ["customer_key", "score", "type", "price", "id_order"],
             descending=[False, True, False, True, False],
         )
-        .unique(["customer_id", "offer_id"], keep="first", maintain_order=True)
-        .with_columns(rank=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).over("customer_id"))
     )
-    return scored.drop("category_missing", "owns_category", "type_order", *_CUSTOMER_COLUMNS[1:]).with_columns(
-        pl.col(name).round(2) for name in COMPONENTS
+    single = pl.col("product_key").is_not_null()
+    return (
+        scored.filter(~single | customer_product_key().is_first_distinct())
+        .with_columns(rank=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).over("customer_key"))
+        .drop("category_missing", "owns_category", *_CUSTOMER_COLUMNS)
+        .with_columns(pl.col(name).round(2) for name in COMPONENTS)
     )

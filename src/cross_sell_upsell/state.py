@@ -38,15 +38,19 @@ class State(InputState, OutputState, total=False):
     """Everything the nodes pass along. Each candidate step writes its own key, so they can run in parallel."""
 
     customers: pl.DataFrame
-    """The cohort's customer attributes."""
+    """The cohort's customers: `customer_key` (row number), attributes, `concern_mask`, `preferred_tier`."""
     products: pl.DataFrame
-    """The catalog with `margin_value` (price x margin multiplier)."""
-    cross_sells: pl.DataFrame
-    """The catalog's cross-sell links (product_id, cross_sell_id, position)."""
+    """The catalog with `product_key`, `category_key`, `upgrade_key`, `margin_value`, `concern_mask`, `id_order`."""
     holdings: pl.DataFrame
-    """One row per (customer, owned product) as of the as-of date, with the product's catalog columns."""
+    """One row per (customer_key, owned product_key) as of the as-of date, with `last_purchase`."""
+    categories: pl.DataFrame
+    """Every category with its `category_key` and `routine_position` (null when not essential)."""
+    cross_sells: pl.DataFrame
+    """The catalog's cross-sell links as (source_key, product_key, position)."""
+    concerns: tuple[str, ...]
+    """The skin concern of each bit of the concern masks."""
     gaps: pl.DataFrame
-    """One row per (customer, missing essential category)."""
+    """One row per (customer_key, missing essential category_key)."""
     routine: pl.DataFrame
     """Per customer: owned essential count, missing essentials, routine completeness (0-1)."""
     gap_offers: pl.DataFrame
