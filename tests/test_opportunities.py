@@ -42,18 +42,23 @@ def _pairs(offers: pl.DataFrame, cohort: Cohort) -> set[tuple[str, str]]:
     return set(_readable(offers, cohort).iter_rows())
 
 
+def _routine(cohort: Cohort) -> pl.DataFrame:
+    return routine_status(cohort.customers, cohort.holdings, cohort.products, cohort.essentials)
+
+
 def _gap_offers(cohort: Cohort, config=CONFIG) -> pl.DataFrame:
-    gaps = routine_gaps(cohort.customers, cohort.holdings, cohort.categories)
+    gaps = routine_gaps(_routine(cohort), cohort.essentials)
     return routine_gap_offers(cohort.customers, gaps, cohort.products, config)
 
 
 def test_missing_essentials_and_completeness(mini):
     cohort = _cohort(mini)
-    gaps = routine_gaps(cohort.customers, cohort.holdings, cohort.categories)
-    status = routine_status(cohort.customers, gaps, cohort.categories)
+    status = _routine(cohort)
     by_id = dict(zip(cohort.customers["customer_id"], status.iter_rows(named=True), strict=True))
     assert by_id["K1"]["missing_essentials"] == ["toner", "moisturizer", "spf"]
     assert by_id["K1"]["routine_completeness"] == pytest.approx(2 / 5)
+    assert by_id["K1"]["owned_mask"] == 0b00101  # cleanser (bit 0) and serum (bit 2)
+    assert by_id["K1"]["missing_mask"] == 0b11010
     assert by_id["K3"]["missing_essentials"] == ["cleanser", "toner", "serum", "moisturizer", "spf"]
     assert by_id["K3"]["routine_completeness"] == 0.0
     assert by_id["K4"]["missing_essentials"] == []
@@ -62,8 +67,9 @@ def test_missing_essentials_and_completeness(mini):
 
 def test_tier1_missing_essential_counts(tier1):
     cohort = _cohort(tier1)
-    gaps = routine_gaps(cohort.customers, cohort.holdings, cohort.categories)
-    counts = dict(gaps.join(cohort.categories, on="category_key").group_by("category").len().iter_rows())
+    gaps = routine_gaps(_routine(cohort), cohort.essentials)
+    positions = gaps.get_column("routine_position").to_list()
+    counts = {category: positions.count(position) for position, category in enumerate(cohort.essentials)}
     assert counts == {"spf": 8, "toner": 6, "serum": 6, "cleanser": 5, "moisturizer": 5}
 
 
@@ -142,7 +148,7 @@ def test_scenario_1_and_4_on_the_tiered_data(tiered):
 
 def test_bundle_price_and_worth(mini):
     cohort = _cohort(mini)
-    bundles = bundle_offers(_gap_offers(cohort), cohort.categories, CONFIG)
+    bundles = bundle_offers(_gap_offers(cohort), CONFIG)
     ids = cohort.customers["customer_id"]
     product_ids = cohort.products["product_id"]
     by_id = {ids[row["customer_key"]]: row for row in bundles.iter_rows(named=True)}
@@ -158,5 +164,5 @@ def test_bundle_price_and_worth(mini):
 def test_no_bundle_below_the_minimum_missing(mini):
     cohort = _cohort(mini)
     four_needed = CONFIG.model_copy(update={"bundle_min_items": 4})
-    bundles = bundle_offers(_gap_offers(cohort), cohort.categories, four_needed)
+    bundles = bundle_offers(_gap_offers(cohort), four_needed)
     assert [cohort.customers["customer_id"][key] for key in bundles["customer_key"]] == ["K3"]

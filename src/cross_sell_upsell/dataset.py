@@ -132,17 +132,30 @@ class Dataset:
         return self.customers.get_column("customer_id").to_list()
 
     @cached_property
-    def keyed_ownership(self) -> pl.DataFrame:
-        """Ownership with integer keys (rows of `customers` and `products`), sorted by customer: cohorts are
-        selected and joined on these integers, which is many times faster than on string ids."""
-        customer_rows = self.customers.select("customer_id").with_row_index("customer_row")
-        product_rows = self.products.select("product_id").with_row_index("product_key")
-        return (
-            self.ownership.join(customer_rows, on="customer_id")
-            .join(product_rows, on="product_id")
-            .select("customer_row", "product_key", "purchase_date")
-            .sort("customer_row", "product_key", "purchase_date")
-        )
+    def customer_rows(self) -> pl.DataFrame:
+        """(customer_id, customer_row): each customer's row number in `customers`."""
+        return self.customers.select("customer_id").with_row_index("customer_row")
+
+    @cached_property
+    def _holdings_by_date(self) -> dict[date, pl.DataFrame]:
+        return {}
+
+    def holdings_as_of(self, as_of: date) -> pl.DataFrame:
+        """(customer_row, product_key, last_purchase) of every product owned on `as_of`, sorted by customer row.
+        Computed once per as-of date: a batch reuses it for every cohort."""
+        cache = self._holdings_by_date
+        if as_of not in cache:
+            product_rows = self.products.select("product_id").with_row_index("product_key")
+            cache.clear()
+            cache[as_of] = (
+                self.ownership.filter(pl.col("purchase_date") <= as_of)
+                .join(self.customer_rows, on="customer_id")
+                .join(product_rows, on="product_id")
+                .group_by("customer_row", "product_key")
+                .agg(last_purchase=pl.col("purchase_date").max())
+                .sort("customer_row", "product_key")
+            )
+        return cache[as_of]
 
     @cached_property
     def concerns(self) -> tuple[str, ...]:

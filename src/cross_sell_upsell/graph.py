@@ -19,6 +19,7 @@ from .context import Context
 from .dataset import load_dataset
 from .llm import build_chat_model, llm_rationales
 from .opportunities import (
+    CANDIDATE_SCHEMA,
     bundle_offers,
     cross_sell_offers,
     replenishment_offers,
@@ -51,18 +52,18 @@ def load_customers(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         "customers": cohort.customers,
         "products": cohort.products,
         "holdings": cohort.holdings,
-        "categories": cohort.categories,
         "cross_sells": cohort.cross_sells,
+        "essentials": cohort.essentials,
         "concerns": cohort.concerns,
         "unknown_customer_ids": list(cohort.unknown_customer_ids),
     }
 
 
 def detect_routine_gaps(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    gaps = routine_gaps(state["customers"], state["holdings"], state["categories"])
+    routine = routine_status(state["customers"], state["holdings"], state["products"], state["essentials"])
+    gaps = routine_gaps(routine, state["essentials"])
     return {
-        "gaps": gaps,
-        "routine": routine_status(state["customers"], gaps, state["categories"]),
+        "routine": routine,
         "gap_offers": routine_gap_offers(state["customers"], gaps, state["products"], runtime.context.config),
     }
 
@@ -82,16 +83,17 @@ def find_tier_upgrades(state: State, runtime: Runtime[Context]) -> dict[str, Any
 
 
 def build_bundles(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    return {"bundle_offers": bundle_offers(state["gap_offers"], state["categories"], runtime.context.config)}
+    return {"bundle_offers": bundle_offers(state["gap_offers"], runtime.context.config)}
 
 
 def score_opportunities(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    candidates = pl.concat([state[key] for key in CANDIDATE_KEYS])
-    scored = score_offers(
-        candidates, state["customers"], state["holdings"], state["gaps"], state["categories"], runtime.context.config
+    candidates = pl.concat([state[key].select(list(CANDIDATE_SCHEMA)) for key in CANDIDATE_KEYS])
+    scored = score_offers(candidates, state["customers"], state["routine"], runtime.context.config)
+    described = describe_offers(scored, state["bundle_offers"], state["customers"], state["products"])
+    opportunities = template_rationales(
+        described, state["customers"], state["routine"], len(state["essentials"]), state["concerns"]
     )
-    described = describe_offers(scored, state["customers"], state["products"])
-    return {"opportunities": template_rationales(described, state["customers"], state["routine"], state["concerns"])}
+    return {"opportunities": opportunities}
 
 
 def route_rationales(state: State, runtime: Runtime[Context]) -> Literal["write_rationales", "assemble_results"]:
@@ -107,7 +109,7 @@ def write_rationales(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
 
 
 def assemble_results(state: State) -> dict[str, Any]:
-    flagged = flag_revenue(state["opportunities"])
+    flagged = flag_revenue(state["opportunities"], state["bundle_offers"])
     return {
         "opportunities": publish_opportunities(flagged),
         "customer_summaries": summarize_customers(

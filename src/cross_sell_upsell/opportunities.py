@@ -1,12 +1,14 @@
-"""Candidate offers for a cohort: routine gaps, replenishment, cross-sells, tier upgrades and bundles.
+"""The routine and the candidate offers for a cohort: routine gaps, replenishment, cross-sells, tier upgrades
+and bundles.
 
-Each function takes the integer-keyed cohort tables (see `cohort.Cohort`) and returns a candidates frame: one row
-per (customer, offer) with the columns of `CANDIDATE_SCHEMA`. They are pure functions over polars frames and
-import nothing from LangGraph.
+Each function takes the integer-keyed cohort tables (see `cohort.Cohort`) and returns a narrow frame: candidates
+have one row per (customer, offer) with the columns of `CANDIDATE_SCHEMA`. They are pure functions over polars
+frames and import nothing from LangGraph.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 import polars as pl
@@ -15,14 +17,14 @@ from .configuration import OPPORTUNITY_TYPES, OrchestratorConfig
 
 OfferType = pl.Enum(list(OPPORTUNITY_TYPES))
 """Offer types; sorting on this column follows `OPPORTUNITY_TYPES`, the tie-break order."""
+ReplenishmentStatus = pl.Enum(["due", "due_soon"])
 
 CANDIDATE_SCHEMA: dict[str, pl.DataType] = {
     "customer_key": pl.UInt32(),
     "type": OfferType,
     "product_key": pl.UInt32(),
     "source_key": pl.UInt32(),
-    "bundle_keys": pl.List(pl.UInt32()),
-    "category_key": pl.UInt32(),
+    "essential_bit": pl.UInt64(),
     "tier": pl.Int8(),
     "price": pl.Float64(),
     "list_price": pl.Float64(),
@@ -33,45 +35,37 @@ CANDIDATE_SCHEMA: dict[str, pl.DataType] = {
     "days_since_purchase": pl.Int32(),
     "cycle_days": pl.Int32(),
     "due_date": pl.Date(),
-    "replenishment_status": pl.String(),
+    "replenishment_status": ReplenishmentStatus,
 }
-"""Candidate columns. A single-product offer has `product_key`; a bundle has `bundle_keys` and a null
-`product_key`. `source_key` is the owned product that led to the offer."""
-
-ROUTINE_SCHEMA: dict[str, pl.DataType] = {
-    "customer_key": pl.UInt32(),
-    "owned_essentials": pl.UInt32(),
-    "missing_essentials": pl.List(pl.String()),
-    "routine_completeness": pl.Float64(),
-}
+"""Candidate columns. A single-product offer has `product_key`; a bundle has a null `product_key` (its members
+are in `bundle_keys`, see `bundle_offers`). `source_key` is the owned product that led to the offer."""
 
 
-def empty_candidates() -> pl.DataFrame:
-    return pl.DataFrame(schema=CANDIDATE_SCHEMA)
-
-
-def _conform(frame: pl.DataFrame) -> pl.DataFrame:
-    missing = [column for column in CANDIDATE_SCHEMA if column not in frame.columns]
-    frame = frame.with_columns(pl.lit(None, dtype=CANDIDATE_SCHEMA[column]).alias(column) for column in missing)
-    return frame.select(pl.col(column).cast(dtype) for column, dtype in CANDIDATE_SCHEMA.items())
+def _conform(frame: pl.DataFrame, schema: dict[str, pl.DataType] = CANDIDATE_SCHEMA) -> pl.DataFrame:
+    missing = [column for column in schema if column not in frame.columns]
+    frame = frame.with_columns(pl.lit(None, dtype=schema[column]).alias(column) for column in missing)
+    return frame.select(pl.col(column).cast(dtype) for column, dtype in schema.items())
 
 
 def _single_offers(pairs: pl.DataFrame, products: pl.DataFrame, offer_type: str) -> pl.DataFrame:
     """Candidates of single products from (customer_key, product_key[, source_key, ...]) rows."""
-    facts = products.select(
-        "product_key",
-        "category_key",
-        "tier",
-        "price",
-        "margin_value",
-        "concern_mask",
-        "id_order",
-        cycle_days="replenishment_cycle_days",
-    )
-    offers = pairs.join(facts, on="product_key", how="inner").with_columns(
-        type=pl.lit(offer_type, dtype=OfferType), list_price=pl.col("price")
+    keys = pairs.get_column("product_key")
+    facts = {
+        column: products.get_column(column).gather(keys)
+        for column in ("essential_bit", "tier", "price", "margin_value", "concern_mask", "id_order")
+    }
+    offers = pairs.with_columns(
+        type=pl.lit(offer_type, dtype=OfferType),
+        list_price=facts["price"],
+        cycle_days=products.get_column("replenishment_cycle_days").gather(keys),
+        **facts,
     )
     return _conform(offers)
+
+
+def lookup(values: pl.Series, key: str) -> pl.Expr:
+    """`values[key]` for every row: the attribute of the customer or product a key column points at."""
+    return pl.lit(values).gather(pl.col(key))
 
 
 def customer_product_key() -> pl.Expr:
@@ -84,38 +78,45 @@ def _first_per_customer_product(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.filter(customer_product_key().is_first_distinct())
 
 
-def essential_keys(categories: pl.DataFrame) -> pl.DataFrame:
-    return categories.filter(pl.col("routine_position").is_not_null()).select("category_key", "routine_position")
-
-
-def routine_gaps(customers: pl.DataFrame, holdings: pl.DataFrame, categories: pl.DataFrame) -> pl.DataFrame:
-    """One row per (customer_key, missing essential category_key), in routine order."""
-    owned = holdings.select("customer_key", "category_key").unique()
+def routine_status(
+    customers: pl.DataFrame, holdings: pl.DataFrame, products: pl.DataFrame, essentials: Sequence[str]
+) -> pl.DataFrame:
+    """Per customer: `owned_mask` and `missing_mask` (bit i = essentials[i]), owned essential count, missing
+    essentials by name in routine order, and completeness (owned / essentials, 0-1)."""
+    every_essential = (1 << len(essentials)) - 1
+    owned = (
+        holdings.select("customer_key")
+        .with_columns(bit=products.get_column("essential_bit").gather(holdings.get_column("product_key")))
+        .group_by("customer_key")
+        .agg(owned_mask=pl.col("bit").bitwise_or())
+    )
+    missing_names = [
+        pl.when(pl.col("missing_mask") & (1 << position) != 0).then(pl.lit(category))
+        for position, category in enumerate(essentials)
+    ]
     return (
         customers.select("customer_key")
-        .join(essential_keys(categories), how="cross")
-        .join(owned, on=["customer_key", "category_key"], how="anti")
-        .sort("customer_key", "routine_position")
+        .join(owned, on="customer_key", how="left", maintain_order="left")
+        .with_columns(pl.col("owned_mask").fill_null(0).cast(pl.UInt64))
+        .with_columns(missing_mask=(pl.lit(every_essential, dtype=pl.UInt64) - pl.col("owned_mask")))
+        .with_columns(
+            owned_essentials=pl.col("owned_mask").bitwise_count_ones().cast(pl.UInt32),
+            missing_essentials=pl.concat_list(missing_names).list.drop_nulls(),
+        )
+        .with_columns(routine_completeness=pl.col("owned_essentials") * (1.0 / len(essentials)))
     )
 
 
-def routine_status(customers: pl.DataFrame, gaps: pl.DataFrame, categories: pl.DataFrame) -> pl.DataFrame:
-    """Per customer: missing essentials (routine order), owned essential count and completeness (0-1)."""
-    essentials = essential_keys(categories).height
-    missing = (
-        gaps.join(categories.select("category_key", "category"), on="category_key")
-        .sort("customer_key", "routine_position")
-        .group_by("customer_key", maintain_order=True)
-        .agg(missing_essentials=pl.col("category"))
-    )
-    return (
-        customers.select("customer_key")
-        .join(missing, on="customer_key", how="left", maintain_order="left")
-        .with_columns(pl.col("missing_essentials").fill_null(pl.lit([], dtype=pl.List(pl.String))))
-        .with_columns(owned_essentials=(essentials - pl.col("missing_essentials").list.len()).cast(pl.UInt32))
-        .with_columns(routine_completeness=pl.col("owned_essentials") / essentials)
-        .select(list(ROUTINE_SCHEMA))
-    )
+def routine_gaps(routine: pl.DataFrame, essentials: Sequence[str]) -> pl.DataFrame:
+    """One row per (customer_key, missing essential `routine_position`), in routine order."""
+    return pl.concat(
+        [
+            routine.filter(pl.col("missing_mask") & (1 << position) != 0).select(
+                "customer_key", routine_position=pl.lit(position, dtype=pl.Int8)
+            )
+            for position in range(len(essentials))
+        ]
+    ).sort("customer_key", "routine_position")
 
 
 def routine_gap_offers(
@@ -127,14 +128,19 @@ def routine_gap_offers(
 
     The pick depends only on (category, preferred tier, concerns), so it is made once per distinct combination
     and joined back: a million customers share a few hundred combinations."""
-    profile = ["category_key", "preferred_tier", "customer_concerns"]
-    wanted = gaps.join(
-        customers.select("customer_key", "preferred_tier", customer_concerns="concern_mask"), on="customer_key"
+    profile = ["routine_position", "preferred_tier", "customer_concerns"]
+    keys = gaps.get_column("customer_key")
+    wanted = gaps.with_columns(
+        preferred_tier=customers.get_column("preferred_tier").gather(keys),
+        customer_concerns=customers.get_column("concern_mask").gather(keys),
+    )
+    candidates = products.filter(pl.col("routine_position").is_not_null()).select(
+        "product_key", "routine_position", "tier", "price", "concern_mask", "id_order"
     )
     picks = (
         wanted.select(profile)
         .unique()
-        .join(products.select("product_key", "category_key", "tier", "price", "concern_mask", "id_order"), on="category_key")
+        .join(candidates, on="routine_position")
         .filter(pl.col("tier") <= pl.col("preferred_tier") + config.max_tiers_above_preference)
         .with_columns(
             tier_distance=(pl.col("tier").cast(pl.Int16) - pl.col("preferred_tier").cast(pl.Int16)).abs(),
@@ -144,16 +150,23 @@ def routine_gap_offers(
         .unique(profile, keep="first")
         .select(*profile, "product_key")
     )
-    pairs = wanted.join(picks, on=profile).select("customer_key", "product_key").sort("customer_key", "product_key")
+    pairs = (
+        wanted.join(picks, on=profile)
+        .select("customer_key", "product_key", "routine_position")
+        .sort("customer_key", "routine_position")
+        .drop("routine_position")
+    )
     return _single_offers(pairs, products, "routine_gap")
 
 
 def replenishment_offers(holdings: pl.DataFrame, products: pl.DataFrame, as_of: date, due_soon_days: int) -> pl.DataFrame:
     """Owned products whose replenishment cycle has ended (`due`) or ends within `due_soon_days` (`due_soon`)."""
+    cycle = products.get_column("replenishment_cycle_days").gather(holdings.get_column("product_key"))
     status = (
-        holdings.filter(pl.col("replenishment_cycle_days").is_not_null())
+        holdings.with_columns(cycle=cycle)
+        .filter(pl.col("cycle").is_not_null())
         .with_columns(days_since_purchase=(pl.lit(as_of) - pl.col("last_purchase")).dt.total_days().cast(pl.Int32))
-        .with_columns(days_left=pl.col("replenishment_cycle_days") - pl.col("days_since_purchase"))
+        .with_columns(days_left=pl.col("cycle") - pl.col("days_since_purchase"))
         .filter(pl.col("days_left") <= due_soon_days)
         .select(
             "customer_key",
@@ -161,7 +174,7 @@ def replenishment_offers(holdings: pl.DataFrame, products: pl.DataFrame, as_of: 
             "last_purchase",
             "days_since_purchase",
             source_key=pl.col("product_key"),
-            due_date=pl.col("last_purchase") + pl.duration(days=pl.col("replenishment_cycle_days")),
+            due_date=pl.col("last_purchase") + pl.duration(days=pl.col("cycle")),
             replenishment_status=pl.when(pl.col("days_left") <= 0).then(pl.lit("due")).otherwise(pl.lit("due_soon")),
         )
     )
@@ -171,17 +184,20 @@ def replenishment_offers(holdings: pl.DataFrame, products: pl.DataFrame, as_of: 
 def cross_sell_offers(holdings: pl.DataFrame, cross_sells: pl.DataFrame, products: pl.DataFrame) -> pl.DataFrame:
     """Products the catalog recommends next to something the customer owns. When several owned products
     recommend the same one, the source is the one that lists it earliest, then the lowest product id."""
-    source_order = products.select(source_key="product_key", source_order="id_order")
     pairs = (
         holdings.select("customer_key", source_key="product_key")
         .join(cross_sells, on="source_key")
-        .join(holdings.select("customer_key", "product_key"), on=["customer_key", "product_key"], how="anti")
-        .join(source_order, on="source_key")
+        .filter(~customer_product_key().is_in(_owned_keys(holdings)))
+        .with_columns(source_order=lookup(products.get_column("id_order"), "source_key"))
         .sort("customer_key", "product_key", "position", "source_order")
         .pipe(_first_per_customer_product)
         .select("customer_key", "product_key", "source_key")
     )
     return _single_offers(pairs, products, "product_cross_sell")
+
+
+def _owned_keys(holdings: pl.DataFrame) -> pl.Expr:
+    return pl.lit(holdings.select(customer_product_key()).to_series()).implode()
 
 
 def upgrade_eligible(config: OrchestratorConfig) -> pl.Expr:
@@ -195,15 +211,20 @@ def tier_upgrade_offers(
 ) -> pl.DataFrame:
     """The next-tier product along each owned product's upgrade path, for eligible customers, up to
     `max_tiers_above_preference` above the tier they buy at."""
-    eligible = customers.filter(upgrade_eligible(config)).select("customer_key", "preferred_tier")
+    customer_keys = holdings.get_column("customer_key")
+    upgrade_to = products.get_column("upgrade_key").gather(holdings.get_column("product_key"))
+    reach = customers.get_column("preferred_tier").cast(pl.Int16) + config.max_tiers_above_preference
     pairs = (
-        holdings.filter(pl.col("upgrade_key").is_not_null())
-        .select("customer_key", source_key="product_key", product_key="upgrade_key")
-        .join(eligible, on="customer_key")
-        .join(products.select("product_key", target_tier="tier"), on="product_key")
-        .filter(pl.col("target_tier") <= pl.col("preferred_tier") + config.max_tiers_above_preference)
-        .join(holdings.select("customer_key", "product_key"), on=["customer_key", "product_key"], how="anti")
-        .join(products.select(source_key="product_key", source_order="id_order"), on="source_key")
+        holdings.select("customer_key", source_key="product_key")
+        .with_columns(
+            product_key=upgrade_to,
+            eligible=customers.select(upgrade_eligible(config)).to_series().gather(customer_keys),
+            reach=reach.gather(customer_keys),
+        )
+        .filter(pl.col("eligible") & pl.col("product_key").is_not_null())
+        .filter(lookup(products.get_column("tier"), "product_key").cast(pl.Int16) <= pl.col("reach"))
+        .filter(~customer_product_key().is_in(_owned_keys(holdings)))
+        .with_columns(source_order=lookup(products.get_column("id_order"), "source_key"))
         .sort("customer_key", "product_key", "source_order")
         .pipe(_first_per_customer_product)
         .select("customer_key", "product_key", "source_key")
@@ -211,14 +232,13 @@ def tier_upgrade_offers(
     return _single_offers(pairs, products, "tier_upgrade")
 
 
-def bundle_offers(gap_offers: pl.DataFrame, categories: pl.DataFrame, config: OrchestratorConfig) -> pl.DataFrame:
-    """A complete-your-routine bundle of a customer's gap products when at least `bundle_min_items` essentials
-    are missing, priced at `bundle_discount` off and worth the members' margin value at that discount."""
+def bundle_offers(gap_offers: pl.DataFrame, config: OrchestratorConfig) -> pl.DataFrame:
+    """A complete-your-routine bundle of a customer's gap products (which come in routine order) when at least
+    `bundle_min_items` essentials are missing, priced at `bundle_discount` off and worth the members' margin
+    value at that discount. Candidate columns plus `bundle_keys`, the members' product keys."""
     keep = 1.0 - config.bundle_discount
     bundles = (
-        gap_offers.join(essential_keys(categories), on="category_key")
-        .sort("customer_key", "routine_position")
-        .group_by("customer_key", maintain_order=True)
+        gap_offers.group_by("customer_key", maintain_order=True)
         .agg(
             bundle_keys=pl.col("product_key"),
             tier=pl.col("tier").max(),
@@ -230,7 +250,8 @@ def bundle_offers(gap_offers: pl.DataFrame, categories: pl.DataFrame, config: Or
         .with_columns(
             type=pl.lit("bundle", dtype=OfferType),
             price=(pl.col("list_price") * keep).round(2),
+            essential_bit=pl.lit(0, dtype=pl.UInt64),
             id_order=pl.lit(0, dtype=pl.UInt32),
         )
     )
-    return _conform(bundles)
+    return _conform(bundles, {**CANDIDATE_SCHEMA, "bundle_keys": pl.List(pl.UInt32())})

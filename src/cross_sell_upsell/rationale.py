@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from .cohort import concern_names
+from .cohort import names_of
+from .opportunities import lookup
 
 
 def money(column: str) -> pl.Expr:
@@ -19,72 +20,79 @@ def _readable(expr: pl.Expr) -> pl.Expr:
     return expr.str.replace_all("_", " ")
 
 
-def _matched_concerns(matched_masks: pl.Series, concerns: Sequence[str]) -> pl.DataFrame:
-    """Text for each distinct mask of matched concerns: ' Targets dryness, fine lines.' (empty for none).
-    Masks repeat across millions of offers, so each distinct one is spelled out once."""
-    masks = matched_masks.unique().sort().to_list()
-    texts = [
-        f" Targets {', '.join(concern_names(mask, concerns)).replace('_', ' ')}." if mask else "" for mask in masks
-    ]
-    return pl.DataFrame({"matched_mask": masks, "concern_text": texts}, schema={"matched_mask": pl.UInt64, "concern_text": pl.String})
+TEMPLATES: dict[str, pl.Expr] = {
+    "routine_gap": pl.format(
+        "Adds the missing {} step; the customer owns {} of {} routine essentials.",
+        _readable(pl.col("category")),
+        pl.col("owned_essentials"),
+        pl.col("essentials_total"),
+    ),
+    "replenishment": pl.format(
+        "Last bought {} days ago on a {}-day cycle; {} {}.",
+        pl.col("days_since_purchase"),
+        pl.col("cycle_days"),
+        pl.when(pl.col("replenishment_status") == "due").then(pl.lit("due since")).otherwise(pl.lit("due on")),
+        pl.col("due_date"),
+    ),
+    "product_cross_sell": pl.format("Pairs with {}, which the customer already uses.", pl.col("source_name")),
+    "tier_upgrade": pl.format("Tier {} step up from {}.", pl.col("tier"), pl.col("source_name")),
+    "bundle": pl.format(
+        "Completes the routine with {} missing essentials ({}) for {}, saving {}.",
+        pl.col("bundle_categories").list.len(),
+        _readable(pl.col("bundle_categories").list.join(", ")),
+        money("price"),
+        money("saving"),
+    ),
+}
+"""One sentence per offer type, from the offer's own facts."""
 
 
-def _by_type() -> pl.Expr:
-    essentials_total = pl.col("owned_essentials") + pl.col("missing_essentials").list.len()
-    return (
-        pl.when(pl.col("type") == "routine_gap")
-        .then(
-            pl.format(
-                "Adds the missing {} step; the customer owns {} of {} routine essentials.",
-                _readable(pl.col("category")),
-                pl.col("owned_essentials"),
-                essentials_total,
-            )
-        )
-        .when(pl.col("type") == "replenishment")
-        .then(
-            pl.format(
-                "Last bought {} days ago on a {}-day cycle; {} {}.",
-                pl.col("days_since_purchase"),
-                pl.col("cycle_days"),
-                pl.when(pl.col("replenishment_status") == "due").then(pl.lit("due since")).otherwise(pl.lit("due on")),
-                pl.col("due_date"),
-            )
-        )
-        .when(pl.col("type") == "product_cross_sell")
-        .then(pl.format("Pairs with {}, which the customer already uses.", pl.col("source_name")))
-        .when(pl.col("type") == "tier_upgrade")
-        .then(pl.format("Tier {} step up from {}.", pl.col("tier"), pl.col("source_name")))
-        .otherwise(
-            pl.format(
-                "Completes the routine with {} missing essentials ({}) for {}, saving {}.",
-                pl.col("bundle_categories").list.len(),
-                _readable(pl.col("bundle_categories").list.join(", ")),
-                money("price"),
-                money("saving"),
-            )
-        )
-    )
+def _concern_texts(matched_masks: pl.Series, concerns: Sequence[str]) -> dict[int, str]:
+    """' Targets dryness, fine lines.' for each distinct mask of matched concerns ('' for none). Masks repeat
+    across millions of offers, so each distinct one is spelled out once."""
+    return {
+        mask: f" Targets {', '.join(names_of(mask, concerns)).replace('_', ' ')}." if mask else ""
+        for mask in matched_masks.unique().to_list()
+    }
 
 
 def template_rationales(
-    offers: pl.DataFrame, customers: pl.DataFrame, routine: pl.DataFrame, concerns: Sequence[str]
+    offers: pl.DataFrame,
+    customers: pl.DataFrame,
+    routine: pl.DataFrame,
+    essentials_total: int,
+    concerns: Sequence[str],
 ) -> pl.DataFrame:
-    """Adds `rationale` (one or two sentences from the offer's facts), `rationale_source` = "template" and an
-    empty `rationale_error` to described offers (see results.describe_offers). Pure expressions: a million
-    customers cost seconds."""
-    with_context = (
-        offers.join(customers.select("customer_key", customer_concerns="concern_mask"), on="customer_key", how="left", maintain_order="left")
-        .join(routine.select("customer_key", "owned_essentials", "missing_essentials"), on="customer_key", how="left", maintain_order="left")
-        .with_columns(matched_mask=pl.col("concern_mask") & pl.col("customer_concerns"), saving=pl.col("list_price") - pl.col("price"))
+    """Adds `rationale` (a sentence from the offer's facts, plus the customer's concerns it targets),
+    `rationale_source` = "template" and an empty `rationale_error` to described offers (see
+    results.describe_offers). Each row is formatted once, by its type's template."""
+    facts = offers.select(
+        "type",
+        "category",
+        "days_since_purchase",
+        "cycle_days",
+        "replenishment_status",
+        "due_date",
+        "source_name",
+        "tier",
+        "bundle_categories",
+        "price",
+        saving=pl.col("list_price") - pl.col("price"),
+        owned_essentials=lookup(routine.get_column("owned_essentials"), "customer_key"),
+        essentials_total=pl.lit(essentials_total),
+        matched_mask=pl.col("concern_mask") & lookup(customers.get_column("concern_mask"), "customer_key"),
     )
-    concern_text = _matched_concerns(with_context.get_column("matched_mask"), concerns)
-    return (
-        with_context.join(concern_text, on="matched_mask", how="left", maintain_order="left")
-        .with_columns(
-            rationale=pl.concat_str(_by_type(), pl.col("concern_text")),
-            rationale_source=pl.lit("template"),
-            rationale_error=pl.lit(None, dtype=pl.String),
-        )
-        .drop("customer_concerns", "owned_essentials", "missing_essentials", "matched_mask", "saving", "concern_text")
+    sentences = pl.Series("sentence", dtype=pl.String).extend_constant(None, offers.height)
+    types = facts.get_column("type")
+    for offer_type, template in TEMPLATES.items():
+        rows = (types == offer_type).arg_true()
+        if len(rows):
+            sentences.scatter(rows, facts[rows].select(template).to_series())
+    concern_text = _concern_texts(facts.get_column("matched_mask"), concerns)
+    return offers.with_columns(
+        rationale=pl.concat_str(
+            sentences, facts.get_column("matched_mask").replace_strict(concern_text, return_dtype=pl.String)
+        ),
+        rationale_source=pl.lit("template"),
+        rationale_error=pl.lit(None, dtype=pl.String),
     )

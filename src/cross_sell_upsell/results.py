@@ -9,6 +9,7 @@ import polars as pl
 from pydantic import BaseModel, Field
 
 from .configuration import OpportunityType
+from .opportunities import customer_product_key, lookup
 from .scoring import COMPONENTS
 
 OPPORTUNITY_COLUMNS: tuple[str, ...] = (
@@ -35,77 +36,66 @@ OPPORTUNITY_COLUMNS: tuple[str, ...] = (
     "rationale",
     "rationale_source",
     "rationale_error",
+    "counts_toward_revenue",
 )
-
+"""The published offer columns. `offer_id` is the product id, or BUNDLE-<member ids> for a bundle, whose
+members are in `product_ids` (null for a single-product offer)."""
 
 BUNDLE_NAME = "Complete Your Routine Bundle"
 
 
-def describe_offers(scored: pl.DataFrame, customers: pl.DataFrame, products: pl.DataFrame) -> pl.DataFrame:
-    """Adds the readable columns to scored candidates: customer_id, offer_id (the product id, or
-    BUNDLE-<member ids> for a bundle), product_ids, name, category, source_product_id, source_name and,
-    for bundles, bundle_categories. Keeps the frame's order."""
-    bundle_members = (
-        scored.filter(pl.col("type") == "bundle")
-        .select("customer_key", "type", product_key="bundle_keys")
-        .with_row_index("bundle_row")
+def _bundle_lookups(bundles: pl.DataFrame, customers: pl.DataFrame, products: pl.DataFrame) -> pl.DataFrame:
+    """Per customer_key (one row per customer, null without a bundle): the bundle's offer id, member ids and
+    member categories."""
+    members = (
+        bundles.select("customer_key", product_key="bundle_keys")
         .explode("product_key")
-        .join(products.select("product_key", "product_id", "category"), on="product_key", maintain_order="left")
-        .group_by("bundle_row", maintain_order=True)
-        .agg(pl.col("customer_key", "type").first(), bundle_ids=pl.col("product_id"), bundle_categories=pl.col("category"))
-        .drop("bundle_row")
-    )
-    is_bundle = pl.col("type") == "bundle"
-    return (
-        scored.join(customers.select("customer_key", "customer_id"), on="customer_key", how="left", maintain_order="left")
-        .join(
-            products.select("product_key", product_id="product_id", product_name="name", product_category="category"),
-            on="product_key",
-            how="left",
-            maintain_order="left",
-        )
-        .join(
-            products.select(source_key="product_key", source_product_id="product_id", source_name="name"),
-            on="source_key",
-            how="left",
-            maintain_order="left",
-        )
-        .join(bundle_members, on=["customer_key", "type"], how="left", maintain_order="left")
         .with_columns(
-            offer_id=pl.when(is_bundle)
-            .then(pl.lit("BUNDLE-") + pl.col("bundle_ids").list.join("-"))
-            .otherwise(pl.col("product_id")),
-            product_ids=pl.when(is_bundle).then(pl.col("bundle_ids")).otherwise(pl.concat_list("product_id")),
-            name=pl.when(is_bundle).then(pl.lit(BUNDLE_NAME)).otherwise(pl.col("product_name")),
-            category=pl.when(is_bundle).then(pl.lit("bundle")).otherwise(pl.col("product_category")),
+            product_id=lookup(products.get_column("product_id"), "product_key"),
+            category=lookup(products.get_column("category"), "product_key"),
         )
-        .drop("product_id", "product_name", "product_category", "bundle_ids")
+        .group_by("customer_key", maintain_order=True)
+        .agg(bundle_ids=pl.col("product_id"), bundle_categories=pl.col("category"))
+        .with_columns(bundle_offer_id=pl.lit("BUNDLE-") + pl.col("bundle_ids").list.join("-"))
+    )
+    return customers.select("customer_key").join(members, on="customer_key", how="left", maintain_order="left")
+
+
+def describe_offers(
+    scored: pl.DataFrame, bundles: pl.DataFrame, customers: pl.DataFrame, products: pl.DataFrame
+) -> pl.DataFrame:
+    """Adds the readable columns to scored candidates: customer_id, offer_id, product_ids (bundles), name,
+    category, source_product_id, source_name, bundle_categories. Keeps the frame's order."""
+    per_customer = _bundle_lookups(bundles, customers, products)
+    is_bundle = pl.col("type") == "bundle"
+    bundle_key = pl.when(is_bundle).then(pl.col("customer_key"))
+
+    def bundle_value(column: str) -> pl.Expr:
+        return pl.lit(per_customer.get_column(column)).gather(bundle_key)
+
+    return scored.with_columns(
+        customer_id=lookup(customers.get_column("customer_id"), "customer_key"),
+        offer_id=pl.coalesce(lookup(products.get_column("product_id"), "product_key"), bundle_value("bundle_offer_id")),
+        product_ids=bundle_value("bundle_ids"),
+        name=pl.coalesce(lookup(products.get_column("name"), "product_key"), pl.lit(BUNDLE_NAME)),
+        category=pl.coalesce(lookup(products.get_column("category"), "product_key"), pl.lit("bundle")),
+        source_product_id=lookup(products.get_column("product_id"), "source_key"),
+        source_name=lookup(products.get_column("name"), "source_key"),
+        bundle_categories=bundle_value("bundle_categories"),
     )
 
 
-def flag_revenue(opportunities: pl.DataFrame) -> pl.DataFrame:
+def flag_revenue(opportunities: pl.DataFrame, bundles: pl.DataFrame) -> pl.DataFrame:
     """Adds `counts_toward_revenue`. A bundle is the cheaper way to buy its members, so the bundle counts toward
     potential revenue and the separate offers of its member products do not: nothing is counted twice."""
-    bundled = (
-        opportunities.filter(pl.col("type") == "bundle")
-        .select("customer_key", product_key="bundle_keys")
-        .explode("product_key")
-        .with_columns(in_bundle=pl.lit(True))
-    )
-    return (
-        opportunities.join(bundled, on=["customer_key", "product_key"], how="left", maintain_order="left")
-        .with_columns(counts_toward_revenue=pl.col("in_bundle").is_null())
-        .drop("in_bundle")
-    )
+    bundled = bundles.select("customer_key", product_key="bundle_keys").explode("product_key")
+    in_bundle = customer_product_key().is_in(bundled.select(customer_product_key()).to_series().implode())
+    return opportunities.with_columns(counts_toward_revenue=~in_bundle.fill_null(False))
 
 
 def publish_opportunities(opportunities: pl.DataFrame) -> pl.DataFrame:
     """The ranked offers with only their published columns, in customer and rank order."""
-    return (
-        opportunities.sort("customer_key", "rank")
-        .select(*OPPORTUNITY_COLUMNS, "counts_toward_revenue")
-        .with_columns(pl.col("type").cast(pl.String))
-    )
+    return opportunities.select(OPPORTUNITY_COLUMNS).with_columns(pl.col("type", "replenishment_status").cast(pl.String))
 
 
 def summarize_customers(
@@ -118,7 +108,7 @@ def summarize_customers(
     """One row per customer in cohort order: attributes, routine, offer counts and potential revenue
     (the sum of prices of the offers that count toward revenue)."""
     owned = (
-        holdings.join(products.select("product_key", "product_id"), on="product_key")
+        holdings.with_columns(product_id=lookup(products.get_column("product_id"), "product_key"))
         .group_by("customer_key")
         .agg(products_owned=pl.col("product_id").sort())
     )
@@ -130,14 +120,14 @@ def summarize_customers(
     )
     return (
         customers.join(owned, on="customer_key", how="left", maintain_order="left")
-        .join(routine, on="customer_key", how="left", maintain_order="left")
+        .with_columns(routine.select("owned_essentials", "missing_essentials", "routine_completeness"))
         .join(offers, on="customer_key", how="left", maintain_order="left")
         .with_columns(
             pl.col("products_owned").fill_null(pl.lit([], dtype=pl.List(pl.String))),
             pl.col("offer_count", "replenishment_due_count").fill_null(0),
             pl.col("potential_revenue", "top_score").fill_null(0.0),
         )
-        .drop("customer_key", "concern_mask")
+        .drop("customer_key", "concern_mask", "preferred_tier")
     )
 
 
@@ -196,8 +186,9 @@ class CustomerReport(BaseModel):
 def _opportunity(row: dict[str, Any]) -> Opportunity:
     return Opportunity(
         product_id=row["offer_id"],
+        product_ids=row["product_ids"] or [row["offer_id"]],
         components={name: row[name] for name in COMPONENTS},
-        **{key: value for key, value in row.items() if key in Opportunity.model_fields},
+        **{key: value for key, value in row.items() if key in Opportunity.model_fields and key != "product_ids"},
     )
 
 

@@ -40,19 +40,19 @@ class State(InputState, OutputState, total=False):
     customers: pl.DataFrame
     """The cohort's customers: `customer_key` (row number), attributes, `concern_mask`, `preferred_tier`."""
     products: pl.DataFrame
-    """The catalog with `product_key`, `category_key`, `upgrade_key`, `margin_value`, `concern_mask`, `id_order`."""
+    """The catalog with `product_key` (row number), `upgrade_key`, `margin_value`, `concern_mask`,
+    `essential_bit`, `routine_position`, `id_order`."""
     holdings: pl.DataFrame
     """One row per (customer_key, owned product_key) as of the as-of date, with `last_purchase`."""
-    categories: pl.DataFrame
-    """Every category with its `category_key` and `routine_position` (null when not essential)."""
     cross_sells: pl.DataFrame
     """The catalog's cross-sell links as (source_key, product_key, position)."""
+    essentials: tuple[str, ...]
+    """The routine's essential categories; bit i of the routine masks is essentials[i]."""
     concerns: tuple[str, ...]
     """The skin concern of each bit of the concern masks."""
-    gaps: pl.DataFrame
-    """One row per (customer_key, missing essential category_key)."""
     routine: pl.DataFrame
-    """Per customer: owned essential count, missing essentials, routine completeness (0-1)."""
+    """Per customer (row = customer_key): owned and missing essential masks, owned essential count, missing
+    essentials by name, routine completeness (0-1)."""
     gap_offers: pl.DataFrame
     """One product per missing essential."""
     replenishment_offers: pl.DataFrame
@@ -62,4 +62,4 @@ class State(InputState, OutputState, total=False):
     upgrade_offers: pl.DataFrame
     """Next-tier products along owned products' upgrade paths."""
     bundle_offers: pl.DataFrame
-    """Complete-your-routine bundles."""
+    """Complete-your-routine bundles, with their members' product keys in `bundle_keys`."""
