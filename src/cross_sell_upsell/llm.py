@@ -225,7 +225,7 @@ def _asked_offers(opportunities: pl.DataFrame, customers: pl.DataFrame, settings
     top = opportunities.filter(pl.col("rank") <= settings.offers_per_customer)
     chosen = (
         customers.select("customer_id")
-        .filter(pl.col("customer_id").is_in(top.get_column("customer_id").unique()))
+        .join(top.select("customer_id").unique(), on="customer_id", how="semi", maintain_order="left")
         .head(settings.priority_customers)
         .with_row_index("priority")
     )
