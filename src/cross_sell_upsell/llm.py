@@ -22,7 +22,7 @@ import polars as pl
 from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from .configuration import LLMSettings
 from .prompts import rationale_messages
@@ -162,7 +162,7 @@ class AnswerCache:
     def put(self, key: str, answer: Answer) -> None:
         """Stores a parsed answer; a cache that cannot be written only costs a request next time."""
         answer_set = RationaleSet(
-            rationales=[OfferRationale(offer_id=offer_id, rationale=text) for offer_id, text in answer.rationales.items()]
+            rationales=[OfferRationale(offer_id=key, rationale=text) for key, text in answer.rationales.items()]
         )
         record = {
             "model": self.model_identity["model"],
@@ -297,6 +297,9 @@ def _offer_facts(asked: pl.DataFrame, catalog: pl.DataFrame | None) -> pl.DataFr
     )
 
 
+_NOT_PROMPTED = ("customer_id", "allowed_ids", "allowed_names", "allowed_prices")
+
+
 def _present(facts: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in facts.items() if value not in (None, "", [])}
 
@@ -318,7 +321,8 @@ def customer_requests(
     the product facts and the customer's non-identifying attributes; the name and the free-text notes only
     when the settings allow them."""
     facts = _offer_facts(_asked_offers(opportunities, customers, settings), catalog)
-    profiles = {row["customer_id"]: row for row in customers.iter_rows(named=True)}
+    asked = customers.join(facts.select("customer_id").unique(), on="customer_id", how="semi")
+    profiles = {row["customer_id"]: row for row in asked.iter_rows(named=True)}
     requests = []
     for (customer_id,), offers in facts.group_by("customer_id", maintain_order=True):
         profile = profiles[customer_id]
@@ -327,13 +331,9 @@ def customer_requests(
             customer["name"] = profile.get("name")
         if settings.include_notes:
             customer["notes"] = profile.get("notes")
-        rows = offers.to_dicts()
-        prompt_offers = [
-            _present({key: value for key, value in row.items() if key != "customer_id" and not key.startswith("allowed_")})
-            for row in rows
-        ]
+        prompt_offers = [_present(offer) for offer in offers.drop(_NOT_PROMPTED).to_dicts()]
         messages = rationale_messages(_present(customer), prompt_offers, settings.max_rationale_chars)
-        requests.append(CustomerRequest(customer_id, messages, rows))
+        requests.append(CustomerRequest(customer_id, messages, offers.to_dicts()))
     return requests
 
 
@@ -438,4 +438,7 @@ def fallback_note(stats: RationaleStats) -> str | None:
     if not failed:
         return None
     reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(stats.failures.items()))
-    return f"the chat model's rationale was not used for {failed} of {stats.offers_asked} offers ({reasons}): templates kept"
+    return (
+        f"the chat model's rationale was not used for {failed} of {stats.offers_asked} offers ({reasons}): "
+        "templates kept"
+    )

@@ -87,7 +87,9 @@ def prompt_data(messages: list[dict[str, Any]] | list[BaseMessage] | list[tuple[
 
 def honest_rationales(data: dict[str, Any]) -> dict[str, str]:
     """What a well-behaved model writes: each offer's own product name and price."""
-    return {offer["offer_id"]: f"{offer['product']} for {offer['price']} suits this customer." for offer in data["offers"]}
+    return {
+        offer["offer_id"]: f"{offer['product']} for {offer['price']} suits this customer." for offer in data["offers"]
+    }
 
 
 def honest_reply(request: dict[str, Any]) -> Reply:
@@ -123,11 +125,11 @@ class StubServer:
 
     def request_texts(self) -> list[str]:
         """Everything the clients sent except the Authorization header, where the key belongs."""
-        return [
-            "\n".join([received.path, received.body]
-                      + [f"{name}: {value}" for name, value in received.headers.items() if name.lower() != "authorization"])
-            for received in self.requests
-        ]
+        texts = []
+        for received in self.requests:
+            headers = [f"{name}: {value}" for name, value in received.headers.items() if name.lower() != "authorization"]
+            texts.append("\n".join([received.path, received.body, *headers]))
+        return texts
 
 
 def _handler(stub: StubServer, lock: threading.Lock) -> type[BaseHTTPRequestHandler]:

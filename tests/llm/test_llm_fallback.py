@@ -15,7 +15,6 @@ from llm_fakes import (
     CUSTOMERS,
     FakeRationaleModel,
     honest_answer,
-    honest_rationales,
     offline_settings,
     opportunities_frame,
     scripted,
@@ -191,7 +190,8 @@ def llm_config(**changes: Any) -> OrchestratorConfig:
 
 
 def test_the_report_shows_the_sources_and_the_stats() -> None:
-    report = analyze_customer("C001", as_of=AS_OF, config=llm_config(), chat_model=FakeRationaleModel(reply=honest_answer))
+    model = FakeRationaleModel(reply=honest_answer)
+    report = analyze_customer("C001", as_of=AS_OF, config=llm_config(), chat_model=model)
     assert [item.rationale_source for item in report.opportunities[:4]] == ["llm", "llm", "llm", "template"]
     assert report.rationale_stats is not None
     assert (report.rationale_stats.llm, report.rationale_stats.input_tokens, report.run_notes) == (3, 100, [])

@@ -79,7 +79,9 @@ def test_a_structured_answer_becomes_the_rationales(stub, api_key) -> None:
         pytest.param([error_reply(500)] * 2, "server_error: OpenAIAPIError, HTTP 500", 2, id="500"),
         pytest.param([error_reply(429)] * 2, "rate_limited: OpenAIRateLimitError, HTTP 429", 2, id="429-twice"),
         pytest.param([completion("{not json")] * 2, "malformed_output: ValidationError", 2, id="malformed-json"),
-        pytest.param([Reply(body=b"<html>gateway</html>")] * 2, "malformed_output: JSONDecodeError", 2, id="not-json-body"),
+        pytest.param(
+            [Reply(body=b"<html>gateway</html>")] * 2, "malformed_output: JSONDecodeError", 2, id="not-json-body"
+        ),
         pytest.param([completion('{"answers": []}')] * 2, "malformed_output: ValidationError", 2, id="schema"),
         pytest.param([completion(None, refusal="I can't help.")] * 2, "refusal: OpenAIRefusalError", 2, id="refusal"),
         pytest.param(
@@ -148,7 +150,8 @@ def test_requests_carry_no_email_no_key_and_no_name_by_default(stub, api_key) ->
     assert len(texts) == 1
     for text in texts:
         assert not EMAIL.search(text)
-        for secret in (API_KEY, customer["name"], customer["name"].split()[0], customer["customer_id"], customer["notes"]):
+        name = customer["name"]
+        for secret in (API_KEY, name, name.split()[0], customer["customer_id"], customer["notes"]):
             assert secret not in text
     assert stub.requests[0].headers["authorization"] == f"Bearer {API_KEY}"  # the one place the key goes
 

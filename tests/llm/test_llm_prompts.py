@@ -55,7 +55,12 @@ def test_a_prompt_carries_the_top_offers_their_product_facts_and_non_identifying
     requests = customer_requests(opportunities, CUSTOMERS, offline_settings(), CATALOG)
     assert [request.customer_id for request in requests] == ["C1", "C2"]  # C3 has no offer
     assert prompt_data(requests[0].messages) == {
-        "customer": {"loyalty_tier": "gold", "price_sensitivity": "low", "skin_concerns": ["acne"], "tier_preference": 2},
+        "customer": {
+            "loyalty_tier": "gold",
+            "price_sensitivity": "low",
+            "skin_concerns": ["acne"],
+            "tier_preference": 2,
+        },
         "offers": C1_OFFERS,  # ranks 1-3 of 4: three offers per customer by default
     }
     assert prompt_data(requests[1].messages)["customer"] == {"loyalty_tier": "silver", "price_sensitivity": "medium"}
