@@ -162,7 +162,9 @@ class AnswerCache:
     def put(self, key: str, answer: Answer) -> None:
         """Stores a parsed answer; a cache that cannot be written only costs a request next time."""
         answer_set = RationaleSet(
-            rationales=[OfferRationale(offer_id=key, rationale=text) for key, text in answer.rationales.items()]
+            rationales=[
+                OfferRationale(offer_id=offer_id, rationale=text) for offer_id, text in answer.rationales.items()
+            ]
         )
         record = {
             "model": self.model_identity["model"],

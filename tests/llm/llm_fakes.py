@@ -127,7 +127,9 @@ class StubServer:
         """Everything the clients sent except the Authorization header, where the key belongs."""
         texts = []
         for received in self.requests:
-            headers = [f"{name}: {value}" for name, value in received.headers.items() if name.lower() != "authorization"]
+            headers = [
+                f"{name}: {value}" for name, value in received.headers.items() if name.lower() != "authorization"
+            ]
             texts.append("\n".join([received.path, received.body, *headers]))
         return texts
 

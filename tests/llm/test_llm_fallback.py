@@ -22,7 +22,7 @@ from llm_fakes import (
 )
 
 from cross_sell_upsell import OrchestratorConfig, analyze_customer
-from cross_sell_upsell.llm import llm_rationales
+from cross_sell_upsell.llm import customer_requests, llm_rationales
 from cross_sell_upsell.report import render_json, render_markdown
 from cross_sell_upsell.results import RationaleStats
 
@@ -50,6 +50,9 @@ def test_the_model_writes_the_top_offers_of_each_customer(opportunities) -> None
         "Glow Serum for $30.00 suits this customer.",
     ]
     assert result.columns == opportunities.columns
+    sent = [[(message.type, message.content) for message in prompt] for prompt in model.prompts]
+    built = customer_requests(opportunities, CUSTOMERS, offline_settings(), CATALOG)
+    assert sent == [[("system", system), ("human", human)] for (_, system), (_, human) in (r.messages for r in built)]
     # two requests (C1, C2) of 100 input and 20 output tokens each:
     # 200 / 1000 x $0.00015 + 40 / 1000 x $0.0006 = $0.00003 + $0.000024 = $0.000054
     assert stats.model_dump() == {
