@@ -8,7 +8,7 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from .results import CustomerReport, Opportunity
+from .results import CustomerReport, Opportunity, RationaleStats
 from .scoring import COMPONENTS
 
 TYPE_LABELS = {
@@ -166,8 +166,8 @@ def _all(report: CustomerReport) -> list[str]:
     return [*lines, ""]
 
 
-def _rationale_stats(report: CustomerReport) -> list[str]:
-    stats = report.rationale_stats
+def rationale_stats_lines(stats: RationaleStats | None) -> list[str]:
+    """The markdown section on where the rationales came from and what the model cost; none without stats."""
     if stats is None:
         return []
     fallbacks = ", ".join(f"{_label(reason)} {count}" for reason, count in sorted(stats.failures.items()))
@@ -196,7 +196,7 @@ def render_markdown(report: CustomerReport, top_n: int, generated_at: datetime) 
     ]
     notes = [f"> {note}" for note in report.run_notes]
     body = _overview(report) + _routine(report) + _summary(report) + _bundles(report) + _top(report, top_n)
-    body += _rationale_stats(report) + _all(report)
+    body += rationale_stats_lines(report.rationale_stats) + _all(report)
     return "\n".join(header + ([*notes, ""] if notes else []) + body)
 
 
