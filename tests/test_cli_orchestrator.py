@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MINI_CATALOG, MINI_CUSTOMERS, ROOT, TIER1, write_data
+from support import MINI_CATALOG, MINI_CUSTOMERS, ROOT, TIER1, write_data
 from cross_sell_upsell.cli import orchestrator_main
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.report import write_atomic

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from conftest import AS_OF
+from support import AS_OF
 from cross_sell_upsell.configuration import LLMSettings, OrchestratorConfig
 from cross_sell_upsell.context import Context
 from cross_sell_upsell.graph import CANDIDATE_KEYS, graph, route_rationales
@@ -75,7 +75,7 @@ def test_unknown_ids_are_reported_not_dropped(tier1):
 
 
 def test_dev_tools_defaults_run_on_the_sample_data(monkeypatch):
-    from conftest import ROOT
+    from support import ROOT
 
     monkeypatch.chdir(ROOT)
     output = graph.invoke({"customer_ids": ["C001"], "as_of": "2024-03-01"}, context=Context())

@@ -1,4 +1,4 @@
-"""Each business rule on the hand-built mini data (tables in conftest.py), as of 2024-03-01."""
+"""Each business rule on the hand-built mini data (tables in support.py), as of 2024-03-01."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import date
 import polars as pl
 import pytest
 
-from conftest import AS_OF
+from support import AS_OF
 from cross_sell_upsell.cohort import Cohort, select_cohort
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.opportunities import (

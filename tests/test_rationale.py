@@ -1,16 +1,12 @@
-"""Template rationales word for word, and the optional chat-model step with fake models."""
+"""Template rationales word for word (the chat-model step is tested in tests/llm)."""
 
 from __future__ import annotations
 
 import polars as pl
-import pytest
-from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.runnables import RunnableLambda
 
-from conftest import AS_OF
+from support import AS_OF
 from cross_sell_upsell.api import analyze_cohort, analyze_customer
 from cross_sell_upsell.configuration import LLMSettings, OrchestratorConfig
-from cross_sell_upsell.llm import OfferRationale, RationaleSet
 
 
 def test_template_rationales_for_k1(mini):
@@ -37,57 +33,9 @@ def test_cross_sell_template_names_the_owned_product(mini):
     )
 
 
-class StructuredFake(GenericFakeChatModel):
-    """A fake chat model whose structured output is computed from the offers in the prompt."""
-
-    answer: object = None
-
-    def with_structured_output(self, schema, **kwargs):
-        return RunnableLambda(self.answer)
-
-
-def _llm_config(offers: int = 2) -> OrchestratorConfig:
-    return OrchestratorConfig(llm=LLMSettings(enabled=True, offers_per_customer=offers))
-
-
-def test_model_rationales_replace_the_templates_of_the_top_offers(mini):
-    def answer(messages):
-        return RationaleSet(
-            rationales=[OfferRationale(offer_id="B3", rationale="A richer serum for dry skin."),
-                        OfferRationale(offer_id="BUNDLE-A2-A4-A5", rationale="Finish the routine in one go.")]
-        )
-
-    model = StructuredFake(messages=iter([]), answer=answer)
-    report = analyze_customer("K1", as_of=AS_OF, dataset=mini, config=_llm_config(), chat_model=model)
-    sources = [(offer.product_id, offer.rationale_source) for offer in report.opportunities[:3]]
-    assert sources == [("B3", "llm"), ("BUNDLE-A2-A4-A5", "llm"), ("A3", "template")]
-    assert report.opportunities[0].rationale == "A richer serum for dry skin."
-
-
-def test_a_failing_model_falls_back_to_the_templates(mini):
-    def answer(messages):
-        raise TimeoutError("model took too long")
-
-    model = StructuredFake(messages=iter([]), answer=answer)
-    report = analyze_customer("K1", as_of=AS_OF, dataset=mini, config=_llm_config(), chat_model=model)
-    top = report.opportunities[0]
-    assert top.rationale_source == "template"
-    assert top.rationale == "Tier 2 step up from Basic Serum. Targets dryness."
-    assert top.rationale_error == "model call failed: TimeoutError"
-
-
 def test_without_an_api_key_the_run_notes_templates(mini, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    report = analyze_customer("K1", as_of=AS_OF, dataset=mini, config=_llm_config())
+    config = OrchestratorConfig(llm=LLMSettings(enabled=True))
+    report = analyze_customer("K1", as_of=AS_OF, dataset=mini, config=config)
     assert report.run_notes == ["LLM rationales requested but OPENAI_API_KEY is not set: templates used."]
     assert {offer.rationale_source for offer in report.opportunities} == {"template"}
-
-
-@pytest.mark.parametrize("bad", ["", "x" * 301])
-def test_empty_or_overlong_model_rationales_are_rejected(mini, bad):
-    model = StructuredFake(
-        messages=iter([]), answer=lambda messages: RationaleSet(rationales=[OfferRationale(offer_id="B3", rationale=bad)])
-    )
-    report = analyze_customer("K1", as_of=AS_OF, dataset=mini, config=_llm_config(1), chat_model=model)
-    assert report.opportunities[0].rationale_source == "template"
-    assert report.opportunities[0].rationale_error == "rationale missing, empty or too long"

@@ -1,4 +1,4 @@
-"""Scores computed by hand for customer K1 of the mini data (conftest.py), as of 2024-03-01.
+"""Scores computed by hand for customer K1 of the mini data (support.py), as of 2024-03-01.
 
 K1: gold (0.75), low price sensitivity (penalty 0), churn 0.2, lifetime value 250 (250/500 = 0.5), concerns [dryness].
 Customer fit for every K1 offer = 100 x (1 + 0.75 + 0.8 + 0.5) / 4 = 76.25. Weights 40/30/20/10/10, sum 110.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from conftest import AS_OF
+from support import AS_OF
 from cross_sell_upsell.api import analyze_cohort
 from cross_sell_upsell.configuration import OrchestratorConfig
 
@@ -39,7 +39,7 @@ EXPECTED_K1 = [
 
 @pytest.fixture(scope="module")
 def mini_output(tmp_path_factory):
-    from conftest import MINI_CATALOG, MINI_CUSTOMERS, write_data
+    from support import MINI_CATALOG, MINI_CUSTOMERS, write_data
 
     folder = write_data(tmp_path_factory.mktemp("mini"), MINI_CATALOG, MINI_CUSTOMERS)
     return analyze_cohort(None, as_of=AS_OF, data_dir=folder)

@@ -17,7 +17,7 @@ from langgraph.runtime import Runtime
 from .cohort import select_cohort
 from .context import Context
 from .dataset import load_dataset
-from .llm import build_chat_model, llm_rationales
+from .llm import build_chat_model, fallback_note, llm_rationales
 from .opportunities import (
     CANDIDATE_SCHEMA,
     bundle_offers,
@@ -29,7 +29,7 @@ from .opportunities import (
     tier_upgrade_offers,
 )
 from .rationale import template_rationales
-from .results import describe_offers, flag_revenue, publish_opportunities, summarize_customers
+from .results import RationaleStats, describe_offers, flag_revenue, publish_opportunities, summarize_customers
 from .scoring import score_offers
 from .state import InputState, OutputState, State
 
@@ -105,7 +105,12 @@ def write_rationales(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     chat_model = runtime.context.chat_model or build_chat_model(settings)
     if chat_model is None:
         return {"rationale_notes": ["LLM rationales requested but OPENAI_API_KEY is not set: templates used."]}
-    return {"opportunities": llm_rationales(state["opportunities"], state["customers"], chat_model, settings)}
+    stats = RationaleStats()
+    opportunities = llm_rationales(
+        state["opportunities"], state["customers"], chat_model, settings, catalog=state["products"], stats=stats
+    )
+    note = fallback_note(stats)
+    return {"opportunities": opportunities, "rationale_stats": stats, "rationale_notes": [note] if note else []}
 
 
 def assemble_results(state: State) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 import polars as pl
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from .configuration import OpportunityType
 from .opportunities import customer_product_key, lookup
@@ -131,6 +131,34 @@ def summarize_customers(
     )
 
 
+class RationaleStats(BaseModel):
+    """Where a run's rationales came from and what the chat model cost. `llm_rationales` adds to the collector
+    it is given, so a batch can pass one to every call and report the total."""
+
+    model: str = Field("", description="The chat model asked.")
+    customers: int = Field(0, description="Customers whose offers went to the model or were found in the cache.")
+    offers_asked: int = Field(0, description="Offers whose rationale the model was asked for.")
+    llm: int = Field(0, description="Rationales the model wrote that passed the checks (cache hits included).")
+    template: int = Field(0, description="Template rationales: offers not asked, or whose model rationale failed.")
+    failures: dict[str, int] = Field(
+        default_factory=dict, description="Asked offers that fell back to the template, by reason."
+    )
+    model_calls: int = Field(0, description="Calls to the model; each may include the client's transport retries.")
+    cache_hits: int = Field(0, description="Customers whose answer came from the cache, at no cost.")
+    input_tokens: int = Field(0, description="Prompt tokens the server reported.")
+    output_tokens: int = Field(0, description="Completion tokens the server reported.")
+    input_price_per_1k: float = Field(0.0, description="Dollars per 1,000 input tokens used for the estimate.")
+    output_price_per_1k: float = Field(0.0, description="Dollars per 1,000 output tokens used for the estimate.")
+
+    @computed_field(description="Estimated dollars: tokens / 1000 x the configured prices.")
+    @property
+    def estimated_cost(self) -> float:
+        return round(
+            self.input_tokens / 1000 * self.input_price_per_1k + self.output_tokens / 1000 * self.output_price_per_1k,
+            6,
+        )
+
+
 class Opportunity(BaseModel):
     """One ranked offer to one customer."""
 
@@ -181,6 +209,9 @@ class CustomerReport(BaseModel):
     potential_revenue: float = Field(description="Sum of the prices of offers that count toward revenue.")
     opportunities: list[Opportunity]
     run_notes: list[str] = Field(default_factory=list, description="Run notes, such as templates used for lack of a key.")
+    rationale_stats: RationaleStats | None = Field(
+        None, description="Where the rationales came from and the model's cost; None when no model was asked."
+    )
 
 
 def _opportunity(row: dict[str, Any]) -> Opportunity:
@@ -201,6 +232,7 @@ def customer_report(output: dict[str, Any], customer_id: str) -> CustomerReport:
     return CustomerReport(
         as_of=output["as_of"],
         run_notes=output.get("rationale_notes", []),
+        rationale_stats=output.get("rationale_stats"),
         replenishment_due=[
             ReplenishmentItem(
                 product_id=row["offer_id"],

@@ -7,6 +7,8 @@ from typing import TypedDict
 
 import polars as pl
 
+from .results import RationaleStats
+
 
 class InputState(TypedDict, total=False):
     """What a caller gives the graph."""
@@ -32,6 +34,8 @@ class OutputState(TypedDict, total=False):
     """Requested ids the dataset does not have; they get no results."""
     rationale_notes: list[str]
     """What the rationale step wants the user to know once (for example: no API key, templates used)."""
+    rationale_stats: RationaleStats
+    """Where the rationales came from, tokens and estimated cost; present when a chat model was asked."""
 
 
 class State(InputState, OutputState, total=False):
