@@ -1,9 +1,14 @@
-"""One customer's cross-sell and upsell report. Run with --help for the options."""
+"""One customer's report. Run with --help for the options."""
 
 import sys
 
 import config
-from cross_sell_upsell.cli import orchestrator_main
+from cross_sell_upsell.cli import orchestrator_main, run_guarded
 
 if __name__ == "__main__":
-    sys.exit(orchestrator_main(sys.argv[1:], config.orchestrator_config(), config.DATA_DIR, config.OUTPUT_DIR))
+    # Guarded too, so a bad setting in the environment or .env is one line on stderr and exit 2.
+    sys.exit(
+        run_guarded(
+            lambda: orchestrator_main(sys.argv[1:], config.orchestrator_config(), config.DATA_DIR, config.OUTPUT_DIR)
+        )
+    )

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import ConfigurationError
 
@@ -62,15 +63,54 @@ class ScoringWeights(_Frozen):
 
 
 class LLMSettings(_Frozen):
-    """How the optional `write_rationales` step talks to a chat model."""
+    """How the optional `write_rationales` step talks to a chat model, what it may tell it, and what it costs."""
 
     enabled: bool = Field(False, description="Ask a chat model to rewrite the template rationales (`--llm`).")
     model: str = Field("gpt-4o-mini", description="Chat model name, as the OpenAI-compatible server knows it.")
     temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature; 0 keeps rationales stable.")
     base_url: str | None = Field(None, description="OpenAI-compatible endpoint; None means the OpenAI default.")
     timeout_seconds: float = Field(20.0, gt=0, description="Per-request timeout.")
-    max_retries: int = Field(2, ge=0, description="Retries per request before falling back to the template.")
+    max_retries: int = Field(
+        2,
+        ge=0,
+        description="Retries of a failed request (timeout, 429, 5xx, connection) and, separately, of an answer that "
+        "is malformed, breaks the schema or is a refusal, before falling back to the template.",
+    )
     offers_per_customer: int = Field(3, ge=0, description="How many top offers per customer get an LLM rationale.")
+    priority_customers: int = Field(
+        50,
+        ge=0,
+        description="At most this many customers of a run get LLM rationales: the first ones of the cohort that have "
+        "offers (a batch orders its cohort by priority); the rest keep templates.",
+    )
+    max_concurrency: int = Field(4, ge=1, description="Chat requests in flight at once (one request per customer).")
+    max_rationale_chars: int = Field(
+        300, gt=0, description="A model rationale longer than this many characters is replaced by the template."
+    )
+    include_customer_name: bool = Field(
+        False, description="Send the customer's name to the model. Off: the prompt identifies no one."
+    )
+    include_notes: bool = Field(
+        False, description="Send the customer's free-text notes to the model, fenced as untrusted data."
+    )
+    cache_dir: Path | None = Field(
+        Path("output/.llm_cache"),
+        description="Folder of cached model answers, keyed by model and prompt, so a re-run costs nothing; "
+        "None (or 'none'/'off' in the environment) disables the cache.",
+    )
+    input_price_per_1k: float = Field(
+        0.00015, ge=0, description="Price in dollars of 1,000 input (prompt) tokens, for the cost estimate."
+    )
+    output_price_per_1k: float = Field(
+        0.0006, ge=0, description="Price in dollars of 1,000 output (completion) tokens, for the cost estimate."
+    )
+
+    @field_validator("cache_dir", mode="before")
+    @classmethod
+    def _cache_off(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower() in ("", "none", "off"):
+            return None
+        return value
 
 
 class OrchestratorConfig(_Frozen):
@@ -151,6 +191,14 @@ LLM_ENVIRONMENT: dict[str, str] = {
     "LLM_TIMEOUT_SECONDS": "timeout_seconds",
     "LLM_MAX_RETRIES": "max_retries",
     "LLM_OFFERS_PER_CUSTOMER": "offers_per_customer",
+    "LLM_PRIORITY_CUSTOMERS": "priority_customers",
+    "LLM_MAX_CONCURRENCY": "max_concurrency",
+    "LLM_MAX_RATIONALE_CHARS": "max_rationale_chars",
+    "LLM_INCLUDE_CUSTOMER_NAME": "include_customer_name",
+    "LLM_INCLUDE_NOTES": "include_notes",
+    "LLM_CACHE_DIR": "cache_dir",
+    "LLM_INPUT_PRICE_PER_1K": "input_price_per_1k",
+    "LLM_OUTPUT_PRICE_PER_1K": "output_price_per_1k",
 }
 """Environment variables (or `.env` entries) that set the LLM settings. The API key stays in OPENAI_API_KEY and
 is read only by the chat client, never stored in the configuration."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -129,6 +130,52 @@ class Dataset:
 
     def customer_ids(self) -> list[str]:
         return self.customers.get_column("customer_id").to_list()
+
+    @cached_property
+    def customer_rows(self) -> pl.DataFrame:
+        """(customer_id, customer_row): each customer's row number in `customers`."""
+        return self.customers.select("customer_id").with_row_index("customer_row")
+
+    @cached_property
+    def _holdings_by_date(self) -> dict[date, pl.DataFrame]:
+        return {}
+
+    def holdings_as_of(self, as_of: date) -> pl.DataFrame:
+        """(customer_row, product_key, last_purchase) of every product owned on `as_of`, sorted by customer row.
+        Computed once per as-of date: a batch reuses it for every cohort."""
+        cache = self._holdings_by_date
+        if as_of not in cache:
+            product_rows = self.products.select("product_id").with_row_index("product_key")
+            cache.clear()
+            cache[as_of] = (
+                self.ownership.filter(pl.col("purchase_date") <= as_of)
+                .join(self.customer_rows, on="customer_id")
+                .join(product_rows, on="product_id")
+                .group_by("customer_row", "product_key")
+                .agg(last_purchase=pl.col("purchase_date").max())
+                .sort("customer_row", "product_key")
+            )
+        return cache[as_of]
+
+    @cached_property
+    def concerns(self) -> tuple[str, ...]:
+        """Every skin concern the catalog targets or a customer has, sorted."""
+        return tuple(
+            sorted(
+                set(self.products.get_column("target_concerns").explode().drop_nulls())
+                | set(self.customers.get_column("skin_concerns").explode().drop_nulls())
+            )
+        )
+
+    @cached_property
+    def keyed_cross_sells(self) -> pl.DataFrame:
+        """Cross-sell links as (source_key, product_key, position) rows of `products`."""
+        product_rows = self.products.select("product_id").with_row_index("product_key")
+        return (
+            self.cross_sells.join(product_rows.rename({"product_key": "source_key"}), on="product_id")
+            .join(product_rows.rename({"product_id": "cross_sell_id"}), on="cross_sell_id")
+            .select("source_key", "product_key", "position")
+        )
 
 
 def _field_path(location: Sequence[int | str]) -> str:

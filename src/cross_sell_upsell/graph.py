@@ -17,9 +17,9 @@ from langgraph.runtime import Runtime
 from .cohort import select_cohort
 from .context import Context
 from .dataset import load_dataset
-from .llm import build_chat_model, llm_rationales
+from .llm import build_chat_model, fallback_note, llm_rationales
 from .opportunities import (
-    OFFER_SCHEMA,
+    CANDIDATE_SCHEMA,
     bundle_offers,
     cross_sell_offers,
     replenishment_offers,
@@ -29,7 +29,7 @@ from .opportunities import (
     tier_upgrade_offers,
 )
 from .rationale import template_rationales
-from .results import finalize_opportunities, summarize_customers
+from .results import RationaleStats, describe_offers, flag_revenue, publish_opportunities, summarize_customers
 from .scoring import score_offers
 from .state import InputState, OutputState, State
 
@@ -46,33 +46,31 @@ def load_customers(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     context = runtime.context
     dataset = context.dataset or load_dataset(context.data_dir)
     as_of = _as_of(state.get("as_of"))
-    cohort = select_cohort(dataset, state.get("customer_ids"), as_of, context.config.margin_multipliers)
+    cohort = select_cohort(dataset, state.get("customer_ids"), as_of, context.config)
     return {
         "as_of": as_of,
         "customers": cohort.customers,
         "products": cohort.products,
-        "cross_sells": dataset.cross_sells,
         "holdings": cohort.holdings,
-        "unknown_customer_ids": cohort.unknown_customer_ids,
+        "cross_sells": cohort.cross_sells,
+        "essentials": cohort.essentials,
+        "concerns": cohort.concerns,
+        "unknown_customer_ids": list(cohort.unknown_customer_ids),
     }
 
 
 def detect_routine_gaps(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    config = runtime.context.config
-    gaps = routine_gaps(state["customers"], state["holdings"], config.essential_categories)
+    routine = routine_status(state["customers"], state["holdings"], state["products"], state["essentials"])
+    gaps = routine_gaps(routine, state["essentials"])
     return {
-        "gaps": gaps,
-        "routine": routine_status(state["customers"], gaps, config.essential_categories),
-        "gap_offers": routine_gap_offers(state["customers"], state["holdings"], gaps, state["products"], config),
+        "routine": routine,
+        "gap_offers": routine_gap_offers(state["customers"], gaps, state["products"], runtime.context.config),
     }
 
 
 def check_replenishment(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    return {
-        "replenishment_offers": replenishment_offers(
-            state["holdings"], state["as_of"], runtime.context.config.due_soon_days
-        )
-    }
+    due_soon_days = runtime.context.config.due_soon_days
+    return {"replenishment_offers": replenishment_offers(state["holdings"], state["products"], state["as_of"], due_soon_days)}
 
 
 def find_cross_sells(state: State) -> dict[str, Any]:
@@ -89,9 +87,13 @@ def build_bundles(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
 
 
 def score_opportunities(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    candidates = pl.concat([state.get(key, pl.DataFrame(schema=OFFER_SCHEMA)) for key in CANDIDATE_KEYS])
-    scored = score_offers(candidates, state["customers"], state["holdings"], state["gaps"], runtime.context.config)
-    return {"opportunities": template_rationales(scored, state["customers"], state["routine"])}
+    candidates = pl.concat([state[key].select(list(CANDIDATE_SCHEMA)) for key in CANDIDATE_KEYS])
+    scored = score_offers(candidates, state["customers"], state["routine"], runtime.context.config)
+    described = describe_offers(scored, state["bundle_offers"], state["customers"], state["products"])
+    opportunities = template_rationales(
+        described, state["customers"], state["routine"], len(state["essentials"]), state["concerns"]
+    )
+    return {"opportunities": opportunities}
 
 
 def route_rationales(state: State, runtime: Runtime[Context]) -> Literal["write_rationales", "assemble_results"]:
@@ -103,15 +105,20 @@ def write_rationales(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     chat_model = runtime.context.chat_model or build_chat_model(settings)
     if chat_model is None:
         return {"rationale_notes": ["LLM rationales requested but OPENAI_API_KEY is not set: templates used."]}
-    return {"opportunities": llm_rationales(state["opportunities"], state["customers"], chat_model, settings)}
+    stats = RationaleStats()
+    opportunities = llm_rationales(
+        state["opportunities"], state["customers"], chat_model, settings, catalog=state["products"], stats=stats
+    )
+    note = fallback_note(stats)
+    return {"opportunities": opportunities, "rationale_stats": stats, "rationale_notes": [note] if note else []}
 
 
 def assemble_results(state: State) -> dict[str, Any]:
-    opportunities = finalize_opportunities(state["opportunities"])
+    flagged = flag_revenue(state["opportunities"], state["bundle_offers"])
     return {
-        "opportunities": opportunities,
+        "opportunities": publish_opportunities(flagged),
         "customer_summaries": summarize_customers(
-            state["customers"], state["holdings"], state["routine"], opportunities
+            state["customers"], state["holdings"], state["products"], state["routine"], flagged
         ),
     }
 

@@ -1,201 +1,209 @@
-"""Candidate offers for a cohort: routine gaps, replenishment, cross-sells, tier upgrades and bundles.
+"""The routine and the candidate offers for a cohort: routine gaps, replenishment, cross-sells, tier upgrades
+and bundles.
 
-Each function takes cohort frames and returns an offers frame with the columns of `OFFER_SCHEMA`, one row
-per (customer, offer). They are pure functions over polars frames and import nothing from LangGraph.
+Each function takes the integer-keyed cohort tables (see `cohort.Cohort`) and returns a narrow frame: candidates
+have one row per (customer, offer) with the columns of `CANDIDATE_SCHEMA`. They are pure functions over polars
+frames and import nothing from LangGraph.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date
 
 import polars as pl
 
-from .configuration import OrchestratorConfig
+from .configuration import OPPORTUNITY_TYPES, OrchestratorConfig
 
-OFFER_SCHEMA: dict[str, pl.DataType] = {
-    "customer_id": pl.String(),
-    "offer_id": pl.String(),
-    "type": pl.String(),
-    "product_ids": pl.List(pl.String()),
-    "name": pl.String(),
-    "category": pl.String(),
+OfferType = pl.Enum(list(OPPORTUNITY_TYPES))
+"""Offer types; sorting on this column follows `OPPORTUNITY_TYPES`, the tie-break order."""
+ReplenishmentStatus = pl.Enum(["due", "due_soon"])
+
+CANDIDATE_SCHEMA: dict[str, pl.DataType] = {
+    "customer_key": pl.UInt32(),
+    "type": OfferType,
+    "product_key": pl.UInt32(),
+    "source_key": pl.UInt32(),
+    "essential_bit": pl.UInt64(),
     "tier": pl.Int8(),
     "price": pl.Float64(),
     "list_price": pl.Float64(),
     "margin_value": pl.Float64(),
-    "target_concerns": pl.List(pl.String()),
-    "source_product_id": pl.String(),
-    "source_name": pl.String(),
+    "concern_mask": pl.UInt64(),
+    "id_order": pl.UInt32(),
     "last_purchase": pl.Date(),
     "days_since_purchase": pl.Int32(),
     "cycle_days": pl.Int32(),
     "due_date": pl.Date(),
-    "replenishment_status": pl.String(),
-    "bundle_categories": pl.List(pl.String()),
+    "replenishment_status": ReplenishmentStatus,
 }
-"""Columns every candidate frame has. Offers of one product use its id as `offer_id`; a bundle gets its own id."""
-
-ROUTINE_SCHEMA: dict[str, pl.DataType] = {
-    "customer_id": pl.String(),
-    "owned_essentials": pl.UInt32(),
-    "missing_essentials": pl.List(pl.String()),
-    "routine_completeness": pl.Float64(),
-}
+"""Candidate columns. A single-product offer has `product_key`; a bundle has a null `product_key` (its members
+are in `bundle_keys`, see `bundle_offers`). `source_key` is the owned product that led to the offer."""
 
 
-def empty_offers() -> pl.DataFrame:
-    return pl.DataFrame(schema=OFFER_SCHEMA)
+def _conform(frame: pl.DataFrame, schema: dict[str, pl.DataType] = CANDIDATE_SCHEMA) -> pl.DataFrame:
+    missing = [column for column in schema if column not in frame.columns]
+    frame = frame.with_columns(pl.lit(None, dtype=schema[column]).alias(column) for column in missing)
+    return frame.select(pl.col(column).cast(dtype) for column, dtype in schema.items())
 
 
-def with_margin_value(products: pl.DataFrame, margin_multipliers: Mapping[str, float]) -> pl.DataFrame:
-    """Adds `margin_value` = price x the margin level's multiplier: what a sale is worth to the retailer."""
-    multiplier = pl.col("margin").replace_strict(dict(margin_multipliers), default=1.0, return_dtype=pl.Float64)
-    return products.with_columns(margin_value=pl.col("price") * multiplier)
-
-
-def _essentials(categories: Sequence[str]) -> pl.DataFrame:
-    return pl.DataFrame(
-        {"category": list(categories), "routine_position": list(range(len(categories)))},
-        schema={"category": pl.String, "routine_position": pl.Int32},
+def _single_offers(pairs: pl.DataFrame, products: pl.DataFrame, offer_type: str) -> pl.DataFrame:
+    """Candidates of single products from (customer_key, product_key[, source_key, ...]) rows."""
+    keys = pairs.get_column("product_key")
+    facts = {
+        column: products.get_column(column).gather(keys)
+        for column in ("essential_bit", "tier", "price", "margin_value", "concern_mask", "id_order")
+    }
+    offers = pairs.with_columns(
+        type=pl.lit(offer_type, dtype=OfferType),
+        list_price=facts["price"],
+        cycle_days=products.get_column("replenishment_cycle_days").gather(keys),
+        **facts,
     )
+    return _conform(offers)
 
 
-def routine_gaps(customers: pl.DataFrame, holdings: pl.DataFrame, essentials: Sequence[str]) -> pl.DataFrame:
-    """One row per (customer, missing essential category), in routine order."""
-    owned = holdings.select("customer_id", "category").unique()
+def lookup(values: pl.Series, key: str) -> pl.Expr:
+    """`values[key]` for every row: the attribute of the customer or product a key column points at."""
+    return pl.lit(values).gather(pl.col(key))
+
+
+def customer_product_key() -> pl.Expr:
+    """(customer_key, product_key) packed into one UInt64: one-column distinct checks are much faster."""
+    return pl.col("customer_key").cast(pl.UInt64) * (1 << 32) + pl.col("product_key").cast(pl.UInt64)
+
+
+def _first_per_customer_product(frame: pl.DataFrame) -> pl.DataFrame:
+    """Keeps the first row of each (customer_key, product_key) in the frame's order."""
+    return frame.filter(customer_product_key().is_first_distinct())
+
+
+def routine_status(
+    customers: pl.DataFrame, holdings: pl.DataFrame, products: pl.DataFrame, essentials: Sequence[str]
+) -> pl.DataFrame:
+    """Per customer: `owned_mask` and `missing_mask` (bit i = essentials[i]), owned essential count, missing
+    essentials by name in routine order, and completeness (owned / essentials, 0-1)."""
+    every_essential = (1 << len(essentials)) - 1
+    owned = (
+        holdings.select("customer_key")
+        .with_columns(bit=products.get_column("essential_bit").gather(holdings.get_column("product_key")))
+        .group_by("customer_key")
+        .agg(owned_mask=pl.col("bit").bitwise_or())
+    )
+    missing_names = [
+        pl.when(pl.col("missing_mask") & (1 << position) != 0).then(pl.lit(category))
+        for position, category in enumerate(essentials)
+    ]
     return (
-        customers.select("customer_id")
-        .join(_essentials(essentials), how="cross")
-        .join(owned, on=["customer_id", "category"], how="anti")
-        .sort("customer_id", "routine_position")
-    )
-
-
-def routine_status(customers: pl.DataFrame, gaps: pl.DataFrame, essentials: Sequence[str]) -> pl.DataFrame:
-    """Per customer: missing essentials (routine order), owned essential count and completeness (0-1)."""
-    missing = gaps.group_by("customer_id", maintain_order=True).agg(missing_essentials=pl.col("category"))
-    return (
-        customers.select("customer_id")
-        .join(missing, on="customer_id", how="left", maintain_order="left")
-        .with_columns(pl.col("missing_essentials").fill_null(pl.lit([], dtype=pl.List(pl.String))))
-        .with_columns(owned_essentials=(len(essentials) - pl.col("missing_essentials").list.len()).cast(pl.UInt32))
-        .with_columns(routine_completeness=pl.col("owned_essentials") / len(essentials))
-        .select(list(ROUTINE_SCHEMA))
-    )
-
-
-def _preferred_tier(customers: pl.DataFrame, holdings: pl.DataFrame) -> pl.DataFrame:
-    """The tier a customer buys at: the stated preference, else the highest tier owned, else Tier 1."""
-    highest_owned = holdings.group_by("customer_id").agg(highest_owned_tier=pl.col("tier").max())
-    return customers.select("customer_id", "tier_preference", "skin_concerns").join(
-        highest_owned, on="customer_id", how="left"
-    ).with_columns(
-        preferred_tier=pl.coalesce("tier_preference", "highest_owned_tier", pl.lit(1, dtype=pl.Int8)).cast(pl.Int8)
-    )
-
-
-def _product_offers(pairs: pl.DataFrame, products: pl.DataFrame, offer_type: str) -> pl.DataFrame:
-    """Offers of single products from (customer_id, product_id[, source_product_id, ...]) rows."""
-    if "source_product_id" not in pairs.columns:
-        pairs = pairs.with_columns(source_product_id=pl.lit(None, dtype=pl.String))
-    source_names = products.select(source_product_id="product_id", source_name="name")
-    offers = (
-        pairs.join(products, on="product_id", how="inner")
-        .join(source_names, on="source_product_id", how="left")
+        customers.select("customer_key")
+        .join(owned, on="customer_key", how="left", maintain_order="left")
+        .with_columns(pl.col("owned_mask").fill_null(0).cast(pl.UInt64))
+        .with_columns(missing_mask=(pl.lit(every_essential, dtype=pl.UInt64) - pl.col("owned_mask")))
         .with_columns(
-            offer_id=pl.col("product_id"),
-            type=pl.lit(offer_type),
-            product_ids=pl.concat_list("product_id"),
-            list_price=pl.col("price"),
-            cycle_days=pl.col("replenishment_cycle_days"),
+            owned_essentials=pl.col("owned_mask").bitwise_count_ones().cast(pl.UInt32),
+            missing_essentials=pl.concat_list(missing_names).list.drop_nulls(),
         )
+        .with_columns(routine_completeness=pl.col("owned_essentials") * (1.0 / len(essentials)))
     )
-    missing = [column for column in OFFER_SCHEMA if column not in offers.columns]
-    offers = offers.with_columns(pl.lit(None, dtype=OFFER_SCHEMA[column]).alias(column) for column in missing)
-    return offers.select(pl.col(column).cast(dtype) for column, dtype in OFFER_SCHEMA.items())
+
+
+def routine_gaps(routine: pl.DataFrame, essentials: Sequence[str]) -> pl.DataFrame:
+    """One row per (customer_key, missing essential `routine_position`), in routine order."""
+    return pl.concat(
+        [
+            routine.filter(pl.col("missing_mask") & (1 << position) != 0).select(
+                "customer_key", routine_position=pl.lit(position, dtype=pl.Int8)
+            )
+            for position in range(len(essentials))
+        ]
+    ).sort("customer_key", "routine_position")
 
 
 def routine_gap_offers(
-    customers: pl.DataFrame,
-    holdings: pl.DataFrame,
-    gaps: pl.DataFrame,
-    products: pl.DataFrame,
-    config: OrchestratorConfig,
+    customers: pl.DataFrame, gaps: pl.DataFrame, products: pl.DataFrame, config: OrchestratorConfig
 ) -> pl.DataFrame:
     """For each missing essential, the one product that fills it best: closest to the customer's preferred
     tier (never more than `max_tiers_above_preference` above it), then most of the customer's concerns
-    targeted, then the lower price, then the product id."""
-    preference = _preferred_tier(customers, holdings)
+    targeted, then the lower price, then the product id.
+
+    The pick depends only on (category, preferred tier, concerns), so it is made once per distinct combination
+    and joined back: a million customers share a few hundred combinations."""
+    profile = ["routine_position", "preferred_tier", "customer_concerns"]
+    keys = gaps.get_column("customer_key")
+    wanted = gaps.with_columns(
+        preferred_tier=customers.get_column("preferred_tier").gather(keys),
+        customer_concerns=customers.get_column("concern_mask").gather(keys),
+    )
+    candidates = products.filter(pl.col("routine_position").is_not_null()).select(
+        "product_key", "routine_position", "tier", "price", "concern_mask", "id_order"
+    )
     picks = (
-        gaps.join(preference, on="customer_id", how="inner")
-        .join(products.select("product_id", "category", "tier", "price", "target_concerns"), on="category")
+        wanted.select(profile)
+        .unique()
+        .join(candidates, on="routine_position")
         .filter(pl.col("tier") <= pl.col("preferred_tier") + config.max_tiers_above_preference)
         .with_columns(
             tier_distance=(pl.col("tier").cast(pl.Int16) - pl.col("preferred_tier").cast(pl.Int16)).abs(),
-            concerns_hit=pl.col("target_concerns").list.set_intersection("skin_concerns").list.len(),
+            concerns_hit=(pl.col("concern_mask") & pl.col("customer_concerns")).bitwise_count_ones(),
         )
-        .sort(
-            ["customer_id", "routine_position", "tier_distance", "concerns_hit", "price", "product_id"],
-            descending=[False, False, False, True, False, False],
-        )
-        .unique(["customer_id", "category"], keep="first", maintain_order=True)
-        .select("customer_id", "product_id")
+        .sort([*profile, "tier_distance", "concerns_hit", "price", "id_order"], descending=[False] * 4 + [True, False, False])
+        .unique(profile, keep="first")
+        .select(*profile, "product_key")
     )
-    return _product_offers(picks, products, "routine_gap")
+    pairs = (
+        wanted.join(picks, on=profile)
+        .select("customer_key", "product_key", "routine_position")
+        .sort("customer_key", "routine_position")
+        .drop("routine_position")
+    )
+    return _single_offers(pairs, products, "routine_gap")
 
 
-def replenishment_offers(holdings: pl.DataFrame, as_of: date, due_soon_days: int) -> pl.DataFrame:
+def replenishment_offers(holdings: pl.DataFrame, products: pl.DataFrame, as_of: date, due_soon_days: int) -> pl.DataFrame:
     """Owned products whose replenishment cycle has ended (`due`) or ends within `due_soon_days` (`due_soon`)."""
+    cycle = products.get_column("replenishment_cycle_days").gather(holdings.get_column("product_key"))
     status = (
-        holdings.filter(pl.col("replenishment_cycle_days").is_not_null())
+        holdings.with_columns(cycle=cycle)
+        .filter(pl.col("cycle").is_not_null())
         .with_columns(days_since_purchase=(pl.lit(as_of) - pl.col("last_purchase")).dt.total_days().cast(pl.Int32))
-        .with_columns(
-            due_date=pl.col("last_purchase") + pl.duration(days=pl.col("replenishment_cycle_days")),
-            days_left=pl.col("replenishment_cycle_days") - pl.col("days_since_purchase"),
-        )
+        .with_columns(days_left=pl.col("cycle") - pl.col("days_since_purchase"))
         .filter(pl.col("days_left") <= due_soon_days)
-        .with_columns(
-            replenishment_status=pl.when(pl.col("days_left") <= 0).then(pl.lit("due")).otherwise(pl.lit("due_soon")),
-            source_product_id=pl.col("product_id"),
-        )
         .select(
-            "customer_id",
-            "product_id",
-            "source_product_id",
+            "customer_key",
+            "product_key",
             "last_purchase",
             "days_since_purchase",
-            "due_date",
-            "replenishment_status",
+            source_key=pl.col("product_key"),
+            due_date=pl.col("last_purchase") + pl.duration(days=pl.col("cycle")),
+            replenishment_status=pl.when(pl.col("days_left") <= 0).then(pl.lit("due")).otherwise(pl.lit("due_soon")),
         )
     )
-    return _product_offers(status, _products_of(holdings), "replenishment")
-
-
-def _products_of(holdings: pl.DataFrame) -> pl.DataFrame:
-    return holdings.drop("customer_id", "last_purchase").unique("product_id")
+    return _single_offers(status, products, "replenishment")
 
 
 def cross_sell_offers(holdings: pl.DataFrame, cross_sells: pl.DataFrame, products: pl.DataFrame) -> pl.DataFrame:
     """Products the catalog recommends next to something the customer owns. When several owned products
     recommend the same one, the source is the one that lists it earliest, then the lowest product id."""
     pairs = (
-        holdings.select("customer_id", source_product_id="product_id")
-        .join(cross_sells.rename({"product_id": "source_product_id"}), on="source_product_id")
-        .rename({"cross_sell_id": "product_id"})
-        .join(holdings.select("customer_id", "product_id"), on=["customer_id", "product_id"], how="anti")
-        .sort("customer_id", "product_id", "position", "source_product_id")
-        .unique(["customer_id", "product_id"], keep="first", maintain_order=True)
-        .select("customer_id", "product_id", "source_product_id")
+        holdings.select("customer_key", source_key="product_key")
+        .join(cross_sells, on="source_key")
+        .filter(~customer_product_key().is_in(_owned_keys(holdings)))
+        .with_columns(source_order=lookup(products.get_column("id_order"), "source_key"))
+        .sort("customer_key", "product_key", "position", "source_order")
+        .pipe(_first_per_customer_product)
+        .select("customer_key", "product_key", "source_key")
     )
-    return _product_offers(pairs, products, "product_cross_sell")
+    return _single_offers(pairs, products, "product_cross_sell")
+
+
+def _owned_keys(holdings: pl.DataFrame) -> pl.Expr:
+    return pl.lit(holdings.select(customer_product_key()).to_series()).implode()
 
 
 def upgrade_eligible(config: OrchestratorConfig) -> pl.Expr:
     """Whether a customer may be offered a higher tier: not too price-sensitive, or loyal enough."""
-    return ~pl.col("price_sensitivity").is_in(list(config.upgrade_blocked_sensitivities)) | pl.col(
-        "loyalty_tier"
-    ).is_in(list(config.upgrade_loyalty_override))
+    blocked = pl.col("price_sensitivity").is_in(list(config.upgrade_blocked_sensitivities))
+    return ~blocked | pl.col("loyalty_tier").is_in(list(config.upgrade_loyalty_override))
 
 
 def tier_upgrade_offers(
@@ -203,48 +211,47 @@ def tier_upgrade_offers(
 ) -> pl.DataFrame:
     """The next-tier product along each owned product's upgrade path, for eligible customers, up to
     `max_tiers_above_preference` above the tier they buy at."""
-    eligible = customers.filter(upgrade_eligible(config)).select("customer_id")
-    preference = _preferred_tier(customers, holdings).select("customer_id", "preferred_tier")
+    customer_keys = holdings.get_column("customer_key")
+    upgrade_to = products.get_column("upgrade_key").gather(holdings.get_column("product_key"))
+    reach = customers.get_column("preferred_tier").cast(pl.Int16) + config.max_tiers_above_preference
     pairs = (
-        holdings.join(eligible, on="customer_id", how="semi")
-        .filter(pl.col("upgrade_to").is_not_null())
-        .select("customer_id", source_product_id="product_id", product_id="upgrade_to")
-        .join(products.select("product_id", target_tier="tier"), on="product_id")
-        .join(preference, on="customer_id")
-        .filter(pl.col("target_tier") <= pl.col("preferred_tier") + config.max_tiers_above_preference)
-        .join(holdings.select("customer_id", "product_id"), on=["customer_id", "product_id"], how="anti")
-        .sort("customer_id", "product_id", "source_product_id")
-        .unique(["customer_id", "product_id"], keep="first", maintain_order=True)
-        .select("customer_id", "product_id", "source_product_id")
+        holdings.select("customer_key", source_key="product_key")
+        .with_columns(
+            product_key=upgrade_to,
+            eligible=customers.select(upgrade_eligible(config)).to_series().gather(customer_keys),
+            reach=reach.gather(customer_keys),
+        )
+        .filter(pl.col("eligible") & pl.col("product_key").is_not_null())
+        .filter(lookup(products.get_column("tier"), "product_key").cast(pl.Int16) <= pl.col("reach"))
+        .filter(~customer_product_key().is_in(_owned_keys(holdings)))
+        .with_columns(source_order=lookup(products.get_column("id_order"), "source_key"))
+        .sort("customer_key", "product_key", "source_order")
+        .pipe(_first_per_customer_product)
+        .select("customer_key", "product_key", "source_key")
     )
-    return _product_offers(pairs, products, "tier_upgrade")
+    return _single_offers(pairs, products, "tier_upgrade")
 
 
 def bundle_offers(gap_offers: pl.DataFrame, config: OrchestratorConfig) -> pl.DataFrame:
-    """A complete-your-routine bundle of a customer's gap products when at least `bundle_min_items` essentials
-    are missing, priced at `bundle_discount` off and worth the members' margin value at that discount."""
+    """A complete-your-routine bundle of a customer's gap products (which come in routine order) when at least
+    `bundle_min_items` essentials are missing, priced at `bundle_discount` off and worth the members' margin
+    value at that discount. Candidate columns plus `bundle_keys`, the members' product keys."""
     keep = 1.0 - config.bundle_discount
-    routine_order = {category: position for position, category in enumerate(config.essential_categories)}
     bundles = (
-        gap_offers.sort("customer_id", pl.col("category").replace_strict(routine_order, default=len(routine_order)))
-        .group_by("customer_id", maintain_order=True)
+        gap_offers.group_by("customer_key", maintain_order=True)
         .agg(
-            product_ids=pl.col("offer_id"),
-            bundle_categories=pl.col("category"),
+            bundle_keys=pl.col("product_key"),
             tier=pl.col("tier").max(),
             list_price=pl.col("price").sum(),
             margin_value=pl.col("margin_value").sum() * keep,
-            target_concerns=pl.col("target_concerns").list.explode(keep_nulls=False, empty_as_null=False).unique(maintain_order=True),
+            concern_mask=pl.col("concern_mask").bitwise_or(),
         )
-        .filter(pl.col("product_ids").list.len() >= config.bundle_min_items)
+        .filter(pl.col("bundle_keys").list.len() >= config.bundle_min_items)
         .with_columns(
-            offer_id=pl.lit("BUNDLE-") + pl.col("product_ids").list.join("-"),
-            type=pl.lit("bundle"),
-            name=pl.lit("Complete Your Routine Bundle"),
-            category=pl.lit("bundle"),
+            type=pl.lit("bundle", dtype=OfferType),
             price=(pl.col("list_price") * keep).round(2),
+            essential_bit=pl.lit(0, dtype=pl.UInt64),
+            id_order=pl.lit(0, dtype=pl.UInt32),
         )
     )
-    missing = [column for column in OFFER_SCHEMA if column not in bundles.columns]
-    bundles = bundles.with_columns(pl.lit(None, dtype=OFFER_SCHEMA[column]).alias(column) for column in missing)
-    return bundles.select(pl.col(column).cast(dtype) for column, dtype in OFFER_SCHEMA.items())
+    return _conform(bundles, {**CANDIDATE_SCHEMA, "bundle_keys": pl.List(pl.UInt32())})

@@ -1,90 +1,98 @@
-"""Rationales: deterministic templates for every offer, optionally rewritten by a chat model."""
+"""Deterministic template rationales for every offer; the chat-model step may rewrite some of them."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import polars as pl
+
+from .cohort import names_of
+from .opportunities import lookup
 
 
 def money(column: str) -> pl.Expr:
     """A dollar amount as text with two decimals, e.g. $41.62."""
     cents = (pl.col(column) * 100).round().cast(pl.Int64)
-    return (
-        pl.lit("$")
-        + (cents // 100).cast(pl.String)
-        + pl.lit(".")
-        + (cents % 100).cast(pl.String).str.zfill(2)
+    return pl.format("${}.{}", cents // 100, (cents % 100).cast(pl.String).str.zfill(2))
+
+
+def _readable(expr: pl.Expr) -> pl.Expr:
+    return expr.str.replace_all("_", " ")
+
+
+TEMPLATES: dict[str, pl.Expr] = {
+    "routine_gap": pl.format(
+        "Adds the missing {} step; the customer owns {} of {} routine essentials.",
+        _readable(pl.col("category")),
+        pl.col("owned_essentials"),
+        pl.col("essentials_total"),
+    ),
+    "replenishment": pl.format(
+        "Last bought {} days ago on a {}-day cycle; {} {}.",
+        pl.col("days_since_purchase"),
+        pl.col("cycle_days"),
+        pl.when(pl.col("replenishment_status") == "due").then(pl.lit("due since")).otherwise(pl.lit("due on")),
+        pl.col("due_date"),
+    ),
+    "product_cross_sell": pl.format("Pairs with {}, which the customer already uses.", pl.col("source_name")),
+    "tier_upgrade": pl.format("Tier {} step up from {}.", pl.col("tier"), pl.col("source_name")),
+    "bundle": pl.format(
+        "Completes the routine with {} missing essentials ({}) for {}, saving {}.",
+        pl.col("bundle_categories").list.len(),
+        _readable(pl.col("bundle_categories").list.join(", ")),
+        money("price"),
+        money("saving"),
+    ),
+}
+"""One sentence per offer type, from the offer's own facts."""
+
+
+def _concern_texts(matched_masks: pl.Series, concerns: Sequence[str]) -> dict[int, str]:
+    """' Targets dryness, fine lines.' for each distinct mask of matched concerns ('' for none). Masks repeat
+    across millions of offers, so each distinct one is spelled out once."""
+    return {
+        mask: f" Targets {', '.join(names_of(mask, concerns)).replace('_', ' ')}." if mask else ""
+        for mask in matched_masks.unique().to_list()
+    }
+
+
+def template_rationales(
+    offers: pl.DataFrame,
+    customers: pl.DataFrame,
+    routine: pl.DataFrame,
+    essentials_total: int,
+    concerns: Sequence[str],
+) -> pl.DataFrame:
+    """Adds `rationale` (a sentence from the offer's facts, plus the customer's concerns it targets),
+    `rationale_source` = "template" and an empty `rationale_error` to described offers (see
+    results.describe_offers). Each row is formatted once, by its type's template."""
+    facts = offers.select(
+        "type",
+        "category",
+        "days_since_purchase",
+        "cycle_days",
+        "replenishment_status",
+        "due_date",
+        "source_name",
+        "tier",
+        "bundle_categories",
+        "price",
+        saving=pl.col("list_price") - pl.col("price"),
+        owned_essentials=lookup(routine.get_column("owned_essentials"), "customer_key"),
+        essentials_total=pl.lit(essentials_total),
+        matched_mask=pl.col("concern_mask") & lookup(customers.get_column("concern_mask"), "customer_key"),
     )
-
-
-def _concern_clause() -> pl.Expr:
-    matched = pl.col("target_concerns").list.set_intersection("skin_concerns")
-    return (
-        pl.when(matched.list.len() > 0)
-        .then(pl.lit(" Targets ") + matched.list.join(", ").str.replace_all("_", " ") + pl.lit("."))
-        .otherwise(pl.lit(""))
-    )
-
-
-def template_rationales(scored: pl.DataFrame, customers: pl.DataFrame, routine: pl.DataFrame) -> pl.DataFrame:
-    """Adds `rationale` (one or two sentences from the offer's facts), `rationale_source` = "template" and an
-    empty `rationale_error`. Pure string expressions, so a million customers cost seconds."""
-    essentials_owned = pl.col("owned_essentials").cast(pl.String)
-    essentials_total = (pl.col("owned_essentials") + pl.col("missing_essentials").list.len()).cast(pl.String)
-    bundle_saving = money("saving")
-    by_type = (
-        pl.when(pl.col("type") == "routine_gap")
-        .then(
-            pl.lit("Adds the missing ")
-            + pl.col("category").str.replace_all("_", " ")
-            + pl.lit(" step; the customer owns ")
-            + essentials_owned
-            + pl.lit(" of ")
-            + essentials_total
-            + pl.lit(" routine essentials.")
-        )
-        .when(pl.col("type") == "replenishment")
-        .then(
-            pl.lit("Last bought ")
-            + pl.col("days_since_purchase").cast(pl.String)
-            + pl.lit(" days ago on a ")
-            + pl.col("cycle_days").cast(pl.String)
-            + pl.lit("-day cycle; ")
-            + pl.when(pl.col("replenishment_status") == "due")
-            .then(pl.lit("due since "))
-            .otherwise(pl.lit("due on "))
-            + pl.col("due_date").cast(pl.String)
-            + pl.lit(".")
-        )
-        .when(pl.col("type") == "product_cross_sell")
-        .then(pl.lit("Pairs with ") + pl.col("source_name") + pl.lit(", which the customer already uses."))
-        .when(pl.col("type") == "tier_upgrade")
-        .then(
-            pl.lit("Tier ")
-            + pl.col("tier").cast(pl.String)
-            + pl.lit(" step up from ")
-            + pl.col("source_name")
-            + pl.lit(".")
-        )
-        .otherwise(
-            pl.lit("Completes the routine with ")
-            + pl.col("bundle_categories").list.len().cast(pl.String)
-            + pl.lit(" missing essentials (")
-            + pl.col("bundle_categories").list.join(", ").str.replace_all("_", " ")
-            + pl.lit(") for ")
-            + money("price")
-            + pl.lit(", saving ")
-            + bundle_saving
-            + pl.lit(".")
-        )
-    )
-    return (
-        scored.join(customers.select("customer_id", "skin_concerns"), on="customer_id", how="left")
-        .join(routine.select("customer_id", "owned_essentials", "missing_essentials"), on="customer_id", how="left")
-        .with_columns(saving=pl.col("list_price") - pl.col("price"))
-        .with_columns(
-            rationale=by_type + _concern_clause(),
-            rationale_source=pl.lit("template"),
-            rationale_error=pl.lit(None, dtype=pl.String),
-        )
-        .drop("skin_concerns", "owned_essentials", "missing_essentials", "saving")
+    sentences = pl.Series("sentence", dtype=pl.String).extend_constant(None, offers.height)
+    types = facts.get_column("type")
+    for offer_type, template in TEMPLATES.items():
+        rows = (types == offer_type).arg_true()
+        if len(rows):
+            sentences.scatter(rows, facts[rows].select(template).to_series())
+    concern_text = _concern_texts(facts.get_column("matched_mask"), concerns)
+    return offers.with_columns(
+        rationale=pl.concat_str(
+            sentences, facts.get_column("matched_mask").replace_strict(concern_text, return_dtype=pl.String)
+        ),
+        rationale_source=pl.lit("template"),
+        rationale_error=pl.lit(None, dtype=pl.String),
     )

@@ -8,7 +8,7 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from .results import CustomerReport, Opportunity
+from .results import CustomerReport, Opportunity, RationaleStats
 from .scoring import COMPONENTS
 
 TYPE_LABELS = {
@@ -150,6 +150,12 @@ def _breakdown(opportunity: Opportunity) -> list[str]:
     return [f"  - {_label(name).capitalize()}: {opportunity.components[name]:.2f}" for name in COMPONENTS]
 
 
+def _source(opportunity: Opportunity) -> str:
+    if opportunity.rationale_error:
+        return f"{opportunity.rationale_source}; model rationale not used: {opportunity.rationale_error}"
+    return opportunity.rationale_source
+
+
 def _top(report: CustomerReport, top_n: int) -> list[str]:
     lines = [f"## Top {top_n} recommendations", ""]
     if not report.opportunities:
@@ -161,7 +167,7 @@ def _top(report: CustomerReport, top_n: int) -> list[str]:
             f"- **Type:** {TYPE_LABELS[opportunity.type]}",
             f"- **Category:** {_label(opportunity.category)}",
             f"- **Price:** {_money(opportunity.price)}",
-            f"- **Why:** {opportunity.rationale} _(source: {opportunity.rationale_source})_",
+            f"- **Why:** {opportunity.rationale} _(source: {_source(opportunity)})_",
             f"- **Score:** {opportunity.score:.2f}",
             *_breakdown(opportunity),
             "",
@@ -184,6 +190,25 @@ def _all(report: CustomerReport) -> list[str]:
     return [*lines, ""]
 
 
+def rationale_stats_lines(stats: RationaleStats | None) -> list[str]:
+    """The markdown section on where the rationales came from and what the model cost; none without stats."""
+    if stats is None:
+        return []
+    fallbacks = ", ".join(f"{_label(reason)} {count}" for reason, count in sorted(stats.failures.items()))
+    return [
+        "## Rationales",
+        "",
+        f"- **Written by the model ({stats.model}):** {stats.llm} of {stats.offers_asked} asked "
+        f"({stats.cache_hits} of {stats.customers} answers from the cache)",
+        f"- **Templates:** {stats.template}",
+        f"- **Fallbacks to the template:** {fallbacks or 'none'}",
+        f"- **Tokens:** {stats.input_tokens:,} input, {stats.output_tokens:,} output",
+        f"- **Estimated cost:** ${stats.estimated_cost:.6f} (at ${stats.input_price_per_1k:g} per 1K input and "
+        f"${stats.output_price_per_1k:g} per 1K output tokens)",
+        "",
+    ]
+
+
 def render_markdown(report: CustomerReport, top_n: int, generated_at: datetime) -> str:
     """The single-customer report. Only the generated-at line depends on when it was run."""
     header = [
@@ -195,7 +220,8 @@ def render_markdown(report: CustomerReport, top_n: int, generated_at: datetime) 
     ]
     notes = [f"> {note}" for note in report.run_notes]
     body = _overview(report) + _routine(report) + _summary(report) + _bundles(report) + _top(report, top_n)
-    return "\n".join(header + ([*notes, ""] if notes else []) + body + _all(report))
+    body += rationale_stats_lines(report.rationale_stats) + _all(report)
+    return "\n".join(header + ([*notes, ""] if notes else []) + body)
 
 
 def render_json(report: CustomerReport) -> str:

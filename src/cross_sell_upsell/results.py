@@ -6,9 +6,10 @@ from datetime import date
 from typing import Any
 
 import polars as pl
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from .configuration import OpportunityType
+from .opportunities import customer_product_key, lookup
 from .scoring import COMPONENTS
 
 OPPORTUNITY_COLUMNS: tuple[str, ...] = (
@@ -35,51 +36,127 @@ OPPORTUNITY_COLUMNS: tuple[str, ...] = (
     "rationale",
     "rationale_source",
     "rationale_error",
+    "counts_toward_revenue",
 )
+"""The published offer columns. `offer_id` is the product id, or BUNDLE-<member ids> for a bundle, whose
+members are in `product_ids` (null for a single-product offer)."""
+
+BUNDLE_NAME = "Complete Your Routine Bundle"
 
 
-def finalize_opportunities(opportunities: pl.DataFrame) -> pl.DataFrame:
-    """The ranked offers in their published column order, with `counts_toward_revenue`.
-
-    A bundle is the cheaper way to buy its members, so the bundle counts toward potential revenue and the
-    separate offers of its member products do not: nothing is counted twice."""
-    bundled = (
-        opportunities.filter(pl.col("type") == "bundle")
-        .select("customer_id", offer_id="product_ids")
-        .explode("offer_id")
-        .with_columns(in_bundle=pl.lit(True))
+def _bundle_lookups(bundles: pl.DataFrame, customers: pl.DataFrame, products: pl.DataFrame) -> pl.DataFrame:
+    """Per customer_key (one row per customer, null without a bundle): the bundle's offer id, member ids and
+    member categories."""
+    members = (
+        bundles.select("customer_key", product_key="bundle_keys")
+        .explode("product_key")
+        .with_columns(
+            product_id=lookup(products.get_column("product_id"), "product_key"),
+            category=lookup(products.get_column("category"), "product_key"),
+        )
+        .group_by("customer_key", maintain_order=True)
+        .agg(bundle_ids=pl.col("product_id"), bundle_categories=pl.col("category"))
+        .with_columns(bundle_offer_id=pl.lit("BUNDLE-") + pl.col("bundle_ids").list.join("-"))
     )
-    return (
-        opportunities.select(OPPORTUNITY_COLUMNS)
-        .join(bundled, on=["customer_id", "offer_id"], how="left", maintain_order="left")
-        .with_columns(counts_toward_revenue=pl.col("in_bundle").is_null())
-        .drop("in_bundle")
-        .sort("customer_id", "rank")
+    return customers.select("customer_key").join(members, on="customer_key", how="left", maintain_order="left")
+
+
+def describe_offers(
+    scored: pl.DataFrame, bundles: pl.DataFrame, customers: pl.DataFrame, products: pl.DataFrame
+) -> pl.DataFrame:
+    """Adds the readable columns to scored candidates: customer_id, offer_id, product_ids (bundles), name,
+    category, source_product_id, source_name, bundle_categories. Keeps the frame's order."""
+    per_customer = _bundle_lookups(bundles, customers, products)
+    is_bundle = pl.col("type") == "bundle"
+    bundle_key = pl.when(is_bundle).then(pl.col("customer_key"))
+
+    def bundle_value(column: str) -> pl.Expr:
+        return pl.lit(per_customer.get_column(column)).gather(bundle_key)
+
+    return scored.with_columns(
+        customer_id=lookup(customers.get_column("customer_id"), "customer_key"),
+        offer_id=pl.coalesce(lookup(products.get_column("product_id"), "product_key"), bundle_value("bundle_offer_id")),
+        product_ids=bundle_value("bundle_ids"),
+        name=pl.coalesce(lookup(products.get_column("name"), "product_key"), pl.lit(BUNDLE_NAME)),
+        category=pl.coalesce(lookup(products.get_column("category"), "product_key"), pl.lit("bundle")),
+        source_product_id=lookup(products.get_column("product_id"), "source_key"),
+        source_name=lookup(products.get_column("name"), "source_key"),
+        bundle_categories=bundle_value("bundle_categories"),
     )
+
+
+def flag_revenue(opportunities: pl.DataFrame, bundles: pl.DataFrame) -> pl.DataFrame:
+    """Adds `counts_toward_revenue`. A bundle is the cheaper way to buy its members, so the bundle counts toward
+    potential revenue and the separate offers of its member products do not: nothing is counted twice."""
+    bundled = bundles.select("customer_key", product_key="bundle_keys").explode("product_key")
+    in_bundle = customer_product_key().is_in(bundled.select(customer_product_key()).to_series().implode())
+    return opportunities.with_columns(counts_toward_revenue=~in_bundle.fill_null(False))
+
+
+def publish_opportunities(opportunities: pl.DataFrame) -> pl.DataFrame:
+    """The ranked offers with only their published columns, in customer and rank order."""
+    return opportunities.select(OPPORTUNITY_COLUMNS).with_columns(pl.col("type", "replenishment_status").cast(pl.String))
 
 
 def summarize_customers(
-    customers: pl.DataFrame, holdings: pl.DataFrame, routine: pl.DataFrame, opportunities: pl.DataFrame
+    customers: pl.DataFrame,
+    holdings: pl.DataFrame,
+    products: pl.DataFrame,
+    routine: pl.DataFrame,
+    opportunities: pl.DataFrame,
 ) -> pl.DataFrame:
     """One row per customer in cohort order: attributes, routine, offer counts and potential revenue
     (the sum of prices of the offers that count toward revenue)."""
-    owned = holdings.group_by("customer_id").agg(products_owned=pl.col("product_id").sort())
-    offers = opportunities.group_by("customer_id").agg(
+    owned = (
+        holdings.with_columns(product_id=lookup(products.get_column("product_id"), "product_key"))
+        .group_by("customer_key")
+        .agg(products_owned=pl.col("product_id").sort())
+    )
+    offers = opportunities.group_by("customer_key").agg(
         offer_count=pl.len().cast(pl.UInt32),
         replenishment_due_count=(pl.col("type") == "replenishment").sum().cast(pl.UInt32),
         potential_revenue=pl.col("price").filter(pl.col("counts_toward_revenue")).sum().round(2),
         top_score=pl.col("score").max(),
     )
     return (
-        customers.join(owned, on="customer_id", how="left", maintain_order="left")
-        .join(routine, on="customer_id", how="left", maintain_order="left")
-        .join(offers, on="customer_id", how="left", maintain_order="left")
+        customers.join(owned, on="customer_key", how="left", maintain_order="left")
+        .with_columns(routine.select("owned_essentials", "missing_essentials", "routine_completeness"))
+        .join(offers, on="customer_key", how="left", maintain_order="left")
         .with_columns(
             pl.col("products_owned").fill_null(pl.lit([], dtype=pl.List(pl.String))),
             pl.col("offer_count", "replenishment_due_count").fill_null(0),
             pl.col("potential_revenue", "top_score").fill_null(0.0),
         )
+        .drop("customer_key", "concern_mask", "preferred_tier")
     )
+
+
+class RationaleStats(BaseModel):
+    """Where a run's rationales came from and what the chat model cost. `llm_rationales` adds to the collector
+    it is given, so a batch can pass one to every call and report the total."""
+
+    model: str = Field("", description="The chat model asked.")
+    customers: int = Field(0, description="Customers whose offers went to the model or were found in the cache.")
+    offers_asked: int = Field(0, description="Offers whose rationale the model was asked for.")
+    llm: int = Field(0, description="Rationales the model wrote that passed the checks (cache hits included).")
+    template: int = Field(0, description="Template rationales: offers not asked, or whose model rationale failed.")
+    failures: dict[str, int] = Field(
+        default_factory=dict, description="Asked offers that fell back to the template, by reason."
+    )
+    model_calls: int = Field(0, description="Calls to the model; each may include the client's transport retries.")
+    cache_hits: int = Field(0, description="Customers whose answer came from the cache, at no cost.")
+    input_tokens: int = Field(0, description="Prompt tokens the server reported.")
+    output_tokens: int = Field(0, description="Completion tokens the server reported.")
+    input_price_per_1k: float = Field(0.0, description="Dollars per 1,000 input tokens used for the estimate.")
+    output_price_per_1k: float = Field(0.0, description="Dollars per 1,000 output tokens used for the estimate.")
+
+    @computed_field(description="Estimated dollars: tokens / 1000 x the configured prices.")
+    @property
+    def estimated_cost(self) -> float:
+        return round(
+            self.input_tokens / 1000 * self.input_price_per_1k + self.output_tokens / 1000 * self.output_price_per_1k,
+            6,
+        )
 
 
 class Opportunity(BaseModel):
@@ -132,13 +209,17 @@ class CustomerReport(BaseModel):
     potential_revenue: float = Field(description="Sum of the prices of offers that count toward revenue.")
     opportunities: list[Opportunity]
     run_notes: list[str] = Field(default_factory=list, description="Run notes, such as templates used for lack of a key.")
+    rationale_stats: RationaleStats | None = Field(
+        None, description="Where the rationales came from and the model's cost; None when no model was asked."
+    )
 
 
 def _opportunity(row: dict[str, Any]) -> Opportunity:
     return Opportunity(
         product_id=row["offer_id"],
+        product_ids=row["product_ids"] or [row["offer_id"]],
         components={name: row[name] for name in COMPONENTS},
-        **{key: value for key, value in row.items() if key in Opportunity.model_fields},
+        **{key: value for key, value in row.items() if key in Opportunity.model_fields and key != "product_ids"},
     )
 
 
@@ -151,6 +232,7 @@ def customer_report(output: dict[str, Any], customer_id: str) -> CustomerReport:
     return CustomerReport(
         as_of=output["as_of"],
         run_notes=output.get("rationale_notes", []),
+        rationale_stats=output.get("rationale_stats"),
         replenishment_due=[
             ReplenishmentItem(
                 product_id=row["offer_id"],

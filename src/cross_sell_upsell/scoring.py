@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from .configuration import OPPORTUNITY_TYPES, OrchestratorConfig
+from .configuration import OrchestratorConfig
+from .opportunities import customer_product_key, lookup
 
 COMPONENTS: tuple[str, ...] = (
     "business_value",
@@ -25,84 +26,70 @@ COMPONENTS: tuple[str, ...] = (
     "concern_match",
 )
 
-_CUSTOMER_COLUMNS = ("customer_id", "loyalty_tier", "price_sensitivity", "churn_risk", "lifetime_value", "skin_concerns")
-
-
-def _lookup(column: str, table: dict[str, float]) -> pl.Expr:
+def _lookup_table(column: str, table: dict[str, float]) -> pl.Expr:
     return pl.col(column).replace_strict(table, default=0.0, return_dtype=pl.Float64)
 
 
-def component_expressions(config: OrchestratorConfig) -> dict[str, pl.Expr]:
-    """The five components as expressions over an offer joined with its customer and routine flags."""
-    price_fit = 1.0 - _lookup("price_sensitivity", config.price_sensitivity_penalty) * (
-        pl.col("price") / config.price_reference
-    ).clip(upper_bound=1.0)
-    fit = (
-        price_fit
-        + _lookup("loyalty_tier", config.loyalty_scores)
+def customer_factors(customers: pl.DataFrame, routine: pl.DataFrame, config: OrchestratorConfig) -> pl.DataFrame:
+    """Per customer, what scoring needs: the price-sensitivity penalty, the price-independent part of the fit
+    (loyalty score + (1 - churn risk) + min(1, lifetime value / reference)), the concern mask and the routine
+    masks. One row per customer_key, in key order."""
+    return customers.select(
+        penalty=_lookup_table("price_sensitivity", config.price_sensitivity_penalty),
+        fit_base=_lookup_table("loyalty_tier", config.loyalty_scores)
         + (1.0 - pl.col("churn_risk"))
-        + (pl.col("lifetime_value") / config.lifetime_value_reference).clip(upper_bound=1.0)
-    ) / 4.0
-    concerns = pl.col("skin_concerns").list.len()
+        + (pl.col("lifetime_value") * (1.0 / config.lifetime_value_reference)).clip(upper_bound=1.0),
+        customer_concerns=pl.col("concern_mask"),
+    ).with_columns(routine.select("owned_mask", "missing_mask"))
+
+
+def component_expressions(config: OrchestratorConfig) -> dict[str, pl.Expr]:
+    """The five components as expressions over a candidate joined with its customer's factors.
+
+    Constants divide by multiplying with their reciprocal: polars does so itself on long columns but divides
+    exactly on one-row frames, and the last bit decides how a score rounds; one way everywhere keeps a
+    customer's scores the same whatever cohort they are computed in."""
+    price_fit = 1.0 - pl.col("penalty") * (pl.col("price") * (1.0 / config.price_reference)).clip(upper_bound=1.0)
+    concerns = pl.col("customer_concerns").bitwise_count_ones()
+    matched = (pl.col("concern_mask") & pl.col("customer_concerns")).bitwise_count_ones()
+    fills_missing = (pl.col("type") == "bundle") | (pl.col("essential_bit") & pl.col("missing_mask") != 0)
+    keeps_owned = (pl.col("essential_bit") & pl.col("owned_mask") != 0) & pl.col("type").is_in(
+        ["replenishment", "tier_upgrade"]
+    )
     return {
-        "business_value": (100.0 * pl.col("margin_value") / config.business_value_reference).clip(upper_bound=100.0),
-        "customer_fit": 100.0 * fit,
-        "routine_completeness": pl.when(pl.col("fills_missing_essential"))
-        .then(100.0)
-        .when(pl.col("maintains_essential"))
-        .then(50.0)
-        .otherwise(0.0),
+        "business_value": (pl.col("margin_value") * (100.0 / config.business_value_reference)).clip(upper_bound=100.0),
+        "customer_fit": (price_fit + pl.col("fit_base")) * 25.0,
+        "routine_completeness": pl.when(fills_missing).then(100.0).when(keeps_owned).then(50.0).otherwise(0.0),
         "replenishment_urgency": pl.when(pl.col("type") == "replenishment")
         .then(100.0 * (pl.col("days_since_purchase") / pl.col("cycle_days")).clip(upper_bound=1.0))
         .otherwise(0.0),
-        "concern_match": pl.when(concerns > 0)
-        .then(100.0 * pl.col("target_concerns").list.set_intersection("skin_concerns").list.len() / concerns)
-        .otherwise(0.0),
+        "concern_match": pl.when(concerns > 0).then(100.0 * matched / concerns).otherwise(0.0),
     }
 
 
 def score_offers(
-    offers: pl.DataFrame,
-    customers: pl.DataFrame,
-    holdings: pl.DataFrame,
-    gaps: pl.DataFrame,
-    config: OrchestratorConfig,
+    candidates: pl.DataFrame, customers: pl.DataFrame, routine: pl.DataFrame, config: OrchestratorConfig
 ) -> pl.DataFrame:
     """Scores, de-duplicates and ranks a cohort's candidate offers.
 
     A product proposed by several steps is offered once, under the highest-scoring reason. Ranks run from 1
-    per customer: score, then the type order of `OPPORTUNITY_TYPES`, then the higher price, then the offer id.
+    per customer: score, then the type order of `OPPORTUNITY_TYPES`, then the higher price, then the product id.
     """
     weights = config.weights.as_dict()
     total_weight = sum(weights.values())
-    essential = pl.col("category").is_in(list(config.essential_categories))
-    owned_categories = holdings.select("customer_id", "category").unique().with_columns(owns_category=pl.lit(True))
-    missing = gaps.select("customer_id", "category").with_columns(category_missing=pl.lit(True))
-    components = component_expressions(config)
+    factors = customer_factors(customers, routine, config)
     scored = (
-        offers.join(customers.select(_CUSTOMER_COLUMNS), on="customer_id", how="inner")
-        .join(missing, on=["customer_id", "category"], how="left")
-        .join(owned_categories, on=["customer_id", "category"], how="left")
+        candidates.with_columns(lookup(factors.get_column(name), "customer_key").alias(name) for name in factors.columns)
+        .with_columns(**component_expressions(config))
         .with_columns(
-            fills_missing_essential=(pl.col("type") == "bundle") | pl.col("category_missing").fill_null(False),
-            maintains_essential=essential
-            & pl.col("owns_category").fill_null(False)
-            & pl.col("type").is_in(["replenishment", "tier_upgrade"]),
+            score=(pl.sum_horizontal(pl.col(name) * weight for name, weight in weights.items()) * (1.0 / total_weight)).round(2)
         )
-        .with_columns(**components)
-        .with_columns(
-            score=(pl.sum_horizontal(pl.col(name) * weight for name, weight in weights.items()) / total_weight).round(2),
-            type_order=pl.col("type").replace_strict(
-                {name: position for position, name in enumerate(OPPORTUNITY_TYPES)}, return_dtype=pl.Int8
-            ),
-        )
-        .sort(
-            ["customer_id", "score", "type_order", "price", "offer_id"],
-            descending=[False, True, False, True, False],
-        )
-        .unique(["customer_id", "offer_id"], keep="first", maintain_order=True)
-        .with_columns(rank=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).over("customer_id"))
+        .drop(factors.columns)
+        .sort(["customer_key", "score", "type", "price", "id_order"], descending=[False, True, False, True, False])
     )
-    return scored.drop("category_missing", "owns_category", "type_order", *_CUSTOMER_COLUMNS[1:]).with_columns(
-        pl.col(name).round(2) for name in COMPONENTS
+    single = pl.col("product_key").is_not_null()
+    return (
+        scored.filter(~single | customer_product_key().is_first_distinct())
+        .with_columns(rank=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).over("customer_key"))
+        .with_columns(pl.col(name).round(2) for name in COMPONENTS)
     )

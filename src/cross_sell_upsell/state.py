@@ -7,6 +7,8 @@ from typing import TypedDict
 
 import polars as pl
 
+from .results import RationaleStats
+
 
 class InputState(TypedDict, total=False):
     """What a caller gives the graph."""
@@ -32,23 +34,29 @@ class OutputState(TypedDict, total=False):
     """Requested ids the dataset does not have; they get no results."""
     rationale_notes: list[str]
     """What the rationale step wants the user to know once (for example: no API key, templates used)."""
+    rationale_stats: RationaleStats
+    """Where the rationales came from, tokens and estimated cost; present when a chat model was asked."""
 
 
 class State(InputState, OutputState, total=False):
     """Everything the nodes pass along. Each candidate step writes its own key, so they can run in parallel."""
 
     customers: pl.DataFrame
-    """The cohort's customer attributes."""
+    """The cohort's customers: `customer_key` (row number), attributes, `concern_mask`, `preferred_tier`."""
     products: pl.DataFrame
-    """The catalog with `margin_value` (price x margin multiplier)."""
-    cross_sells: pl.DataFrame
-    """The catalog's cross-sell links (product_id, cross_sell_id, position)."""
+    """The catalog with `product_key` (row number), `upgrade_key`, `margin_value`, `concern_mask`,
+    `essential_bit`, `routine_position`, `id_order`."""
     holdings: pl.DataFrame
-    """One row per (customer, owned product) as of the as-of date, with the product's catalog columns."""
-    gaps: pl.DataFrame
-    """One row per (customer, missing essential category)."""
+    """One row per (customer_key, owned product_key) as of the as-of date, with `last_purchase`."""
+    cross_sells: pl.DataFrame
+    """The catalog's cross-sell links as (source_key, product_key, position)."""
+    essentials: tuple[str, ...]
+    """The routine's essential categories; bit i of the routine masks is essentials[i]."""
+    concerns: tuple[str, ...]
+    """The skin concern of each bit of the concern masks."""
     routine: pl.DataFrame
-    """Per customer: owned essential count, missing essentials, routine completeness (0-1)."""
+    """Per customer (row = customer_key): owned and missing essential masks, owned essential count, missing
+    essentials by name, routine completeness (0-1)."""
     gap_offers: pl.DataFrame
     """One product per missing essential."""
     replenishment_offers: pl.DataFrame
@@ -58,4 +66,4 @@ class State(InputState, OutputState, total=False):
     upgrade_offers: pl.DataFrame
     """Next-tier products along owned products' upgrade paths."""
     bundle_offers: pl.DataFrame
-    """Complete-your-routine bundles."""
+    """Complete-your-routine bundles, with their members' product keys in `bundle_keys`."""

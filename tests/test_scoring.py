@@ -1,0 +1,96 @@
+"""Scores computed by hand for customer K1 of the mini data (support.py), as of 2024-03-01.
+
+K1: gold (0.75), low price sensitivity (penalty 0), churn 0.2, lifetime value 250 (250/500 = 0.5), concerns [dryness].
+Customer fit for every K1 offer = 100 x (1 + 0.75 + 0.8 + 0.5) / 4 = 76.25. Weights 40/30/20/10/10, sum 110.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from support import AS_OF
+from cross_sell_upsell.api import analyze_cohort
+from cross_sell_upsell.configuration import OrchestratorConfig
+
+EXPECTED_K1 = [
+    # offer, type, business value, routine, urgency, concern, score
+    # B3: $40 premium (x2) = 80; upgrades an owned serum (50); targets dryness (100).
+    # (40x80 + 30x76.25 + 20x50 + 0 + 10x100) / 110 = 7487.5 / 110 = 68.068
+    ("B3", "tier_upgrade", 80.0, 50.0, 0.0, 100.0, 68.07),
+    # Bundle A2+A4+A5: worth (12x0.75 + 16 + 14) x 0.85 = 33.15; fills gaps (100); A4 targets dryness (100).
+    # (40x33.15 + 2287.5 + 2000 + 0 + 1000) / 110 = 6613.5 / 110 = 60.123
+    ("BUNDLE-A2-A4-A5", "bundle", 33.15, 100.0, 0.0, 100.0, 60.12),
+    # A3: $20 high (x1.5) = 30; keeps the serum stocked (50); 60 days on a 30-day cycle (100); dryness (100).
+    # (1200 + 2287.5 + 1000 + 1000 + 1000) / 110 = 6487.5 / 110 = 58.977
+    ("A3", "replenishment", 30.0, 50.0, 100.0, 100.0, 58.98),
+    # A4: $16 medium = 16; fills the moisturizer gap (100); dryness (100). (640 + 2287.5 + 2000 + 1000) / 110 = 53.886
+    ("A4", "routine_gap", 16.0, 100.0, 0.0, 100.0, 53.89),
+    # B1: $30 high = 45; upgrades the owned cleanser (50); targets acne (0). (1800 + 2287.5 + 1000) / 110 = 46.25
+    ("B1", "tier_upgrade", 45.0, 50.0, 0.0, 0.0, 46.25),
+    # A5: $14 medium = 14; fills spf (100). (560 + 2287.5 + 2000) / 110 = 44.068
+    ("A5", "routine_gap", 14.0, 100.0, 0.0, 0.0, 44.07),
+    # A1: $10 = 10; keeps the cleanser (50); 29 of 30 days (96.67). (400 + 2287.5 + 1000 + 966.67) / 110 = 42.311
+    ("A1", "replenishment", 10.0, 50.0, 96.67, 0.0, 42.31),
+    # A2: $12 low (x0.75) = 9; fills toner (100). (360 + 2287.5 + 2000) / 110 = 42.25
+    ("A2", "routine_gap", 9.0, 100.0, 0.0, 0.0, 42.25),
+]
+
+
+@pytest.fixture(scope="module")
+def mini_output(tmp_path_factory):
+    from support import MINI_CATALOG, MINI_CUSTOMERS, write_data
+
+    folder = write_data(tmp_path_factory.mktemp("mini"), MINI_CATALOG, MINI_CUSTOMERS)
+    return analyze_cohort(None, as_of=AS_OF, data_dir=folder)
+
+
+def test_k1_scores_and_ranking(mini_output):
+    k1 = mini_output["opportunities"].filter(pl.col("customer_id") == "K1").sort("rank")
+    got = k1.select(
+        "offer_id", "type", "business_value", "routine_completeness", "replenishment_urgency", "concern_match", "score"
+    ).rows()
+    assert [row[:2] for row in got] == [row[:2] for row in EXPECTED_K1]
+    for actual, expected in zip(got, EXPECTED_K1, strict=True):
+        assert actual[2:] == pytest.approx(expected[2:], abs=0.006)
+    assert k1["customer_fit"].to_list() == pytest.approx([76.25] * len(EXPECTED_K1))
+    assert k1["rank"].to_list() == list(range(1, len(EXPECTED_K1) + 1))
+
+
+def test_potential_revenue_counts_a_bundle_instead_of_its_products(mini_output):
+    summary = mini_output["customer_summaries"].filter(pl.col("customer_id") == "K1").row(0, named=True)
+    # Bundle 35.70 + A3 20 + B1 30 + A1 10 + B3 40; A2, A4, A5 are inside the bundle.
+    assert summary["potential_revenue"] == pytest.approx(135.70)
+    counted = mini_output["opportunities"].filter(pl.col("customer_id") == "K1", ~pl.col("counts_toward_revenue"))
+    assert sorted(counted["offer_id"]) == ["A2", "A4", "A5"]
+
+
+def test_price_sensitivity_lowers_fit_with_price(mini_output):
+    k2 = mini_output["opportunities"].filter(pl.col("customer_id") == "K2", pl.col("offer_id") == "A4").row(0, named=True)
+    # K2: high sensitivity (penalty 1) on $16 -> price fit 0.84; bronze 0.25; churn 0.4 -> 0.6; 100/500 = 0.2.
+    assert k2["customer_fit"] == pytest.approx(100 * (0.84 + 0.25 + 0.6 + 0.2) / 4)
+
+
+def test_no_product_is_offered_twice_or_while_owned(mini_output, tier1, tiered):
+    for output in (mini_output, analyze_cohort(None, as_of=AS_OF, dataset=tier1), analyze_cohort(None, as_of=AS_OF, dataset=tiered)):
+        offers = output["opportunities"]
+        assert offers.select("customer_id", "offer_id").is_duplicated().sum() == 0
+        owned = output["customer_summaries"].select("customer_id", offer_id="products_owned").explode("offer_id")
+        offered_while_owned = offers.join(owned, on=["customer_id", "offer_id"]).filter(pl.col("type") != "replenishment")
+        assert offered_while_owned.is_empty()
+
+
+def test_weights_move_the_ranking(mini):
+    concern_heavy = OrchestratorConfig().with_weights(concern_match=300)
+    k1 = analyze_cohort(["K1"], as_of=AS_OF, dataset=mini, config=concern_heavy)["opportunities"]
+    top_three = set(k1.sort("rank")["offer_id"].head(4))
+    # With concern match dominant, the four dryness offers lead: B3, A3, A4 and the bundle.
+    assert top_three == {"B3", "A3", "A4", "BUNDLE-A2-A4-A5"}
+
+
+def test_equal_scores_break_ties_by_type_then_price_then_id(tier1):
+    offers = analyze_cohort(None, as_of=AS_OF, dataset=tier1)["opportunities"]
+    order = {"routine_gap": 0, "replenishment": 1, "tier_upgrade": 2, "product_cross_sell": 3, "bundle": 4}
+    for _, group in offers.group_by("customer_id"):
+        keys = [(-row["score"], order[row["type"]], -row["price"], row["offer_id"]) for row in group.sort("rank").iter_rows(named=True)]
+        assert keys == sorted(keys)
