@@ -37,15 +37,15 @@ OFFER_SCHEMA = {
     "rationale_source": pl.String,
 }
 OFFERS = [
-    # customer rank offer          type                  products      name        price  score counts status
+    # customer rank offer          type             products (bundles only) name  price  score counts status
     ("A1", 1, "BUNDLE-T1-S1", "bundle", ["T1", "S1"], "Bundle", 40.00, 70.0, True, None),
-    ("A1", 2, "T1", "routine_gap", ["T1"], "Toner", 20.00, 60.0, False, None),
-    ("A1", 3, "S1", "routine_gap", ["S1"], "Sunscreen", 27.06, 55.0, False, None),
-    ("A1", 4, "C1", "replenishment", ["C1"], "Cleanser", 15.00, 50.0, True, "due"),
-    ("A2", 1, "S1", "routine_gap", ["S1"], "Sunscreen", 27.06, 65.0, True, None),
-    ("A2", 2, "M1", "product_cross_sell", ["M1"], "Mask", 30.00, 40.0, True, None),
-    ("B1", 1, "C1", "replenishment", ["C1"], "Cleanser", 15.00, 80.0, True, "due_soon"),
-    ("B1", 2, "M1", "replenishment", ["M1"], "Mask", 30.00, 45.0, True, "due"),
+    ("A1", 2, "T1", "routine_gap", None, "Toner", 20.00, 60.0, False, None),
+    ("A1", 3, "S1", "routine_gap", None, "Sunscreen", 27.06, 55.0, False, None),
+    ("A1", 4, "C1", "replenishment", None, "Cleanser", 15.00, 50.0, True, "due"),
+    ("A2", 1, "S1", "routine_gap", None, "Sunscreen", 27.06, 65.0, True, None),
+    ("A2", 2, "M1", "product_cross_sell", None, "Mask", 30.00, 40.0, True, None),
+    ("B1", 1, "C1", "replenishment", None, "Cleanser", 15.00, 80.0, True, "due_soon"),
+    ("B1", 2, "M1", "replenishment", None, "Mask", 30.00, 45.0, True, "due"),
 ]
 CATALOG = pl.DataFrame(
     [("T1", "Toner", "toner", 1, 20.00), ("S1", "Sunscreen", "spf", 1, 27.06),

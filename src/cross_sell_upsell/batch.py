@@ -22,7 +22,8 @@ from .configuration import LOYALTY_TIERS, OPPORTUNITY_TYPES, PRICE_SENSITIVITIES
 from .context import Context
 from .dataset import Dataset
 from .errors import ConfigurationError, CrossSellError, UnknownCustomerError
-from .llm import build_chat_model, llm_rationales
+from .llm import build_chat_model, fallback_note, llm_rationales
+from .results import RationaleStats
 
 DEFAULT_CHUNK_SIZE = 50_000
 """Customers per graph run. The graph is columnar, so big chunks are cheap; smaller ones bound memory."""
@@ -133,6 +134,11 @@ class Totals:
     """The top-K offers so far across customers, best first."""
 
 
+def offer_products() -> pl.Expr:
+    """The products in an offer: a bundle's members, or its one product (`product_ids` is null for those)."""
+    return pl.coalesce(pl.col("product_ids"), pl.concat_list("offer_id"))
+
+
 def _cents(column: str) -> pl.Expr:
     return (pl.col(column) * 100).round().cast(pl.Int64)
 
@@ -194,9 +200,7 @@ def chunk_totals(
     opportunities: pl.DataFrame, summaries: pl.DataFrame, config: OrchestratorConfig, limits: Limits
 ) -> Totals:
     """The totals of one chunk from the graph's `opportunities` and `customer_summaries` frames."""
-    offers_in = opportunities.select("customer_id", "rank", "type", product_id=pl.col("product_ids")).explode(
-        "product_id"
-    )
+    offers_in = opportunities.select("customer_id", "rank", "type", product_id=offer_products()).explode("product_id")
     restock = opportunities.filter(pl.col("type") == "replenishment")
     return Totals(
         customers=summaries.height,
@@ -271,7 +275,10 @@ class BatchResult:
     totals: Totals
     errors: pl.DataFrame
     """One row per requested customer without a result: customer_id, error."""
+    limits: Limits = Limits()
     rationale_notes: tuple[str, ...] = ()
+    rationale_stats: RationaleStats | None = None
+    """Where the rationales came from and what the chat model cost, when it was asked."""
 
     @property
     def customers_processed(self) -> int:
@@ -360,7 +367,8 @@ class BatchResult:
         )
 
     def priority_customers(self) -> pl.DataFrame:
-        return self.totals.priority
+        """The top priority customers, best first (see `priority_definition`)."""
+        return self.totals.priority.head(self.limits.top_priority)
 
     def top_opportunities(self) -> pl.DataFrame:
         return self.totals.top_offers
@@ -417,6 +425,8 @@ def run_batch(
 
     requested = dataset.customer_ids() if customer_ids is None else list(dict.fromkeys(customer_ids))
     context = Context(dataset=dataset, config=_without_llm(config))
+    llm_customers = config.llm.priority_customers if config.llm.enabled else 0
+    kept = replace(limits, top_priority=max(limits.top_priority, llm_customers))  # the chat model's cohort too
     chunks = (len(requested) + chunk_size - 1) // chunk_size
     totals = Totals()
     errors: list[dict[str, Any]] = []
@@ -431,7 +441,7 @@ def run_batch(
         else:
             opportunities, summaries = output["opportunities"], output["customer_summaries"]
             errors += _chunk_errors(dataset, chunk, summaries, output["unknown_customer_ids"], len(errors))
-            totals = combine(totals, chunk_totals(opportunities, summaries, config, limits), limits)
+            totals = combine(totals, chunk_totals(opportunities, summaries, config, kept), kept)
             if on_chunk is not None:
                 on_chunk(opportunities)
         if on_progress is not None:
@@ -454,6 +464,7 @@ def run_batch(
         customers_requested=len(requested),
         totals=totals,
         errors=pl.DataFrame(errors, schema=ERROR_SCHEMA),
+        limits=limits,
     )
 
 
@@ -484,10 +495,11 @@ def _chunk_errors(
 def priority_rationales(
     result: BatchResult, dataset: Dataset, config: OrchestratorConfig, chat_model: BaseChatModel | None = None
 ) -> tuple[BatchResult, pl.DataFrame]:
-    """Has the chat model write the rationales of the priority customers' top offers (the batch itself runs on
-    templates). Returns the result with the new lead rationales, and the rewritten rationales
-    (customer_id, offer_id, rationale, rationale_source) for the exports. Without a chat model or an API key,
-    the templates stay and a note says so."""
+    """Has the chat model write the rationales of the top offers of the first `config.llm.priority_customers`
+    priority customers, asked in priority order (the batch itself runs on templates). Returns the result with
+    the new lead rationales and the rationale stats, and the rewritten rationales (customer_id, offer_id,
+    rationale, rationale_source) for the exports. Without a chat model or an API key, the templates stay and a
+    note says so."""
     updates = pl.DataFrame(
         schema={"customer_id": pl.String, "offer_id": pl.String, "rationale": pl.String, "rationale_source": pl.String}
     )
@@ -497,15 +509,17 @@ def priority_rationales(
         return replace(result, rationale_notes=(*result.rationale_notes, note)), updates
     from .graph import graph
 
-    ids = result.totals.priority.get_column("customer_id").to_list()
+    ids = result.totals.priority.head(config.llm.priority_customers).get_column("customer_id").to_list()
     context = Context(dataset=dataset, config=_without_llm(config))
     output = graph.invoke({"customer_ids": ids, "as_of": result.as_of}, context=context)
-    customers = dataset.customers.filter(pl.col("customer_id").is_in(ids))
-    rewritten = llm_rationales(output["opportunities"], customers, chat_model, config.llm)
+    in_priority_order = pl.DataFrame({"customer_id": ids}, schema={"customer_id": pl.String}).join(
+        dataset.customers, on="customer_id", how="left", maintain_order="left"
+    )
+    stats = RationaleStats()
+    rewritten = llm_rationales(
+        output["opportunities"], in_priority_order, chat_model, config.llm, catalog=dataset.products, stats=stats
+    )
     updates = rewritten.filter(pl.col("rationale_source") == "llm").select(updates.columns)
-    kept = rewritten.filter(pl.col("rationale_error").is_not_null()).height
-    offers = "offer" if kept == 1 else "offers"
-    notes = [f"The chat model gave no usable rationale for {kept} {offers}; the template text stays."] if kept else []
     lead = updates.rename({"offer_id": "lead_offer_id", "rationale": "new_rationale", "rationale_source": "new_source"})
     priority = (
         result.totals.priority.join(lead, on=["customer_id", "lead_offer_id"], how="left", maintain_order="left")
@@ -515,5 +529,10 @@ def priority_rationales(
         )
         .drop("new_rationale", "new_source")
     )
-    totals = replace(result.totals, priority=priority)
-    return replace(result, totals=totals, rationale_notes=(*result.rationale_notes, *notes)), updates
+    note = fallback_note(stats)
+    return replace(
+        result,
+        totals=replace(result.totals, priority=priority),
+        rationale_stats=stats,
+        rationale_notes=(*result.rationale_notes, *([note] if note else [])),
+    ), updates

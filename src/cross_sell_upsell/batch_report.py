@@ -18,8 +18,8 @@ from typing import Any
 
 import polars as pl
 
-from .batch import POTENTIAL_REVENUE_DEFINITION, SEGMENT_DIMENSIONS, BatchResult
-from .report import TYPE_LABELS, _cell, _money, stage_file
+from .batch import POTENTIAL_REVENUE_DEFINITION, SEGMENT_DIMENSIONS, BatchResult, offer_products
+from .report import TYPE_LABELS, _cell, _money, rationale_stats_lines, stage_file
 from .scoring import COMPONENTS
 
 RECOMMENDATION_COLUMNS: tuple[str, ...] = (
@@ -123,7 +123,7 @@ def recommendations_frame(opportunities: pl.DataFrame) -> pl.DataFrame:
     return opportunities.with_columns(
         pl.col("price", "list_price").round(2),
         product_id=pl.col("offer_id"),
-        product_ids=pl.col("product_ids").list.join(PRODUCT_ID_SEPARATOR),
+        product_ids=offer_products().list.join(PRODUCT_ID_SEPARATOR),
     ).select(RECOMMENDATION_COLUMNS)
 
 
@@ -501,6 +501,7 @@ def render_markdown(result: BatchResult, files: BatchFiles, charts: list[str], g
         + _priority_section(result)
         + _top_offers_section(result)
         + _products_section(result)
+        + rationale_stats_lines(result.rationale_stats)
         + _errors_section(result)
         + _files_section(files)
     )
@@ -541,6 +542,7 @@ def summary_dict(result: BatchResult, files: BatchFiles, charts: list[str], gene
             "charts": {name: files.chart(name).name for name in charts},
         },
         "notes": list(result.rationale_notes),
+        "rationale_stats": result.rationale_stats.model_dump() if result.rationale_stats else None,
         "errors": result.errors.to_dicts(),
     }
 
