@@ -35,4 +35,4 @@ def test_explore_notebook_executes(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     printed = "\n".join(_text(cell) for cell in notebook.cells if cell.cell_type == "code")
     assert "Sarah Lee owns P001, P004; missing toner, serum, spf" in printed
     assert "assemble_results" in printed  # the streamed node updates
-    assert "10 customers, 59 offers, potential revenue $727.64" in printed
+    assert "10 customers, 59 offers, potential revenue $652.69" in printed

@@ -94,3 +94,17 @@ def test_equal_scores_break_ties_by_type_then_price_then_id(tier1):
     for _, group in offers.group_by("customer_id"):
         keys = [(-row["score"], order[row["type"]], -row["price"], row["offer_id"]) for row in group.sort("rank").iter_rows(named=True)]
         assert keys == sorted(keys)
+
+
+def test_alternatives_for_a_missing_essential_count_once(tier1, tiered):
+    # C002 (tier1) misses cleanser, serum, moisturizer and SPF: the bundle ($57.77) covers them, so neither its
+    # members nor the cross-sold cleanser P001 count; the toner restock P002 ($12.99) does: 57.77 + 12.99 = 70.76.
+    c002 = analyze_cohort(["C002"], as_of=AS_OF, dataset=tier1)
+    counted = c002["opportunities"].filter("counts_toward_revenue").select("offer_id", "price").rows()
+    assert counted == [("BUNDLE-P010-P003-P004-P005", 57.77), ("P002", 12.99)]
+    assert c002["customer_summaries"]["potential_revenue"].item() == pytest.approx(70.76)
+    # C003 (tiered) misses only toner, so there is no bundle: of the gap pick P205 (rank 2) and the cross-sold
+    # toner P207 (rank 4) only the better-ranked one counts.
+    c003 = analyze_cohort(["C003"], as_of=AS_OF, dataset=tiered)["opportunities"]
+    toners = c003.filter(pl.col("category") == "toner").select("offer_id", "rank", "counts_toward_revenue").rows()
+    assert toners == [("P205", 2, True), ("P207", 4, False)]

@@ -22,7 +22,7 @@ from .configuration import LOYALTY_TIERS, OPPORTUNITY_TYPES, PRICE_SENSITIVITIES
 from .context import Context
 from .dataset import Dataset
 from .errors import ConfigurationError, CrossSellError, UnknownCustomerError
-from .llm import build_chat_model, fallback_note, llm_rationales
+from .llm import NO_KEY_NOTE, build_chat_model, fallback_note, llm_rationales
 from .results import RationaleStats
 
 DEFAULT_CHUNK_SIZE = 50_000
@@ -505,7 +505,7 @@ def priority_rationales(
     )
     chat_model = chat_model or build_chat_model(config.llm)
     if chat_model is None:
-        note = "LLM rationales requested but OPENAI_API_KEY is not set: templates used."
+        note = NO_KEY_NOTE
         return replace(result, rationale_notes=(*result.rationale_notes, note)), updates
     from .graph import graph
 

@@ -19,7 +19,7 @@ from typing import Any
 import polars as pl
 
 from .batch import POTENTIAL_REVENUE_DEFINITION, SEGMENT_DIMENSIONS, BatchResult, offer_products
-from .report import TYPE_LABELS, _cell, _money, rationale_stats_lines, stage_file
+from .report import TYPE_LABELS, money_text, rationale_stats_lines, stage_file, table_cell
 from .scoring import COMPONENTS
 
 RECOMMENDATION_COLUMNS: tuple[str, ...] = (
@@ -217,7 +217,7 @@ def _findings(result: BatchResult) -> list[str]:
     mix = result.opportunity_mix().sort(["potential_revenue", "offers"], descending=True).row(0, named=True)
     if mix["potential_revenue"]:
         findings.append(
-            f"{TYPE_LABELS[mix['type']]} offers carry the most potential revenue: {_money(mix['potential_revenue'])}, "
+            f"{TYPE_LABELS[mix['type']]} offers carry the most potential revenue: {money_text(mix['potential_revenue'])}, "
             f"{_share(mix['revenue_percentage'])} of the total."
         )
     loyalty = result.revenue_by_segment("loyalty_tier")
@@ -225,22 +225,22 @@ def _findings(result: BatchResult) -> list[str]:
         best = loyalty.sort(["average_per_customer", "customers"], descending=True).row(0, named=True)
         findings.append(
             f"{_segment('loyalty_tier', best['segment'])} customers are worth the most each: "
-            f"{_money(best['average_per_customer'])} of potential revenue per customer on average."
+            f"{money_text(best['average_per_customer'])} of potential revenue per customer on average."
         )
     restock = result.replenishment_due()
     if not restock.is_empty():
         due, soon = int(restock["due"].sum()), int(restock["due_soon"].sum())
         findings.append(
             f"{_plural(due + soon, 'restock')} can be offered ({due:,} due now, {soon:,} due within "
-            f"{result.config.due_soon_days} days), worth {_money(float(restock['revenue'].sum()))}."
+            f"{result.config.due_soon_days} days), worth {money_text(float(restock['revenue'].sum()))}."
         )
     priority = result.priority_customers()
     if not priority.is_empty() and priority["priority"][0] > 0:
         first = priority.row(0, named=True)
         findings.append(
             f"Contact {first['name'] or first['customer_id']} ({first['customer_id']}) first: "
-            f"{_money(first['potential_revenue'])} of offers, led by {first['lead_offer_name']} at "
-            f"{_money(first['lead_offer_price'])}."
+            f"{money_text(first['potential_revenue'])} of offers, led by {first['lead_offer_name']} at "
+            f"{money_text(first['lead_offer_price'])}."
         )
     return findings
 
@@ -252,8 +252,8 @@ def _summary_section(result: BatchResult) -> list[str]:
         f"- **Customers analysed:** {result.customers_processed:,} of {result.customers_requested:,} requested",
         f"- **Customers not analysed:** {result.customers_failed:,}"
         + (" (see Errors)" if result.customers_failed else ""),
-        f"- **Potential revenue:** {_money(result.total_potential_revenue)}",
-        f"- **Average per customer:** {_money(result.average_potential_revenue)}",
+        f"- **Potential revenue:** {money_text(result.total_potential_revenue)}",
+        f"- **Average per customer:** {money_text(result.average_potential_revenue)}",
         f"- **Offers per customer:** {result.average_offers:.1f} on average ({result.totals.offers:,} offers)",
         "",
     ]
@@ -295,7 +295,7 @@ def _mix_section(result: BatchResult, charts: dict[str, str]) -> list[str]:
     ]
     lines += [
         f"| {TYPE_LABELS[row['type']]} | {row['offers']:,} | {_share(row['offers_percentage'])} "
-        f"| {row['customers']:,} | {_money(row['potential_revenue'])} | {_share(row['revenue_percentage'])} |"
+        f"| {row['customers']:,} | {money_text(row['potential_revenue'])} | {_share(row['revenue_percentage'])} |"
         for row in _rows(result.opportunity_mix())
     ]
     lines += ["", *[f"- **{TYPE_LABELS[name]}:** {meaning}." for name, meaning in TYPE_MEANINGS.items()]]
@@ -322,8 +322,8 @@ def _segments_section(result: BatchResult, charts: dict[str, str]) -> list[str]:
             "|---|---:|---:|---:|---:|",
         ]
         lines += [
-            f"| {_segment(dimension, row['segment'])} | {row['customers']:,} | {_money(row['potential_revenue'])} "
-            f"| {_share(row['revenue_percentage'])} | {_money(row['average_per_customer'])} |"
+            f"| {_segment(dimension, row['segment'])} | {row['customers']:,} | {money_text(row['potential_revenue'])} "
+            f"| {_share(row['revenue_percentage'])} | {money_text(row['average_per_customer'])} |"
             for row in _rows(table)
         ]
         lines.append("")
@@ -344,25 +344,25 @@ def _restock_section(result: BatchResult) -> list[str]:
         return [*lines, "Nothing is due.", ""]
     lines += ["| Product | Due now | Due soon | Customers | Restock revenue |", "|---|---:|---:|---:|---:|"]
     lines += [
-        f"| {_cell(row['name'] or '')} ({row['product_id']}) | {row['due']:,} | {row['due_soon']:,} "
-        f"| {row['customers']:,} | {_money(row['revenue'])} |"
+        f"| {table_cell(row['name'] or '')} ({row['product_id']}) | {row['due']:,} | {row['due_soon']:,} "
+        f"| {row['customers']:,} | {money_text(row['revenue'])} |"
         for row in _rows(table.head(TOP_PRODUCTS))
     ]
     if table.height > TOP_PRODUCTS:
         rest = table.slice(TOP_PRODUCTS)
         lines.append(
             f"| {table.height - TOP_PRODUCTS} other products | {rest['due'].sum():,} | {rest['due_soon'].sum():,} "
-            f"| {rest['customers'].sum():,} | {_money(float(rest['revenue'].sum()))} |"
+            f"| {rest['customers'].sum():,} | {money_text(float(rest['revenue'].sum()))} |"
         )
     lines.append(
         f"| **All products** | **{table['due'].sum():,}** | **{table['due_soon'].sum():,}** "
-        f"| **{table['customers'].sum():,}** | **{_money(float(table['revenue'].sum()))}** |"
+        f"| **{table['customers'].sum():,}** | **{money_text(float(table['revenue'].sum()))}** |"
     )
     return [*lines, ""]
 
 
 def _value(row: dict[str, Any]) -> str:
-    return f"{row['loyalty_tier'].capitalize()}, {_money(row['lifetime_value'])} lifetime"
+    return f"{row['loyalty_tier'].capitalize()}, {money_text(row['lifetime_value'])} lifetime"
 
 
 def _gaps(row: dict[str, Any]) -> str:
@@ -388,21 +388,21 @@ def _priority_section(result: BatchResult) -> list[str]:
         "|---:|---|---:|---:|---|---|---:|",
     ]
     lines += [
-        f"| {position} | {_cell(row['name'] or '')} ({row['customer_id']}) | {row['priority']:,.2f} "
-        f"| {_money(row['potential_revenue'])} | {_value(row)} | {_gaps(row)} | {row['churn_risk'] * 100:.0f}% |"
+        f"| {position} | {table_cell(row['name'] or '')} ({row['customer_id']}) | {row['priority']:,.2f} "
+        f"| {money_text(row['potential_revenue'])} | {_value(row)} | {_gaps(row)} | {row['churn_risk'] * 100:.0f}% |"
         for position, row in enumerate(_rows(table), start=1)
     ]
     lines += ["", "### What to lead with", ""]
     for position, row in enumerate(_rows(table), start=1):
-        who = f"{_cell(row['name'] or '')} ({row['customer_id']})"
+        who = f"{table_cell(row['name'] or '')} ({row['customer_id']})"
         if row["lead_offer_id"] is None:
             lines.append(f"{position}. **{who}:** no offer.")
             continue
         source = " _(written by the chat model)_" if row["lead_rationale_source"] == "llm" else ""
         lines.append(
-            f"{position}. **{who}:** {_cell(row['lead_offer_name'])} ({row['lead_offer_id']}), "
-            f"{TYPE_LABELS[row['lead_offer_type']].lower()} at {_money(row['lead_offer_price'])}. "
-            f"{_cell(row['lead_rationale'])}{source}"
+            f"{position}. **{who}:** {table_cell(row['lead_offer_name'])} ({row['lead_offer_id']}), "
+            f"{TYPE_LABELS[row['lead_offer_type']].lower()} at {money_text(row['lead_offer_price'])}. "
+            f"{table_cell(row['lead_rationale'])}{source}"
         )
     return [*lines, ""]
 
@@ -420,9 +420,9 @@ def _top_offers_section(result: BatchResult) -> list[str]:
         return [*lines, "No offer was made.", ""]
     lines += ["| # | Customer | Offer | Type | Price | Score |", "|---:|---|---|---|---:|---:|"]
     lines += [
-        f"| {position} | {_cell(row['customer_name'] or '')} ({row['customer_id']}) | {_cell(row['name'])} "
+        f"| {position} | {table_cell(row['customer_name'] or '')} ({row['customer_id']}) | {table_cell(row['name'])} "
         f"({row['offer_id']}) | {TYPE_LABELS[row['type']]}{'' if row['counts_toward_revenue'] else ', in the bundle'} "
-        f"| {_money(row['price'])} | {row['score']:.2f} |"
+        f"| {money_text(row['price'])} | {row['score']:.2f} |"
         for position, row in enumerate(_rows(table), start=1)
     ]
     if not table["counts_toward_revenue"].all():
@@ -446,8 +446,8 @@ def _products_section(result: BatchResult) -> list[str]:
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     lines += [
-        f"| {_cell(row['name'] or '')} ({row['product_id']}) | {_category(row['category'] or '')} | {row['tier']} "
-        f"| {_money(row['price'])} | {row['customers']:,} | {row['in_bundle']:,} | {row['top_offer']:,} |"
+        f"| {table_cell(row['name'] or '')} ({row['product_id']}) | {_category(row['category'] or '')} | {row['tier']} "
+        f"| {money_text(row['price'])} | {row['customers']:,} | {row['in_bundle']:,} | {row['top_offer']:,} |"
         for row in _rows(table.head(TOP_PRODUCTS))
     ]
     if table.height > TOP_PRODUCTS:
@@ -466,7 +466,7 @@ def _errors_section(result: BatchResult) -> list[str]:
         "| Customer | Problem |",
         "|---|---|",
     ]
-    lines += [f"| {_cell(row['customer_id'])} | {_cell(row['error'])} |" for row in _rows(result.errors)]
+    lines += [f"| {table_cell(row['customer_id'])} | {table_cell(row['error'])} |" for row in _rows(result.errors)]
     return [*lines, ""]
 
 

@@ -15,7 +15,7 @@ from .configuration import OrchestratorConfig
 from .dataset import Dataset, load_dataset
 from .errors import CrossSellError
 from .progress import batch_progress
-from .report import _money, render_json, render_markdown, write_atomic
+from .report import money_text, render_json, render_markdown, write_atomic
 
 EXIT_OK, EXIT_PARTIAL, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -205,7 +205,7 @@ def batch_main(
                 print(f"note: {note}", file=sys.stderr)
             print(
                 f"analysed {result.customers_processed:,} of {result.customers_requested:,} customers; "
-                f"potential revenue {_money(result.total_potential_revenue)}",
+                f"potential revenue {money_text(result.total_potential_revenue)}",
                 file=sys.stderr,
             )
             print(files.report)

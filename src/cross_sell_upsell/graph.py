@@ -17,7 +17,7 @@ from langgraph.runtime import Runtime
 from .cohort import select_cohort
 from .context import Context
 from .dataset import load_dataset
-from .llm import build_chat_model, fallback_note, llm_rationales
+from .llm import NO_KEY_NOTE, build_chat_model, fallback_note, llm_rationales
 from .opportunities import (
     CANDIDATE_SCHEMA,
     bundle_offers,
@@ -104,7 +104,7 @@ def write_rationales(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     settings = runtime.context.config.llm
     chat_model = runtime.context.chat_model or build_chat_model(settings)
     if chat_model is None:
-        return {"rationale_notes": ["LLM rationales requested but OPENAI_API_KEY is not set: templates used."]}
+        return {"rationale_notes": [NO_KEY_NOTE]}
     stats = RationaleStats()
     opportunities = llm_rationales(
         state["opportunities"], state["customers"], chat_model, settings, catalog=state["products"], stats=stats

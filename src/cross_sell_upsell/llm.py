@@ -51,6 +51,9 @@ class RationaleSet(BaseModel):
     rationales: list[OfferRationale] = Field(description="One entry per offer in the data.")
 
 
+NO_KEY_NOTE = "LLM rationales requested but OPENAI_API_KEY is not set: templates used."
+
+
 def build_chat_model(settings: LLMSettings) -> BaseChatModel | None:
     """An OpenAI-compatible chat model from the settings, or None when OPENAI_API_KEY is not set. The client
     reads the key from the environment itself, so it never passes through the settings."""

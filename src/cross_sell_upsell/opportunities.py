@@ -242,7 +242,7 @@ def bundle_offers(gap_offers: pl.DataFrame, config: OrchestratorConfig) -> pl.Da
         .agg(
             bundle_keys=pl.col("product_key"),
             tier=pl.col("tier").max(),
-            list_price=pl.col("price").sum(),
+            list_price=pl.col("price").sum().round(2),
             margin_value=pl.col("margin_value").sum() * keep,
             concern_mask=pl.col("concern_mask").bitwise_or(),
         )

@@ -60,7 +60,7 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
     return target
 
 
-def _money(amount: float) -> str:
+def money_text(amount: float) -> str:
     return f"${amount:,.2f}"
 
 
@@ -72,7 +72,7 @@ def _label(text: str) -> str:
     return text.replace("_", " ")
 
 
-def _cell(text: str) -> str:
+def table_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
@@ -83,7 +83,7 @@ def _overview(report: CustomerReport) -> list[str]:
         "## Customer overview",
         "",
         f"- **Loyalty tier:** {report.loyalty_tier.title()}",
-        f"- **Lifetime value:** {_money(report.lifetime_value)}",
+        f"- **Lifetime value:** {money_text(report.lifetime_value)}",
         f"- **Churn risk:** {_percent(report.churn_risk)}",
         f"- **Price sensitivity:** {report.price_sensitivity.title()}",
         f"- **Tier preference:** {preference}",
@@ -106,7 +106,7 @@ def _routine(report: CustomerReport) -> list[str]:
         "|---|---|---:|---:|---|---|",
     ]
     lines += [
-        f"| {_cell(item.name)} ({item.product_id}) | {item.last_purchase} | {item.days_since_purchase} "
+        f"| {table_cell(item.name)} ({item.product_id}) | {item.last_purchase} | {item.days_since_purchase} "
         f"| {item.cycle_days} | {item.due_date} | {_label(item.status)} |"
         for item in report.replenishment_due
     ]
@@ -121,7 +121,7 @@ def _summary(report: CustomerReport) -> list[str]:
     lines += [f"- **{label}:** {counts[offer_type]}" for offer_type, label in TYPE_LABELS.items()]
     lines += [
         f"- **Total opportunities:** {len(report.opportunities)}",
-        f"- **Potential revenue:** {_money(report.potential_revenue)} "
+        f"- **Potential revenue:** {money_text(report.potential_revenue)} "
         "(every offer's price once; a bundle replaces the separate offers of its products)",
         "",
     ]
@@ -139,7 +139,7 @@ def _bundles(report: CustomerReport) -> list[str]:
             f"### {bundle.name} (rank {bundle.rank}, score {bundle.score:.2f})",
             "",
             f"- **Products:** {', '.join(bundle.product_ids)}",
-            f"- **Price:** {_money(bundle.price)} instead of {_money(bundle.list_price)} (saves {_money(saving)})",
+            f"- **Price:** {money_text(bundle.price)} instead of {money_text(bundle.list_price)} (saves {money_text(saving)})",
             f"- **Why:** {bundle.rationale}",
             "",
         ]
@@ -166,7 +166,7 @@ def _top(report: CustomerReport, top_n: int) -> list[str]:
             "",
             f"- **Type:** {TYPE_LABELS[opportunity.type]}",
             f"- **Category:** {_label(opportunity.category)}",
-            f"- **Price:** {_money(opportunity.price)}",
+            f"- **Price:** {money_text(opportunity.price)}",
             f"- **Why:** {opportunity.rationale} _(source: {_source(opportunity)})_",
             f"- **Score:** {opportunity.score:.2f}",
             *_breakdown(opportunity),
@@ -183,7 +183,7 @@ def _all(report: CustomerReport) -> list[str]:
         "|---:|---|---|---|---:|---:|---|",
     ]
     lines += [
-        f"| {item.rank} | {item.product_id} | {_cell(item.name)} | {TYPE_LABELS[item.type]} | {_money(item.price)} "
+        f"| {item.rank} | {item.product_id} | {table_cell(item.name)} | {TYPE_LABELS[item.type]} | {money_text(item.price)} "
         f"| {item.score:.2f} | {'yes' if item.counts_toward_revenue else 'no (in the bundle)'} |"
         for item in report.opportunities
     ]
@@ -221,7 +221,7 @@ def render_markdown(report: CustomerReport, top_n: int, generated_at: datetime) 
     notes = [f"> {note}" for note in report.run_notes]
     body = _overview(report) + _routine(report) + _summary(report) + _bundles(report) + _top(report, top_n)
     body += rationale_stats_lines(report.rationale_stats) + _all(report)
-    return "\n".join(header + ([*notes, ""] if notes else []) + body)
+    return "\n".join(header + ([*notes, ""] if notes else []) + body) + "\n"
 
 
 def render_json(report: CustomerReport) -> str:

@@ -86,11 +86,18 @@ def describe_offers(
 
 
 def flag_revenue(opportunities: pl.DataFrame, bundles: pl.DataFrame) -> pl.DataFrame:
-    """Adds `counts_toward_revenue`. A bundle is the cheaper way to buy its members, so the bundle counts toward
-    potential revenue and the separate offers of its member products do not: nothing is counted twice."""
-    bundled = bundles.select("customer_key", product_key="bundle_keys").explode("product_key")
-    in_bundle = customer_product_key().is_in(bundled.select(customer_product_key()).to_series().implode())
-    return opportunities.with_columns(counts_toward_revenue=~in_bundle.fill_null(False))
+    """Adds `counts_toward_revenue`: whether an offer's price is part of the customer's potential revenue.
+
+    A customer buys one product for each missing essential. So a bundle counts and nothing else that fills one
+    of its missing essentials does (its members, and alternatives in the same categories); without a bundle,
+    only the best-ranked offer for each missing essential counts. Every other offer counts. Nothing is counted
+    twice. Expects the offers in customer and rank order."""
+    has_bundle = pl.col("customer_key").is_in(bundles.get_column("customer_key").implode())
+    fills_single = pl.col("fills_missing_essential") & (pl.col("type") != "bundle")
+    first_for_its_essential = pl.struct("customer_key", "essential_bit").is_first_distinct().over(fills_single)
+    return opportunities.with_columns(
+        counts_toward_revenue=~fills_single | (~has_bundle & first_for_its_essential)
+    )
 
 
 def publish_opportunities(opportunities: pl.DataFrame) -> pl.DataFrame:

@@ -52,7 +52,7 @@ def component_expressions(config: OrchestratorConfig) -> dict[str, pl.Expr]:
     price_fit = 1.0 - pl.col("penalty") * (pl.col("price") * (1.0 / config.price_reference)).clip(upper_bound=1.0)
     concerns = pl.col("customer_concerns").bitwise_count_ones()
     matched = (pl.col("concern_mask") & pl.col("customer_concerns")).bitwise_count_ones()
-    fills_missing = (pl.col("type") == "bundle") | (pl.col("essential_bit") & pl.col("missing_mask") != 0)
+    fills_missing = pl.col("fills_missing_essential")
     keeps_owned = (pl.col("essential_bit") & pl.col("owned_mask") != 0) & pl.col("type").is_in(
         ["replenishment", "tier_upgrade"]
     )
@@ -70,7 +70,7 @@ def component_expressions(config: OrchestratorConfig) -> dict[str, pl.Expr]:
 def score_offers(
     candidates: pl.DataFrame, customers: pl.DataFrame, routine: pl.DataFrame, config: OrchestratorConfig
 ) -> pl.DataFrame:
-    """Scores, de-duplicates and ranks a cohort's candidate offers.
+    """Scores, de-duplicates and ranks a cohort's candidate offers; keeps `fills_missing_essential`.
 
     A product proposed by several steps is offered once, under the highest-scoring reason. Ranks run from 1
     per customer: score, then the type order of `OPPORTUNITY_TYPES`, then the higher price, then the product id.
@@ -80,6 +80,9 @@ def score_offers(
     factors = customer_factors(customers, routine, config)
     scored = (
         candidates.with_columns(lookup(factors.get_column(name), "customer_key").alias(name) for name in factors.columns)
+        .with_columns(
+            fills_missing_essential=(pl.col("type") == "bundle") | (pl.col("essential_bit") & pl.col("missing_mask") != 0)
+        )
         .with_columns(**component_expressions(config))
         .with_columns(
             score=(pl.sum_horizontal(pl.col(name) * weight for name, weight in weights.items()) * (1.0 / total_weight)).round(2)
