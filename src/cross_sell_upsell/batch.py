@@ -39,10 +39,12 @@ SEGMENT_ORDER: dict[str, tuple[str, ...]] = {
 }
 
 POTENTIAL_REVENUE_DEFINITION = (
-    "Potential revenue is what the offers are worth if every customer accepted every offer made to them: the sum "
-    "of the offer prices, with a complete-your-routine bundle counted at its discounted price and the separate "
-    "offers of the products inside that bundle left out, so no sale is counted twice. It is the size of the "
-    "opportunity, not a sales forecast."
+    "Potential revenue is what the offers are worth if every customer accepted them: the sum of the offer "
+    "prices, counting one purchase for each missing essential. A complete-your-routine bundle counts at its "
+    "discounted price, and neither the products inside it nor other products for the same missing steps count "
+    "again; without a bundle, only the best-ranked offer for each missing essential counts. Restocks, upgrades "
+    "and other cross-sells each count. No sale is counted twice. It is the size of the opportunity, not a sales "
+    "forecast."
 )
 PRIORITY_DEFINITION = (
     "Priority = potential revenue x value factor x churn factor. The value factor is 1 + lifetime value / "
