@@ -19,6 +19,7 @@ import polars as pl
 from .configuration import OrchestratorConfig
 from .dataset import Dataset
 from .errors import ConfigurationError, UnknownCustomerError
+from .signals import Signals, signals_as_of
 
 MAX_CONCERNS = 64
 """Concerns are bits of a UInt64 mask, so a data set may use at most 64 distinct skin concerns."""
@@ -33,8 +34,11 @@ class Cohort:
     - `products`: `product_key` (row number), the catalog columns, `upgrade_key`, `margin_value` (price x margin
       multiplier), `concern_mask`, `essential_bit` (the category's bit in the routine, 0 when not essential),
       `routine_position`, `id_order` (rank of the product id, for tie-breaks).
-    - `holdings`: one row per (customer_key, product_key) owned, with `last_purchase` on or before the as-of date.
+    - `holdings`: one row per (customer_key, product_key) owned, with `last_purchase` on or before the as-of date
+      and `purchases` (its purchase rows up to then).
     - `cross_sells`: (`source_key`, `product_key`, `position`) catalog links.
+    - `signals`: basket rules and item neighbours learned from every customer's purchases up to the as-of date
+      (not only the cohort's), None when learned signals are off.
     - `essentials`: the essential categories, bit i = essentials[i].
     - `concerns`: the skin concern of each concern-mask bit.
     """
@@ -43,6 +47,7 @@ class Cohort:
     products: pl.DataFrame
     holdings: pl.DataFrame
     cross_sells: pl.DataFrame
+    signals: Signals | None
     essentials: tuple[str, ...]
     concerns: tuple[str, ...]
     unknown_customer_ids: tuple[str, ...]
@@ -125,7 +130,7 @@ def select_cohort(
     owned = owned.slice(*_row_span(owned, rows)) if _contiguous(rows) else owned.filter(pl.col("customer_row").is_in(pl.Series(rows).implode()))
     holdings = (
         owned.with_columns(customer_key=pl.Series(key_of_row).gather(owned.get_column("customer_row")))
-        .select("customer_key", "product_key", "last_purchase")
+        .select("customer_key", "product_key", "last_purchase", "purchases")
         .sort("customer_key", "product_key")
     )
     tiers = products.get_column("tier").gather(holdings.get_column("product_key"))
@@ -147,6 +152,7 @@ def select_cohort(
         products=products,
         holdings=holdings,
         cross_sells=dataset.keyed_cross_sells,
+        signals=signals_as_of(dataset, as_of, config.signals) if config.signals.enabled else None,
         essentials=tuple(config.essential_categories),
         concerns=concerns,
         unknown_customer_ids=tuple(unknown),

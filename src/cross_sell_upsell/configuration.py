@@ -24,6 +24,18 @@ OPPORTUNITY_TYPES: tuple[str, ...] = (
     "bundle",
 )
 """Every opportunity type; the order is also the tie-break when two offers score the same."""
+OpportunitySource = Literal["catalog", "basket_rule", "similar_customers", "routine_gap", "replenishment", "upgrade"]
+OPPORTUNITY_SOURCES: tuple[str, ...] = (
+    "catalog",
+    "basket_rule",
+    "similar_customers",
+    "routine_gap",
+    "replenishment",
+    "upgrade",
+)
+"""Which signal proposed an offer: the catalog's cross-sell links, a basket rule learned from co-purchases, item
+similarity learned from customers' purchases, the routine, the replenishment cycle or the upgrade path. When
+several propose the same product with the same score, the earlier source wins."""
 
 LOYALTY_TIERS: tuple[str, ...] = ("bronze", "silver", "gold", "platinum")
 PRICE_SENSITIVITIES: tuple[str, ...] = ("low", "medium", "high")
@@ -51,6 +63,15 @@ class ScoringWeights(_Frozen):
     concern_match: float = Field(
         10.0, ge=0, description="Weight of the share of the customer's skin concerns the product targets."
     )
+    affinity: float = Field(
+        20.0,
+        ge=0,
+        description="Weight of the learned purchase affinity: how likely the customer's own purchases make this one "
+        "(basket-rule confidence, item similarity, or the customer's own repeat rate for a restock).",
+    )
+    lift: float = Field(
+        5.0, ge=0, description="Weight of the lift of the basket rule behind an offer (how much it beats chance)."
+    )
 
     @model_validator(mode="after")
     def _some_weight(self) -> ScoringWeights:
@@ -60,6 +81,41 @@ class ScoringWeights(_Frozen):
 
     def as_dict(self) -> dict[str, float]:
         return {name: float(getattr(self, name)) for name in type(self).model_fields}
+
+
+class SignalSettings(_Frozen):
+    """What the orchestrator learns from the purchases on or before the as-of date: basket rules between
+    products and between categories, and item-item similarity. Off: only the catalog's rules, as before."""
+
+    enabled: bool = Field(True, description="Learn basket rules and item similarity from purchases and offer from them.")
+    min_support: float = Field(
+        0.01, ge=0, le=1, description="A basket rule needs at least this share of all baskets to hold both products."
+    )
+    min_confidence: float = Field(
+        0.1, ge=0, le=1, description="A basket rule A -> B needs at least this share of baskets with A to hold B."
+    )
+    min_count: int = Field(
+        3,
+        ge=1,
+        description="A basket rule needs at least this many baskets with both products, and two products are similar "
+        "only when at least this many customers bought both.",
+    )
+    neighbours: int = Field(20, ge=1, description="Most similar products kept per product for item similarity.")
+    similarity_weight: float = Field(
+        0.84, ge=0, le=1, description="Weight of the cosine similarity of two products' buyers in the blended similarity."
+    )
+    price_similarity_weight: float = Field(
+        0.16,
+        ge=0,
+        le=1,
+        description="Weight of the price similarity 1 - |p1 - p2| / max(p1, p2) in the blended similarity.",
+    )
+    offers_per_source: int = Field(
+        10, ge=1, description="Most offers per customer from each learned source (basket rules, similar customers)."
+    )
+    lift_reference: float = Field(
+        5.0, gt=1, description="Rule lift that earns the full 100 lift points; lift 1 (chance) earns 0."
+    )
 
 
 class LLMSettings(_Frozen):
@@ -118,8 +174,8 @@ class OrchestratorConfig(_Frozen):
 
     essential_categories: tuple[str, ...] = Field(
         ("cleanser", "toner", "serum", "moisturizer", "spf"),
-        min_length=1,
-        description="The routine: categories every customer should own, in the order they are applied.",
+        description="The routine: categories every customer should own, in the order they are applied. Empty: the "
+        "catalog has no routine (a grocer's, say), so there are no gap or bundle offers.",
     )
     due_soon_days: int = Field(
         7, ge=0, description="An owned product is 'due soon' when its cycle ends within this many days of the as-of date."
@@ -165,6 +221,9 @@ class OrchestratorConfig(_Frozen):
     weights: ScoringWeights = Field(default_factory=ScoringWeights, description="Score component weights.")
     top_n: int = Field(5, ge=1, description="How many recommendations the single-customer report details.")
     llm: LLMSettings = Field(default_factory=LLMSettings, description="The optional chat-model rationale step.")
+    signals: SignalSettings = Field(
+        default_factory=SignalSettings, description="Signals learned from purchases: basket rules and item similarity."
+    )
 
     @model_validator(mode="after")
     def _complete_tables(self) -> OrchestratorConfig:

@@ -140,9 +140,15 @@ class Dataset:
     def _holdings_by_date(self) -> dict[date, pl.DataFrame]:
         return {}
 
+    @cached_property
+    def learned_signals(self) -> dict[Any, Any]:
+        """Cache of `signals.signals_as_of`: the signals learned from this data for one as-of date."""
+        return {}
+
     def holdings_as_of(self, as_of: date) -> pl.DataFrame:
-        """(customer_row, product_key, last_purchase) of every product owned on `as_of`, sorted by customer row.
-        Computed once per as-of date: a batch reuses it for every cohort."""
+        """(customer_row, product_key, last_purchase, purchases) of every product owned on `as_of`, sorted by
+        customer row; `purchases` counts its purchase rows up to then. Computed once per as-of date: a batch
+        reuses it for every cohort."""
         cache = self._holdings_by_date
         if as_of not in cache:
             product_rows = self.products.select("product_id").with_row_index("product_key")
@@ -152,7 +158,7 @@ class Dataset:
                 .join(self.customer_rows, on="customer_id")
                 .join(product_rows, on="product_id")
                 .group_by("customer_row", "product_key")
-                .agg(last_purchase=pl.col("purchase_date").max())
+                .agg(last_purchase=pl.col("purchase_date").max(), purchases=pl.len().cast(pl.UInt32))
                 .sort("customer_row", "product_key")
             )
         return cache[as_of]

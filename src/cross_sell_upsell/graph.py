@@ -22,6 +22,7 @@ from .opportunities import (
     CANDIDATE_SCHEMA,
     bundle_offers,
     cross_sell_offers,
+    learned_offers,
     replenishment_offers,
     routine_gap_offers,
     routine_gaps,
@@ -53,6 +54,7 @@ def load_customers(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         "products": cohort.products,
         "holdings": cohort.holdings,
         "cross_sells": cohort.cross_sells,
+        "signals": cohort.signals,
         "essentials": cohort.essentials,
         "concerns": cohort.concerns,
         "unknown_customer_ids": list(cohort.unknown_customer_ids),
@@ -69,12 +71,22 @@ def detect_routine_gaps(state: State, runtime: Runtime[Context]) -> dict[str, An
 
 
 def check_replenishment(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    due_soon_days = runtime.context.config.due_soon_days
-    return {"replenishment_offers": replenishment_offers(state["holdings"], state["products"], state["as_of"], due_soon_days)}
+    config = runtime.context.config
+    offers = replenishment_offers(
+        state["holdings"], state["products"], state["as_of"], config.due_soon_days, habits=state["signals"] is not None
+    )
+    return {"replenishment_offers": offers}
 
 
-def find_cross_sells(state: State) -> dict[str, Any]:
-    return {"cross_sell_offers": cross_sell_offers(state["holdings"], state["cross_sells"], state["products"])}
+def find_cross_sells(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """The catalog's cross-sells and, with learned signals, those of basket rules and similar customers."""
+    holdings, products, signals = state["holdings"], state["products"], state["signals"]
+    offers = [cross_sell_offers(holdings, state["cross_sells"], products)]
+    if signals is not None:
+        limit = runtime.context.config.signals.offers_per_source
+        offers.append(learned_offers(holdings, signals.rule_links(), products, "basket_rule", limit))
+        offers.append(learned_offers(holdings, signals.neighbour_links(), products, "similar_customers", limit))
+    return {"cross_sell_offers": pl.concat(offers)}
 
 
 def find_tier_upgrades(state: State, runtime: Runtime[Context]) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""The routine and the candidate offers for a cohort: routine gaps, replenishment, cross-sells, tier upgrades
-and bundles.
+"""The routine and the candidate offers for a cohort: routine gaps, replenishment, cross-sells (from the
+catalog, from basket rules and from similar customers' purchases), tier upgrades and bundles.
 
 Each function takes the integer-keyed cohort tables (see `cohort.Cohort`) and returns a narrow frame: candidates
 have one row per (customer, offer) with the columns of `CANDIDATE_SCHEMA`. They are pure functions over polars
@@ -13,15 +13,18 @@ from datetime import date
 
 import polars as pl
 
-from .configuration import OPPORTUNITY_TYPES, OrchestratorConfig
+from .configuration import OPPORTUNITY_SOURCES, OPPORTUNITY_TYPES, OrchestratorConfig
 
 OfferType = pl.Enum(list(OPPORTUNITY_TYPES))
 """Offer types; sorting on this column follows `OPPORTUNITY_TYPES`, the tie-break order."""
+OfferSource = pl.Enum(list(OPPORTUNITY_SOURCES))
+"""Which signal proposed an offer; sorting follows `OPPORTUNITY_SOURCES` (catalog first)."""
 ReplenishmentStatus = pl.Enum(["due", "due_soon"])
 
 CANDIDATE_SCHEMA: dict[str, pl.DataType] = {
     "customer_key": pl.UInt32(),
     "type": OfferType,
+    "source": OfferSource,
     "product_key": pl.UInt32(),
     "source_key": pl.UInt32(),
     "essential_bit": pl.UInt64(),
@@ -36,9 +39,14 @@ CANDIDATE_SCHEMA: dict[str, pl.DataType] = {
     "cycle_days": pl.Int32(),
     "due_date": pl.Date(),
     "replenishment_status": ReplenishmentStatus,
+    "evidence_share": pl.Float64(),
+    "link": pl.Float64(),
+    "rule_lift": pl.Float64(),
 }
 """Candidate columns. A single-product offer has `product_key`; a bundle has a null `product_key` (its members
-are in `bundle_keys`, see `bundle_offers`). `source_key` is the owned product that led to the offer."""
+are in `bundle_keys`, see `bundle_offers`). `source_key` is the owned product that led to the offer. Learned
+offers carry `evidence_share` (0-1, see `learned_offers` and `replenishment_offers`), `link` (the strength of
+the link from `source_key`: a rule's confidence or a neighbour's similarity) and `rule_lift` (the rule's lift)."""
 
 
 def _conform(frame: pl.DataFrame, schema: dict[str, pl.DataType] = CANDIDATE_SCHEMA) -> pl.DataFrame:
@@ -47,7 +55,7 @@ def _conform(frame: pl.DataFrame, schema: dict[str, pl.DataType] = CANDIDATE_SCH
     return frame.select(pl.col(column).cast(dtype) for column, dtype in schema.items())
 
 
-def _single_offers(pairs: pl.DataFrame, products: pl.DataFrame, offer_type: str) -> pl.DataFrame:
+def _single_offers(pairs: pl.DataFrame, products: pl.DataFrame, offer_type: str, source: str) -> pl.DataFrame:
     """Candidates of single products from (customer_key, product_key[, source_key, ...]) rows."""
     keys = pairs.get_column("product_key")
     facts = {
@@ -56,6 +64,7 @@ def _single_offers(pairs: pl.DataFrame, products: pl.DataFrame, offer_type: str)
     }
     offers = pairs.with_columns(
         type=pl.lit(offer_type, dtype=OfferType),
+        source=pl.lit(source, dtype=OfferSource),
         list_price=facts["price"],
         cycle_days=products.get_column("replenishment_cycle_days").gather(keys),
         **facts,
@@ -82,7 +91,7 @@ def routine_status(
     customers: pl.DataFrame, holdings: pl.DataFrame, products: pl.DataFrame, essentials: Sequence[str]
 ) -> pl.DataFrame:
     """Per customer: `owned_mask` and `missing_mask` (bit i = essentials[i]), owned essential count, missing
-    essentials by name in routine order, and completeness (owned / essentials, 0-1)."""
+    essentials by name in routine order, and completeness (owned / essentials, 0-1; 1 without a routine)."""
     every_essential = (1 << len(essentials)) - 1
     owned = (
         holdings.select("customer_key")
@@ -101,14 +110,20 @@ def routine_status(
         .with_columns(missing_mask=(pl.lit(every_essential, dtype=pl.UInt64) - pl.col("owned_mask")))
         .with_columns(
             owned_essentials=pl.col("owned_mask").bitwise_count_ones().cast(pl.UInt32),
-            missing_essentials=pl.concat_list(missing_names).list.drop_nulls(),
+            missing_essentials=pl.concat_list(missing_names).list.drop_nulls()
+            if essentials
+            else pl.lit([], dtype=pl.List(pl.String)),
         )
-        .with_columns(routine_completeness=pl.col("owned_essentials") * (1.0 / len(essentials)))
+        .with_columns(
+            routine_completeness=pl.col("owned_essentials") * (1.0 / len(essentials)) if essentials else pl.lit(1.0)
+        )
     )
 
 
 def routine_gaps(routine: pl.DataFrame, essentials: Sequence[str]) -> pl.DataFrame:
     """One row per (customer_key, missing essential `routine_position`), in routine order."""
+    if not essentials:
+        return pl.DataFrame(schema={"customer_key": pl.UInt32, "routine_position": pl.Int8})
     return pl.concat(
         [
             routine.filter(pl.col("missing_mask") & (1 << position) != 0).select(
@@ -156,14 +171,20 @@ def routine_gap_offers(
         .sort("customer_key", "routine_position")
         .drop("routine_position")
     )
-    return _single_offers(pairs, products, "routine_gap")
+    return _single_offers(pairs, products, "routine_gap", "routine_gap")
 
 
-def replenishment_offers(holdings: pl.DataFrame, products: pl.DataFrame, as_of: date, due_soon_days: int) -> pl.DataFrame:
-    """Owned products whose replenishment cycle has ended (`due`) or ends within `due_soon_days` (`due_soon`)."""
+def replenishment_offers(
+    holdings: pl.DataFrame, products: pl.DataFrame, as_of: date, due_soon_days: int, habits: bool = False
+) -> pl.DataFrame:
+    """Owned products whose replenishment cycle has ended (`due`) or ends within `due_soon_days` (`due_soon`).
+
+    With `habits` (learned signals on), `evidence_share` is the share of the customer's purchases of the product
+    that were repeats, 1 - 1 / purchases: 0 for a product bought once, 0.5 twice, 0.9 ten times."""
     cycle = products.get_column("replenishment_cycle_days").gather(holdings.get_column("product_key"))
+    habit = 1.0 - 1.0 / pl.col("purchases") if habits else pl.lit(None, dtype=pl.Float64)
     status = (
-        holdings.with_columns(cycle=cycle)
+        holdings.with_columns(cycle=cycle, evidence_share=habit)
         .filter(pl.col("cycle").is_not_null())
         .with_columns(days_since_purchase=(pl.lit(as_of) - pl.col("last_purchase")).dt.total_days().cast(pl.Int32))
         .with_columns(days_left=pl.col("cycle") - pl.col("days_since_purchase"))
@@ -173,12 +194,13 @@ def replenishment_offers(holdings: pl.DataFrame, products: pl.DataFrame, as_of: 
             "product_key",
             "last_purchase",
             "days_since_purchase",
+            "evidence_share",
             source_key=pl.col("product_key"),
             due_date=pl.col("last_purchase") + pl.duration(days=pl.col("cycle")),
             replenishment_status=pl.when(pl.col("days_left") <= 0).then(pl.lit("due")).otherwise(pl.lit("due_soon")),
         )
     )
-    return _single_offers(status, products, "replenishment")
+    return _single_offers(status, products, "replenishment", "replenishment")
 
 
 def cross_sell_offers(holdings: pl.DataFrame, cross_sells: pl.DataFrame, products: pl.DataFrame) -> pl.DataFrame:
@@ -193,7 +215,37 @@ def cross_sell_offers(holdings: pl.DataFrame, cross_sells: pl.DataFrame, product
         .pipe(_first_per_customer_product)
         .select("customer_key", "product_key", "source_key")
     )
-    return _single_offers(pairs, products, "product_cross_sell")
+    return _single_offers(pairs, products, "product_cross_sell", "catalog")
+
+
+def learned_offers(
+    holdings: pl.DataFrame, links: pl.DataFrame, products: pl.DataFrame, source: str, limit: int
+) -> pl.DataFrame:
+    """Cross-sells a learned signal proposes: products linked to owned ones (`links`: source_key, product_key,
+    link, rule_lift; basket rules or item neighbours) that the customer does not own, at most `limit` per
+    customer.
+
+    A product's evidence is the sum of its links from everything the customer owns (the usual item-kNN
+    score), and `evidence_share` = evidence / the customer's strongest evidence from this source (0-1, the best
+    offer gets 1). The named source is the owned product with the strongest single link, then the lowest id."""
+    if links.is_empty() or holdings.is_empty():
+        return _conform(pl.DataFrame(schema={"customer_key": pl.UInt32, "product_key": pl.UInt32}))
+    id_order = products.get_column("id_order")
+    pairs = (
+        holdings.select("customer_key", source_key="product_key")
+        .join(links.select("source_key", "product_key", "link", "rule_lift"), on="source_key")
+        .filter(~customer_product_key().is_in(_owned_keys(holdings)))
+        .with_columns(pair=customer_product_key(), source_order=lookup(id_order, "source_key"))
+        .sort("pair", "link", "source_order", descending=[False, True, False])
+        .group_by("pair", maintain_order=True)
+        .agg(pl.col("customer_key", "product_key", "source_key", "link", "rule_lift").first(), evidence=pl.col("link").sum())
+        .with_columns(evidence_share=pl.col("evidence") / pl.col("evidence").max().over("customer_key"))
+        .with_columns(product_order=lookup(id_order, "product_key"))
+        .sort("customer_key", "evidence", "product_order", descending=[False, True, False])
+        .filter(pl.int_range(pl.len()).over("customer_key") < limit)
+        .select("customer_key", "product_key", "source_key", "evidence_share", "link", "rule_lift")
+    )
+    return _single_offers(pairs, products, "product_cross_sell", source)
 
 
 def _owned_keys(holdings: pl.DataFrame) -> pl.Expr:
@@ -229,7 +281,7 @@ def tier_upgrade_offers(
         .pipe(_first_per_customer_product)
         .select("customer_key", "product_key", "source_key")
     )
-    return _single_offers(pairs, products, "tier_upgrade")
+    return _single_offers(pairs, products, "tier_upgrade", "upgrade")
 
 
 def bundle_offers(gap_offers: pl.DataFrame, config: OrchestratorConfig) -> pl.DataFrame:
@@ -249,6 +301,7 @@ def bundle_offers(gap_offers: pl.DataFrame, config: OrchestratorConfig) -> pl.Da
         .filter(pl.col("bundle_keys").list.len() >= config.bundle_min_items)
         .with_columns(
             type=pl.lit("bundle", dtype=OfferType),
+            source=pl.lit("routine_gap", dtype=OfferSource),
             price=(pl.col("list_price") * keep).round(2),
             essential_bit=pl.lit(0, dtype=pl.UInt64),
             id_order=pl.lit(0, dtype=pl.UInt32),

@@ -45,6 +45,19 @@ TEMPLATES: dict[str, pl.Expr] = {
     ),
 }
 """One sentence per offer type, from the offer's own facts."""
+SOURCE_TEMPLATES: dict[str, pl.Expr] = {
+    "basket_rule": pl.format(
+        "Bought in {}% of baskets with {}, {}x as often as in baskets overall.",
+        (pl.col("link") * 100).round(0).cast(pl.Int64),
+        pl.col("source_name"),
+        pl.col("rule_lift").round(1),
+    ),
+    "similar_customers": pl.format(
+        "Customers who buy {} also buy it (similarity {}).", pl.col("source_name"), pl.col("link").round(2)
+    ),
+}
+"""Cross-sells a learned signal proposed say what the customer's purchases have in common with it; they
+replace the type's sentence."""
 
 
 def _concern_texts(matched_masks: pl.Series, concerns: Sequence[str]) -> dict[int, str]:
@@ -65,9 +78,12 @@ def template_rationales(
 ) -> pl.DataFrame:
     """Adds `rationale` (a sentence from the offer's facts, plus the customer's concerns it targets),
     `rationale_source` = "template" and an empty `rationale_error` to described offers (see
-    results.describe_offers). Each row is formatted once, by its type's template."""
+    results.describe_offers). Each row is formatted by its type's template, or its source's where it has one."""
     facts = offers.select(
         "type",
+        "source",
+        "link",
+        "rule_lift",
         "category",
         "days_since_purchase",
         "cycle_days",
@@ -86,6 +102,11 @@ def template_rationales(
     types = facts.get_column("type")
     for offer_type, template in TEMPLATES.items():
         rows = (types == offer_type).arg_true()
+        if len(rows):
+            sentences.scatter(rows, facts[rows].select(template).to_series())
+    sources = facts.get_column("source")
+    for source, template in SOURCE_TEMPLATES.items():
+        rows = (sources == source).arg_true()
         if len(rows):
             sentences.scatter(rows, facts[rows].select(template).to_series())
     concern_text = _concern_texts(facts.get_column("matched_mask"), concerns)

@@ -8,7 +8,7 @@ from typing import Any
 import polars as pl
 from pydantic import BaseModel, Field, computed_field
 
-from .configuration import OpportunityType
+from .configuration import OpportunitySource, OpportunityType
 from .opportunities import customer_product_key, lookup
 from .scoring import COMPONENTS
 
@@ -17,6 +17,7 @@ OPPORTUNITY_COLUMNS: tuple[str, ...] = (
     "rank",
     "offer_id",
     "type",
+    "source",
     "product_ids",
     "name",
     "category",
@@ -39,7 +40,8 @@ OPPORTUNITY_COLUMNS: tuple[str, ...] = (
     "counts_toward_revenue",
 )
 """The published offer columns. `offer_id` is the product id, or BUNDLE-<member ids> for a bundle, whose
-members are in `product_ids` (null for a single-product offer)."""
+members are in `product_ids` (null for a single-product offer). `source` is the signal that proposed the offer
+(`configuration.OPPORTUNITY_SOURCES`)."""
 
 BUNDLE_NAME = "Complete Your Routine Bundle"
 
@@ -102,7 +104,9 @@ def flag_revenue(opportunities: pl.DataFrame, bundles: pl.DataFrame) -> pl.DataF
 
 def publish_opportunities(opportunities: pl.DataFrame) -> pl.DataFrame:
     """The ranked offers with only their published columns, in customer and rank order."""
-    return opportunities.select(OPPORTUNITY_COLUMNS).with_columns(pl.col("type", "replenishment_status").cast(pl.String))
+    return opportunities.select(OPPORTUNITY_COLUMNS).with_columns(
+        pl.col("type", "source", "replenishment_status").cast(pl.String)
+    )
 
 
 def summarize_customers(
@@ -173,6 +177,7 @@ class Opportunity(BaseModel):
     product_id: str = Field(description="The product offered, or the bundle's id for a bundle.")
     product_ids: list[str] = Field(description="The products in the offer: one, or a bundle's members.")
     type: OpportunityType
+    source: OpportunitySource = Field(description="The signal that proposed the offer.")
     name: str
     category: str
     tier: int | None

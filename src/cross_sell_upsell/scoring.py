@@ -1,4 +1,4 @@
-"""Explainable scores: five components on a 0-100 scale and their weighted mean.
+"""Explainable scores: seven components on a 0-100 scale and their weighted mean.
 
 | component | formula |
 |---|---|
@@ -7,8 +7,11 @@
 | routine_completeness | 100 when the offer adds a missing essential (every bundle does), 50 when it keeps an owned essential category stocked or upgrades it, else 0 |
 | replenishment_urgency | 100 x min(1, days since purchase / cycle) for replenishment offers, else 0 |
 | concern_match | 100 x share of the customer's skin concerns the offer targets (0 for a customer with none) |
+| affinity | 100 x the learned affinity (0-1): for a basket-rule or similar-customers offer, its summed links from owned products / the customer's strongest such sum from the same source; for a restock, the share of the customer's purchases of the product that were repeats, 1 - 1 / purchases; else 0 |
+| lift | 100 x min(1, (lift - 1) / (lift_reference - 1)) of the basket rule behind the offer (0 at or below chance, and for offers without a rule) |
 
-score = sum(weight x component) / sum(weight).
+score = sum(weight x component) / sum(weight). With learned signals off, affinity and lift carry no weight, so
+the scores are those of the catalog rules alone.
 """
 
 from __future__ import annotations
@@ -24,7 +27,19 @@ COMPONENTS: tuple[str, ...] = (
     "routine_completeness",
     "replenishment_urgency",
     "concern_match",
+    "affinity",
+    "lift",
 )
+LEARNED_COMPONENTS: tuple[str, ...] = ("affinity", "lift")
+"""Components that only learned signals feed."""
+
+
+def effective_weights(config: OrchestratorConfig) -> dict[str, float]:
+    """The score weights, with the learned components at 0 when learned signals are off."""
+    weights = config.weights.as_dict()
+    if not config.signals.enabled:
+        weights.update(dict.fromkeys(LEARNED_COMPONENTS, 0.0))
+    return weights
 
 def _lookup_table(column: str, table: dict[str, float]) -> pl.Expr:
     return pl.col(column).replace_strict(table, default=0.0, return_dtype=pl.Float64)
@@ -44,7 +59,7 @@ def customer_factors(customers: pl.DataFrame, routine: pl.DataFrame, config: Orc
 
 
 def component_expressions(config: OrchestratorConfig) -> dict[str, pl.Expr]:
-    """The five components as expressions over a candidate joined with its customer's factors.
+    """The components as expressions over a candidate joined with its customer's factors.
 
     Constants divide by multiplying with their reciprocal: polars does so itself on long columns but divides
     exactly on one-row frames, and the last bit decides how a score rounds; one way everywhere keeps a
@@ -64,6 +79,10 @@ def component_expressions(config: OrchestratorConfig) -> dict[str, pl.Expr]:
         .then(100.0 * (pl.col("days_since_purchase") / pl.col("cycle_days")).clip(upper_bound=1.0))
         .otherwise(0.0),
         "concern_match": pl.when(concerns > 0).then(100.0 * matched / concerns).otherwise(0.0),
+        "affinity": (pl.col("evidence_share") * 100.0).fill_null(0.0),
+        "lift": ((pl.col("rule_lift") - 1.0) * (100.0 / (config.signals.lift_reference - 1.0)))
+        .clip(0.0, 100.0)
+        .fill_null(0.0),
     }
 
 
@@ -73,9 +92,10 @@ def score_offers(
     """Scores, de-duplicates and ranks a cohort's candidate offers; keeps `fills_missing_essential`.
 
     A product proposed by several steps is offered once, under the highest-scoring reason. Ranks run from 1
-    per customer: score, then the type order of `OPPORTUNITY_TYPES`, then the higher price, then the product id.
+    per customer: score, then the type order of `OPPORTUNITY_TYPES`, then the source order of
+    `OPPORTUNITY_SOURCES` (catalog first), then the higher price, then the product id.
     """
-    weights = config.weights.as_dict()
+    weights = {name: weight for name, weight in effective_weights(config).items() if weight}
     total_weight = sum(weights.values())
     factors = customer_factors(customers, routine, config)
     scored = (
@@ -88,7 +108,10 @@ def score_offers(
             score=(pl.sum_horizontal(pl.col(name) * weight for name, weight in weights.items()) * (1.0 / total_weight)).round(2)
         )
         .drop(factors.columns)
-        .sort(["customer_key", "score", "type", "price", "id_order"], descending=[False, True, False, True, False])
+        .sort(
+            ["customer_key", "score", "type", "source", "price", "id_order"],
+            descending=[False, True, False, False, True, False],
+        )
     )
     single = pl.col("product_key").is_not_null()
     return (

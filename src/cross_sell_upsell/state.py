@@ -8,6 +8,7 @@ from typing import TypedDict
 import polars as pl
 
 from .results import RationaleStats
+from .signals import Signals
 
 
 class InputState(TypedDict, total=False):
@@ -50,6 +51,8 @@ class State(InputState, OutputState, total=False):
     """One row per (customer_key, owned product_key) as of the as-of date, with `last_purchase`."""
     cross_sells: pl.DataFrame
     """The catalog's cross-sell links as (source_key, product_key, position)."""
+    signals: Signals | None
+    """Basket rules and item neighbours learned from purchases up to the as-of date; None when switched off."""
     essentials: tuple[str, ...]
     """The routine's essential categories; bit i of the routine masks is essentials[i]."""
     concerns: tuple[str, ...]
@@ -62,7 +65,7 @@ class State(InputState, OutputState, total=False):
     replenishment_offers: pl.DataFrame
     """Owned products due or due soon."""
     cross_sell_offers: pl.DataFrame
-    """Catalog complements of owned products."""
+    """Complements of owned products: the catalog's, and those learned from baskets and similar customers."""
     upgrade_offers: pl.DataFrame
     """Next-tier products along owned products' upgrade paths."""
     bundle_offers: pl.DataFrame
