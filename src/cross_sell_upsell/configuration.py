@@ -147,12 +147,16 @@ class IngestSettings(_Frozen):
         description="Typical gap between purchases assumed for churn risk when no customer in the log has bought twice.",
     )
     price_index_high_sensitivity_below: float = Field(
-        0.8, gt=0, description="A customer paying less than this share of the category median price is highly price-sensitive."
+        0.6,
+        gt=0,
+        description="A customer paying less than this share of the median catalog price of what they buy is highly "
+        "price-sensitive.",
     )
     price_index_low_sensitivity_from: float = Field(
-        1.2,
+        1.0,
         gt=0,
-        description="A customer paying at least this share of the category median price has low price sensitivity.",
+        description="A customer paying at least the median catalog price of what they buy, times this, has low price "
+        "sensitivity.",
     )
     loyalty_thresholds: dict[str, float] = Field(
         {"silver": 200.0, "gold": 500.0, "platinum": 1000.0},

@@ -375,15 +375,25 @@ def read_transactions(
         pl.col("reason_code") > 0
     )
     if bad.is_empty():
-        return checked.select(list(PURCHASE_SCHEMA)), pl.DataFrame(schema=REJECTED_SCHEMA)
+        return _grouped_by_customer(checked.lazy()), pl.DataFrame(schema=REJECTED_SCHEMA)
     rejected = _rejected_rows(path, scan, sources, bad)
     if strict:
         first = rejected.row(0, named=True)
         source = sources.get(_REASON_FIELDS.get(first["reason"], ""), "-")
         record = f"row {first['row']} (customer {first['customer_id']}, product {first['product_id']})"
         raise DataValidationError(str(path), record, source, REJECT_REASONS[first["reason"]])
-    purchases = checked.filter(pl.col("reason_code") == 0).select(list(PURCHASE_SCHEMA))
-    return purchases, rejected
+    return _grouped_by_customer(checked.lazy().filter(pl.col("reason_code") == 0)), rejected
+
+
+def _grouped_by_customer(checked: pl.LazyFrame) -> pl.DataFrame:
+    """The purchases with each customer's rows together (ordered by a hash of the customer id, file order
+    within a customer). Sorting a 64-bit hash is cheap, and every later per-customer grouping (features
+    here, holdings in the cohort) then reads memory in order and runs several times faster."""
+    return (
+        checked.select(list(PURCHASE_SCHEMA))
+        .sort(pl.col("customer_id").hash(), maintain_order=True)
+        .collect()
+    )
 
 
 def _with_duplicates(checked: pl.DataFrame, scan: pl.LazyFrame, sources: dict[str, str]) -> pl.Series:
@@ -442,31 +452,31 @@ def customer_features(purchases: pl.DataFrame, products: pl.DataFrame, as_of: da
     recency_days = as_of - last purchase; frequency and monetary = rows and amount in the `window_days` days
     ending on `as_of`; lifetime_spend = all amounts; mean_gap_days = (last - first purchase) / (purchase days
     - 1), null for a single purchase day; price_index = amounts / sum of (quantity x the median catalog price
-    of the product's category). One pass over the log with simple sums, so it stays fast at millions of rows."""
+    of the product's category)."""
     window_start = as_of - timedelta(days=window_days - 1)
     reference = products.select("product_id", pl.col("price").median().over("category"))
     reference_price = dict(zip(reference.get_column("product_id"), reference.get_column("price"), strict=True))
     in_window = pl.col("purchase_date") >= window_start
+    latest = purchases.get_column("purchase_date").max()
+    if latest is not None and latest > as_of:  # a filter copies every column, so only when it drops rows
+        purchases = purchases.filter(pl.col("purchase_date") <= as_of)
+    rows = purchases.with_columns(
+        window_row=in_window.cast(pl.UInt32),
+        window_amount=pl.when(in_window).then(pl.col("amount")).otherwise(0.0),
+        reference_amount=pl.col("quantity") * pl.col("product_id").replace_strict(reference_price, return_dtype=pl.Float64),
+    )
+    totals = aggregate_by_customer(
+        rows,
+        first_purchase=pl.col("purchase_date").min(),
+        last_purchase=pl.col("purchase_date").max(),
+        frequency=pl.col("window_row").sum(),
+        monetary=pl.col("window_amount").sum(),
+        lifetime_spend=pl.col("amount").sum(),
+        purchase_days=pl.col("purchase_date").n_unique().cast(pl.UInt32),
+        reference_spend=pl.col("reference_amount").sum(),
+    )
     return (
-        purchases.lazy()
-        .filter(pl.col("purchase_date") <= as_of)
-        .with_columns(
-            window_row=in_window.cast(pl.UInt32),
-            window_amount=pl.when(in_window).then(pl.col("amount")).otherwise(0.0),
-            reference_amount=pl.col("quantity")
-            * pl.col("product_id").replace_strict(reference_price, return_dtype=pl.Float64),
-        )
-        .group_by("customer_id")
-        .agg(
-            first_purchase=pl.col("purchase_date").min(),
-            last_purchase=pl.col("purchase_date").max(),
-            frequency=pl.col("window_row").sum(),
-            monetary=pl.col("window_amount").sum(),
-            lifetime_spend=pl.col("amount").sum(),
-            purchase_days=pl.col("purchase_date").n_unique().cast(pl.UInt32),
-            reference_spend=pl.col("reference_amount").sum(),
-        )
-        .with_columns(
+        totals.with_columns(
             recency_days=(pl.lit(as_of) - pl.col("last_purchase")).dt.total_days().cast(pl.Int32),
             mean_gap_days=pl.when(pl.col("purchase_days") > 1).then(
                 (pl.col("last_purchase") - pl.col("first_purchase")).dt.total_days() / (pl.col("purchase_days") - 1)
@@ -475,8 +485,27 @@ def customer_features(purchases: pl.DataFrame, products: pl.DataFrame, as_of: da
         )
         .select(list(FEATURE_SCHEMA))
         .sort("customer_id")
-        .collect()
     )
+
+
+def aggregate_by_customer(
+    rows: pl.DataFrame, key: pl.Expr | None = None, **aggregations: pl.Expr
+) -> pl.DataFrame:
+    """`rows.group_by("customer_id").agg(**aggregations)`, several times faster on millions of rows.
+
+    Polars groups a sorted integer column by slicing it, without a hash table, so the rows are grouped by a
+    64-bit hash of the customer id (`key`), sorted first unless they already are (as `read_transactions`
+    leaves them). Should two ids ever share a hash, the exact string grouping is used instead."""
+    key = pl.col("customer_id").hash() if key is None else key
+    keyed = rows.with_columns(customer_key=key)
+    if not keyed.get_column("customer_key").is_sorted():
+        keyed = keyed.sort("customer_key", maintain_order=True)
+    grouped = keyed.with_columns(pl.col("customer_key").set_sorted()).group_by("customer_key").agg(
+        pl.col("customer_id").first(), ids=pl.col("customer_id").n_unique(), **aggregations
+    )
+    if (grouped.get_column("ids") == 1).all():
+        return grouped.drop("customer_key", "ids")
+    return rows.group_by("customer_id").agg(**aggregations)
 
 
 def typical_gap_days(features: pl.DataFrame, default: float) -> float:
@@ -515,25 +544,22 @@ def loyalty_tier(spend: pl.Expr, thresholds: dict[str, float]) -> pl.Expr:
     return tier
 
 
-def derive_customers(
-    customer_ids: pl.Series, features: pl.DataFrame, given: pl.DataFrame | None, settings: IngestSettings
-) -> pl.DataFrame:
-    """CUSTOMER_SCHEMA rows for `customer_ids`, sorted by id. A value the retailer gives (non-null in `given`)
-    wins; the rest is derived: lifetime_value = lifetime spend, churn_risk, price_sensitivity, and
-    loyalty_tier from the resulting lifetime value; name and notes default to "", concerns to none."""
-    given = given if given is not None else pl.DataFrame(schema={"customer_id": pl.String})
-    given_columns = {field: f"given_{field}" for field in given.columns if field != "customer_id"}
+def derive_customers(features: pl.DataFrame, given: pl.DataFrame | None, settings: IngestSettings) -> pl.DataFrame:
+    """CUSTOMER_SCHEMA rows for every customer in `features` or `given`, sorted by id. A value the retailer
+    gives (non-null in `given`) wins; the rest is derived: lifetime_value = lifetime spend, churn_risk,
+    price_sensitivity, and loyalty_tier from the resulting lifetime value; name and notes default to "",
+    concerns to none, tier preference to none (the cohort then uses the highest tier owned)."""
     gap = typical_gap_days(features, settings.default_purchase_gap_days)
-    derived = (
-        pl.DataFrame({"customer_id": customer_ids}, schema={"customer_id": pl.String})
-        .unique()
-        .join(features, on="customer_id", how="left")
-        .join(given.rename(given_columns), on="customer_id", how="left")
-        .with_columns(
-            derived_lifetime_value=pl.col("lifetime_spend").fill_null(0.0),
-            derived_churn_risk=churn_risk(gap),
-            derived_price_sensitivity=price_sensitivity(settings),
+    given_columns = {} if given is None else {field: f"given_{field}" for field in given.columns if field != "customer_id"}
+    customers = features
+    if given is not None:  # the join loses the features' order by id, restored at the end
+        customers = features.join(given.rename(given_columns), on="customer_id", how="full", coalesce=True).sort(
+            "customer_id"
         )
+    derived = customers.with_columns(
+        derived_lifetime_value=pl.col("lifetime_spend").fill_null(0.0),
+        derived_churn_risk=churn_risk(gap),
+        derived_price_sensitivity=price_sensitivity(settings),
     )
     defaults: dict[str, pl.Expr] = {
         "name": pl.lit(""),
@@ -556,7 +582,6 @@ def derive_customers(
     return (
         merged.with_columns(loyalty_tier=pl.coalesce(given_tier, spend_tier))
         .select(pl.col(field).cast(dtype) for field, dtype in CUSTOMER_SCHEMA.items())
-        .sort("customer_id")
     )
 
 
@@ -656,14 +681,11 @@ def load_transactions_dataset(
     purchases, rejected = read_transactions(transactions, products.get_column("product_id"), settings, strict=strict)
     features = customer_features(purchases, products, as_of, settings.rfm_window_days)
     learned = learn_cycles(purchases, products, as_of, settings.cycle_min_repeats)
-    customer_ids = features.get_column("customer_id")
-    if given is not None:
-        customer_ids = pl.concat([customer_ids, given.get_column("customer_id")]).unique()
     source = f"{transactions} + {catalog}" + (f" + {customers_file}" if customers_file is not None else "")
     return Dataset(
         products=with_learned_cycles(products, learned),
         cross_sells=cross_sells,
-        customers=derive_customers(customer_ids, features, given, settings),
+        customers=derive_customers(features, given, settings),
         ownership=purchases.select(list(OWNERSHIP_SCHEMA)),
         source=source,
         rejected_rows=rejected,

@@ -39,7 +39,7 @@ SUGGESTED_AS_OF = HISTORY_START + timedelta(days=HISTORY_DAYS)
 
 SENSITIVITIES = ("low", "medium", "high")
 SENSITIVITY_SHARE = (0.25, 0.45, 0.30)
-START_TIER_PROBABILITY = ((0.15, 0.45, 0.40), (0.45, 0.45, 0.10), (0.85, 0.14, 0.01))
+START_TIER_PROBABILITY = ((0.10, 0.40, 0.50), (0.30, 0.55, 0.15), (0.85, 0.14, 0.01))
 """Per sensitivity (low, medium, high): the probability of starting at Tier 1, 2 and 3."""
 UPGRADE_PROBABILITY = (0.06, 0.03, 0.005)
 """Per sensitivity: the chance that a repurchase moves up the product's upgrade path."""

@@ -12,10 +12,12 @@ from ingest_helpers import AS_OF, purchases
 
 from cross_sell_upsell.configuration import IngestSettings
 from cross_sell_upsell.ingest import (
+    aggregate_by_customer,
     customer_features,
     derive_customers,
     learn_cycles,
     loyalty_tier,
+    price_sensitivity,
     with_learned_cycles,
 )
 
@@ -69,7 +71,8 @@ def test_rfm_spend_gap_and_price_index_by_hand():
 def test_derived_churn_sensitivity_and_loyalty():
     settings = IngestSettings()
     features = customer_features(LOG, PRODUCTS, AS_OF, window_days=90)
-    customers = derive_customers(pl.Series(["B", "A", "C"]), features, None, settings)
+    only_on_file = pl.DataFrame({"customer_id": ["C"]})
+    customers = derive_customers(features, only_on_file, settings)
     rows = {row["customer_id"]: row for row in customers.iter_rows(named=True)}
     assert customers.get_column("customer_id").to_list() == ["A", "B", "C"]
     # A: 1 - exp(-10 / (2 x 55.5)) = 1 - exp(-0.090090) = 1 - 0.913849 = 0.086151
@@ -77,7 +80,8 @@ def test_derived_churn_sensitivity_and_loyalty():
     # B has one purchase day, so the typical gap is the median of customers' gaps (only A's, 55.5); recency 0 -> 0
     assert rows["B"]["churn_risk"] == pytest.approx(0.0)
     assert rows["C"]["churn_risk"] == pytest.approx(0.5)  # no purchase: no evidence either way
-    assert [rows[key]["price_sensitivity"] for key in "ABC"] == ["high", "medium", "medium"]  # 0.773 < 0.8; 1.0
+    # price index A 0.773 is in [0.6, 1.0): medium; B pays the full median price, 1.0: low; C has no purchase: medium
+    assert [rows[key]["price_sensitivity"] for key in "ABC"] == ["medium", "low", "medium"]
     assert [rows[key]["lifetime_value"] for key in "ABC"] == pytest.approx([58.0, 40.0, 0.0])
     assert [rows[key]["loyalty_tier"] for key in "ABC"] == ["bronze", "bronze", "bronze"]
     assert rows["A"]["skin_concerns"] == [] and rows["A"]["name"] == "" and rows["A"]["tier_preference"] is None
@@ -90,7 +94,7 @@ def test_churn_uses_the_customers_own_gap_and_rises_with_recency():
     for days_after in (0, 30, 60, 120):
         as_of = date(2024, 1, 31) + timedelta(days=days_after)
         features = customer_features(log, PRODUCTS, as_of, window_days=90)
-        risks.append(derive_customers(pl.Series(["A"]), features, None, IngestSettings()).item(0, "churn_risk"))
+        risks.append(derive_customers(features, None, IngestSettings()).item(0, "churn_risk"))
     assert risks == pytest.approx([0.0, 0.393469, 0.632121, 0.864665], abs=1e-6)
 
 
@@ -99,6 +103,12 @@ def test_loyalty_tier_thresholds_are_inclusive():
     thresholds = IngestSettings().loyalty_thresholds  # silver 200, gold 500, platinum 1000
     tiers = spend.select(loyalty_tier(pl.col("spend"), thresholds)).to_series().to_list()
     assert tiers == ["bronze", "bronze", "silver", "silver", "gold", "gold", "platinum"]
+
+
+def test_price_sensitivity_bands_of_the_price_index():
+    index = pl.DataFrame({"price_index": [0.3, 0.59, 0.6, 0.99, 1.0, 2.5, None]}, schema={"price_index": pl.Float64})
+    bands = index.select(price_sensitivity(IngestSettings())).to_series().to_list()  # high < 0.6 <= medium < 1.0 <= low
+    assert bands == ["high", "high", "medium", "medium", "low", "low", "medium"]
 
 
 def test_given_attributes_override_derived_ones_field_by_field():
@@ -119,7 +129,7 @@ def test_given_attributes_override_derived_ones_field_by_field():
             "skin_concerns": pl.List(pl.String),
         },
     )
-    customers = derive_customers(pl.Series(["A", "B", "A", "D"]), features, given, IngestSettings())
+    customers = derive_customers(features, given, IngestSettings())
     rows = {row["customer_id"]: row for row in customers.iter_rows(named=True)}
     assert sorted(rows) == ["A", "B", "D"]
     assert (rows["A"]["name"], rows["A"]["loyalty_tier"], rows["A"]["lifetime_value"]) == ("Ann", "platinum", 58.0)
@@ -196,3 +206,11 @@ def test_rfm_matches_the_tiered_samples_recorded_features():
         assert row["recency_days"] == expected["recency_days"], record["customer_id"]
         assert row["frequency"] == expected["frequency"], record["customer_id"]
         assert row["monetary"] == pytest.approx(expected["monetary_value"]), record["customer_id"]
+
+
+def test_grouping_falls_back_to_exact_ids_when_hashes_collide():
+    # Every id gets the same key, as if all hashes collided: the result must still be per customer.
+    rows = purchases([("A", "P1", "2024-01-01", 1, 10.0), ("B", "P1", "2024-01-02", 1, 5.0), ("A", "P2", "2024-01-03", 1, 1.0)])
+    totals = aggregate_by_customer(rows, key=pl.lit(0, dtype=pl.UInt64), spend=pl.col("amount").sum())
+    assert sorted(totals.rows()) == [("A", 11.0), ("B", 5.0)]
+    assert sorted(aggregate_by_customer(rows, spend=pl.col("amount").sum()).rows()) == [("A", 11.0), ("B", 5.0)]
