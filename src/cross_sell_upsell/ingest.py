@@ -8,7 +8,6 @@ as-of date by the pure functions below; docs/ingest.md gives every formula.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
@@ -141,7 +140,9 @@ def _read_frame(path: Path, kind: str) -> pl.DataFrame:
         raise _unreadable(path, exc) from None
 
 
-def _sources(path: Path, columns: Iterable[str], fields: Sequence[str], mapping: dict[str, str], required: Sequence[str]) -> dict[str, str]:
+def _sources(
+    path: Path, columns: Iterable[str], fields: Sequence[str], mapping: dict[str, str], required: Sequence[str]
+) -> dict[str, str]:
     """field -> source column for the fields present in the file; a required or explicitly mapped field that
     is missing is a structural error."""
     present = set(columns)
@@ -270,9 +271,7 @@ def load_customer_attributes(path: str | Path, settings: IngestSettings) -> pl.D
             typed[field] = _number(pl.col(field), dtype)
     checked = raw.with_columns(**{f"_{field}": expr for field, expr in typed.items()})
     _raise_first_violation(path, checked, _customer_checks(sources))
-    return checked.select(
-        pl.col(f"_{field}").cast(CUSTOMER_SCHEMA[field]).alias(field) for field in sources
-    )
+    return checked.select(pl.col(f"_{field}").cast(CUSTOMER_SCHEMA[field]).alias(field) for field in sources)
 
 
 def _customer_checks(fields: Iterable[str]) -> list[tuple[str, pl.Expr, str]]:
@@ -304,7 +303,9 @@ def _customer_checks(fields: Iterable[str]) -> list[tuple[str, pl.Expr, str]]:
 
 def _raise_first_violation(path: Path, frame: pl.DataFrame, checks: list[tuple[str, pl.Expr, str]]) -> None:
     """Raises for the earliest row failing a check, naming the customer (or the row number) and the field."""
-    flags = frame.select("row", "_customer_id", *(check.alias(f"_check{index}") for index, (_, check, _) in enumerate(checks)))
+    flags = frame.select(
+        "row", "_customer_id", *(check.alias(f"_check{index}") for index, (_, check, _) in enumerate(checks))
+    )
     failing = flags.filter(pl.any_horizontal(pl.exclude("row", "_customer_id")))
     if failing.is_empty():
         return
@@ -389,11 +390,7 @@ def _grouped_by_customer(checked: pl.LazyFrame) -> pl.DataFrame:
     """The purchases with each customer's rows together (ordered by a hash of the customer id, file order
     within a customer). Sorting a 64-bit hash is cheap, and every later per-customer grouping (features
     here, holdings in the cohort) then reads memory in order and runs several times faster."""
-    return (
-        checked.select(list(PURCHASE_SCHEMA))
-        .sort(pl.col("customer_id").hash(), maintain_order=True)
-        .collect()
-    )
+    return checked.select(list(PURCHASE_SCHEMA)).sort(pl.col("customer_id").hash(), maintain_order=True).collect()
 
 
 def _with_duplicates(checked: pl.DataFrame, scan: pl.LazyFrame, sources: dict[str, str]) -> pl.Series:
@@ -419,7 +416,9 @@ def _with_duplicates(checked: pl.DataFrame, scan: pl.LazyFrame, sources: dict[st
     )
     is_repeat = pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).is_in(repeats.get_column("row").implode())
     return checked.select(
-        pl.when(is_repeat & (pl.col("reason_code") == 0)).then(pl.lit(_CODES["duplicate"], pl.UInt8)).otherwise("reason_code")
+        pl.when(is_repeat & (pl.col("reason_code") == 0))
+        .then(pl.lit(_CODES["duplicate"], pl.UInt8))
+        .otherwise("reason_code")
     ).to_series()
 
 
@@ -431,7 +430,9 @@ def _rejected_rows(path: Path, scan: pl.LazyFrame, sources: dict[str, str], bad:
         .select(
             source_file=pl.lit(str(path)),
             row="row",
-            reason=pl.col("reason_code").replace_strict({code: reason for reason, code in _CODES.items()}, return_dtype=pl.String),
+            reason=pl.col("reason_code").replace_strict(
+                {code: reason for reason, code in _CODES.items()}, return_dtype=pl.String
+            ),
             **{
                 field: pl.col(sources[field]).cast(pl.String) if field in sources else pl.lit(None, dtype=pl.String)
                 for field in TRANSACTION_FIELDS
@@ -463,7 +464,8 @@ def customer_features(purchases: pl.DataFrame, products: pl.DataFrame, as_of: da
     rows = purchases.with_columns(
         window_row=in_window.cast(pl.UInt32),
         window_amount=pl.when(in_window).then(pl.col("amount")).otherwise(0.0),
-        reference_amount=pl.col("quantity") * pl.col("product_id").replace_strict(reference_price, return_dtype=pl.Float64),
+        reference_amount=pl.col("quantity")
+        * pl.col("product_id").replace_strict(reference_price, return_dtype=pl.Float64),
     )
     totals = aggregate_by_customer(
         rows,
@@ -488,9 +490,7 @@ def customer_features(purchases: pl.DataFrame, products: pl.DataFrame, as_of: da
     )
 
 
-def aggregate_by_customer(
-    rows: pl.DataFrame, key: pl.Expr | None = None, **aggregations: pl.Expr
-) -> pl.DataFrame:
+def aggregate_by_customer(rows: pl.DataFrame, key: pl.Expr | None = None, **aggregations: pl.Expr) -> pl.DataFrame:
     """`rows.group_by("customer_id").agg(**aggregations)`, several times faster on millions of rows.
 
     Polars groups a sorted integer column by slicing it, without a hash table, so the rows are grouped by a
@@ -500,8 +500,10 @@ def aggregate_by_customer(
     keyed = rows.with_columns(customer_key=key)
     if not keyed.get_column("customer_key").is_sorted():
         keyed = keyed.sort("customer_key", maintain_order=True)
-    grouped = keyed.with_columns(pl.col("customer_key").set_sorted()).group_by("customer_key").agg(
-        pl.col("customer_id").first(), ids=pl.col("customer_id").n_unique(), **aggregations
+    grouped = (
+        keyed.with_columns(pl.col("customer_key").set_sorted())
+        .group_by("customer_key")
+        .agg(pl.col("customer_id").first(), ids=pl.col("customer_id").n_unique(), **aggregations)
     )
     if (grouped.get_column("ids") == 1).all():
         return grouped.drop("customer_key", "ids")
@@ -550,7 +552,9 @@ def derive_customers(features: pl.DataFrame, given: pl.DataFrame | None, setting
     price_sensitivity, and loyalty_tier from the resulting lifetime value; name and notes default to "",
     concerns to none, tier preference to none (the cohort then uses the highest tier owned)."""
     gap = typical_gap_days(features, settings.default_purchase_gap_days)
-    given_columns = {} if given is None else {field: f"given_{field}" for field in given.columns if field != "customer_id"}
+    given_columns = (
+        {} if given is None else {field: f"given_{field}" for field in given.columns if field != "customer_id"}
+    )
     customers = features
     if given is not None:  # the join loses the features' order by id, restored at the end
         customers = features.join(given.rename(given_columns), on="customer_id", how="full", coalesce=True).sort(
@@ -579,15 +583,12 @@ def derive_customers(features: pl.DataFrame, given: pl.DataFrame | None, setting
     )
     spend_tier = loyalty_tier(pl.col("lifetime_value"), settings.loyalty_thresholds)
     given_tier = pl.col(given_columns["loyalty_tier"]) if "loyalty_tier" in given_columns else pl.lit(None, pl.String)
-    return (
-        merged.with_columns(loyalty_tier=pl.coalesce(given_tier, spend_tier))
-        .select(pl.col(field).cast(dtype) for field, dtype in CUSTOMER_SCHEMA.items())
+    return merged.with_columns(loyalty_tier=pl.coalesce(given_tier, spend_tier)).select(
+        pl.col(field).cast(dtype) for field, dtype in CUSTOMER_SCHEMA.items()
     )
 
 
-def learn_cycles(
-    purchases: pl.DataFrame, products: pl.DataFrame, as_of: date, min_repeats: int
-) -> pl.DataFrame:
+def learn_cycles(purchases: pl.DataFrame, products: pl.DataFrame, as_of: date, min_repeats: int) -> pl.DataFrame:
     """LEARNED_CYCLE_SCHEMA for the products without a catalog cycle.
 
     A repeat interval is the days between two consecutive purchase days of the same product by the same
@@ -601,7 +602,10 @@ def learn_cycles(
     intervals = (
         purchases.lazy()
         .filter(pl.col("purchase_date") <= as_of)
-        .join(products.lazy().select("product_id", "category").filter(pl.col("category").is_in(categories.implode())), on="product_id")
+        .join(
+            products.lazy().select("product_id", "category").filter(pl.col("category").is_in(categories.implode())),
+            on="product_id",
+        )
         .select("customer_id", "product_id", "category", "purchase_date")
         .unique()
         .sort("customer_id", "product_id", "purchase_date")
@@ -643,7 +647,9 @@ def learn_cycles(
             cycle_days=pl.col("median").round(0, mode="half_away_from_zero").clip(lower_bound=1).cast(pl.Int32)
         )
     )
-    return learned.select(pl.col(column).cast(dtype) for column, dtype in LEARNED_CYCLE_SCHEMA.items()).sort("product_id")
+    return learned.select(pl.col(column).cast(dtype) for column, dtype in LEARNED_CYCLE_SCHEMA.items()).sort(
+        "product_id"
+    )
 
 
 def with_learned_cycles(products: pl.DataFrame, learned: pl.DataFrame) -> pl.DataFrame:

@@ -26,7 +26,7 @@ import numpy as np
 import polars as pl
 
 from .cli import run_guarded
-from .configuration import IngestSettings
+from .configuration import CATALOG_FIELDS, IngestSettings
 from .errors import ConfigurationError
 from .ingest import load_catalog
 from .report import write_atomic
@@ -40,7 +40,8 @@ SUGGESTED_AS_OF = HISTORY_START + timedelta(days=HISTORY_DAYS)
 SENSITIVITIES = ("low", "medium", "high")
 SENSITIVITY_SHARE = (0.25, 0.45, 0.30)
 START_TIER_PROBABILITY = ((0.10, 0.40, 0.50), (0.30, 0.55, 0.15), (0.85, 0.14, 0.01))
-"""Per sensitivity (low, medium, high): the probability of starting at Tier 1, 2 and 3."""
+"""Per sensitivity (low, medium, high): the probability of starting at Tier 1, 2 and 3 (or the nearest tier the
+category stocks)."""
 UPGRADE_PROBABILITY = (0.06, 0.03, 0.005)
 """Per sensitivity: the chance that a repurchase moves up the product's upgrade path."""
 PROMOTION_PROBABILITY = (0.05, 0.15, 0.40)
@@ -68,6 +69,8 @@ CYCLE_NOISE_SIGMA = 0.25
 """Sigma of the lognormal factor on each repurchase interval."""
 DOUBLE_QUANTITY_PROBABILITY = 0.08
 """The chance a purchase is of two units, which lasts twice as long."""
+UNKNOWN_CYCLE_DAYS = 60
+"""How often a product whose catalog entry has no replenishment cycle is rebought, on average."""
 CONCERN_MATCH_PROBABILITY = 0.7
 """The chance a customer picks a product that targets their main concern, where the category has one."""
 SEASONAL_FACTOR = {
@@ -75,14 +78,8 @@ SEASONAL_FACTOR = {
     "moisturizer": (0.8, 0.8, 0.9, 1.0, 1.1, 1.2, 1.2, 1.1, 1.0, 0.9, 0.8, 0.8),
 }
 """Multiplier of a repurchase interval by the month it starts in: below 1 means bought more often."""
-FIRST_NAMES = (
-    "Ava", "Ben", "Chloe", "Daniel", "Ella", "Finn", "Grace", "Hugo", "Isla", "Jack", "Kara", "Liam", "Maya",
-    "Noah", "Olivia", "Priya", "Quinn", "Ruby", "Sam", "Tara", "Umar", "Vera", "Will", "Yara", "Zoe",
-)
-LAST_NAMES = (
-    "Adams", "Brown", "Chen", "Davis", "Evans", "Garcia", "Hughes", "Ito", "Jones", "Khan", "Lee", "Martin",
-    "Nguyen", "Okafor", "Patel", "Reyes", "Smith", "Taylor", "Walker", "Young",
-)
+FIRST_NAMES = ("Ava", "Ben", "Chloe", "Daniel", "Ella", "Finn", "Grace", "Hugo", "Isla", "Jack", "Maya", "Priya")
+LAST_NAMES = ("Adams", "Brown", "Chen", "Davis", "Garcia", "Ito", "Khan", "Lee", "Nguyen", "Okafor", "Patel", "Smith")
 _PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 3, "statistics": True, "row_group_size": 1_000_000}
 
 
@@ -108,9 +105,10 @@ def _catalog(products: pl.DataFrame) -> _Catalog:
     position = {product_id: index for index, product_id in enumerate(ids)}
     categories = sorted(set(products.get_column("category").to_list()))
     concerns = sorted({concern for items in products.get_column("target_concerns").to_list() for concern in items})
+    concerns = concerns or ["general"]  # a catalog without concerns: every pick is then a plain category pick
     category = np.array([categories.index(name) for name in products.get_column("category").to_list()], np.int16)
     tier = products.get_column("tier").to_numpy().astype(np.int16)
-    cycles = products.get_column("replenishment_cycle_days").fill_null(60).to_numpy().astype(np.float64)
+    cycles = products.get_column("replenishment_cycle_days").fill_null(UNKNOWN_CYCLE_DAYS).to_numpy().astype(np.float64)
     upgrade = np.array([position.get(target, -1) for target in products.get_column("upgrade_to").to_list()], np.int32)
     top_tier = int(tier.max())
     candidates: dict[tuple[int, int, int], list[int]] = {}
@@ -124,13 +122,24 @@ def _catalog(products: pl.DataFrame) -> _Catalog:
     for (cat, level, key), items in candidates.items():
         choices[cat, level, key, : len(items)] = items
         counts[cat, level, key] = len(items)
-    return _Catalog(products, category, tier, products.get_column("price").to_numpy(), cycles, upgrade, categories,
-                    concerns, choices, counts)
+    return _Catalog(
+        frame=products,
+        category=category,
+        tier=tier,
+        price=products.get_column("price").to_numpy(),
+        cycle=cycles,
+        upgrade=upgrade,
+        categories=categories,
+        concerns=concerns,
+        choices=choices,
+        choice_counts=counts,
+    )
 
 
 def _nearest_stocked_tier(catalog: _Catalog, category: np.ndarray, tier: np.ndarray) -> np.ndarray:
     """The wanted tier where the category has products in it, else the closest tier that does (lower first)."""
     stocked = catalog.choice_counts[:, :, 0] > 0
+    tier = np.clip(tier, 1, stocked.shape[1] - 1)
     result = tier.copy()
     missing = ~stocked[category, result]
     for step in range(1, stocked.shape[1]):
@@ -182,7 +191,6 @@ def _streams(rng: np.random.Generator, catalog: _Catalog, customers: int) -> dic
     return {
         "sensitivity": sensitivity,
         "concern": concern,
-        "prospect": prospect,
         "owner": owner.astype(np.int32),
         "product": product,
         "day": start,
@@ -268,27 +276,32 @@ def generate(customers: int, seed: int, catalog_path: str | Path = DEFAULT_CATAL
     second_concern = rng.integers(0, len(catalog.concerns), size=customers)
     concerns = pl.Series(catalog.concerns)
     customer_frame = pl.DataFrame(
-        {"index": np.arange(customers), "first": first, "last": last, "concern": streams["concern"],
-         "second": second_concern}
+        {
+            "index": np.arange(customers),
+            "first": first,
+            "last": last,
+            "concern": streams["concern"],
+            "second": second_concern,
+        }
     ).select(
         customer_id=_customer_ids(pl.col("index"), width),
-        name=pl.lit(pl.Series(FIRST_NAMES)).gather(pl.col("first")) + pl.lit(" ")
+        name=pl.lit(pl.Series(FIRST_NAMES)).gather(pl.col("first"))
+        + pl.lit(" ")
         + pl.lit(pl.Series(LAST_NAMES)).gather(pl.col("last")),
         email=pl.lit("customer") + (pl.col("index") + 1).cast(pl.String) + pl.lit("@example.com"),
         skin_concerns=pl.concat_list(
             pl.lit(concerns).gather(pl.col("concern")), pl.lit(concerns).gather(pl.col("second"))
         ).list.unique(maintain_order=True),
     )
-    links = cross_sells.sort("product_id", "position").group_by("product_id", maintain_order=True).agg(
-        cross_sell_products="cross_sell_id"
+    links = (
+        cross_sells.sort("product_id", "position")
+        .group_by("product_id", maintain_order=True)
+        .agg(cross_sell_products="cross_sell_id")
     )
     catalog_frame = (
         products.join(links, on="product_id", how="left", maintain_order="left")
         .with_columns(pl.col("cross_sell_products").fill_null(pl.lit([], dtype=pl.List(pl.String))))
-        .select(
-            "product_id", "name", "category", "price", "tier", "margin", "replenishment_cycle_days",
-            "cross_sell_products", "upgrade_to", "target_concerns", "active_ingredients", "description",
-        )
+        .select(CATALOG_FIELDS)
     )
     return {"catalog": catalog_frame, "customers": customer_frame, "transactions": transactions}
 

@@ -23,7 +23,10 @@ def write_text(path: Path, text: str) -> Path:
 def purchases(rows: list[tuple[str, str, str, int, float]]) -> pl.DataFrame:
     """A PURCHASE_SCHEMA frame from (customer, product, ISO date, quantity, amount) rows."""
     return pl.DataFrame(
-        [(customer, product, date.fromisoformat(day), quantity, amount) for customer, product, day, quantity, amount in rows],
+        [
+            (customer, product, date.fromisoformat(day), quantity, amount)
+            for customer, product, day, quantity, amount in rows
+        ],
         schema=PURCHASE_SCHEMA,
         orient="row",
     )

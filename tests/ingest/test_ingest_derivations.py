@@ -138,7 +138,11 @@ def test_given_attributes_override_derived_ones_field_by_field():
     assert (rows["B"]["name"], rows["B"]["lifetime_value"], rows["B"]["loyalty_tier"]) == ("", 600.0, "gold")
     assert rows["B"]["skin_concerns"] == []
     # D is only in the customers file: no purchase
-    assert (rows["D"]["lifetime_value"], rows["D"]["churn_risk"], rows["D"]["price_sensitivity"]) == (0.0, 0.5, "medium")
+    assert (rows["D"]["lifetime_value"], rows["D"]["churn_risk"], rows["D"]["price_sensitivity"]) == (
+        0.0,
+        0.5,
+        "medium",
+    )
 
 
 CYCLE_PRODUCTS = pl.DataFrame(
@@ -163,10 +167,19 @@ def test_cycles_are_learned_from_product_then_category_repeats():
     # | Y       | 1        | 0, 40                                  | 40            |
     # | Z       | 3        | 0, 31, 60, and 400 (after as-of)       | 31, 29        |
     # | W       | 1        | 5                                      | none          |
-    days = {("X", "1"): [0, 10, 22, 32], ("X", "2"): [0, 11, 11, 20], ("Y", "1"): [0, 40], ("Z", "3"): [0, 31, 60, 400],
-            ("W", "1"): [5]}
+    days = {
+        ("X", "1"): [0, 10, 22, 32],
+        ("X", "2"): [0, 11, 11, 20],
+        ("Y", "1"): [0, 40],
+        ("Z", "3"): [0, 31, 60, 400],
+        ("W", "1"): [5],
+    }
     log = purchases(
-        [(customer, product, _day(offset), 1, 10.0) for (product, customer), offsets in days.items() for offset in offsets]
+        [
+            (customer, product, _day(offset), 1, 10.0)
+            for (product, customer), offsets in days.items()
+            for offset in offsets
+        ]
     )
     learned = learn_cycles(log, CYCLE_PRODUCTS, AS_OF, min_repeats=5)
     assert learned.rows() == [
@@ -210,7 +223,9 @@ def test_rfm_matches_the_tiered_samples_recorded_features():
 
 def test_grouping_falls_back_to_exact_ids_when_hashes_collide():
     # Every id gets the same key, as if all hashes collided: the result must still be per customer.
-    rows = purchases([("A", "P1", "2024-01-01", 1, 10.0), ("B", "P1", "2024-01-02", 1, 5.0), ("A", "P2", "2024-01-03", 1, 1.0)])
+    rows = purchases(
+        [("A", "P1", "2024-01-01", 1, 10.0), ("B", "P1", "2024-01-02", 1, 5.0), ("A", "P2", "2024-01-03", 1, 1.0)]
+    )
     totals = aggregate_by_customer(rows, key=pl.lit(0, dtype=pl.UInt64), spend=pl.col("amount").sum())
     assert sorted(totals.rows()) == [("A", 11.0), ("B", 5.0)]
     assert sorted(aggregate_by_customer(rows, spend=pl.col("amount").sum()).rows()) == [("A", 11.0), ("B", 5.0)]

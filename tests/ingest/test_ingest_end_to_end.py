@@ -44,7 +44,16 @@ def tier1_as_files(tmp_path):
         schema=["customer_id", "product_id", "date", "quantity", "amount"],
         orient="row",
     ).write_csv(tmp_path / "transactions.csv")
-    attributes = ["customer_id", "name", "email", "loyalty_tier", "lifetime_value", "churn_risk", "price_sensitivity", "notes"]
+    attributes = [
+        "customer_id",
+        "name",
+        "email",
+        "loyalty_tier",
+        "lifetime_value",
+        "churn_risk",
+        "price_sensitivity",
+        "notes",
+    ]
     pl.DataFrame([{key: customer[key] for key in attributes} for customer in customers]).with_columns(
         skin_concerns=pl.lit("")
     ).write_csv(tmp_path / "customers.csv")
@@ -94,8 +103,18 @@ def test_a_personal_care_routine_runs_unchanged_from_configuration(tmp_path):
         essential_categories=("shampoo", "conditioner", "soap", "deodorant"),
         ingest=IngestSettings(
             transaction_columns={"product_id": "sku", "quantity": "qty"},
-            catalog_columns={"product_id": "sku", "name": "title", "category": "dept", "replenishment_cycle_days": "cycle"},
-            category_mapping={"hair_wash": "shampoo", "hair_care": "conditioner", "body_wash": "soap", "deo": "deodorant"},
+            catalog_columns={
+                "product_id": "sku",
+                "name": "title",
+                "category": "dept",
+                "replenishment_cycle_days": "cycle",
+            },
+            category_mapping={
+                "hair_wash": "shampoo",
+                "hair_care": "conditioner",
+                "body_wash": "soap",
+                "deo": "deodorant",
+            },
         ),
     )
     dataset = load_transactions_dataset(
@@ -104,7 +123,10 @@ def test_a_personal_care_routine_runs_unchanged_from_configuration(tmp_path):
         as_of=AS_OF,
         settings=config.ingest,
     )
-    assert dataset.learned_cycles.rows() == [("H2", "conditioner", 30, "product", 5), ("R1", "shaving", None, "none", 0)]
+    assert dataset.learned_cycles.rows() == [
+        ("H2", "conditioner", 30, "product", 5),
+        ("R1", "shaving", None, "none", 0),
+    ]
     output = analyze_cohort(["K1"], as_of=AS_OF, dataset=dataset, config=config)
     summary = output["customer_summaries"].row(0, named=True)
     assert summary["missing_essentials"] == ["conditioner", "deodorant"]
@@ -127,7 +149,9 @@ def _log_args(folder: Path, log: Path) -> list[str]:
 
 def test_cli_report_from_a_log_writes_rejected_rows_beside_it(tmp_path, capsys):
     write_text(tmp_path / "catalog.csv", SMALL_CATALOG_CSV)
-    log = write_text(tmp_path / "log.csv", "customer_id,product_id,date,amount\nC1,P1,2024-01-10,12\nC1,P7,2024-01-10,5\n")
+    log = write_text(
+        tmp_path / "log.csv", "customer_id,product_id,date,amount\nC1,P1,2024-01-10,12\nC1,P7,2024-01-10,5\n"
+    )
     code = _cli(["--customer", "C1", *_log_args(tmp_path, log), "--output", str(tmp_path / "out" / "c1.md")], tmp_path)
     captured = capsys.readouterr()
     assert code == 0
@@ -140,7 +164,9 @@ def test_cli_report_from_a_log_writes_rejected_rows_beside_it(tmp_path, capsys):
 
 def test_cli_strict_exits_2_and_writes_nothing(tmp_path, capsys):
     write_text(tmp_path / "catalog.csv", SMALL_CATALOG_CSV)
-    log = write_text(tmp_path / "log.csv", "customer_id,product_id,date,amount\nC1,P1,2024-01-10,12\nC1,P7,2024-01-10,5\n")
+    log = write_text(
+        tmp_path / "log.csv", "customer_id,product_id,date,amount\nC1,P1,2024-01-10,12\nC1,P7,2024-01-10,5\n"
+    )
     code = _cli(["--customer", "C1", *_log_args(tmp_path, log), "--strict"], tmp_path)
     assert code == 2
     assert capsys.readouterr().err == (
@@ -152,8 +178,10 @@ def test_cli_strict_exits_2_and_writes_nothing(tmp_path, capsys):
 def test_cli_column_option_maps_a_retailer_column(tmp_path, capsys):
     write_text(tmp_path / "catalog.csv", SMALL_CATALOG_CSV)
     log = write_text(tmp_path / "log.csv", "customer_id,sku,date,amount\nC1,P1,2024-01-10,12\n")
-    code = _cli(["--customer", "C1", *_log_args(tmp_path, log), "--column", "transactions.product_id=sku",
-                 "--format", "json"], tmp_path)
+    code = _cli(
+        ["--customer", "C1", *_log_args(tmp_path, log), "--column", "transactions.product_id=sku", "--format", "json"],
+        tmp_path,
+    )
     assert code == 0
     assert json.loads(capsys.readouterr().out)["products_owned"] == ["P1"]
 
@@ -165,7 +193,10 @@ def test_cli_column_option_maps_a_retailer_column(tmp_path, capsys):
         (["--transactions", "log.csv"], "error: --transactions needs --catalog"),
         (["--catalog", "catalog.csv"], "error: --catalog, --customers-file and --column go with --transactions"),
         (["--column", "product_id"], "'product_id' is not NAME=SOURCE"),
-        (["--transactions", "log.csv", "--catalog", "c.csv", "--column", "sku=x"], "error: --column sku: unknown field"),
+        (
+            ["--transactions", "log.csv", "--catalog", "c.csv", "--column", "sku=x"],
+            "error: --column sku: unknown field",
+        ),
     ],
 )
 def test_cli_rejects_inconsistent_data_options(tmp_path, capsys, extra, message):

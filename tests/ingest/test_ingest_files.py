@@ -65,13 +65,23 @@ def test_every_bad_row_reason_is_counted_kept_and_written(tmp_path, catalog):
         (9, "duplicate"),
     ]
     assert rejected.row(3, named=True) == {
-        "source_file": str(log), "row": 5, "reason": "invalid_amount", "customer_id": "C2", "product_id": "P1",
-        "date": "2024-01-12", "quantity": "1", "amount": "twelve",
+        "source_file": str(log),
+        "row": 5,
+        "reason": "invalid_amount",
+        "customer_id": "C2",
+        "product_id": "P1",
+        "date": "2024-01-12",
+        "quantity": "1",
+        "amount": "twelve",
     }
     assert rows_rejected_summary(dataset) == {"total": 8, "by_reason": dict.fromkeys(REJECT_REASONS, 1)}
     assert dataset.ownership.rows() == [("C1", "P1", date(2024, 1, 10)), ("C2", "P2", date(2024, 1, 12))]
     written = write_rejected_rows(dataset, tmp_path / "out" / "rejected.csv")
-    assert pl.read_csv(written, infer_schema=False).select("row", "reason", "amount").row(3) == ("5", "invalid_amount", "twelve")
+    assert pl.read_csv(written, infer_schema=False).select("row", "reason", "amount").row(3) == (
+        "5",
+        "invalid_amount",
+        "twelve",
+    )
     assert [path.name for path in written.parent.iterdir()] == ["rejected.csv"]  # no temporary file left
 
 
@@ -110,7 +120,7 @@ def test_csv_catalog_lists_margin_default_and_category_mapping(catalog):
 
 
 def test_json_catalog_is_read_like_load_dataset():
-    products, cross_sells = load_catalog("data/tiered/catalog.json", IngestSettings())
+    products, _ = load_catalog("data/tiered/catalog.json", IngestSettings())
     assert products.height == 60
     assert products.filter(pl.col("product_id") == "P001").select("upgrade_to", "tier").row(0) == ("P101", 1)
 
@@ -136,7 +146,9 @@ def test_catalog_problems_name_file_record_and_field(tmp_path):
         A1,Basic Cream,moisturizer,15.00,ZZ
         """,
     )
-    with pytest.raises(DataValidationError, match=r"catalog.csv: record A1: field 'cross_sell_products\[0\]': unknown product ZZ"):
+    with pytest.raises(
+        DataValidationError, match=r"catalog.csv: record A1: field 'cross_sell_products\[0\]': unknown product ZZ"
+    ):
         load_catalog(path, IngestSettings())
     no_price = write_text(tmp_path / "bad.csv", "product_id,name,category\nA1,Cream,moisturizer\n")
     with pytest.raises(DataValidationError, match=r"bad.csv: record -: field 'price': required column is missing"):
@@ -154,8 +166,14 @@ def test_column_mapping_reads_retailer_names(tmp_path):
     catalog = write_text(tmp_path / "catalog.csv", "sku,title,category,price\nS1,Bar Soap,soap,9.50\n")
     settings = with_column_overrides(
         IngestSettings(),
-        [("customer_id", "client"), ("product_id", "sku"), ("date", "when"), ("quantity", "qty"),
-         ("amount", "paid"), ("catalog.name", "title")],
+        [
+            ("customer_id", "client"),
+            ("product_id", "sku"),
+            ("date", "when"),
+            ("quantity", "qty"),
+            ("amount", "paid"),
+            ("catalog.name", "title"),
+        ],
     )
     assert settings.catalog_columns == {"product_id": "sku", "name": "title"}
     assert settings.customer_columns == {"customer_id": "client"}  # an unqualified name maps every file
@@ -167,7 +185,9 @@ def test_column_mapping_reads_retailer_names(tmp_path):
 def test_a_mapped_column_that_is_missing_is_named(tmp_path, catalog):
     log = write_text(tmp_path / "log.csv", "customer_id,product_id,date,amount\nC1,P1,2024-01-10,12\n")
     settings = IngestSettings(category_mapping={"sunscreen": "spf"}, transaction_columns={"quantity": "units"})
-    with pytest.raises(DataValidationError, match=r"log.csv: record -: field 'units': required column \(mapped from 'units'\)"):
+    with pytest.raises(
+        DataValidationError, match=r"log.csv: record -: field 'units': required column \(mapped from 'units'\)"
+    ):
         load_transactions_dataset(log, catalog, as_of=AS_OF, settings=settings)
 
 
@@ -181,7 +201,10 @@ def test_quantity_is_optional_and_defaults_to_one(tmp_path, catalog):
     ("overrides", "message"),
     [
         ([("sku", "x")], "--column sku: unknown field 'sku'"),
-        ([("orders.product_id", "x")], "--column orders.product_id: 'orders' is not one of transactions, catalog, customers"),
+        (
+            [("orders.product_id", "x")],
+            "--column orders.product_id: 'orders' is not one of transactions, catalog, customers",
+        ),
         ([("catalog.amount", "x")], "--column catalog.amount: unknown field 'amount'"),
     ],
 )
@@ -206,7 +229,9 @@ def test_parquet_log_with_typed_dates_and_timestamps(tmp_path, catalog):
 
 
 def test_a_custom_date_format(tmp_path, catalog):
-    log = write_text(tmp_path / "log.csv", "customer_id,product_id,date,amount\nC1,P1,05/01/2024,12\nC1,P1,2024-01-05,12\n")
+    log = write_text(
+        tmp_path / "log.csv", "customer_id,product_id,date,amount\nC1,P1,05/01/2024,12\nC1,P1,2024-01-05,12\n"
+    )
     settings = SETTINGS.model_copy(update={"date_format": "%d/%m/%Y"})
     dataset = load_transactions_dataset(log, catalog, as_of=AS_OF, settings=settings)
     assert dataset.ownership.get_column("purchase_date").to_list() == [date(2024, 1, 5)]
@@ -218,7 +243,11 @@ def test_a_custom_date_format(tmp_path, catalog):
     [
         ("log.xlsx", "", "log.xlsx: record -: field '-': unsupported file type '.xlsx' (use .csv, .parquet)"),
         ("missing.csv", None, "missing.csv: record -: field '-': file not found"),
-        ("log.csv", "customer_id,product_id,amount\nC1,P1,3\n", "log.csv: record -: field 'date': required column is missing"),
+        (
+            "log.csv",
+            "customer_id,product_id,amount\nC1,P1,3\n",
+            "log.csv: record -: field 'date': required column is missing",
+        ),
         ("log.parquet", "not parquet", "log.parquet: record -: field '-': cannot be read"),
     ],
 )

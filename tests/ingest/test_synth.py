@@ -46,8 +46,11 @@ def test_the_catalog_is_the_tiered_sample(synthetic):
 
 def test_the_files_load_without_a_rejected_row(synthetic):
     dataset = load_transactions_dataset(
-        synthetic / "transactions.parquet", synthetic / "catalog.parquet", synthetic / "customers.parquet",
-        as_of=SUGGESTED_AS_OF, strict=True,
+        synthetic / "transactions.parquet",
+        synthetic / "catalog.parquet",
+        synthetic / "customers.parquet",
+        as_of=SUGGESTED_AS_OF,
+        strict=True,
     )
     log = pl.read_parquet(synthetic / "transactions.parquet")
     assert rows_rejected_summary(dataset)["total"] == 0
