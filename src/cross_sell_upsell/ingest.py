@@ -98,6 +98,7 @@ LEARNED_CYCLE_SCHEMA: dict[str, pl.DataType] = {
 }
 """One row per catalog product without a replenishment cycle: the learned cycle (null when it could not be
 learned), its basis (product, category or none) and how many repeat intervals it rests on."""
+_INTERVAL_SCHEMA = {"product": pl.UInt32(), "interval": pl.Int64()}
 NO_PURCHASE_CHURN_RISK = 0.5
 """Churn risk of a customer with no purchase up to the as-of date: no evidence either way."""
 
@@ -494,20 +495,25 @@ def aggregate_by_customer(rows: pl.DataFrame, key: pl.Expr | None = None, **aggr
     """`rows.group_by("customer_id").agg(**aggregations)`, several times faster on millions of rows.
 
     Polars groups a sorted integer column by slicing it, without a hash table, so the rows are grouped by a
-    64-bit hash of the customer id (`key`), sorted first unless they already are (as `read_transactions`
-    leaves them). Should two ids ever share a hash, the exact string grouping is used instead."""
-    key = pl.col("customer_id").hash() if key is None else key
-    keyed = rows.with_columns(customer_key=key)
-    if not keyed.get_column("customer_key").is_sorted():
-        keyed = keyed.sort("customer_key", maintain_order=True)
+    64-bit hash of the customer id (`key`). Should two ids ever share a hash, the exact string grouping is
+    used instead."""
     grouped = (
-        keyed.with_columns(pl.col("customer_key").set_sorted())
+        _keyed_by_customer(rows, key)
         .group_by("customer_key")
         .agg(pl.col("customer_id").first(), ids=pl.col("customer_id").n_unique(), **aggregations)
     )
     if (grouped.get_column("ids") == 1).all():
         return grouped.drop("customer_key", "ids")
     return rows.group_by("customer_id").agg(**aggregations)
+
+
+def _keyed_by_customer(rows: pl.DataFrame, key: pl.Expr | None = None) -> pl.DataFrame:
+    """The rows with `customer_key`, a 64-bit hash of the customer id, sorted by it (unless they already are,
+    as `read_transactions` leaves them) and flagged sorted: each customer's rows are then together."""
+    keyed = rows.with_columns(customer_key=pl.col("customer_id").hash() if key is None else key)
+    if not keyed.get_column("customer_key").is_sorted():
+        keyed = keyed.sort("customer_key", maintain_order=True)
+    return keyed.with_columns(pl.col("customer_key").set_sorted())
 
 
 def typical_gap_days(features: pl.DataFrame, default: float) -> float:
@@ -598,30 +604,22 @@ def learn_cycles(purchases: pl.DataFrame, products: pl.DataFrame, as_of: date, m
     unknown = products.filter(pl.col("replenishment_cycle_days").is_null()).select("product_id", "category")
     if unknown.is_empty():
         return pl.DataFrame(schema=LEARNED_CYCLE_SCHEMA)
-    categories = unknown.get_column("category").unique()
-    intervals = (
-        purchases.lazy()
-        .filter(pl.col("purchase_date") <= as_of)
-        .join(
-            products.lazy().select("product_id", "category").filter(pl.col("category").is_in(categories.implode())),
-            on="product_id",
-        )
-        .select("customer_id", "product_id", "category", "purchase_date")
-        .unique()
-        .sort("customer_id", "product_id", "purchase_date")
-        .with_columns(
-            interval=(pl.col("purchase_date") - pl.col("purchase_date").shift(1)).dt.total_days(),
-            repeat=(pl.col("customer_id") == pl.col("customer_id").shift(1))
-            & (pl.col("product_id") == pl.col("product_id").shift(1)),
-        )
-        .filter(pl.col("repeat"))
-        .collect()
+    related = products.filter(pl.col("category").is_in(unknown.get_column("category").implode()))
+    product_ids = related.get_column("product_id")
+    rows = purchases.filter((pl.col("purchase_date") <= as_of) & pl.col("product_id").is_in(product_ids.implode()))
+    intervals = repeat_intervals(rows, product_ids)
+    by_product = (
+        intervals.group_by("product")
+        .agg(product_median=pl.col("interval").median(), product_repeats=pl.len().cast(pl.UInt32))
+        .select(pl.lit(product_ids).gather(pl.col("product")).alias("product_id"), pl.exclude("product"))
     )
-    by_product = intervals.group_by("product_id").agg(
-        product_median=pl.col("interval").median(), product_repeats=pl.len().cast(pl.UInt32)
-    )
-    by_category = intervals.group_by("category").agg(
-        category_median=pl.col("interval").median(), category_repeats=pl.len().cast(pl.UInt32)
+    categories = related.select("category", number=pl.col("category").rank("dense").cast(pl.UInt32))
+    by_category = (
+        intervals.with_columns(number=pl.lit(categories.get_column("number")).gather(pl.col("product")))
+        .group_by("number")
+        .agg(category_median=pl.col("interval").median(), category_repeats=pl.len().cast(pl.UInt32))
+        .join(categories.unique(), on="number")
+        .drop("number")
     )
     learned = (
         unknown.join(by_product, on="product_id", how="left")
@@ -650,6 +648,62 @@ def learn_cycles(purchases: pl.DataFrame, products: pl.DataFrame, as_of: date, m
     return learned.select(pl.col(column).cast(dtype) for column, dtype in LEARNED_CYCLE_SCHEMA.items()).sort(
         "product_id"
     )
+
+
+def repeat_intervals(purchases: pl.DataFrame, product_ids: pl.Series) -> pl.DataFrame:
+    """(product, interval): the days between each two consecutive purchase days of a product by one customer,
+    for `purchases` of the products in `product_ids`; `product` is the position in `product_ids`, as
+    numbers group far faster than ids at millions of rows.
+
+    At millions of rows, sorting strings by customer, product and date would dominate, so each row is packed
+    into one 64-bit integer (customer block, product number, day) whose plain sort puts every customer's
+    purchases of a product in date order. Data too large to pack falls back to the column sort."""
+    if purchases.is_empty():
+        return pl.DataFrame(schema=_INTERVAL_SCHEMA)
+    keyed = _keyed_by_customer(purchases.select("customer_id", "product_id", "purchase_date"))
+    first_day = keyed.get_column("purchase_date").min()
+    numbered = keyed.select(
+        block=pl.col("customer_id").rle_id().cast(pl.UInt64),
+        product=pl.col("product_id").replace_strict(_numbered(product_ids), return_dtype=pl.UInt64),
+        day=(pl.col("purchase_date") - pl.lit(first_day)).dt.total_days().cast(pl.UInt64),
+    )
+    bits = {column: max(1, int(numbered.get_column(column).max()).bit_length()) for column in numbered.columns}
+    if sum(bits.values()) > 64:
+        return _repeat_intervals_by_sorting(purchases, product_ids)
+    day_unit = pl.lit(1 << bits["day"], dtype=pl.UInt64)
+    product_unit = pl.lit(1 << bits["product"], dtype=pl.UInt64)
+    packed = numbered.select((pl.col("block") * product_unit + pl.col("product")) * day_unit + pl.col("day"))
+    return (
+        packed.to_series()
+        .sort()
+        .to_frame("packed")
+        .select(pair=pl.col("packed") // day_unit, day=(pl.col("packed") % day_unit).cast(pl.Int64))
+        .with_columns(interval=pl.col("day") - pl.col("day").shift(1))
+        .filter((pl.col("pair") == pl.col("pair").shift(1)) & (pl.col("interval") > 0))
+        .select(product=(pl.col("pair") % product_unit).cast(pl.UInt32), interval="interval")
+    )
+
+
+def _repeat_intervals_by_sorting(purchases: pl.DataFrame, product_ids: pl.Series) -> pl.DataFrame:
+    """`repeat_intervals` by sorting the columns themselves: slower, for data too large to pack."""
+    same_pair = (pl.col("customer_id") == pl.col("customer_id").shift(1)) & (
+        pl.col("product_id") == pl.col("product_id").shift(1)
+    )
+    return (
+        purchases.select("customer_id", "product_id", "purchase_date")
+        .unique()
+        .sort("customer_id", "product_id", "purchase_date")
+        .with_columns(interval=(pl.col("purchase_date") - pl.col("purchase_date").shift(1)).dt.total_days())
+        .filter(same_pair)
+        .select(
+            product=pl.col("product_id").replace_strict(_numbered(product_ids), return_dtype=pl.UInt32),
+            interval="interval",
+        )
+    )
+
+
+def _numbered(values: pl.Series) -> dict[str, int]:
+    return {value: number for number, value in enumerate(values)}
 
 
 def with_learned_cycles(products: pl.DataFrame, learned: pl.DataFrame) -> pl.DataFrame:

@@ -12,12 +12,14 @@ from ingest_helpers import AS_OF, purchases
 
 from cross_sell_upsell.configuration import IngestSettings
 from cross_sell_upsell.ingest import (
+    _repeat_intervals_by_sorting,  # the fallback for data too large to pack
     aggregate_by_customer,
     customer_features,
     derive_customers,
     learn_cycles,
     loyalty_tier,
     price_sensitivity,
+    repeat_intervals,
     with_learned_cycles,
 )
 
@@ -229,3 +231,19 @@ def test_grouping_falls_back_to_exact_ids_when_hashes_collide():
     totals = aggregate_by_customer(rows, key=pl.lit(0, dtype=pl.UInt64), spend=pl.col("amount").sum())
     assert sorted(totals.rows()) == [("A", 11.0), ("B", 5.0)]
     assert sorted(aggregate_by_customer(rows, spend=pl.col("amount").sum()).rows()) == [("A", 11.0), ("B", 5.0)]
+
+
+def test_packed_and_sorted_repeat_intervals_agree():
+    # | customer | product | days                 | intervals |
+    # | 1        | X       | 0, 10, 10, 25        | 10, 15    |
+    # | 1        | Y       | 3, 4                 | 1         |
+    # | 2        | X       | 400, 1 (out of order) | 399      |
+    log = purchases(
+        [("1", "X", _day(d), 1, 1.0) for d in (0, 10, 10, 25)]
+        + [("1", "Y", _day(d), 1, 1.0) for d in (3, 4)]
+        + [("2", "X", _day(d), 1, 1.0) for d in (400, 1)]
+    )
+    products = pl.Series(["W", "X", "Y"])
+    expected = [(1, 10), (1, 15), (1, 399), (2, 1)]  # (position of the product in `products`, interval)
+    assert sorted(repeat_intervals(log, products).rows()) == expected
+    assert sorted(_repeat_intervals_by_sorting(log, products).rows()) == expected
