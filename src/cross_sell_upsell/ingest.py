@@ -327,7 +327,10 @@ def read_transactions(
     One lazy scan, typed and checked with expressions. A row gets the first reason of REJECT_REASONS that
     fits it. In strict mode the first bad row raises DataValidationError instead."""
     path = Path(path)
-    scan = _scan(path, _kind(path, ("csv", "parquet")))
+    kind = _kind(path, ("csv", "parquet"))
+    scan = _scan(path, kind)
+    # Hand-edited CSV picks up stray spaces; typed Parquet ids are taken as stored, which saves a pass.
+    identifier = _text if kind == "csv" else lambda expr: expr.cast(pl.String)
     try:
         schema = scan.collect_schema()
     except (pl.exceptions.PolarsError, OSError) as exc:
@@ -353,8 +356,8 @@ def read_transactions(
         scan.select(pl.col(source).alias(field) for field, source in sources.items())
         .with_columns(row_hash=pl.struct(list(sources)).hash())
         .with_columns(
-            _text(pl.col("customer_id")),
-            _text(pl.col("product_id")),
+            identifier(pl.col("customer_id")),
+            identifier(pl.col("product_id")),
             purchase_date=_date(pl.col("date"), dtypes["date"], settings.date_format),
         )
         .with_columns(reason_code=code)
@@ -370,28 +373,28 @@ def read_transactions(
     )
     try:
         checked = query.collect()
-        checked = checked.with_columns(reason_code=_with_duplicates(checked, scan, sources))
+        codes = _with_duplicates(checked, scan, sources)
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise _unreadable(path, exc) from None
-    bad = checked.select(row=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32), reason_code="reason_code").filter(
-        pl.col("reason_code") > 0
-    )
+    purchases = checked.select(list(PURCHASE_SCHEMA))  # lets the row hashes go before the sort below
+    del checked
+    bad = codes.to_frame("reason_code").with_row_index("row", offset=1).filter(pl.col("reason_code") > 0)
     if bad.is_empty():
-        return _grouped_by_customer(checked.lazy()), pl.DataFrame(schema=REJECTED_SCHEMA)
+        return _grouped_by_customer(purchases), pl.DataFrame(schema=REJECTED_SCHEMA)
     rejected = _rejected_rows(path, scan, sources, bad)
     if strict:
         first = rejected.row(0, named=True)
         source = sources.get(_REASON_FIELDS.get(first["reason"], ""), "-")
         record = f"row {first['row']} (customer {first['customer_id']}, product {first['product_id']})"
         raise DataValidationError(str(path), record, source, REJECT_REASONS[first["reason"]])
-    return _grouped_by_customer(checked.lazy().filter(pl.col("reason_code") == 0)), rejected
+    return _grouped_by_customer(purchases.filter(codes == 0)), rejected
 
 
-def _grouped_by_customer(checked: pl.LazyFrame) -> pl.DataFrame:
+def _grouped_by_customer(purchases: pl.DataFrame) -> pl.DataFrame:
     """The purchases with each customer's rows together (ordered by a hash of the customer id, file order
     within a customer). Sorting a 64-bit hash is cheap, and every later per-customer grouping (features
     here, holdings in the cohort) then reads memory in order and runs several times faster."""
-    return checked.select(list(PURCHASE_SCHEMA)).sort(pl.col("customer_id").hash(), maintain_order=True).collect()
+    return purchases.lazy().sort(pl.col("customer_id").hash(), maintain_order=True).collect()
 
 
 def _with_duplicates(checked: pl.DataFrame, scan: pl.LazyFrame, sources: dict[str, str]) -> pl.Series:
