@@ -131,10 +131,10 @@ class Dataset:
     None for sources without a transaction log."""
     learned_cycles: pl.DataFrame | None = None
     """Replenishment cycles learned from repeat purchases for products the catalog gives none
-    (`ingest.LEARNED_CYCLE_SCHEMA`); None for sources without a transaction log."""
+    (`derivations.LEARNED_CYCLE_SCHEMA`); None for sources without a transaction log."""
     customer_features: pl.DataFrame | None = None
     """Per-customer purchase features (RFM, spend, price index) derived from a transaction log as of the
-    as-of date (`ingest.FEATURE_SCHEMA`); None for sources without a log."""
+    as-of date (`derivations.FEATURE_SCHEMA`); None for sources without a log."""
 
     def customer_ids(self) -> list[str]:
         return self.customers.get_column("customer_id").to_list()

@@ -11,7 +11,7 @@ import pytest
 from ingest_helpers import AS_OF, purchases
 
 from cross_sell_upsell.configuration import IngestSettings
-from cross_sell_upsell.ingest import (
+from cross_sell_upsell.derivations import (
     _repeat_intervals_by_sorting,  # the fallback for data too large to pack
     aggregate_by_customer,
     customer_features,
