@@ -99,22 +99,25 @@ def aggregate_by_customer(rows: pl.DataFrame, key: pl.Expr | None = None, **aggr
     Polars groups a sorted integer column by slicing it, without a hash table, so the rows are grouped by a
     64-bit hash of the customer id (`key`). Should two ids ever share a hash, the exact string grouping is
     used instead."""
-    grouped = (
-        _keyed_by_customer(rows, key)
-        .group_by("customer_key")
-        .agg(pl.col("customer_id").first(), ids=pl.col("customer_id").n_unique(), **aggregations)
-    )
-    if (grouped.get_column("ids") == 1).all():
-        return grouped.drop("customer_key", "ids")
-    return rows.group_by("customer_id").agg(**aggregations)
+    keyed = _keyed_by_customer(rows, key)
+    if keyed is None:
+        return rows.group_by("customer_id").agg(**aggregations)
+    grouped = keyed.group_by("customer_key").agg(pl.col("customer_id").first(), **aggregations)
+    return grouped.drop("customer_key")
 
 
-def _keyed_by_customer(rows: pl.DataFrame, key: pl.Expr | None = None) -> pl.DataFrame:
+def _keyed_by_customer(rows: pl.DataFrame, key: pl.Expr | None = None) -> pl.DataFrame | None:
     """The rows with `customer_key`, a 64-bit hash of the customer id, sorted by it (unless they already are,
-    as `read_transactions` leaves them) and flagged sorted: each customer's rows are then together."""
+    as `read_transactions` leaves them) and flagged sorted, so each customer's rows are together; None when
+    two ids share a key (they then sit next to each other, so comparing neighbours finds it)."""
     keyed = rows.with_columns(customer_key=pl.col("customer_id").hash() if key is None else key)
     if not keyed.get_column("customer_key").is_sorted():
         keyed = keyed.sort("customer_key", maintain_order=True)
+    shared = (pl.col("customer_key") == pl.col("customer_key").shift(1)) & (
+        pl.col("customer_id") != pl.col("customer_id").shift(1)
+    )
+    if keyed.select(shared.any()).item():
+        return None
     return keyed.with_columns(pl.col("customer_key").set_sorted())
 
 
@@ -259,10 +262,13 @@ def repeat_intervals(purchases: pl.DataFrame, product_ids: pl.Series) -> pl.Data
 
     At millions of rows, sorting strings by customer, product and date would dominate, so each row is packed
     into one 64-bit integer (customer block, product number, day) whose plain sort puts every customer's
-    purchases of a product in date order. Data too large to pack falls back to the column sort."""
+    purchases of a product in date order. Data too large to pack (or customer ids sharing a hash) falls back
+    to sorting the columns."""
     if purchases.is_empty():
         return pl.DataFrame(schema=_INTERVAL_SCHEMA)
     keyed = _keyed_by_customer(purchases.select("customer_id", "product_id", "purchase_date"))
+    if keyed is None:
+        return _repeat_intervals_by_sorting(purchases, product_ids)
     first_day = keyed.get_column("purchase_date").min()
     numbered = keyed.select(
         block=pl.col("customer_id").rle_id().cast(pl.UInt64),

@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 from ingest_helpers import AS_OF, purchases
 
+from cross_sell_upsell import derivations
 from cross_sell_upsell.configuration import IngestSettings
 from cross_sell_upsell.derivations import (
     _repeat_intervals_by_sorting,  # the fallback for data too large to pack
@@ -247,3 +248,11 @@ def test_packed_and_sorted_repeat_intervals_agree():
     expected = [(1, 10), (1, 15), (1, 399), (2, 1)]  # (position of the product in `products`, interval)
     assert sorted(repeat_intervals(log, products).rows()) == expected
     assert sorted(_repeat_intervals_by_sorting(log, products).rows()) == expected
+
+
+def test_repeat_intervals_stay_exact_when_customer_hashes_collide(monkeypatch):
+    # Same log as above; every customer id hashes to one value, so the packed path must step aside.
+    log = purchases([("1", "X", _day(0), 1, 1.0), ("2", "X", _day(5), 1, 1.0), ("1", "X", _day(7), 1, 1.0)])
+    real = derivations._keyed_by_customer
+    monkeypatch.setattr(derivations, "_keyed_by_customer", lambda rows, key=None: real(rows, pl.lit(0, pl.UInt64)))
+    assert repeat_intervals(log, pl.Series(["X"])).rows() == [(0, 7)]
