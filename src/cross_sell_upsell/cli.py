@@ -32,17 +32,25 @@ def column_option(text: str) -> tuple[str, str]:
     return name.strip(), source.strip()
 
 
+class _NoteGiven(argparse.Action):
+    """Stores the value and records that the option was given, which tells `--data-dir data/tier1` from the
+    default. (argparse's own mutually exclusive groups lose their help heading when used through parents.)"""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        setattr(namespace, f"{self.dest}_given", True)
+
+
 def data_options(default_data_dir: Path) -> argparse.ArgumentParser:
     """Options every command shares: where the data is (a folder of JSON profiles, or a transaction log with
     its catalog), the as-of date, and the LLM switch."""
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("data")
-    source = group.add_mutually_exclusive_group()
-    source.add_argument(
-        "--data-dir", type=Path, default=default_data_dir, help="folder with catalog.json and customers.json "
-        "(default: %(default)s)"
+    group.add_argument(
+        "--data-dir", type=Path, default=default_data_dir, action=_NoteGiven,
+        help="folder with catalog.json and customers.json (default: %(default)s)",
     )
-    source.add_argument(
+    group.add_argument(
         "--transactions", type=Path, default=None,
         help="transaction log (CSV or Parquet: customer id, product id, date, quantity, amount) instead of --data-dir",
     )
@@ -74,6 +82,8 @@ def data_options(default_data_dir: Path) -> argparse.ArgumentParser:
 def dataset_from_args(args: argparse.Namespace, config: OrchestratorConfig | None = None) -> Dataset:
     """The dataset the shared data options name. A transaction log's customer attributes are derived as of
     `--as-of` (default today) with the config's ingest settings and the `--column` mappings."""
+    if args.transactions is not None and getattr(args, "data_dir_given", False):
+        raise ConfigurationError("--data-dir and --transactions are alternatives: give one")
     if args.transactions is None:
         if args.catalog is not None or args.customers_file is not None or args.column:
             raise ConfigurationError("--catalog, --customers-file and --column go with --transactions, not --data-dir")

@@ -189,7 +189,10 @@ def test_cli_column_option_maps_a_retailer_column(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--data-dir", "data/tier1", "--transactions", "log.csv"], "not allowed with argument"),
+        (
+            ["--data-dir", "data/tier1", "--transactions", "log.csv"],
+            "error: --data-dir and --transactions are alternatives",
+        ),
         (["--transactions", "log.csv"], "error: --transactions needs --catalog"),
         (["--catalog", "catalog.csv"], "error: --catalog, --customers-file and --column go with --transactions"),
         (["--column", "product_id"], "'product_id' is not NAME=SOURCE"),
