@@ -12,7 +12,13 @@ from .api import analyze_customer
 from .configuration import OrchestratorConfig
 from .dataset import Dataset, load_dataset
 from .errors import ConfigurationError, CrossSellError
-from .ingest import load_transactions_dataset, rows_rejected_summary, with_column_overrides, write_rejected_rows
+from .ingest import (
+    learned_cycles_note,
+    load_transactions_dataset,
+    rows_rejected_summary,
+    with_column_overrides,
+    write_rejected_rows,
+)
 from .report import render_json, render_markdown, write_atomic
 
 EXIT_OK, EXIT_PARTIAL, EXIT_BAD_INPUT = 0, 1, 2
@@ -97,8 +103,12 @@ def dataset_from_args(args: argparse.Namespace, config: OrchestratorConfig | Non
     )
 
 
-def note_rejected_rows(dataset: Dataset, path: Path) -> None:
-    """When the log had bad rows: writes them to `path` and says so in one line on stderr."""
+def note_ingest(dataset: Dataset, path: Path) -> None:
+    """For a dataset from a log: names the learned replenishment cycles on stderr and, when the log had bad
+    rows, writes them to `path` and says so in one line."""
+    cycles = learned_cycles_note(dataset)
+    if cycles:
+        print(f"note: {cycles}", file=sys.stderr)
     summary = rows_rejected_summary(dataset)
     if summary["total"]:
         reasons = ", ".join(f"{reason} {count}" for reason, count in summary["by_reason"].items() if count)
@@ -161,7 +171,7 @@ def orchestrator_main(
         for note in report.run_notes:
             print(f"note: {note}", file=sys.stderr)
         report_folder = args.output.parent if args.output else default_output_dir / "reports"
-        note_rejected_rows(dataset, report_folder / f"rejected_rows_{as_of}.csv")
+        note_ingest(dataset, report_folder / f"rejected_rows_{as_of}.csv")
         if args.format == "json":
             text = render_json(report)
             if args.output is None:

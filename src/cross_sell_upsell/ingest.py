@@ -467,6 +467,21 @@ def rows_rejected_summary(dataset: Dataset) -> dict[str, Any]:
     return {"total": sum(counts.values()), "by_reason": counts}
 
 
+def learned_cycles_note(dataset: Dataset, limit: int = 10) -> str | None:
+    """One line on the cycles learned from the log, e.g. "replenishment cycles learned from the log: H2 30
+    days (product median of 5 repeats), R1 none (too few repeats)"; None when the catalog gave every cycle."""
+    if dataset.learned_cycles is None or dataset.learned_cycles.is_empty():
+        return None
+    parts = [
+        f"{row['product_id']} none (too few repeats)"
+        if row["basis"] == "none"
+        else f"{row['product_id']} {row['cycle_days']} days ({row['basis']} median of {row['repeats']} repeats)"
+        for row in dataset.learned_cycles.head(limit).iter_rows(named=True)
+    ]
+    more = dataset.learned_cycles.height - limit
+    return "replenishment cycles learned from the log: " + ", ".join(parts) + (f" and {more} more" if more > 0 else "")
+
+
 def write_rejected_rows(dataset: Dataset, path: str | Path) -> Path:
     """Writes the rejected rows as CSV (REJECTED_SCHEMA columns), atomically."""
     rejected = dataset.rejected_rows if dataset.rejected_rows is not None else pl.DataFrame(schema=REJECTED_SCHEMA)

@@ -15,7 +15,7 @@ from polars.testing import assert_frame_equal
 from cross_sell_upsell import OrchestratorConfig, analyze_cohort, load_dataset
 from cross_sell_upsell.cli import orchestrator_main
 from cross_sell_upsell.configuration import IngestSettings
-from cross_sell_upsell.ingest import load_transactions_dataset
+from cross_sell_upsell.ingest import learned_cycles_note, load_transactions_dataset
 
 
 @pytest.fixture
@@ -127,6 +127,10 @@ def test_a_personal_care_routine_runs_unchanged_from_configuration(tmp_path):
         ("H2", "conditioner", 30, "product", 5),
         ("R1", "shaving", None, "none", 0),
     ]
+    assert learned_cycles_note(dataset) == (
+        "replenishment cycles learned from the log: H2 30 days (product median of 5 repeats), R1 none (too few repeats)"
+    )
+    assert learned_cycles_note(dataset, limit=1).endswith("H2 30 days (product median of 5 repeats) and 1 more")
     output = analyze_cohort(["K1"], as_of=AS_OF, dataset=dataset, config=config)
     summary = output["customer_summaries"].row(0, named=True)
     assert summary["missing_essentials"] == ["conditioner", "deodorant"]
