@@ -20,15 +20,15 @@ TYPE_LABELS = {
 }
 
 
-def write_atomic(path: str | Path, content: str | bytes) -> Path:
-    """Writes `content` (text as UTF-8, or bytes) to `path` through a temporary file in the same folder, so a
+def write_atomic(path: str | Path, text: str | bytes) -> Path:
+    """Writes `text` (as UTF-8; bytes as they are) to `path` through a temporary file in the same folder, so a
     reader never sees half a file and an interrupted run leaves the previous file intact."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
-            stream.write(content.encode("utf-8") if isinstance(content, str) else content)
+            stream.write(text.encode("utf-8") if isinstance(text, str) else text)
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
