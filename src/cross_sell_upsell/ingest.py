@@ -196,18 +196,19 @@ def _renamed(record: Any, mapping: dict[str, str]) -> Any:
 
 
 def _catalog_record(row: Any, settings: IngestSettings) -> Any:
-    """A catalog row ready for ProductRecord: categories mapped, margin defaulted, list text split and an
-    `upgrade_to` id turned into the next tier's upgrade path."""
+    """A catalog row ready for ProductRecord: text stripped, categories mapped, margin defaulted, list text
+    split and an `upgrade_to` id turned into the next tier's upgrade path."""
     if not isinstance(row, dict):
         return row
-    record = {key: value for key, value in row.items() if value is not None}
+    record = {
+        key: value.strip() if isinstance(value, str) else value for key, value in row.items() if value is not None
+    }
     for field in _CATALOG_LISTS:
         if isinstance(record.get(field), str):
             parts = record[field].split(settings.list_separator)
             record[field] = [part.strip() for part in parts if part.strip()]
-    if "category" in record:
-        category = str(record["category"]).strip()
-        record["category"] = settings.category_mapping.get(category, category)
+    if isinstance(record.get("category"), str):
+        record["category"] = settings.category_mapping.get(record["category"], record["category"])
     record.setdefault("margin", settings.default_margin)
     upgrade_to = record.pop("upgrade_to", None)
     if upgrade_to and "upgrade_path" not in record:
@@ -215,7 +216,7 @@ def _catalog_record(row: Any, settings: IngestSettings) -> Any:
             tier = int(record.get("tier") or 1)
         except (TypeError, ValueError):
             tier = 1  # the record validation reports the bad tier itself
-        record["upgrade_path"] = {f"tier_{tier + 1}": str(upgrade_to).strip()}
+        record["upgrade_path"] = {f"tier_{tier + 1}": str(upgrade_to)}
     return record
 
 

@@ -119,6 +119,12 @@ def test_csv_catalog_lists_margin_default_and_category_mapping(catalog):
     assert cross_sells.rows() == [("P1", "P2", 0), ("P1", "P3", 1), ("P2", "P1", 0)]
 
 
+def test_csv_catalog_text_is_stripped(tmp_path):
+    path = write_text(tmp_path / "catalog.csv", "product_id,name,category,price\n P1 , Foam , sunscreen , 12.00 \n")
+    products, _ = load_catalog(path, SETTINGS)
+    assert products.select("product_id", "name", "category", "price").row(0) == ("P1", "Foam", "spf", 12.0)
+
+
 def test_json_catalog_is_read_like_load_dataset():
     products, _ = load_catalog("data/tiered/catalog.json", IngestSettings())
     assert products.height == 60
