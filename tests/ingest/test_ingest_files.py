@@ -295,3 +295,21 @@ def test_customers_file_problems_name_record_and_field(tmp_path, row, message):
     with pytest.raises(DataValidationError) as caught:
         load_customer_attributes(path, IngestSettings())
     assert str(caught.value) == f"{path}: {message}"
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"transaction_columns": {"sku": "x"}}, "transaction_columns has unknown fields sku"),
+        (
+            {"loyalty_thresholds": {"silver": 1.0, "gold": 2.0}},
+            "loyalty_thresholds needs exactly silver, gold, platinum",
+        ),
+        ({"loyalty_thresholds": {"silver": 3.0, "gold": 2.0, "platinum": 4.0}}, "must rise from silver to platinum"),
+        ({"price_index_high_sensitivity_below": 1.5}, "must not exceed price_index_low_sensitivity_from"),
+        ({"list_separator": ""}, "list_separator"),
+    ],
+)
+def test_inconsistent_ingest_settings_are_refused(values, message):
+    with pytest.raises(ValueError, match=message):
+        IngestSettings(**values)
