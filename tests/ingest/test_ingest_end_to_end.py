@@ -74,6 +74,19 @@ def test_a_csv_log_and_customers_file_give_the_json_profiles_offers(tier1_as_fil
     assert_frame_equal(from_log["customer_summaries"], from_json["customer_summaries"])
 
 
+def test_run_orchestrator_reports_the_same_on_the_log_as_on_the_profiles(tier1_as_files, tmp_path, capsys):
+    folder = tier1_as_files
+    common = ["--customer", "C004", "--as-of", "2024-03-01", "--format", "json"]
+    assert _cli([*common, "--data-dir", "data/tier1"], tmp_path) == 0
+    from_json = json.loads(capsys.readouterr().out)
+    log_args = ["--transactions", str(folder / "transactions.csv"), "--catalog", str(folder / "catalog.csv")]
+    assert _cli([*common, *log_args, "--customers-file", str(folder / "customers.csv")], tmp_path) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""  # no rejected row, no learned cycle
+    assert json.loads(captured.out) == from_json
+    assert from_json["opportunities"]
+
+
 PERSONAL_CARE_CATALOG = """
     sku,title,dept,price,cycle
     H1,Daily Shampoo,hair_wash,8.00,30
