@@ -244,7 +244,7 @@ def batch_main(
 
     def run() -> int:
         run_config = with_llm_switch(config, args.llm)
-        dataset = dataset_from_args(args)
+        dataset = dataset_from_args(args, run_config)
         as_of = args.as_of or date.today()
         generated_at = datetime.now()
         stem = f"batch_analysis_{as_of}_{generated_at:%Y%m%d_%H%M%S}"
@@ -260,6 +260,8 @@ def batch_main(
                 if run_config.llm.enabled:
                     result, rationales = priority_rationales(result, dataset, run_config)
                     export.replace_rationales(rationales)
+                if result.rows_rejected["total"]:
+                    staged.add(files.rejected_rows, dataset.rejected_rows.write_csv())
                 stage_report(staged, files, result, generated_at)
                 staged.commit()
         except OSError as error:
@@ -272,6 +274,14 @@ def batch_main(
                 file=sys.stderr,
             )
         if not args.quiet:
+            cycles = learned_cycles_note(dataset)
+            if cycles:
+                print(f"note: {cycles}", file=sys.stderr)
+            if result.rows_rejected["total"]:
+                print(
+                    f"note: {result.rows_rejected['total']:,} input rows rejected; see {files.rejected_rows}",
+                    file=sys.stderr,
+                )
             for note in result.rationale_notes:
                 print(f"note: {note}", file=sys.stderr)
             print(

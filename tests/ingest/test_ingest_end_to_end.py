@@ -18,48 +18,6 @@ from cross_sell_upsell.configuration import IngestSettings
 from cross_sell_upsell.ingest import learned_cycles_note, load_transactions_dataset
 
 
-@pytest.fixture
-def tier1_as_files(tmp_path):
-    """data/tier1 rewritten as a retailer would send it: a CSV log of the purchase histories, a CSV catalog
-    with `;`-separated cross-sells and a CSV customers file with the profiles' attributes."""
-    catalog = json.loads(Path("data/tier1/catalog.json").read_text(encoding="utf-8"))
-    customers = json.loads(Path("data/tier1/customers.json").read_text(encoding="utf-8"))
-    pl.DataFrame(
-        {
-            "product_id": [item["product_id"] for item in catalog],
-            "name": [item["name"] for item in catalog],
-            "category": [item["category"] for item in catalog],
-            "price": [item["price"] for item in catalog],
-            "margin": [item["margin"] for item in catalog],
-            "replenishment_cycle_days": [item["replenishment_cycle_days"] for item in catalog],
-            "cross_sell_products": [";".join(item["recommended_cross_sells"]) for item in catalog],
-        }
-    ).write_csv(tmp_path / "catalog.csv")
-    pl.DataFrame(
-        [
-            (customer["customer_id"], item["product_id"], item["date"], 1, item["amount"])
-            for customer in customers
-            for item in customer["purchase_history"]
-        ],
-        schema=["customer_id", "product_id", "date", "quantity", "amount"],
-        orient="row",
-    ).write_csv(tmp_path / "transactions.csv")
-    attributes = [
-        "customer_id",
-        "name",
-        "email",
-        "loyalty_tier",
-        "lifetime_value",
-        "churn_risk",
-        "price_sensitivity",
-        "notes",
-    ]
-    pl.DataFrame([{key: customer[key] for key in attributes} for customer in customers]).with_columns(
-        skin_concerns=pl.lit("")
-    ).write_csv(tmp_path / "customers.csv")
-    return tmp_path
-
-
 def test_a_csv_log_and_customers_file_give_the_json_profiles_offers(tier1_as_files):
     folder = tier1_as_files
     from_json = analyze_cohort(as_of=AS_OF, dataset=load_dataset("data/tier1"))
