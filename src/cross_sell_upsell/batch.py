@@ -22,6 +22,7 @@ from .configuration import LOYALTY_TIERS, OPPORTUNITY_TYPES, PRICE_SENSITIVITIES
 from .context import Context
 from .dataset import Dataset
 from .errors import ConfigurationError, CrossSellError, UnknownCustomerError
+from .ingest import rows_rejected_summary
 from .llm import NO_KEY_NOTE, build_chat_model, fallback_note, llm_rationales
 from .results import RationaleStats
 
@@ -281,6 +282,10 @@ class BatchResult:
     rationale_notes: tuple[str, ...] = ()
     rationale_stats: RationaleStats | None = None
     """Where the rationales came from and what the chat model cost, when it was asked."""
+    rows_rejected: dict[str, Any] = field(default_factory=lambda: {"total": 0, "by_reason": {}})
+    """Input rows the loader set aside: {"total": n, "by_reason": {reason: count}} (a transaction log's)."""
+    learned_cycles: pl.DataFrame | None = None
+    """Replenishment cycles learned from a transaction log: product_id, cycle_days, basis, repeats."""
 
     @property
     def customers_processed(self) -> int:
@@ -467,6 +472,8 @@ def run_batch(
         totals=totals,
         errors=pl.DataFrame(errors, schema=ERROR_SCHEMA),
         limits=limits,
+        rows_rejected=rows_rejected_summary(dataset),
+        learned_cycles=dataset.learned_cycles,
     )
 
 

@@ -73,6 +73,10 @@ class BatchFiles:
     def summary(self) -> Path:
         return self.report.with_suffix(".summary.json")
 
+    @property
+    def rejected_rows(self) -> Path:
+        return self.report.with_suffix(".rejected_rows.csv")
+
     def chart(self, name: str) -> Path:
         return self.report.with_suffix(f".{name}.png")
 
@@ -470,12 +474,50 @@ def _errors_section(result: BatchResult) -> list[str]:
     return [*lines, ""]
 
 
-def _files_section(files: BatchFiles) -> list[str]:
+def _data_quality_section(result: BatchResult, files: BatchFiles) -> list[str]:
+    """Only for data read from a transaction log: the rows set aside and the cycles learned."""
+    rejected = result.rows_rejected
+    cycles = result.learned_cycles
+    if not rejected["total"] and (cycles is None or cycles.is_empty()):
+        return []
+    lines = ["## Data quality", ""]
+    if rejected["total"]:
+        lines += [
+            f"{rejected['total']:,} input rows were set aside and are in `{files.rejected_rows.name}` with the reason:",
+            "",
+            "| Reason | Rows |",
+            "|---|---:|",
+            *[f"| {reason.replace('_', ' ')} | {count:,} |" for reason, count in rejected["by_reason"].items() if count],
+            "",
+        ]
+    if cycles is not None and not cycles.is_empty():
+        lines += [
+            "Replenishment cycles the catalog did not give, learned from repeat purchases:",
+            "",
+            "| Product | Cycle (days) | Learned from | Repeats |",
+            "|---|---:|---|---:|",
+            *[
+                f"| {row['product_id']} | {row['cycle_days'] if row['cycle_days'] is not None else 'none'} "
+                f"| {row['basis']} | {row['repeats']:,} |"
+                for row in _rows(cycles)
+            ],
+            "",
+        ]
+    return lines
+
+
+def _files_section(files: BatchFiles, result: BatchResult) -> list[str]:
+    rejected = (
+        [f"- `{files.rejected_rows.name}`: the input rows set aside, with the reason."]
+        if result.rows_rejected["total"]
+        else []
+    )
     return [
         "## Files",
         "",
         f"- `{files.recommendations.name}`: every offer for every customer, one row per offer, for marketing tools.",
         f"- `{files.summary.name}`: every figure in this report, machine-readable.",
+        *rejected,
         "",
     ]
 
@@ -503,7 +545,8 @@ def render_markdown(result: BatchResult, files: BatchFiles, charts: list[str], g
         + _products_section(result)
         + rationale_stats_lines(result.rationale_stats)
         + _errors_section(result)
-        + _files_section(files)
+        + _data_quality_section(result, files)
+        + _files_section(files, result)
     )
     return "\n".join(header + notes + body).rstrip("\n") + "\n"
 
@@ -544,6 +587,8 @@ def summary_dict(result: BatchResult, files: BatchFiles, charts: list[str], gene
         "notes": list(result.rationale_notes),
         "rationale_stats": result.rationale_stats.model_dump() if result.rationale_stats else None,
         "errors": result.errors.to_dicts(),
+        "rows_rejected": result.rows_rejected,
+        "learned_cycles": result.learned_cycles.to_dicts() if result.learned_cycles is not None else [],
     }
 
 

@@ -13,7 +13,14 @@ from .batch import DEFAULT_CHUNK_SIZE, DEFAULT_TOP_PRIORITY, Limits, priority_ra
 from .batch_report import BatchFiles, RecommendationsExport, StagedOutputs, stage_report
 from .configuration import OrchestratorConfig
 from .dataset import Dataset, load_dataset
-from .errors import CrossSellError
+from .errors import ConfigurationError, CrossSellError
+from .ingest import (
+    learned_cycles_note,
+    load_transactions_dataset,
+    rows_rejected_summary,
+    with_column_overrides,
+    write_rejected_rows,
+)
 from .progress import batch_progress
 from .report import money_text, render_json, render_markdown, write_atomic
 
@@ -27,13 +34,48 @@ def iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date in YYYY-MM-DD form") from None
 
 
+def column_option(text: str) -> tuple[str, str]:
+    name, separator, source = text.partition("=")
+    if not separator or not name.strip() or not source.strip():
+        raise argparse.ArgumentTypeError(f"'{text}' is not NAME=SOURCE, e.g. product_id=sku")
+    return name.strip(), source.strip()
+
+
+class _NoteGiven(argparse.Action):
+    """Stores the value and records that the option was given, which tells `--data-dir data/tier1` from the
+    default. (argparse's own mutually exclusive groups lose their help heading when used through parents.)"""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        setattr(namespace, f"{self.dest}_given", True)
+
+
 def data_options(default_data_dir: Path) -> argparse.ArgumentParser:
-    """Options every command shares: where the data is, the as-of date, and the LLM switch."""
+    """Options every command shares: where the data is (a folder of JSON profiles, or a transaction log with
+    its catalog), the as-of date, and the LLM switch."""
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("data")
     group.add_argument(
-        "--data-dir", type=Path, default=default_data_dir, help="folder with catalog.json and customers.json "
-        "(default: %(default)s)"
+        "--data-dir", type=Path, default=default_data_dir, action=_NoteGiven,
+        help="folder with catalog.json and customers.json (default: %(default)s)",
+    )
+    group.add_argument(
+        "--transactions", type=Path, default=None,
+        help="transaction log (CSV or Parquet: customer id, product id, date, quantity, amount) instead of --data-dir",
+    )
+    group.add_argument(
+        "--catalog", type=Path, default=None, help="catalog (CSV, JSON or Parquet) for --transactions; required with it"
+    )
+    group.add_argument(
+        "--customers-file", type=Path, default=None,
+        help="optional customer attributes (CSV, JSON or Parquet) for --transactions; missing ones are derived",
+    )
+    group.add_argument(
+        "--column", type=column_option, action="append", default=[], metavar="NAME=SOURCE",
+        help="read field NAME from column SOURCE (repeatable), e.g. product_id=sku or catalog.name=title",
+    )
+    group.add_argument(
+        "--strict", action="store_true", help="treat any bad transaction row as an error (exit 2) instead of rejecting it"
     )
     group.add_argument(
         "--as-of", type=iso_date, default=None, help="date the analysis is relative to, YYYY-MM-DD (default: today)"
@@ -46,9 +88,35 @@ def data_options(default_data_dir: Path) -> argparse.ArgumentParser:
     return parent
 
 
-def dataset_from_args(args: argparse.Namespace) -> Dataset:
-    """The dataset the shared data options name."""
-    return load_dataset(args.data_dir)
+def dataset_from_args(args: argparse.Namespace, config: OrchestratorConfig | None = None) -> Dataset:
+    """The dataset the shared data options name. A transaction log's customer attributes are derived as of
+    `--as-of` (default today) with the config's ingest settings and the `--column` mappings."""
+    if args.transactions is not None and getattr(args, "data_dir_given", False):
+        raise ConfigurationError("--data-dir and --transactions are alternatives: give one")
+    if args.transactions is None:
+        if args.catalog is not None or args.customers_file is not None or args.column:
+            raise ConfigurationError("--catalog, --customers-file and --column go with --transactions, not --data-dir")
+        return load_dataset(args.data_dir)
+    if args.catalog is None:
+        raise ConfigurationError("--transactions needs --catalog")
+    settings = with_column_overrides((config or OrchestratorConfig()).ingest, args.column)
+    return load_transactions_dataset(
+        args.transactions, args.catalog, args.customers_file, as_of=args.as_of or date.today(), settings=settings,
+        strict=args.strict,
+    )
+
+
+def note_ingest(dataset: Dataset, path: Path) -> None:
+    """For a dataset from a log: names the learned replenishment cycles on stderr and, when the log had bad
+    rows, writes them to `path` and says so in one line."""
+    cycles = learned_cycles_note(dataset)
+    if cycles:
+        print(f"note: {cycles}", file=sys.stderr)
+    summary = rows_rejected_summary(dataset)
+    if summary["total"]:
+        reasons = ", ".join(f"{reason} {count}" for reason, count in summary["by_reason"].items() if count)
+        written = write_rejected_rows(dataset, path)
+        print(f"note: {summary['total']} transaction rows rejected ({reasons}); see {written}", file=sys.stderr)
 
 
 def with_llm_switch(config: OrchestratorConfig, llm: bool | None) -> OrchestratorConfig:
@@ -101,9 +169,12 @@ def orchestrator_main(
     def run() -> int:
         run_config = with_llm_switch(config, args.llm)
         as_of = args.as_of or date.today()
-        report = analyze_customer(args.customer, as_of=as_of, dataset=dataset_from_args(args), config=run_config)
+        dataset = dataset_from_args(args, run_config)
+        report = analyze_customer(args.customer, as_of=as_of, dataset=dataset, config=run_config)
         for note in report.run_notes:
             print(f"note: {note}", file=sys.stderr)
+        report_folder = args.output.parent if args.output else default_output_dir / "reports"
+        note_ingest(dataset, report_folder / f"rejected_rows_{as_of}.csv")
         if args.format == "json":
             text = render_json(report)
             if args.output is None:
@@ -111,7 +182,7 @@ def orchestrator_main(
             else:
                 print(write_atomic(args.output, text))
             return EXIT_OK
-        output = args.output or default_output_dir / "reports" / f"report_{report.customer_id}_{as_of}.md"
+        output = args.output or report_folder / f"report_{report.customer_id}_{as_of}.md"
         text = render_markdown(report, args.top or run_config.top_n, datetime.now())
         print(write_atomic(output, text))
         return EXIT_OK
@@ -173,7 +244,7 @@ def batch_main(
 
     def run() -> int:
         run_config = with_llm_switch(config, args.llm)
-        dataset = dataset_from_args(args)
+        dataset = dataset_from_args(args, run_config)
         as_of = args.as_of or date.today()
         generated_at = datetime.now()
         stem = f"batch_analysis_{as_of}_{generated_at:%Y%m%d_%H%M%S}"
@@ -189,6 +260,8 @@ def batch_main(
                 if run_config.llm.enabled:
                     result, rationales = priority_rationales(result, dataset, run_config)
                     export.replace_rationales(rationales)
+                if result.rows_rejected["total"]:
+                    staged.add(files.rejected_rows, dataset.rejected_rows.write_csv())
                 stage_report(staged, files, result, generated_at)
                 staged.commit()
         except OSError as error:
@@ -201,6 +274,14 @@ def batch_main(
                 file=sys.stderr,
             )
         if not args.quiet:
+            cycles = learned_cycles_note(dataset)
+            if cycles:
+                print(f"note: {cycles}", file=sys.stderr)
+            if result.rows_rejected["total"]:
+                print(
+                    f"note: {result.rows_rejected['total']:,} input rows rejected; see {files.rejected_rows}",
+                    file=sys.stderr,
+                )
             for note in result.rationale_notes:
                 print(f"note: {note}", file=sys.stderr)
             print(

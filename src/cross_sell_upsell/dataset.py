@@ -127,6 +127,15 @@ class Dataset:
     customers: pl.DataFrame
     ownership: pl.DataFrame
     source: str = ""
+    rejected_rows: pl.DataFrame | None = None
+    """Transaction rows left out, with the reason, source file and row number (`ingest.REJECTED_SCHEMA`);
+    None for sources without a transaction log."""
+    learned_cycles: pl.DataFrame | None = None
+    """Replenishment cycles learned from repeat purchases for products the catalog gives none
+    (`derivations.LEARNED_CYCLE_SCHEMA`); None for sources without a transaction log."""
+    customer_features: pl.DataFrame | None = None
+    """Per-customer purchase features (RFM, spend, price index) derived from a transaction log as of the
+    as-of date (`derivations.FEATURE_SCHEMA`); None for sources without a log."""
 
     def customer_ids(self) -> list[str]:
         return self.customers.get_column("customer_id").to_list()
