@@ -169,8 +169,10 @@ class LLMSettings(_Frozen):
         return value
 
 
-TRANSACTION_FIELDS: tuple[str, ...] = ("customer_id", "product_id", "date", "quantity", "amount")
-"""Fields of a transaction log. `quantity` is optional (1 when the log has no such column)."""
+TRANSACTION_FIELDS: tuple[str, ...] = ("customer_id", "product_id", "date", "quantity", "amount", "basket_id")
+"""Fields of a transaction log. `quantity` is optional (1 when the log has no such column); so is `basket_id`
+(without it, a customer's purchases on one day are one basket for the learned basket rules)."""
+OPTIONAL_TRANSACTION_FIELDS: tuple[str, ...] = ("quantity", "basket_id")
 CATALOG_FIELDS: tuple[str, ...] = (
     "product_id",
     "name",

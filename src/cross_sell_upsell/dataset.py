@@ -155,8 +155,8 @@ class Dataset:
         return {}
 
     def holdings_as_of(self, as_of: date) -> pl.DataFrame:
-        """(customer_row, product_key, last_purchase, purchases) of every product owned on `as_of`, sorted by
-        customer row; `purchases` counts its purchase rows up to then. Computed once per as-of date: a batch
+        """(customer_row, product_key, last_purchase, purchase_days) of every product owned on `as_of`, sorted by
+        customer row; `purchase_days` counts the days it was bought on up to then. Computed once per as-of date: a batch
         reuses it for every cohort."""
         cache = self._holdings_by_date
         if as_of not in cache:
@@ -167,7 +167,7 @@ class Dataset:
                 .join(self.customer_rows, on="customer_id")
                 .join(product_rows, on="product_id")
                 .group_by("customer_row", "product_key")
-                .agg(last_purchase=pl.col("purchase_date").max(), purchases=pl.len().cast(pl.UInt32))
+                .agg(last_purchase=pl.col("purchase_date").max(), purchase_days=pl.col("purchase_date").n_unique().cast(pl.UInt32))
                 .sort("customer_row", "product_key")
             )
         return cache[as_of]

@@ -20,6 +20,7 @@ from .configuration import (
     CUSTOMER_FIELDS,
     LOYALTY_TIERS,
     PRICE_SENSITIVITIES,
+    OPTIONAL_TRANSACTION_FIELDS,
     TRANSACTION_FIELDS,
     IngestSettings,
 )
@@ -295,7 +296,8 @@ def _raise_first_violation(path: Path, frame: pl.DataFrame, checks: list[tuple[s
 def read_transactions(
     path: str | Path, product_ids: pl.Series, settings: IngestSettings, *, strict: bool = False
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The valid purchases (PURCHASE_SCHEMA) and the rejected rows (REJECTED_SCHEMA) of a CSV or Parquet log.
+    """The valid purchases (PURCHASE_SCHEMA and `basket_id`, null when the log has none) and the rejected rows
+    (REJECTED_SCHEMA) of a CSV or Parquet log.
 
     One lazy scan, typed and checked with expressions. A row gets the first reason of REJECT_REASONS that
     fits it. In strict mode the first bad row raises DataValidationError instead."""
@@ -308,7 +310,7 @@ def read_transactions(
         schema = scan.collect_schema()
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise _unreadable(path, exc) from None
-    required = [field for field in TRANSACTION_FIELDS if field != "quantity"]
+    required = [field for field in TRANSACTION_FIELDS if field not in OPTIONAL_TRANSACTION_FIELDS]
     sources = _sources(path, schema.names(), TRANSACTION_FIELDS, settings.transaction_columns, required)
     dtypes = {field: schema[source] for field, source in sources.items()}
     amount = _number(pl.col("amount"), dtypes["amount"])
@@ -332,6 +334,7 @@ def read_transactions(
             identifier(pl.col("customer_id")),
             identifier(pl.col("product_id")),
             purchase_date=_date(pl.col("date"), dtypes["date"], settings.date_format),
+            basket_id=identifier(pl.col("basket_id")) if "basket_id" in sources else pl.lit(None, dtype=pl.String),
         )
         .with_columns(reason_code=code)
         .select(
@@ -342,6 +345,7 @@ def read_transactions(
             "purchase_date",
             quantity=pl.when(pl.col("reason_code") == 0).then(quantity).cast(pl.Int32),
             amount=amount,
+            basket_id="basket_id",
         )
     )
     try:
@@ -349,7 +353,7 @@ def read_transactions(
         codes = _with_duplicates(checked, scan, sources)
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise _unreadable(path, exc) from None
-    purchases = checked.select(list(PURCHASE_SCHEMA))  # lets the row hashes go before the sort below
+    purchases = checked.select(*PURCHASE_SCHEMA, "basket_id")  # lets the row hashes go before the sort below
     del checked
     bad = codes.to_frame("reason_code").with_row_index("row", offset=1).filter(pl.col("reason_code") > 0)
     if bad.is_empty():
@@ -437,8 +441,8 @@ def load_transactions_dataset(
     customer attributes.
 
     The customers are those with a valid purchase on or before `as_of` and everyone in the customers file.
-    Every product a customer bought counts as owned: ownership holds each dated purchase, so the cohort sees
-    what was owned on the as-of date. Attributes the customers file does not give are derived from purchases
+    Every product a customer bought counts as owned: ownership holds each dated purchase (and its `basket_id`
+    when the log has them), so the cohort sees what was owned on the as-of date. Attributes the customers file does not give are derived from purchases
     up to `as_of`. Bad log rows are kept in `rejected_rows`, or raise DataValidationError in strict mode."""
     settings = settings or IngestSettings()
     products, cross_sells = load_catalog(catalog, settings, tier_price_ranges)
@@ -447,11 +451,12 @@ def load_transactions_dataset(
     features = customer_features(purchases, products, as_of, settings.rfm_window_days)
     learned = learn_cycles(purchases, products, as_of, settings.cycle_min_repeats)
     source = f"{transactions} + {catalog}" + (f" + {customers_file}" if customers_file is not None else "")
+    has_baskets = purchases.get_column("basket_id").null_count() < purchases.height
     return Dataset(
         products=with_learned_cycles(products, learned),
         cross_sells=cross_sells,
         customers=derive_customers(features, given, settings),
-        ownership=purchases.select(list(OWNERSHIP_SCHEMA)),
+        ownership=purchases.select(*OWNERSHIP_SCHEMA, *(["basket_id"] if has_baskets else [])),
         source=source,
         rejected_rows=rejected,
         learned_cycles=learned,

@@ -179,10 +179,12 @@ def replenishment_offers(
 ) -> pl.DataFrame:
     """Owned products whose replenishment cycle has ended (`due`) or ends within `due_soon_days` (`due_soon`).
 
-    With `habits` (learned signals on), `evidence_share` is the share of the customer's purchases of the product
-    that were repeats, 1 - 1 / purchases: 0 for a product bought once, 0.5 twice, 0.9 ten times."""
+    With `habits` (learned signals on), `evidence_share` is how habitually the customer rebuys the product:
+    (days it was bought on - 1) / the customer's most days of one product: 0 for a product bought on one day,
+    near 1 for the customer's staple."""
     cycle = products.get_column("replenishment_cycle_days").gather(holdings.get_column("product_key"))
-    habit = 1.0 - 1.0 / pl.col("purchases") if habits else pl.lit(None, dtype=pl.Float64)
+    days = pl.col("purchase_days")
+    habit = (days - 1) / days.max().over("customer_key") if habits else pl.lit(None, dtype=pl.Float64)
     status = (
         holdings.with_columns(cycle=cycle, evidence_share=habit)
         .filter(pl.col("cycle").is_not_null())

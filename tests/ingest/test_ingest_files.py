@@ -73,6 +73,7 @@ def test_every_bad_row_reason_is_counted_kept_and_written(tmp_path, catalog):
         "date": "2024-01-12",
         "quantity": "1",
         "amount": "twelve",
+        "basket_id": None,  # the log has no basket column
     }
     assert rows_rejected_summary(dataset) == {"total": 8, "by_reason": dict.fromkeys(REJECT_REASONS, 1)}
     assert dataset.ownership.rows() == [("C1", "P1", date(2024, 1, 10)), ("C2", "P2", date(2024, 1, 12))]

@@ -1,0 +1,403 @@
+"""An honest backtest: learn from purchases before a cutoff, rank offers, and score them against what each
+customer really bought in the days after it.
+
+    python -m cross_sell_upsell.backtest (--transactions PATH --catalog PATH | --dataset completejourney) \\
+        --cutoff YYYY-MM-DD --horizon-days D --k K [--level product|category] [--format markdown|json]
+
+Every method ranks items for every customer active before the cutoff, from the same training data (the
+purchases dated before the cutoff; nothing later is visible to any method):
+
+| method | ranking |
+|---|---|
+| popularity | products by how many customers bought them |
+| buy_again | the customer's own products by the days they bought them on, then the latest purchase |
+| catalog_rules | the orchestrator with learned signals off: the source documents' catalog rules, routine and cycles |
+| basket_rules | products the learned basket rules link to the customer's products, by summed confidence |
+| item_knn | products similar to the customer's products, by summed blended similarity |
+| orchestrator | the orchestrator's blended ranking, learned signals on |
+
+Each list is split in two: `new` items (never bought by the customer before the cutoff: the cross-sell
+question) and `repeat` items (bought before: the replenishment question), and each part is scored against the
+customer's purchases of that kind in [cutoff, cutoff + horizon) with `metrics.ranking_metrics`. A user counts
+in a split when they were active before the cutoff and bought at least one item of that kind in the horizon.
+At `--level category` items are categories: a list keeps each category's first product.
+
+For repeat items two more figures: `flag_precision`, the share of all top-K items listed (over every active
+customer) that were bought in the horizon, and `date_error_days`, the mean absolute days between a hit's
+predicted date (its due date, or the cutoff when already due) and its first purchase in the horizon, for the
+methods that predict dates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from .api import analyze_cohort
+from .cli import EXIT_OK, column_option, iso_date, run_guarded
+from .cohort import select_cohort
+from .configuration import OrchestratorConfig, ScoringWeights, SignalSettings
+from .dataset import Dataset
+from .errors import ConfigurationError
+from .ingest import load_transactions_dataset, with_column_overrides
+from .metrics import RANKING_METRICS, ranking_metrics, top_k
+from .opportunities import learned_offers, lookup
+from .report import write_atomic, table_cell
+from .signals import signals_as_of
+
+METHODS: tuple[str, ...] = ("popularity", "buy_again", "catalog_rules", "basket_rules", "item_knn", "orchestrator")
+SPLITS: tuple[str, ...] = ("new", "repeat")
+LEVELS: tuple[str, ...] = ("product", "category")
+_LIST_SCHEMA: dict[str, pl.DataType] = {
+    "user": pl.String(),
+    "product_id": pl.String(),
+    "rank": pl.UInt32(),
+    "due_date": pl.Date(),
+}
+"""A method's ranked list: one row per (user, product), `due_date` when the method predicts one."""
+
+
+@dataclass(frozen=True)
+class Split:
+    """The data before the cutoff and what was bought in the horizon after it."""
+
+    train: Dataset
+    """The dataset with only the purchases dated before the cutoff."""
+    future: pl.DataFrame
+    """(customer_id, product_id, purchase_date) of purchases in [cutoff, cutoff + horizon)."""
+    cutoff: date
+    horizon_days: int
+
+    @property
+    def as_of(self) -> date:
+        """The day before the cutoff: the last day whose purchases the methods may see."""
+        return self.cutoff - timedelta(days=1)
+
+
+def temporal_split(dataset: Dataset, cutoff: date, horizon_days: int) -> Split:
+    """Splits the purchases at the cutoff. The training dataset holds no purchase from the cutoff on, so no
+    signal, cycle or holding can be learned from the future, whatever as-of date a method uses."""
+    if horizon_days < 1:
+        raise ConfigurationError(f"the horizon must be at least one day, not {horizon_days}")
+    purchase_date = pl.col("purchase_date")
+    train = replace(dataset, ownership=dataset.ownership.filter(purchase_date < cutoff))
+    future = dataset.ownership.filter(
+        (purchase_date >= cutoff) & (purchase_date < cutoff + timedelta(days=horizon_days))
+    ).select("customer_id", "product_id", "purchase_date")
+    return Split(train=train, future=future, cutoff=cutoff, horizon_days=horizon_days)
+
+
+def _ranked(frame: pl.DataFrame) -> pl.DataFrame:
+    """A list in _LIST_SCHEMA from rows in each user's order."""
+    if "due_date" not in frame.columns:
+        frame = frame.with_columns(due_date=pl.lit(None, dtype=pl.Date))
+    return frame.select(
+        "user",
+        "product_id",
+        rank=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).over("user"),
+        due_date="due_date",
+    ).cast(_LIST_SCHEMA)  # type: ignore[arg-type]
+
+
+def _orchestrator_list(split: Split, config: OrchestratorConfig) -> pl.DataFrame:
+    """The graph's ranked offers, a bundle standing for its members in their order."""
+    offers = analyze_cohort(None, as_of=split.as_of, dataset=split.train, config=config)["opportunities"]
+    return _ranked(
+        offers.sort("customer_id", "rank")
+        .select(
+            user="customer_id",
+            product_id=pl.coalesce("product_ids", pl.concat_list("offer_id")),
+            due_date="due_date",
+        )
+        .explode("product_id")
+        .unique(["user", "product_id"], keep="first", maintain_order=True)
+    )
+
+
+def method_lists(split: Split, config: OrchestratorConfig, k: int) -> dict[str, pl.DataFrame]:
+    """Every method's ranked list (see the module docstring) for every customer active before the cutoff.
+    Learned sources keep enough offers per customer to fill K new items."""
+    cohort = select_cohort(split.train, None, split.as_of, config)
+    holdings = cohort.holdings.with_columns(
+        user=lookup(cohort.customers.get_column("customer_id"), "customer_key"),
+        product_id=lookup(cohort.products.get_column("product_id"), "product_key"),
+        id_order=lookup(cohort.products.get_column("id_order"), "product_key"),
+    )
+    buyers = holdings.group_by("product_key").agg(buyers=pl.len(), id_order=pl.col("id_order").first())
+    popular = buyers.sort(["buyers", "id_order"], descending=[True, False]).head(k + holdings.group_by("user").len()["len"].max())
+    users = holdings.select("user").unique()
+    popular_ids = popular.with_columns(product_id=lookup(cohort.products.get_column("product_id"), "product_key"))
+    owned = holdings.select("user", "product_id")
+    by_popularity = (
+        users.join(popular_ids.select("product_id", "buyers", "id_order"), how="cross")
+        .join(owned.with_columns(owned=pl.lit(True)), on=["user", "product_id"], how="left")
+        .sort("user", "buyers", "id_order", descending=[False, True, False])
+    )
+    # The popular list: the K most popular products each user lacks, then their owned ones by popularity.
+    popularity = pl.concat(
+        [
+            by_popularity.filter(pl.col("owned").is_null()).group_by("user", maintain_order=True).head(k),
+            holdings.join(buyers.select("product_key", "buyers"), on="product_key")
+            .sort("user", "buyers", "id_order", descending=[False, True, False])
+            .select("user", "product_id", "buyers", "id_order", owned=pl.lit(True)),
+        ]
+    ).sort("user", maintain_order=True)
+    buy_again = holdings.sort(
+        "user", "purchase_days", "last_purchase", "id_order", descending=[False, True, True, False]
+    )
+    lists = {"popularity": _ranked(popularity), "buy_again": _ranked(buy_again)}
+    without_signals = config.model_copy(update={"signals": config.signals.model_copy(update={"enabled": False})})
+    lists["catalog_rules"] = _orchestrator_list(split, without_signals)
+    signals = signals_as_of(split.train, split.as_of, config.signals)
+    for name, links, source in (
+        ("basket_rules", signals.rule_links(), "basket_rule"),
+        ("item_knn", signals.neighbour_links(), "similar_customers"),
+    ):
+        offers = learned_offers(cohort.holdings, links, cohort.products, source, k)
+        lists[name] = _ranked(
+            offers.select(
+                user=lookup(cohort.customers.get_column("customer_id"), "customer_key"),
+                product_id=lookup(cohort.products.get_column("product_id"), "product_key"),
+            )
+        )
+    with_learned_limit = config.model_copy(
+        update={"signals": config.signals.model_copy(update={"offers_per_source": max(k, config.signals.offers_per_source)})}
+    )
+    lists["orchestrator"] = _orchestrator_list(split, with_learned_limit)
+    return lists
+
+
+def _at_level(
+    items: pl.DataFrame, categories: dict[str, str], level: str, keep_first: bool = True
+) -> pl.DataFrame:
+    """Rows with `item`: the product, or its category at the category level (each user's first row of it)."""
+    if level == "product":
+        return items.with_columns(item=pl.col("product_id"))
+    with_category = items.with_columns(item=pl.col("product_id").replace_strict(categories, default=None))
+    with_category = with_category.filter(pl.col("item").is_not_null())
+    return with_category.unique(["user", "item"], keep="first", maintain_order=True) if keep_first else with_category
+
+
+def evaluate(split: Split, lists: dict[str, pl.DataFrame], k: int, level: str = "product") -> dict[str, Any]:
+    """Every metric of every method, for new and repeat items (see the module docstring)."""
+    products = split.train.products
+    categories = dict(zip(products.get_column("product_id"), products.get_column("category"), strict=True))
+    prices = products.select("product_id", "price")
+    active = split.train.ownership.select(user="customer_id", product_id="product_id")
+    past = _at_level(active, categories, level, keep_first=False).select("user", "item").unique()
+    users = past.select("user").unique()
+    bought = _at_level(
+        split.future.select(user="customer_id", product_id="product_id", purchase_date="purchase_date"),
+        categories,
+        level,
+        keep_first=False,
+    ).join(users, on="user")
+    first_bought = bought.group_by("user", "item").agg(bought_on=pl.col("purchase_date").min())
+    relevant = {
+        "new": first_bought.join(past, on=["user", "item"], how="anti"),
+        "repeat": first_bought.join(past, on=["user", "item"], how="semi"),
+    }
+    result: dict[str, Any] = {"methods": {}}
+    for method, ranked in lists.items():
+        items = _at_level(ranked.sort("user", "rank"), categories, level).join(users, on="user")
+        items = items.join(prices, on="product_id", how="left")
+        owned = pl.struct("user", "item").is_in(past.select(pl.struct("user", "item")).to_series().implode())
+        scores: dict[str, Any] = {}
+        for split_name, in_split in (("new", ~owned), ("repeat", owned)):
+            part = items.filter(in_split)
+            scores[split_name] = ranking_metrics(part, relevant[split_name], k)
+        scores["repeat"].update(_repeat_figures(top_k(items.filter(owned), k), relevant["repeat"], split.cutoff))
+        result["methods"][method] = scores
+    for scores in result["methods"].values():
+        for split_name in SPLITS:
+            scores[split_name].pop("users")
+    result["users"] = {name: relevant[name].get_column("user").n_unique() for name in SPLITS}
+    return result
+
+
+def _repeat_figures(listed: pl.DataFrame, relevant: pl.DataFrame, cutoff: date) -> dict[str, float | None]:
+    """flag_precision over every listed item, and date_error_days over the hits with a predicted date."""
+    hits = listed.join(relevant, on=["user", "item"])
+    dated = hits.filter(pl.col("due_date").is_not_null())
+    predicted = pl.max_horizontal("due_date", pl.lit(cutoff))
+    error = dated.select((pl.col("bought_on") - predicted).dt.total_days().abs().mean()).item() if dated.height else None
+    return {
+        "flag_precision": hits.height / listed.height if listed.height else 0.0,
+        "date_error_days": float(error) if error is not None else None,
+    }
+
+
+def run_backtest(
+    dataset: Dataset, cutoff: date, horizon_days: int, k: int, level: str = "product", config: OrchestratorConfig | None = None
+) -> dict[str, Any]:
+    """The backtest of every method on `dataset` (built, for derived customer attributes, as of the day before
+    the cutoff). Returns the JSON document of `--format json`."""
+    if k < 1:
+        raise ConfigurationError(f"K must be at least 1, not {k}")
+    if level not in LEVELS:
+        raise ConfigurationError(f"level must be one of {', '.join(LEVELS)}, not {level}")
+    config = config or OrchestratorConfig()
+    split = temporal_split(dataset, cutoff, horizon_days)
+    if split.train.ownership.is_empty():
+        raise ConfigurationError(f"no purchase before the cutoff {cutoff}: nothing to learn from")
+    scores = evaluate(split, method_lists(split, config, k), k, level)
+    return {
+        "cutoff": cutoff.isoformat(),
+        "horizon_days": horizon_days,
+        "k": k,
+        "level": level,
+        "source": dataset.source,
+        **scores,
+        "weights": config.weights.as_dict(),
+        "signals": config.signals.model_dump(),
+    }
+
+
+# ---------------------------------------------------------------------------------------------- reporting
+
+
+def _figure(value: float | None, money: bool = False) -> str:
+    if value is None:
+        return "-"
+    return f"${value:,.2f}" if money else f"{value:.4f}"
+
+
+def render_markdown(result: dict[str, Any]) -> str:
+    """The results as markdown tables, one per split; deterministic for the same inputs."""
+    lines = [
+        f"# Backtest: cutoff {result['cutoff']}, horizon {result['horizon_days']} days, K = {result['k']}, "
+        f"level {result['level']}",
+        "",
+        f"- **Data:** {table_cell(result['source'])}",
+        f"- **Users scored:** {result['users']['new']:,} with a new item bought in the horizon, "
+        f"{result['users']['repeat']:,} with a repeat item",
+        "",
+    ]
+    for split_name in SPLITS:
+        extra = ["flag_precision", "date_error_days"] if split_name == "repeat" else []
+        header = [*RANKING_METRICS, *extra]
+        lines += [
+            f"## {split_name.capitalize()} items",
+            "",
+            "| method | " + " | ".join(header) + " |",
+            "|---|" + "---:|" * len(header),
+        ]
+        for method, scores in result["methods"].items():
+            figures = scores[split_name]
+            cells = [_figure(figures[name], money=name == "revenue") for name in header]
+            lines.append(f"| {method} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------- command line
+
+
+def _assignment(text: str) -> tuple[str, float]:
+    name, value = column_option(text)
+    try:
+        return name, float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not NAME=NUMBER") from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' must be at least 1")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    parse = argparse.ArgumentParser(
+        prog="python -m cross_sell_upsell.backtest",
+        description="Backtest the offers against what customers really bought after a cutoff date.",
+    )
+    data = parse.add_argument_group("data")
+    source = data.add_mutually_exclusive_group(required=True)
+    source.add_argument("--transactions", type=Path, help="transaction log (CSV or Parquet); needs --catalog")
+    source.add_argument("--dataset", choices=["completejourney"], help="a packaged data set (needs the backtest extra)")
+    data.add_argument("--catalog", type=Path, help="catalog (CSV, JSON or Parquet) for --transactions")
+    data.add_argument("--customers-file", type=Path, help="optional customer attributes for --transactions")
+    data.add_argument(
+        "--column", type=column_option, action="append", default=[], metavar="NAME=SOURCE",
+        help="read field NAME from column SOURCE (repeatable), e.g. basket_id=receipt",
+    )
+    run = parse.add_argument_group("backtest")
+    run.add_argument("--cutoff", type=iso_date, required=True, help="first day of the horizon, YYYY-MM-DD")
+    run.add_argument("--horizon-days", type=_positive, required=True, help="days after the cutoff that are scored")
+    run.add_argument("--k", type=_positive, required=True, help="items per customer that are scored")
+    run.add_argument("--level", choices=LEVELS, default="product", help="score products or categories")
+    run.add_argument(
+        "--weight", type=_assignment, action="append", default=[], metavar="NAME=VALUE",
+        help=f"a score weight for this run (repeatable); names: {', '.join(ScoringWeights.model_fields)}",
+    )
+    run.add_argument(
+        "--signal", type=_assignment, action="append", default=[], metavar="NAME=VALUE",
+        help="a learned-signal setting for this run (repeatable), e.g. min_support=0.001",
+    )
+    output = parse.add_argument_group("output")
+    output.add_argument("--format", choices=["markdown", "json"], default="markdown")
+    output.add_argument("--output", type=Path, help="write the results here (atomically) instead of stdout")
+    return parse
+
+
+def _config(args: argparse.Namespace) -> OrchestratorConfig:
+    from .completejourney import grocery_config
+
+    config = grocery_config() if args.dataset == "completejourney" else OrchestratorConfig()
+    try:
+        weights = config.weights.model_validate({**config.weights.as_dict(), **dict(args.weight)})
+        signals = SignalSettings.model_validate({**config.signals.model_dump(), **dict(args.signal)})
+    except ValueError as exc:
+        first = str(exc).splitlines()
+        raise ConfigurationError(f"--weight/--signal: {' '.join(first[1:3]).strip() or first[0]}") from None
+    return config.model_copy(update={"weights": weights, "signals": signals})
+
+
+def _dataset(args: argparse.Namespace, config: OrchestratorConfig, scratch: Path) -> Dataset:
+    as_of = args.cutoff - timedelta(days=1)
+    if args.dataset == "completejourney":
+        from .completejourney import write_files
+
+        log, catalog = write_files(scratch, priced_before=args.cutoff)
+        return load_transactions_dataset(log, catalog, as_of=as_of, settings=config.ingest)
+    if args.catalog is None:
+        raise ConfigurationError("--transactions needs --catalog")
+    settings = with_column_overrides(config.ingest, args.column)
+    return load_transactions_dataset(args.transactions, args.catalog, args.customers_file, as_of=as_of, settings=settings)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+
+    def run() -> int:
+        import tempfile
+
+        config = _config(args)
+        with tempfile.TemporaryDirectory(prefix="backtest-") as scratch:
+            dataset = _dataset(args, config, Path(scratch))
+        result = run_backtest(dataset, args.cutoff, args.horizon_days, args.k, args.level, config)
+        text = json.dumps(result, indent=2) + "\n" if args.format == "json" else render_markdown(result)
+        if args.output is None:
+            sys.stdout.write(text)
+        else:
+            print(write_atomic(args.output, text))
+        return EXIT_OK
+
+    return run_guarded(run)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

