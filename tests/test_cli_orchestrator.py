@@ -60,8 +60,10 @@ def test_json_format(tmp_path):
     assert bundle["product_ids"] == ["P002", "P003", "P005"]
     for offer in report["opportunities"]:
         assert offer["type"] in {"routine_gap", "product_cross_sell", "replenishment", "tier_upgrade", "bundle"}
+        assert offer["source"] in {"catalog", "basket_rule", "similar_customers", "routine_gap", "replenishment", "upgrade"}
         assert set(offer["components"]) == {
-            "business_value", "customer_fit", "routine_completeness", "replenishment_urgency", "concern_match"
+            "business_value", "customer_fit", "routine_completeness", "replenishment_urgency", "concern_match",
+            "affinity", "lift",
         }
         assert offer["rationale"] and offer["rationale_source"] == "template"
 

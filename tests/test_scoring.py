@@ -1,7 +1,12 @@
 """Scores computed by hand for customer K1 of the mini data (support.py), as of 2024-03-01.
 
 K1: gold (0.75), low price sensitivity (penalty 0), churn 0.2, lifetime value 250 (250/500 = 0.5), concerns [dryness].
-Customer fit for every K1 offer = 100 x (1 + 0.75 + 0.8 + 0.5) / 4 = 76.25. Weights 40/30/20/10/10, sum 110.
+Customer fit for every K1 offer = 100 x (1 + 0.75 + 0.8 + 0.5) / 4 = 76.25. Weights 40/30/20/10/10, sum 110, plus
+affinity 20 and lift 5 with learned signals on: sum 135.
+
+Learned signals change no K1 offer: the mini log has no pair in 3 baskets (min_count), so no basket rule; A1 and
+A3 (three buyers each, all three buy both) are each other's only neighbours, and K1 owns both; every product was
+bought on one day only, so no restock has a habit. Affinity and lift are 0, and only the divisor moves.
 """
 
 from __future__ import annotations
@@ -11,29 +16,32 @@ import pytest
 
 from support import AS_OF
 from cross_sell_upsell.api import analyze_cohort
-from cross_sell_upsell.configuration import OrchestratorConfig
+from cross_sell_upsell.configuration import OrchestratorConfig, SignalSettings
 
 EXPECTED_K1 = [
-    # offer, type, business value, routine, urgency, concern, score
+    # offer, type, business value, routine, urgency, concern, weighted sum (divided by 110 or 135 below)
     # B3: $40 premium (x2) = 80; upgrades an owned serum (50); targets dryness (100).
-    # (40x80 + 30x76.25 + 20x50 + 0 + 10x100) / 110 = 7487.5 / 110 = 68.068
-    ("B3", "tier_upgrade", 80.0, 50.0, 0.0, 100.0, 68.07),
+    # 40x80 + 30x76.25 + 20x50 + 0 + 10x100 = 7487.5 -> 68.068 of 110, 55.463 of 135
+    ("B3", "tier_upgrade", 80.0, 50.0, 0.0, 100.0, 7487.5),
     # Bundle A2+A4+A5: worth (12x0.75 + 16 + 14) x 0.85 = 33.15; fills gaps (100); A4 targets dryness (100).
-    # (40x33.15 + 2287.5 + 2000 + 0 + 1000) / 110 = 6613.5 / 110 = 60.123
-    ("BUNDLE-A2-A4-A5", "bundle", 33.15, 100.0, 0.0, 100.0, 60.12),
+    # 40x33.15 + 2287.5 + 2000 + 0 + 1000 = 6613.5 -> 60.123 of 110, 48.989 of 135
+    ("BUNDLE-A2-A4-A5", "bundle", 33.15, 100.0, 0.0, 100.0, 6613.5),
     # A3: $20 high (x1.5) = 30; keeps the serum stocked (50); 60 days on a 30-day cycle (100); dryness (100).
-    # (1200 + 2287.5 + 1000 + 1000 + 1000) / 110 = 6487.5 / 110 = 58.977
-    ("A3", "replenishment", 30.0, 50.0, 100.0, 100.0, 58.98),
-    # A4: $16 medium = 16; fills the moisturizer gap (100); dryness (100). (640 + 2287.5 + 2000 + 1000) / 110 = 53.886
-    ("A4", "routine_gap", 16.0, 100.0, 0.0, 100.0, 53.89),
-    # B1: $30 high = 45; upgrades the owned cleanser (50); targets acne (0). (1800 + 2287.5 + 1000) / 110 = 46.25
-    ("B1", "tier_upgrade", 45.0, 50.0, 0.0, 0.0, 46.25),
-    # A5: $14 medium = 14; fills spf (100). (560 + 2287.5 + 2000) / 110 = 44.068
-    ("A5", "routine_gap", 14.0, 100.0, 0.0, 0.0, 44.07),
-    # A1: $10 = 10; keeps the cleanser (50); 29 of 30 days (96.67). (400 + 2287.5 + 1000 + 966.67) / 110 = 42.311
-    ("A1", "replenishment", 10.0, 50.0, 96.67, 0.0, 42.31),
-    # A2: $12 low (x0.75) = 9; fills toner (100). (360 + 2287.5 + 2000) / 110 = 42.25
-    ("A2", "routine_gap", 9.0, 100.0, 0.0, 0.0, 42.25),
+    # 1200 + 2287.5 + 1000 + 1000 + 1000 = 6487.5 -> 58.977 of 110, 48.056 of 135
+    ("A3", "replenishment", 30.0, 50.0, 100.0, 100.0, 6487.5),
+    # A4: $16 medium = 16; fills the moisturizer gap (100); dryness (100). 640 + 2287.5 + 2000 + 1000 = 5927.5
+    # -> 53.886 of 110, 43.907 of 135
+    ("A4", "routine_gap", 16.0, 100.0, 0.0, 100.0, 5927.5),
+    # B1: $30 high = 45; upgrades the owned cleanser (50); targets acne (0). 1800 + 2287.5 + 1000 = 5087.5
+    # -> 46.25 of 110, 37.685 of 135
+    ("B1", "tier_upgrade", 45.0, 50.0, 0.0, 0.0, 5087.5),
+    # A5: $14 medium = 14; fills spf (100). 560 + 2287.5 + 2000 = 4847.5 -> 44.068 of 110, 35.907 of 135
+    ("A5", "routine_gap", 14.0, 100.0, 0.0, 0.0, 4847.5),
+    # A1: $10 = 10; keeps the cleanser (50); 29 of 30 days (96.667). 400 + 2287.5 + 1000 + 966.67 = 4654.17
+    # -> 42.311 of 110, 34.475 of 135
+    ("A1", "replenishment", 10.0, 50.0, 96.67, 0.0, 4654.17),
+    # A2: $12 low (x0.75) = 9; fills toner (100). 360 + 2287.5 + 2000 = 4647.5 -> 42.25 of 110, 34.426 of 135
+    ("A2", "routine_gap", 9.0, 100.0, 0.0, 0.0, 4647.5),
 ]
 
 
@@ -45,15 +53,19 @@ def mini_output(tmp_path_factory):
     return analyze_cohort(None, as_of=AS_OF, data_dir=folder)
 
 
-def test_k1_scores_and_ranking(mini_output):
-    k1 = mini_output["opportunities"].filter(pl.col("customer_id") == "K1").sort("rank")
+@pytest.mark.parametrize(("signals", "weight_sum"), [(True, 135.0), (False, 110.0)])
+def test_k1_scores_and_ranking(mini, signals, weight_sum):
+    config = OrchestratorConfig(signals=SignalSettings(enabled=signals))
+    k1 = analyze_cohort(["K1"], as_of=AS_OF, dataset=mini, config=config)["opportunities"].sort("rank")
     got = k1.select(
         "offer_id", "type", "business_value", "routine_completeness", "replenishment_urgency", "concern_match", "score"
     ).rows()
     assert [row[:2] for row in got] == [row[:2] for row in EXPECTED_K1]
     for actual, expected in zip(got, EXPECTED_K1, strict=True):
-        assert actual[2:] == pytest.approx(expected[2:], abs=0.006)
+        assert actual[2:6] == pytest.approx(expected[2:6], abs=0.006)
+        assert actual[6] == pytest.approx(expected[6] / weight_sum, abs=0.006)
     assert k1["customer_fit"].to_list() == pytest.approx([76.25] * len(EXPECTED_K1))
+    assert k1["affinity"].to_list() == k1["lift"].to_list() == [0.0] * len(EXPECTED_K1)
     assert k1["rank"].to_list() == list(range(1, len(EXPECTED_K1) + 1))
 
 

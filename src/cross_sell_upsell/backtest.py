@@ -11,7 +11,7 @@ purchases dated before the cutoff; nothing later is visible to any method):
 |---|---|
 | popularity | products by how many customers bought them |
 | buy_again | the customer's own products by the days they bought them on, then the latest purchase |
-| catalog_rules | the orchestrator with learned signals off: the source documents' catalog rules, routine and cycles |
+| catalog_rules | the orchestrator with learned signals off and the documents' weights: catalog rules, routine, cycles |
 | basket_rules | products the learned basket rules link to the customer's products, by summed confidence |
 | item_knn | products similar to the customer's products, by summed blended similarity |
 | orchestrator | the orchestrator's blended ranking, learned signals on |
@@ -122,57 +122,78 @@ def _orchestrator_list(split: Split, config: OrchestratorConfig) -> pl.DataFrame
     )
 
 
-def method_lists(split: Split, config: OrchestratorConfig, k: int) -> dict[str, pl.DataFrame]:
-    """Every method's ranked list (see the module docstring) for every customer active before the cutoff.
+def method_lists(
+    split: Split, config: OrchestratorConfig, k: int, methods: Sequence[str] = METHODS
+) -> dict[str, pl.DataFrame]:
+    """The ranked lists of `methods` (see the module docstring) for every customer active before the cutoff.
     Learned sources keep enough offers per customer to fill K new items."""
+    unknown = [name for name in methods if name not in METHODS]
+    if unknown:
+        raise ConfigurationError(f"unknown methods {', '.join(unknown)} (known: {', '.join(METHODS)})")
     cohort = select_cohort(split.train, None, split.as_of, config)
+    product_ids, id_order = cohort.products.get_column("product_id"), cohort.products.get_column("id_order")
     holdings = cohort.holdings.with_columns(
         user=lookup(cohort.customers.get_column("customer_id"), "customer_key"),
-        product_id=lookup(cohort.products.get_column("product_id"), "product_key"),
-        id_order=lookup(cohort.products.get_column("id_order"), "product_key"),
+        product_id=lookup(product_ids, "product_key"),
+        id_order=lookup(id_order, "product_key"),
     )
-    buyers = holdings.group_by("product_key").agg(buyers=pl.len(), id_order=pl.col("id_order").first())
-    popular = buyers.sort(["buyers", "id_order"], descending=[True, False]).head(k + holdings.group_by("user").len()["len"].max())
-    users = holdings.select("user").unique()
-    popular_ids = popular.with_columns(product_id=lookup(cohort.products.get_column("product_id"), "product_key"))
-    owned = holdings.select("user", "product_id")
-    by_popularity = (
-        users.join(popular_ids.select("product_id", "buyers", "id_order"), how="cross")
-        .join(owned.with_columns(owned=pl.lit(True)), on=["user", "product_id"], how="left")
-        .sort("user", "buyers", "id_order", descending=[False, True, False])
+    builders = {
+        "popularity": lambda: _popularity(holdings, k),
+        "buy_again": lambda: _ranked(
+            holdings.sort("user", "purchase_days", "last_purchase", "id_order", descending=[False, True, True, False])
+        ),
+        "catalog_rules": lambda: _orchestrator_list(
+            split,
+            config.model_copy(
+                update={"signals": config.signals.model_copy(update={"enabled": False}), "weights": ScoringWeights()}
+            ),
+        ),
+        "basket_rules": lambda: _learned_list(cohort, signals_as_of(split.train, split.as_of, config.signals).rule_links(), k),
+        "item_knn": lambda: _learned_list(cohort, signals_as_of(split.train, split.as_of, config.signals).neighbour_links(), k),
+        "orchestrator": lambda: _orchestrator_list(
+            split,
+            config.model_copy(
+                update={"signals": config.signals.model_copy(update={"learned_offers": max(k, config.signals.learned_offers)})}
+            ),
+        ),
+    }
+    return {name: builders[name]() for name in methods}
+
+
+def _popularity(holdings: pl.DataFrame, k: int) -> pl.DataFrame:
+    """The K most popular products each user lacks, then the user's own products by popularity; popularity is
+    the number of customers who bought the product, ties by product id."""
+    buyers = holdings.group_by("product_id").agg(buyers=pl.len(), id_order=pl.col("id_order").first())
+    most_owned = int(holdings.group_by("user").len().get_column("len").max() or 0)
+    # Enough of the most popular products that every user lacks at least K of them (or all there are).
+    popular = buyers.sort(["buyers", "id_order"], descending=[True, False]).head(k + most_owned)
+    by_popularity = (["user", "buyers", "id_order"], [False, True, False])
+    lacking = (
+        holdings.select("user")
+        .unique()
+        .join(popular, how="cross")
+        .join(holdings.select("user", "product_id"), on=["user", "product_id"], how="anti")
+        .sort(by_popularity[0], descending=by_popularity[1])
+        .group_by("user", maintain_order=True)
+        .head(k)
     )
-    # The popular list: the K most popular products each user lacks, then their owned ones by popularity.
-    popularity = pl.concat(
-        [
-            by_popularity.filter(pl.col("owned").is_null()).group_by("user", maintain_order=True).head(k),
-            holdings.join(buyers.select("product_key", "buyers"), on="product_key")
-            .sort("user", "buyers", "id_order", descending=[False, True, False])
-            .select("user", "product_id", "buyers", "id_order", owned=pl.lit(True)),
-        ]
-    ).sort("user", maintain_order=True)
-    buy_again = holdings.sort(
-        "user", "purchase_days", "last_purchase", "id_order", descending=[False, True, True, False]
+    owned = (
+        holdings.select("user", "product_id")
+        .join(buyers, on="product_id")
+        .sort(by_popularity[0], descending=by_popularity[1])
     )
-    lists = {"popularity": _ranked(popularity), "buy_again": _ranked(buy_again)}
-    without_signals = config.model_copy(update={"signals": config.signals.model_copy(update={"enabled": False})})
-    lists["catalog_rules"] = _orchestrator_list(split, without_signals)
-    signals = signals_as_of(split.train, split.as_of, config.signals)
-    for name, links, source in (
-        ("basket_rules", signals.rule_links(), "basket_rule"),
-        ("item_knn", signals.neighbour_links(), "similar_customers"),
-    ):
-        offers = learned_offers(cohort.holdings, links, cohort.products, source, k)
-        lists[name] = _ranked(
-            offers.select(
-                user=lookup(cohort.customers.get_column("customer_id"), "customer_key"),
-                product_id=lookup(cohort.products.get_column("product_id"), "product_key"),
-            )
+    return _ranked(pl.concat([lacking, owned]).sort("user", maintain_order=True))
+
+
+def _learned_list(cohort: Any, links: pl.DataFrame, k: int) -> pl.DataFrame:
+    """One learned signal alone: its offers ranked by their evidence."""
+    offers = learned_offers(cohort.holdings, links, cohort.products, k)
+    return _ranked(
+        offers.select(
+            user=lookup(cohort.customers.get_column("customer_id"), "customer_key"),
+            product_id=lookup(cohort.products.get_column("product_id"), "product_key"),
         )
-    with_learned_limit = config.model_copy(
-        update={"signals": config.signals.model_copy(update={"offers_per_source": max(k, config.signals.offers_per_source)})}
     )
-    lists["orchestrator"] = _orchestrator_list(split, with_learned_limit)
-    return lists
 
 
 def _at_level(

@@ -35,7 +35,7 @@ class Cohort:
       multiplier), `concern_mask`, `essential_bit` (the category's bit in the routine, 0 when not essential),
       `routine_position`, `id_order` (rank of the product id, for tie-breaks).
     - `holdings`: one row per (customer_key, product_key) owned, with `last_purchase` on or before the as-of date
-      and `purchase_days` (the days it was bought on up to then).
+      `purchase_days` (the days it was bought on up to then) and `habit` (see `Dataset.holdings_as_of`).
     - `cross_sells`: (`source_key`, `product_key`, `position`) catalog links.
     - `signals`: basket rules and item neighbours learned from every customer's purchases up to the as-of date
       (not only the cohort's), None when learned signals are off.
@@ -126,11 +126,11 @@ def select_cohort(
     products = keyed_products(dataset, config.essential_categories, concerns, config.margin_multipliers)
     key_of_row = np.full(dataset.customers.height, np.iinfo(np.uint32).max, dtype=np.uint32)
     key_of_row[rows] = np.arange(len(rows), dtype=np.uint32)
-    owned = dataset.holdings_as_of(as_of)
+    owned = dataset.holdings_as_of(as_of, config.signals.habit_half_life_days)
     owned = owned.slice(*_row_span(owned, rows)) if _contiguous(rows) else owned.filter(pl.col("customer_row").is_in(pl.Series(rows).implode()))
     holdings = (
         owned.with_columns(customer_key=pl.Series(key_of_row).gather(owned.get_column("customer_row")))
-        .select("customer_key", "product_key", "last_purchase", "purchase_days")
+        .select("customer_key", "product_key", "last_purchase", "purchase_days", "habit")
         .sort("customer_key", "product_key")
     )
     tiers = products.get_column("tier").gather(holdings.get_column("product_key"))

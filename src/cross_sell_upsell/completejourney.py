@@ -32,13 +32,35 @@ TRANSACTION_COLUMNS: dict[str, str] = {
 """Log fields whose Complete Journey column has another name (product_id, quantity and basket_id match)."""
 
 
+GROCERY_WEIGHTS: dict[str, float] = {"business_value": 0.0, "replenishment_urgency": 0.0, "affinity": 60.0, "lift": 0.0}
+"""Score weights for a grocer, tuned on the 2017-08-01 validation cutoff (scripts/tune_completejourney.py, see
+docs/backtest.md), never on the test window. Price (business value) and lift pull shoppers towards offers
+they buy less often; an overdue grocery staple is more often one the household stopped buying than one it
+is about to buy, so urgency is off too; the learned affinity ranks."""
+GROCERY_SIGNALS: dict[str, float] = {
+    "min_support": 0.0005,
+    "min_confidence": 0.05,
+    "similarity_weight": 1.0,
+    "price_similarity_weight": 0.0,
+}
+"""Learned-signal settings for a grocer, tuned on the same validation cutoff: with 100,000+ baskets over
+tens of thousands of products, document 004's 1% minimum support leaves six product rules."""
+
+
 def grocery_config(base: OrchestratorConfig | None = None) -> OrchestratorConfig:
     """The orchestrator configured for a grocer: no skincare routine (so no gap or bundle offers; every product
-    is tier 1, so no upgrades either), the Complete Journey column names, and a product's restock counted as
-    due soon within four weeks, the horizon a weekly grocery shopper is planned over."""
+    is tier 1, so no upgrades either), the Complete Journey column names, a restock counted as due soon within
+    four weeks (the horizon a weekly shopper is planned over), and the tuned weights and signal settings."""
     base = base or OrchestratorConfig()
-    ingest = base.ingest.model_copy(update={"transaction_columns": TRANSACTION_COLUMNS})
-    return base.model_copy(update={"essential_categories": (), "due_soon_days": 28, "ingest": ingest})
+    return base.model_copy(
+        update={
+            "essential_categories": (),
+            "due_soon_days": 28,
+            "ingest": base.ingest.model_copy(update={"transaction_columns": TRANSACTION_COLUMNS}),
+            "weights": base.weights.model_copy(update=GROCERY_WEIGHTS),
+            "signals": base.signals.model_copy(update=GROCERY_SIGNALS),
+        }
+    )
 
 
 def _tables() -> tuple[pl.DataFrame, pl.DataFrame]:

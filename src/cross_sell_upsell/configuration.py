@@ -110,8 +110,14 @@ class SignalSettings(_Frozen):
         le=1,
         description="Weight of the price similarity 1 - |p1 - p2| / max(p1, p2) in the blended similarity.",
     )
-    offers_per_source: int = Field(
-        10, ge=1, description="Most offers per customer from each learned source (basket rules, similar customers)."
+    learned_offers: int = Field(
+        10, ge=1, description="Most cross-sells per customer from the learned signals (basket rules and similar customers)."
+    )
+    habit_half_life_days: float = Field(
+        90.0,
+        gt=0,
+        description="A repeat purchase this many days old counts half as much towards how habitually a customer "
+        "rebuys a product (the affinity of a restock offer).",
     )
     lift_reference: float = Field(
         5.0, gt=1, description="Rule lift that earns the full 100 lift points; lift 1 (chance) earns 0."

@@ -154,23 +154,32 @@ class Dataset:
         """Cache of `signals.signals_as_of`: the signals learned from this data for one as-of date."""
         return {}
 
-    def holdings_as_of(self, as_of: date) -> pl.DataFrame:
-        """(customer_row, product_key, last_purchase, purchase_days) of every product owned on `as_of`, sorted by
-        customer row; `purchase_days` counts the days it was bought on up to then. Computed once per as-of date: a batch
-        reuses it for every cohort."""
+    def holdings_as_of(self, as_of: date, habit_half_life_days: float = 90.0) -> pl.DataFrame:
+        """(customer_row, product_key, last_purchase, purchase_days, habit) of every product owned on `as_of`,
+        sorted by customer row. `purchase_days` counts the days it was bought on up to then; `habit` weighs
+        each of those days but the first (each repeat purchase) by 0.5 ^ (its age in days / half-life), so a
+        product rebought often and lately weighs most. Computed once per as-of date: a batch reuses it for
+        every cohort."""
         cache = self._holdings_by_date
-        if as_of not in cache:
+        key = (as_of, habit_half_life_days)
+        if key not in cache:
             product_rows = self.products.select("product_id").with_row_index("product_key")
+            weight = pl.lit(0.5).pow((pl.lit(as_of) - pl.col("purchase_date")).dt.total_days() / habit_half_life_days)
             cache.clear()
-            cache[as_of] = (
+            cache[key] = (
                 self.ownership.filter(pl.col("purchase_date") <= as_of)
                 .join(self.customer_rows, on="customer_id")
                 .join(product_rows, on="product_id")
+                .unique(["customer_row", "product_key", "purchase_date"])
                 .group_by("customer_row", "product_key")
-                .agg(last_purchase=pl.col("purchase_date").max(), purchase_days=pl.col("purchase_date").n_unique().cast(pl.UInt32))
+                .agg(
+                    last_purchase=pl.col("purchase_date").max(),
+                    purchase_days=pl.len().cast(pl.UInt32),
+                    habit=weight.sum() - weight.sort_by("purchase_date").first(),
+                )
                 .sort("customer_row", "product_key")
             )
-        return cache[as_of]
+        return cache[key]
 
     @cached_property
     def concerns(self) -> tuple[str, ...]:

@@ -83,9 +83,8 @@ def find_cross_sells(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     holdings, products, signals = state["holdings"], state["products"], state["signals"]
     offers = [cross_sell_offers(holdings, state["cross_sells"], products)]
     if signals is not None:
-        limit = runtime.context.config.signals.offers_per_source
-        offers.append(learned_offers(holdings, signals.rule_links(), products, "basket_rule", limit))
-        offers.append(learned_offers(holdings, signals.neighbour_links(), products, "similar_customers", limit))
+        limit = runtime.context.config.signals.learned_offers
+        offers.append(learned_offers(holdings, signals.links(), products, limit))
     return {"cross_sell_offers": pl.concat(offers)}
 
 

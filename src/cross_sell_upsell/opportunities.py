@@ -179,12 +179,12 @@ def replenishment_offers(
 ) -> pl.DataFrame:
     """Owned products whose replenishment cycle has ended (`due`) or ends within `due_soon_days` (`due_soon`).
 
-    With `habits` (learned signals on), `evidence_share` is how habitually the customer rebuys the product:
-    (days it was bought on - 1) / the customer's most days of one product: 0 for a product bought on one day,
-    near 1 for the customer's staple."""
+    With `habits` (learned signals on), `evidence_share` is how habitually the customer rebuys the product: its
+    `habit` (recency-weighted repeat purchases, see `Dataset.holdings_as_of`) / the customer's highest habit:
+    1 for their staple, 0 for a product bought on one day only."""
     cycle = products.get_column("replenishment_cycle_days").gather(holdings.get_column("product_key"))
-    days = pl.col("purchase_days")
-    habit = (days - 1) / days.max().over("customer_key") if habits else pl.lit(None, dtype=pl.Float64)
+    strongest = pl.col("habit").max().over("customer_key")
+    habit = pl.when(strongest > 0).then(pl.col("habit") / strongest).otherwise(0.0) if habits else pl.lit(None)
     status = (
         holdings.with_columns(cycle=cycle, evidence_share=habit)
         .filter(pl.col("cycle").is_not_null())
@@ -220,34 +220,34 @@ def cross_sell_offers(holdings: pl.DataFrame, cross_sells: pl.DataFrame, product
     return _single_offers(pairs, products, "product_cross_sell", "catalog")
 
 
-def learned_offers(
-    holdings: pl.DataFrame, links: pl.DataFrame, products: pl.DataFrame, source: str, limit: int
-) -> pl.DataFrame:
-    """Cross-sells a learned signal proposes: products linked to owned ones (`links`: source_key, product_key,
-    link, rule_lift; basket rules or item neighbours) that the customer does not own, at most `limit` per
-    customer.
+def learned_offers(holdings: pl.DataFrame, links: pl.DataFrame, products: pl.DataFrame, limit: int) -> pl.DataFrame:
+    """Cross-sells learned signals propose: products linked to owned ones that the customer does not own, at
+    most `limit` per customer. `links` has source_key, product_key, link (its strength: a rule's confidence or
+    a neighbour's similarity), rule_lift and source (basket_rule or similar_customers).
 
-    A product's evidence is the sum of its links from everything the customer owns (the usual item-kNN
-    score), and `evidence_share` = evidence / the customer's strongest evidence from this source (0-1, the best
-    offer gets 1). The named source is the owned product with the strongest single link, then the lowest id."""
+    A product's evidence is the sum of its links from everything the customer owns, whichever signal found
+    them (the usual item-kNN score, with the basket rules' confidences added), and `evidence_share` = evidence
+    / the customer's strongest evidence (0-1, the best offer gets 1). The offer names the link that
+    contributes most: its owned product, source, strength and lift (ties: the lowest product id)."""
     if links.is_empty() or holdings.is_empty():
         return _conform(pl.DataFrame(schema={"customer_key": pl.UInt32, "product_key": pl.UInt32}))
     id_order = products.get_column("id_order")
+    strongest = ["customer_key", "product_key", "source_key", "source", "link", "rule_lift"]
     pairs = (
         holdings.select("customer_key", source_key="product_key")
-        .join(links.select("source_key", "product_key", "link", "rule_lift"), on="source_key")
+        .join(links.select("source_key", "product_key", "link", "rule_lift", "source"), on="source_key")
         .filter(~customer_product_key().is_in(_owned_keys(holdings)))
         .with_columns(pair=customer_product_key(), source_order=lookup(id_order, "source_key"))
-        .sort("pair", "link", "source_order", descending=[False, True, False])
+        .sort("pair", "link", "source", "source_order", descending=[False, True, False, False])
         .group_by("pair", maintain_order=True)
-        .agg(pl.col("customer_key", "product_key", "source_key", "link", "rule_lift").first(), evidence=pl.col("link").sum())
+        .agg(pl.col(strongest).first(), evidence=pl.col("link").sum())
         .with_columns(evidence_share=pl.col("evidence") / pl.col("evidence").max().over("customer_key"))
         .with_columns(product_order=lookup(id_order, "product_key"))
         .sort("customer_key", "evidence", "product_order", descending=[False, True, False])
         .filter(pl.int_range(pl.len()).over("customer_key") < limit)
-        .select("customer_key", "product_key", "source_key", "evidence_share", "link", "rule_lift")
     )
-    return _single_offers(pairs, products, "product_cross_sell", source)
+    offers = _single_offers(pairs.select(*strongest, "evidence_share"), products, "product_cross_sell", "catalog")
+    return offers.with_columns(source=pairs.get_column("source").cast(OfferSource))
 
 
 def _owned_keys(holdings: pl.DataFrame) -> pl.Expr:

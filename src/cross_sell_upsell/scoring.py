@@ -7,7 +7,7 @@
 | routine_completeness | 100 when the offer adds a missing essential (every bundle does), 50 when it keeps an owned essential category stocked or upgrades it, else 0 |
 | replenishment_urgency | 100 x min(1, days since purchase / cycle) for replenishment offers, else 0 |
 | concern_match | 100 x share of the customer's skin concerns the offer targets (0 for a customer with none) |
-| affinity | 100 x the learned affinity (0-1): for a basket-rule or similar-customers offer, its summed links from owned products / the customer's strongest such sum from the same source; for a restock, (the days the customer bought it on - 1) / the customer's most purchase days of one product; else 0 |
+| affinity | 100 x the learned affinity (0-1): for a basket-rule or similar-customers offer, its summed links from owned products / the customer's strongest such sum from the same source; for a restock, its recency-weighted repeat purchases / the customer's highest such figure; else 0 |
 | lift | 100 x min(1, (lift - 1) / (lift_reference - 1)) of the basket rule behind the offer (0 at or below chance, and for offers without a rule) |
 
 score = sum(weight x component) / sum(weight). With learned signals off, affinity and lift carry no weight, so

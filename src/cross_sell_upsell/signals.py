@@ -67,13 +67,23 @@ class Signals:
 
     def rule_links(self) -> pl.DataFrame:
         """The product rules as links for `opportunities.learned_offers`: the link is the confidence."""
-        return self.rules.select("source_key", "product_key", link="confidence", rule_lift="lift")
+        return self.rules.select(
+            "source_key", "product_key", link="confidence", rule_lift="lift", source=pl.lit("basket_rule")
+        )
 
     def neighbour_links(self) -> pl.DataFrame:
         """The neighbours as links for `opportunities.learned_offers`: the link is the blended similarity."""
         return self.neighbours.select(
-            "source_key", "product_key", link="similarity", rule_lift=pl.lit(None, dtype=pl.Float64)
+            "source_key",
+            "product_key",
+            link="similarity",
+            rule_lift=pl.lit(None, dtype=pl.Float64),
+            source=pl.lit("similar_customers"),
         )
+
+    def links(self) -> pl.DataFrame:
+        """Every learned link: rules and neighbours."""
+        return pl.concat([self.rule_links(), self.neighbour_links()])
 
 
 def keyed_purchases(dataset: Dataset, as_of: date) -> pl.DataFrame:
