@@ -124,9 +124,11 @@ class StagedOutputs:
 
 
 def recommendations_frame(opportunities: pl.DataFrame) -> pl.DataFrame:
-    """The graph's opportunities in the CSV's columns, amounts in cents (a bundle's list price is a float sum)."""
+    """The graph's opportunities in the CSV's columns. Prices, scores and components are written with exactly two
+    decimals (12.99, 100.00): fixed-point text is what spreadsheets and marketing tools expect, and formatting
+    decimals is much cheaper than formatting floats over millions of rows."""
     return opportunities.with_columns(
-        pl.col("price", "list_price").round(2),
+        pl.col("price", "list_price", "score", *COMPONENTS).round(2).cast(pl.Decimal(14, 2)),
         product_id=pl.col("offer_id"),
         product_ids=pl.coalesce(pl.col("product_ids").list.join(PRODUCT_ID_SEPARATOR), pl.col("offer_id")),
     ).select(RECOMMENDATION_COLUMNS)
