@@ -7,6 +7,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from support import AS_OF
@@ -38,8 +39,8 @@ def test_staged_files_appear_only_on_commit(tmp_path: Path) -> None:
 def test_an_error_before_commit_leaves_nothing(tmp_path: Path, tier1) -> None:
     files = BatchFiles(tmp_path / "report.md")
     with pytest.raises(RuntimeError), StagedOutputs() as staged:
-        export = RecommendationsExport(staged, files.recommendations)
-        run_batch(tier1, None, AS_OF, OrchestratorConfig(), 4, on_chunk=export.append)
+        with RecommendationsExport(staged, files.recommendations) as export:
+            run_batch(tier1, None, AS_OF, OrchestratorConfig(), 4, on_chunk=export.append)
         raise RuntimeError("interrupted before the report was staged")
     assert list(tmp_path.iterdir()) == []
 
@@ -76,3 +77,11 @@ def test_progress_bar_on_a_terminal(tier1) -> None:
 def test_quiet_progress_has_no_callback() -> None:
     with batch_progress(Terminal(), quiet=True, verbose=True) as on_progress:
         assert on_progress is None
+
+
+def test_a_failed_background_write_is_raised_when_the_export_closes(tmp_path: Path) -> None:
+    files = BatchFiles(tmp_path / "report.md")
+    with StagedOutputs() as staged:
+        with pytest.raises(pl.exceptions.ColumnNotFoundError), RecommendationsExport(staged, files.recommendations) as export:
+            export.append(pl.DataFrame({"customer_id": ["C001"]}))  # none of the CSV's other columns
+    assert list(tmp_path.iterdir()) == []

@@ -137,11 +137,6 @@ class Totals:
     """The top-K offers so far across customers, best first."""
 
 
-def offer_products() -> pl.Expr:
-    """The products in an offer: a bundle's members, or its one product (`product_ids` is null for those)."""
-    return pl.coalesce(pl.col("product_ids"), pl.concat_list("offer_id"))
-
-
 def _cents(column: str) -> pl.Expr:
     return (pl.col(column) * 100).round().cast(pl.Int64)
 
@@ -187,23 +182,44 @@ def _priority(opportunities: pl.DataFrame, summaries: pl.DataFrame, config: Orch
     )
 
 
-def _top_offers(opportunities: pl.DataFrame, summaries: pl.DataFrame) -> pl.DataFrame:
+def _top_offers(opportunities: pl.DataFrame, summaries: pl.DataFrame, limit: int) -> pl.DataFrame:
     names = summaries.select("customer_id", customer_name="name")
-    return opportunities.join(names, on="customer_id", how="left").select(
-        pl.col(name).cast(dtype) for name, dtype in TOP_OFFER_SCHEMA.items()
+    return (
+        _top(opportunities, _TOP_OFFER_ORDER, limit)
+        .join(names, on="customer_id", how="left", maintain_order="left")
+        .select(pl.col(name).cast(dtype) for name, dtype in TOP_OFFER_SCHEMA.items())
     )
 
 
 def _top(frame: pl.DataFrame, order: tuple[list[str], list[bool]], limit: int) -> pl.DataFrame:
+    """The first `limit` rows in `order` (whose keys are unique per row), without sorting the whole frame."""
     columns, descending = order
-    return frame.sort(columns, descending=descending).head(limit)
+    return frame.top_k(limit, by=columns, reverse=[not flag for flag in descending]).sort(columns, descending=descending)
+
+
+def _customer_ordinal() -> pl.Expr:
+    """A number per customer, counting customers in frame order: offers come grouped by customer, so counting
+    distinct customers needs no hashing of their string ids."""
+    return (pl.col("customer_id") != pl.col("customer_id").shift()).fill_null(True).cum_sum()
+
+
+def _offered_products(opportunities: pl.DataFrame) -> pl.DataFrame:
+    """(customer, product_id, type, rank) for every product in every offer: a bundle once per member."""
+    offers = opportunities.select("type", "rank", "offer_id", "product_ids", customer=_customer_ordinal())
+    singles = offers.filter(pl.col("product_ids").is_null()).select("customer", "type", "rank", product_id="offer_id")
+    members = (
+        offers.filter(pl.col("product_ids").is_not_null())
+        .select("customer", "type", "rank", product_id="product_ids")
+        .explode("product_id")
+    )
+    return pl.concat([singles, members])
 
 
 def chunk_totals(
     opportunities: pl.DataFrame, summaries: pl.DataFrame, config: OrchestratorConfig, limits: Limits
 ) -> Totals:
     """The totals of one chunk from the graph's `opportunities` and `customer_summaries` frames."""
-    offers_in = opportunities.select("customer_id", "rank", "type", product_id=offer_products()).explode("product_id")
+    offers_in = _offered_products(opportunities)
     restock = opportunities.filter(pl.col("type") == "replenishment")
     return Totals(
         customers=summaries.height,
@@ -212,9 +228,11 @@ def chunk_totals(
         gaps=summaries.select(pl.col("missing_essentials").list.explode(keep_nulls=False, empty_as_null=False))
         .group_by(category="missing_essentials")
         .agg(customers=pl.len().cast(pl.Int64)),
-        mix=opportunities.group_by("type").agg(
+        mix=opportunities.with_columns(customer=_customer_ordinal())
+        .group_by("type")
+        .agg(
             offers=pl.len().cast(pl.Int64),
-            customers=pl.col("customer_id").n_unique().cast(pl.Int64),
+            customers=pl.col("customer").n_unique().cast(pl.Int64),
             revenue_cents=_cents("price").filter(pl.col("counts_toward_revenue")).sum(),
         ),
         segments=_segments(summaries),
@@ -224,12 +242,12 @@ def chunk_totals(
             revenue_cents=_cents("price").sum(),
         ),
         products=offers_in.group_by("product_id").agg(
-            customers=pl.col("customer_id").n_unique().cast(pl.Int64),
-            in_bundle=pl.col("customer_id").filter(pl.col("type") == "bundle").n_unique().cast(pl.Int64),
-            top_offer=pl.col("customer_id").filter(pl.col("rank") == 1).n_unique().cast(pl.Int64),
+            customers=pl.col("customer").n_unique().cast(pl.Int64),
+            in_bundle=pl.col("customer").filter(pl.col("type") == "bundle").n_unique().cast(pl.Int64),
+            top_offer=pl.col("customer").filter(pl.col("rank") == 1).n_unique().cast(pl.Int64),
         ),
         priority=_top(_priority(opportunities, summaries, config), _PRIORITY_ORDER, limits.top_priority),
-        top_offers=_top(_top_offers(opportunities, summaries), _TOP_OFFER_ORDER, limits.top_opportunities),
+        top_offers=_top_offers(opportunities, summaries, limits.top_opportunities),
     )
 
 

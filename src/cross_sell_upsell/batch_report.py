@@ -11,6 +11,7 @@ import io
 import json
 import os
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 
 import polars as pl
 
-from .batch import POTENTIAL_REVENUE_DEFINITION, SEGMENT_DIMENSIONS, BatchResult, offer_products
+from .batch import POTENTIAL_REVENUE_DEFINITION, SEGMENT_DIMENSIONS, BatchResult
 from .report import TYPE_LABELS, money_text, rationale_stats_lines, stage_file, table_cell
 from .scoring import COMPONENTS
 
@@ -123,29 +124,56 @@ class StagedOutputs:
 
 
 def recommendations_frame(opportunities: pl.DataFrame) -> pl.DataFrame:
-    """The graph's opportunities in the CSV's columns, amounts in cents (a bundle's list price is a float sum)."""
+    """The graph's opportunities in the CSV's columns. Prices, scores and components are written with exactly two
+    decimals (12.99, 100.00): fixed-point text is what spreadsheets and marketing tools expect, and formatting
+    decimals is much cheaper than formatting floats over millions of rows."""
     return opportunities.with_columns(
-        pl.col("price", "list_price").round(2),
+        pl.col("price", "list_price", "score", *COMPONENTS).round(2).cast(pl.Decimal(14, 2)),
         product_id=pl.col("offer_id"),
-        product_ids=offer_products().list.join(PRODUCT_ID_SEPARATOR),
+        product_ids=pl.coalesce(pl.col("product_ids").list.join(PRODUCT_ID_SEPARATOR), pl.col("offer_id")),
     ).select(RECOMMENDATION_COLUMNS)
 
 
 class RecommendationsExport:
-    """The per-offer CSV, appended chunk by chunk to a staged file, so memory stays at one chunk."""
+    """The per-offer CSV, appended chunk by chunk to a staged file, so memory stays at one chunk.
+
+    A chunk is written by a background thread while the graph computes the next one (a million customers make
+    gigabytes of CSV); at most one write is pending. Use it as a context manager: leaving the block waits for
+    the last write and raises its error, if any."""
 
     def __init__(self, staged: StagedOutputs, target: Path) -> None:
         self._staged = staged
         self._target = target
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv-export")
+        self._pending: Future[None] | None = None
         staged.add(target, ",".join(RECOMMENDATION_COLUMNS) + "\n")
 
+    def __enter__(self) -> RecommendationsExport:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            self._wait()
+        finally:
+            self._writer.shutdown()
+
     def append(self, opportunities: pl.DataFrame) -> None:
+        self._wait()
+        self._pending = self._writer.submit(self._write, opportunities)
+
+    def _write(self, opportunities: pl.DataFrame) -> None:
         with open(self._staged.temporary(self._target), "ab") as stream:
             recommendations_frame(opportunities).write_csv(stream, include_header=False)
+
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
 
     def replace_rationales(self, updates: pl.DataFrame) -> None:
         """Swaps in new rationales (customer_id, offer_id, rationale, rationale_source), streaming the file
         through polars as text so every other cell keeps its exact bytes."""
+        self._wait()
         if updates.is_empty():
             return
         new = updates.select(

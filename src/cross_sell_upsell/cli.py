@@ -251,8 +251,8 @@ def batch_main(
         files = BatchFiles(args.output or default_output_dir / "batch_reports" / f"{stem}.md")
         try:
             with StagedOutputs() as staged:
-                export = RecommendationsExport(staged, files.recommendations)
-                with batch_progress(sys.stderr, quiet=args.quiet, verbose=args.verbose) as on_progress:
+                progress = batch_progress(sys.stderr, quiet=args.quiet, verbose=args.verbose)
+                with RecommendationsExport(staged, files.recommendations) as export, progress as on_progress:
                     result = run_batch(
                         dataset, args.customers, as_of, run_config, args.chunk_size, on_progress,
                         limits=Limits(top_priority=args.top_priority), on_chunk=export.append,

@@ -105,10 +105,11 @@ def _selected_rows(dataset: Dataset, customer_ids: Sequence[str] | None) -> tupl
     """Dataset rows of the requested customers in request order, without duplicates, and the unknown ids."""
     if customer_ids is None:
         return np.arange(dataset.customers.height, dtype=np.uint32), []
-    requested = pl.DataFrame({"customer_id": list(dict.fromkeys(customer_ids))}, schema={"customer_id": pl.String})
-    found = requested.join(dataset.customer_rows, on="customer_id", how="left", maintain_order="left")
-    unknown = found.filter(pl.col("customer_row").is_null()).get_column("customer_id").to_list()
-    return found.get_column("customer_row").drop_nulls().to_numpy().astype(np.uint32), unknown
+    row_of = dataset.customer_row_of
+    requested = list(dict.fromkeys(customer_ids))
+    rows = [row_of[customer_id] for customer_id in requested if customer_id in row_of]
+    unknown = [customer_id for customer_id in requested if customer_id not in row_of]
+    return np.asarray(rows, dtype=np.uint32), unknown
 
 
 def select_cohort(

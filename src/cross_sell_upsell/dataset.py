@@ -146,6 +146,12 @@ class Dataset:
         return self.customers.select("customer_id").with_row_index("customer_row")
 
     @cached_property
+    def customer_row_of(self) -> dict[str, int]:
+        """Each customer id's row number in `customers`: looking a chunk of ids up here is much cheaper than
+        joining it against every customer, once per chunk."""
+        return dict(zip(self.customers.get_column("customer_id").to_list(), range(self.customers.height), strict=True))
+
+    @cached_property
     def _holdings_by_date(self) -> dict[date, pl.DataFrame]:
         return {}
 

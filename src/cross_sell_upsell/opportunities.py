@@ -99,21 +99,24 @@ def routine_status(
         .group_by("customer_key")
         .agg(owned_mask=pl.col("bit").bitwise_or())
     )
-    missing_names = [
-        pl.when(pl.col("missing_mask") & (1 << position) != 0).then(pl.lit(category))
-        for position, category in enumerate(essentials)
-    ]
-    return (
+    masks = (
         customers.select("customer_key")
         .join(owned, on="customer_key", how="left", maintain_order="left")
         .with_columns(pl.col("owned_mask").fill_null(0).cast(pl.UInt64))
         .with_columns(missing_mask=(pl.lit(every_essential, dtype=pl.UInt64) - pl.col("owned_mask")))
-        .with_columns(
-            owned_essentials=pl.col("owned_mask").bitwise_count_ones().cast(pl.UInt32),
-            missing_essentials=pl.concat_list(missing_names).list.drop_nulls()
-            if essentials
-            else pl.lit([], dtype=pl.List(pl.String)),
-        )
+    )
+    # Customers share a few dozen masks: spell each distinct one out once rather than once per customer.
+    names = masks.select(pl.col("missing_mask").unique()).with_columns(
+        missing_essentials=pl.concat_list(
+            pl.when(pl.col("missing_mask") & (1 << position) != 0).then(pl.lit(category))
+            for position, category in enumerate(essentials)
+        ).list.drop_nulls()
+        if essentials
+        else pl.lit([], dtype=pl.List(pl.String))
+    )
+    return (
+        masks.join(names, on="missing_mask", how="left", maintain_order="left")
+        .with_columns(owned_essentials=pl.col("owned_mask").bitwise_count_ones().cast(pl.UInt32))
         .with_columns(
             routine_completeness=pl.col("owned_essentials") * (1.0 / len(essentials)) if essentials else pl.lit(1.0)
         )

@@ -96,7 +96,8 @@ def flag_revenue(opportunities: pl.DataFrame, bundles: pl.DataFrame) -> pl.DataF
     twice. Expects the offers in customer and rank order."""
     has_bundle = pl.col("customer_key").is_in(bundles.get_column("customer_key").implode())
     fills_single = pl.col("fills_missing_essential") & (pl.col("type") != "bundle")
-    first_for_its_essential = pl.struct("customer_key", "essential_bit").is_first_distinct().over(fills_single)
+    customer_and_essential = pl.col("customer_key").cast(pl.UInt64) * 64 + pl.col("essential_bit").bitwise_trailing_zeros()
+    first_for_its_essential = pl.when(fills_single).then(customer_and_essential).is_first_distinct()
     return opportunities.with_columns(
         counts_toward_revenue=~fills_single | (~has_bundle & first_for_its_essential)
     )

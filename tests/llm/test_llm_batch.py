@@ -26,8 +26,8 @@ PRIORITY_ORDER = ["C004", "C007", "C008", "C010", "C002"]
 def write_batch(tmp_path: Path, dataset, config: OrchestratorConfig, model, top_priority: int):
     files = BatchFiles(tmp_path / "report.md")
     with StagedOutputs() as staged:
-        export = RecommendationsExport(staged, files.recommendations)
-        result = run_batch(dataset, None, AS_OF, config, 4, limits=Limits(top_priority), on_chunk=export.append)
+        with RecommendationsExport(staged, files.recommendations) as export:
+            result = run_batch(dataset, None, AS_OF, config, 4, limits=Limits(top_priority), on_chunk=export.append)
         result, rewritten = priority_rationales(result, dataset, config, model)
         export.replace_rationales(rewritten)
         stage_report(staged, files, result, GENERATED_AT)

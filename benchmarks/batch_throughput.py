@@ -1,0 +1,116 @@
+"""Throughput of the weekly batch on synthetic transaction logs, and its speedup over a per-customer loop.
+
+    python benchmarks/batch_throughput.py --customers 1000000
+
+1. Generates (once, cached in benchmarks/.data/, ignored by git) N synthetic customers with
+   `python -m cross_sell_upsell.synth`, as Parquet.
+2. Runs the whole batch in a fresh process, as `run_batch_analysis.py` does: load the log, derive the customers,
+   run the graph chunk by chunk, write the executive report, charts, JSON and per-offer CSV (no LLM). Wall time
+   and that process's peak RSS are measured; the outputs go to a temporary folder that is deleted afterwards.
+3. Runs the same graph one customer per invocation (the source documents' design) on a sample of the same
+   customers, timing only the graph invocations, and extrapolates to N customers: the speedup is that time over
+   the batch's whole wall time, so it is a lower bound.
+
+The last line reads `customers_per_second=X peak_rss_mb=Y speedup_vs_per_customer_loop=Z`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "benchmarks" / ".data"
+
+BATCH_CHILD = """
+import resource, sys
+from pathlib import Path
+from cross_sell_upsell.cli import batch_main
+from cross_sell_upsell.configuration import OrchestratorConfig
+code = batch_main(sys.argv[1:], OrchestratorConfig(), Path("."), Path("."))
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, code)
+"""
+
+
+def synthetic_data(customers: int, seed: int) -> Path:
+    folder = DATA / f"synth_{customers}_seed{seed}"
+    if not (folder / "transactions.parquet").is_file():
+        command = [sys.executable, "-m", "cross_sell_upsell.synth", "--customers", str(customers)]
+        subprocess.run([*command, "--seed", str(seed), "--out", str(folder)], check=True)
+    return folder
+
+
+def data_args(folder: Path, as_of: date) -> list[str]:
+    return [
+        "--transactions", str(folder / "transactions.parquet"),
+        "--catalog", str(folder / "catalog.parquet"),
+        "--customers-file", str(folder / "customers.parquet"),
+        "--as-of", as_of.isoformat(),
+    ]
+
+
+def run_batch(folder: Path, as_of: date, chunk_size: int) -> tuple[float, int]:
+    """Wall seconds and peak RSS (MiB) of one batch run in a fresh process."""
+    with tempfile.TemporaryDirectory(dir=DATA) as outputs:
+        argv = [*data_args(folder, as_of), "--chunk-size", str(chunk_size), "--quiet"]
+        argv += ["--output", str(Path(outputs) / "weekly.md")]
+        started = time.perf_counter()
+        child = subprocess.run(
+            [sys.executable, "-c", BATCH_CHILD, *argv], capture_output=True, text=True, check=False, cwd=ROOT
+        )
+        wall = time.perf_counter() - started
+    if child.returncode != 0 or not child.stdout.strip().endswith(" 0"):
+        sys.exit(f"the batch failed:\n{child.stdout}\n{child.stderr}")
+    return wall, int(child.stdout.split()[0])
+
+
+def per_customer_seconds(folder: Path, as_of: date, sample: int) -> float:
+    """Mean seconds of one graph invocation for one customer, over `sample` customers spread over the data."""
+    from cross_sell_upsell.context import Context
+    from cross_sell_upsell.graph import graph
+    from cross_sell_upsell.ingest import load_transactions_dataset
+
+    dataset = load_transactions_dataset(
+        folder / "transactions.parquet", folder / "catalog.parquet", folder / "customers.parquet", as_of=as_of
+    )
+    ids = dataset.customer_ids()
+    chosen = ids[:: max(1, len(ids) // sample)][:sample]
+    context = Context(dataset=dataset)
+    graph.invoke({"customer_ids": chosen[:1], "as_of": as_of}, context=context)  # warm the dataset's caches
+    started = time.perf_counter()
+    for customer_id in chosen:
+        graph.invoke({"customer_ids": [customer_id], "as_of": as_of}, context=context)
+    return (time.perf_counter() - started) / len(chosen)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, required=True, help="synthetic customers, e.g. 1000000")
+    parser.add_argument("--seed", type=int, default=7, help="synthetic data seed (default 7)")
+    parser.add_argument("--chunk-size", type=int, default=50_000, help="the batch's chunk size (default 50,000)")
+    parser.add_argument("--sample", type=int, default=200, help="customers in the per-customer loop (default 200)")
+    parser.add_argument(
+        "--as-of", type=date.fromisoformat, default=date(2024, 12, 31), help="as-of date (default 2024-12-31)"
+    )
+    args = parser.parse_args()
+
+    folder = synthetic_data(args.customers, args.seed)
+    wall, peak_mb = run_batch(folder, args.as_of, args.chunk_size)
+    rate = args.customers / wall
+    print(f"batch: {args.customers:,} customers in {wall:.1f} s ({rate:,.0f} customers/s), peak RSS {peak_mb:,} MiB")
+    loop = per_customer_seconds(folder, args.as_of, args.sample)
+    speedup = loop * args.customers / wall
+    print(
+        f"per-customer loop: {loop * 1000:.1f} ms per customer over {args.sample} customers, "
+        f"{loop * args.customers / 3600:.1f} h extrapolated to {args.customers:,}"
+    )
+    print(f"customers_per_second={rate:.0f} peak_rss_mb={peak_mb} speedup_vs_per_customer_loop={speedup:.0f}")
+
+
+if __name__ == "__main__":
+    main()
