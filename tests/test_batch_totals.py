@@ -31,21 +31,21 @@ SUMMARIES = [
     ("B1", "Cat", "gold", 0.0, 0.5, "low", 2, [], 2, 2, 45.00),  # restocks 15 + 30
 ]
 OFFER_SCHEMA = {
-    "customer_id": pl.String, "rank": pl.UInt32, "offer_id": pl.String, "type": pl.String,
+    "customer_id": pl.String, "rank": pl.UInt32, "offer_id": pl.String, "type": pl.String, "source": pl.String,
     "product_ids": pl.List(pl.String), "name": pl.String, "price": pl.Float64, "score": pl.Float64,
     "counts_toward_revenue": pl.Boolean, "replenishment_status": pl.String, "rationale": pl.String,
     "rationale_source": pl.String,
 }
 OFFERS = [
-    # customer rank offer          type             products (bundles only) name  price  score counts status
-    ("A1", 1, "BUNDLE-T1-S1", "bundle", ["T1", "S1"], "Bundle", 40.00, 70.0, True, None),
-    ("A1", 2, "T1", "routine_gap", None, "Toner", 20.00, 60.0, False, None),
-    ("A1", 3, "S1", "routine_gap", None, "Sunscreen", 27.06, 55.0, False, None),
-    ("A1", 4, "C1", "replenishment", None, "Cleanser", 15.00, 50.0, True, "due"),
-    ("A2", 1, "S1", "routine_gap", None, "Sunscreen", 27.06, 65.0, True, None),
-    ("A2", 2, "M1", "product_cross_sell", None, "Mask", 30.00, 40.0, True, None),
-    ("B1", 1, "C1", "replenishment", None, "Cleanser", 15.00, 80.0, True, "due_soon"),
-    ("B1", 2, "M1", "replenishment", None, "Mask", 30.00, 45.0, True, "due"),
+    # customer rank offer          type             source         products (bundles only) name  price  score counts status
+    ("A1", 1, "BUNDLE-T1-S1", "bundle", "routine_gap", ["T1", "S1"], "Bundle", 40.00, 70.0, True, None),
+    ("A1", 2, "T1", "routine_gap", "routine_gap", None, "Toner", 20.00, 60.0, False, None),
+    ("A1", 3, "S1", "routine_gap", "routine_gap", None, "Sunscreen", 27.06, 55.0, False, None),
+    ("A1", 4, "C1", "replenishment", "replenishment", None, "Cleanser", 15.00, 50.0, True, "due"),
+    ("A2", 1, "S1", "routine_gap", "routine_gap", None, "Sunscreen", 27.06, 65.0, True, None),
+    ("A2", 2, "M1", "product_cross_sell", "basket_rule", None, "Mask", 30.00, 40.0, True, None),
+    ("B1", 1, "C1", "replenishment", "replenishment", None, "Cleanser", 15.00, 80.0, True, "due_soon"),
+    ("B1", 2, "M1", "replenishment", "replenishment", None, "Mask", 30.00, 45.0, True, "due"),
 ]
 CATALOG = pl.DataFrame(
     [("T1", "Toner", "toner", 1, 20.00), ("S1", "Sunscreen", "spf", 1, 27.06),
@@ -96,6 +96,18 @@ def test_bundle_and_its_products_are_not_both_counted(folded: BatchResult) -> No
     assert mix["bundle"]["potential_revenue"] == pytest.approx(40.00)
     assert mix["routine_gap"]["potential_revenue"] == pytest.approx(27.06)  # Ben's S1 only: he has no bundle
     assert sum(row["potential_revenue"] for row in mix.values()) == pytest.approx(folded.total_potential_revenue)
+
+
+def test_source_mix_counts_every_source(folded: BatchResult) -> None:
+    assert folded.source_mix().rows() == [
+        # source, offers, share of 8, customers, revenue, share of $157.06
+        ("catalog", 0, 0.0, 0, 0.0, 0.0),
+        ("basket_rule", 1, 12.5, 1, 30.00, 19.1),  # Ben's mask: 30 / 157.06
+        ("similar_customers", 0, 0.0, 0, 0.0, 0.0),
+        ("routine_gap", 4, 50.0, 2, 67.06, 42.7),  # Ann's bundle 40 (not T1, S1 inside it) + Ben's S1 27.06
+        ("replenishment", 3, 37.5, 2, 60.00, 38.2),  # Ann's C1 15, Cat's C1 15 and M1 30
+        ("upgrade", 0, 0.0, 0, 0.0, 0.0),
+    ]
 
 
 def test_most_common_gaps_cover_every_essential_in_routine_order_on_ties(folded: BatchResult) -> None:

@@ -18,7 +18,7 @@ import polars as pl
 from langchain_core.language_models import BaseChatModel
 
 from .cohort import closest_customer_ids
-from .configuration import LOYALTY_TIERS, OPPORTUNITY_TYPES, PRICE_SENSITIVITIES, OrchestratorConfig
+from .configuration import LOYALTY_TIERS, OPPORTUNITY_SOURCES, OPPORTUNITY_TYPES, PRICE_SENSITIVITIES, OrchestratorConfig
 from .context import Context
 from .dataset import Dataset
 from .errors import ConfigurationError, CrossSellError, UnknownCustomerError
@@ -57,6 +57,7 @@ PRIORITY_DEFINITION = (
 _SUM_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "gaps": {"category": pl.String(), "customers": pl.Int64()},
     "mix": {"type": pl.String(), "offers": pl.Int64(), "customers": pl.Int64(), "revenue_cents": pl.Int64()},
+    "sources": {"source": pl.String(), "offers": pl.Int64(), "customers": pl.Int64(), "revenue_cents": pl.Int64()},
     "segments": {
         "dimension": pl.String(),
         "segment": pl.String(),
@@ -125,6 +126,8 @@ class Totals:
     """Customers missing each essential category."""
     mix: pl.DataFrame = field(default_factory=lambda: _empty(_SUM_SCHEMAS["mix"]))
     """Per offer type: offers, customers offered one, potential revenue in cents."""
+    sources: pl.DataFrame = field(default_factory=lambda: _empty(_SUM_SCHEMAS["sources"]))
+    """The same per source: the signal that proposed the offer."""
     segments: pl.DataFrame = field(default_factory=lambda: _empty(_SUM_SCHEMAS["segments"]))
     """Per (dimension, segment): customers, offers, potential revenue in cents; a null segment is 'not stated'."""
     restock: pl.DataFrame = field(default_factory=lambda: _empty(_SUM_SCHEMAS["restock"]))
@@ -215,6 +218,19 @@ def _offered_products(opportunities: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([singles, members])
 
 
+def _mix_counts(opportunities: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Per value of `key`: offers, customers offered one, potential revenue in cents."""
+    return (
+        opportunities.with_columns(customer=_customer_ordinal())
+        .group_by(key)
+        .agg(
+            offers=pl.len().cast(pl.Int64),
+            customers=pl.col("customer").n_unique().cast(pl.Int64),
+            revenue_cents=_cents("price").filter(pl.col("counts_toward_revenue")).sum(),
+        )
+    )
+
+
 def chunk_totals(
     opportunities: pl.DataFrame, summaries: pl.DataFrame, config: OrchestratorConfig, limits: Limits
 ) -> Totals:
@@ -228,13 +244,8 @@ def chunk_totals(
         gaps=summaries.select(pl.col("missing_essentials").list.explode(keep_nulls=False, empty_as_null=False))
         .group_by(category="missing_essentials")
         .agg(customers=pl.len().cast(pl.Int64)),
-        mix=opportunities.with_columns(customer=_customer_ordinal())
-        .group_by("type")
-        .agg(
-            offers=pl.len().cast(pl.Int64),
-            customers=pl.col("customer").n_unique().cast(pl.Int64),
-            revenue_cents=_cents("price").filter(pl.col("counts_toward_revenue")).sum(),
-        ),
+        mix=_mix_counts(opportunities, "type"),
+        sources=_mix_counts(opportunities, "source"),
         segments=_segments(summaries),
         restock=restock.group_by(product_id="offer_id").agg(
             due=(pl.col("replenishment_status") == "due").sum().cast(pl.Int64),
@@ -270,6 +281,7 @@ def combine(left: Totals, right: Totals, limits: Limits) -> Totals:
         revenue_cents=left.revenue_cents + right.revenue_cents,
         gaps=_add(left.gaps, right.gaps, ["category"]),
         mix=_add(left.mix, right.mix, ["type"]),
+        sources=_add(left.sources, right.sources, ["source"]),
         segments=_add(left.segments, right.segments, ["dimension", "segment"]),
         restock=_add(left.restock, right.restock, ["product_id"]),
         products=_add(left.products, right.products, ["product_id"]),
@@ -341,12 +353,19 @@ class BatchResult:
 
     def opportunity_mix(self) -> pl.DataFrame:
         """type, offers, share of offers, customers offered one, potential revenue and its share; every type."""
-        types = pl.DataFrame({"type": list(OPPORTUNITY_TYPES)}, schema={"type": pl.String}).with_row_index("position")
+        return self._mix(self.totals.mix, "type", OPPORTUNITY_TYPES)
+
+    def source_mix(self) -> pl.DataFrame:
+        """The same per source (the signal that proposed the offer); every source."""
+        return self._mix(self.totals.sources, "source", OPPORTUNITY_SOURCES)
+
+    def _mix(self, counts: pl.DataFrame, key: str, names: Sequence[str]) -> pl.DataFrame:
+        every = pl.DataFrame({key: list(names)}, schema={key: pl.String})
         return (
-            types.join(self.totals.mix, on="type", how="left")
+            every.join(counts, on=key, how="left", maintain_order="left")
             .with_columns(pl.col("offers", "customers", "revenue_cents").fill_null(0))
             .select(
-                "type",
+                key,
                 "offers",
                 offers_percentage=_percent(pl.col("offers"), self.totals.offers),
                 customers="customers",

@@ -20,7 +20,7 @@ from typing import Any
 import polars as pl
 
 from .batch import POTENTIAL_REVENUE_DEFINITION, SEGMENT_DIMENSIONS, BatchResult
-from .report import TYPE_LABELS, money_text, rationale_stats_lines, stage_file, table_cell
+from .report import SOURCE_LABELS, TYPE_LABELS, money_text, rationale_stats_lines, stage_file, table_cell
 from .scoring import COMPONENTS
 
 RECOMMENDATION_COLUMNS: tuple[str, ...] = (
@@ -29,6 +29,7 @@ RECOMMENDATION_COLUMNS: tuple[str, ...] = (
     "product_id",
     "product_ids",
     "type",
+    "source",
     "name",
     "category",
     "tier",
@@ -41,7 +42,8 @@ RECOMMENDATION_COLUMNS: tuple[str, ...] = (
     "rationale_source",
 )
 """The CSV's columns. `product_id` is the product offered, or the bundle's id; `product_ids` lists the products
-in the offer, separated by ';' (one for a single product, the members for a bundle)."""
+in the offer, separated by ';' (one for a single product, the members for a bundle); `source` is the signal that
+proposed it."""
 PRODUCT_ID_SEPARATOR = ";"
 
 SEGMENT_TITLES = {
@@ -53,8 +55,16 @@ TYPE_MEANINGS = {
     "routine_gap": "a product for an essential step of the routine the customer has nothing for",
     "replenishment": "a product the customer owns whose replenishment cycle has run out or is about to",
     "tier_upgrade": "the next tier up from a product the customer owns",
-    "product_cross_sell": "a product the catalog pairs with one the customer owns",
+    "product_cross_sell": "a product the catalog, or what other customers buy, pairs with one the customer owns",
     "bundle": "the customer's missing essentials together, at the bundle discount",
+}
+SOURCE_MEANINGS = {
+    "catalog": "the catalog's cross-sell list for a product the customer owns",
+    "basket_rule": "a rule learned from baskets: shoppers who buy a product the customer owns often buy this too",
+    "similar_customers": "item similarity learned from purchases: customers who buy what this customer owns buy this",
+    "routine_gap": "the routine's missing essentials",
+    "replenishment": "the replenishment cycle of a product the customer owns",
+    "upgrade": "the catalog's upgrade path",
 }
 TOP_PRODUCTS = 10
 """Rows of the product tables in the report; the summary JSON has them all."""
@@ -333,6 +343,22 @@ def _mix_section(result: BatchResult, charts: dict[str, str]) -> list[str]:
     lines += ["", *[f"- **{TYPE_LABELS[name]}:** {meaning}." for name, meaning in TYPE_MEANINGS.items()]]
     lines += [
         "",
+        "### By source",
+        "",
+        "Which signal proposed each offer. A product several signals propose is one offer, under the source that "
+        "scores it highest (the catalog on a tie).",
+        "",
+        "| Source | Offers | Share of offers | Customers offered one | Potential revenue | Share of revenue |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {SOURCE_LABELS[row['source']]} | {row['offers']:,} | {_share(row['offers_percentage'])} "
+        f"| {row['customers']:,} | {money_text(row['potential_revenue'])} | {_share(row['revenue_percentage'])} |"
+        for row in _rows(result.source_mix())
+    ]
+    lines += ["", *[f"- **{SOURCE_LABELS[name]}:** {meaning}." for name, meaning in SOURCE_MEANINGS.items()]]
+    lines += [
+        "",
         "A routine-gap product that is also in the customer's bundle is offered on its own too, but its revenue "
         "is counted once, in the bundle.",
         "",
@@ -598,6 +624,7 @@ def summary_dict(result: BatchResult, files: BatchFiles, charts: list[str], gene
         "definitions": {"potential_revenue": POTENTIAL_REVENUE_DEFINITION, "priority": result.priority_definition()},
         "most_common_gaps": result.most_common_gaps().to_dicts(),
         "opportunity_mix": result.opportunity_mix().to_dicts(),
+        "source_mix": result.source_mix().to_dicts(),
         "revenue_by_segment": {
             dimension: table.to_dicts()
             for dimension in SEGMENT_DIMENSIONS

@@ -18,6 +18,15 @@ TYPE_LABELS = {
     "tier_upgrade": "Tier upgrade",
     "bundle": "Bundle",
 }
+SOURCE_LABELS = {
+    "catalog": "Catalog",
+    "basket_rule": "Basket rule",
+    "similar_customers": "Similar customers",
+    "routine_gap": "Routine gap",
+    "replenishment": "Replenishment",
+    "upgrade": "Upgrade path",
+}
+"""How each source (the signal that proposed an offer) is named in reports."""
 
 
 def _published_mode() -> int:
@@ -164,7 +173,7 @@ def _top(report: CustomerReport, top_n: int) -> list[str]:
         lines += [
             f"### {opportunity.rank}. {opportunity.name} ({opportunity.product_id})",
             "",
-            f"- **Type:** {TYPE_LABELS[opportunity.type]}",
+            f"- **Type:** {TYPE_LABELS[opportunity.type]} (proposed by: {SOURCE_LABELS[opportunity.source]})",
             f"- **Category:** {_label(opportunity.category)}",
             f"- **Price:** {money_text(opportunity.price)}",
             f"- **Why:** {opportunity.rationale} _(source: {_source(opportunity)})_",
@@ -179,11 +188,12 @@ def _all(report: CustomerReport) -> list[str]:
     lines = [
         "## All opportunities",
         "",
-        "| Rank | Offer | Product | Type | Price | Score | Counts toward revenue |",
-        "|---:|---|---|---|---:|---:|---|",
+        "| Rank | Offer | Product | Type | Source | Price | Score | Counts toward revenue |",
+        "|---:|---|---|---|---|---:|---:|---|",
     ]
     lines += [
-        f"| {item.rank} | {item.product_id} | {table_cell(item.name)} | {TYPE_LABELS[item.type]} | {money_text(item.price)} "
+        f"| {item.rank} | {item.product_id} | {table_cell(item.name)} | {TYPE_LABELS[item.type]} "
+        f"| {SOURCE_LABELS[item.source]} | {money_text(item.price)} "
         f"| {item.score:.2f} | {'yes' if item.counts_toward_revenue else 'no (in the bundle)'} |"
         for item in report.opportunities
     ]
