@@ -166,3 +166,14 @@ def test_no_bundle_below_the_minimum_missing(mini):
     four_needed = CONFIG.model_copy(update={"bundle_min_items": 4})
     bundles = bundle_offers(_gap_offers(cohort), four_needed)
     assert [cohort.customers["customer_id"][key] for key in bundles["customer_key"]] == ["K3"]
+
+
+def test_an_empty_routine_means_no_gaps_and_no_bundles(mini):
+    # A grocer has no routine: nothing is missing, completeness is 1, and no gap or bundle is offered.
+    config = OrchestratorConfig(essential_categories=())
+    cohort = _cohort(mini, config=config)
+    routine = routine_status(cohort.customers, cohort.holdings, cohort.products, cohort.essentials)
+    assert routine.select("missing_essentials", "routine_completeness").unique().rows() == [([], 1.0)]
+    gaps = routine_gaps(routine, cohort.essentials)
+    assert gaps.is_empty()
+    assert bundle_offers(routine_gap_offers(cohort.customers, gaps, cohort.products, config), config).is_empty()

@@ -390,10 +390,12 @@ def _config(args: argparse.Namespace) -> OrchestratorConfig:
 def _dataset(args: argparse.Namespace, config: OrchestratorConfig, scratch: Path) -> Dataset:
     as_of = args.cutoff - timedelta(days=1)
     if args.dataset == "completejourney":
-        from .completejourney import write_files
+        from .completejourney import SOURCE, write_files
 
+        if args.catalog is not None or args.customers_file is not None or args.column:
+            raise ConfigurationError("--catalog, --customers-file and --column go with --transactions, not --dataset")
         log, catalog = write_files(scratch, priced_before=args.cutoff)
-        return load_transactions_dataset(log, catalog, as_of=as_of, settings=config.ingest)
+        return replace(load_transactions_dataset(log, catalog, as_of=as_of, settings=config.ingest), source=SOURCE)
     if args.catalog is None:
         raise ConfigurationError("--transactions needs --catalog")
     settings = with_column_overrides(config.ingest, args.column)

