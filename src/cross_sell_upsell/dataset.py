@@ -162,13 +162,16 @@ class Dataset:
         if as_of not in cache:
             product_rows = self.products.select("product_id").with_row_index("product_key")
             cache.clear()
+            # Lazy, so the joins and the grouping run as one streaming plan over the (possibly 20M-row) log.
             cache[as_of] = (
-                self.ownership.filter(pl.col("purchase_date") <= as_of)
-                .join(self.customer_rows, on="customer_id")
-                .join(product_rows, on="product_id")
+                self.ownership.lazy()
+                .filter(pl.col("purchase_date") <= as_of)
+                .join(self.customer_rows.lazy(), on="customer_id")
+                .join(product_rows.lazy(), on="product_id")
                 .group_by("customer_row", "product_key")
                 .agg(last_purchase=pl.col("purchase_date").max())
                 .sort("customer_row", "product_key")
+                .collect()
             )
         return cache[as_of]
 
