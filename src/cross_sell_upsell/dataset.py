@@ -162,7 +162,7 @@ class Dataset:
         if as_of not in cache:
             product_rows = self.products.select("product_id").with_row_index("product_key")
             cache.clear()
-            # Lazy, so the joins and the grouping run as one streaming plan over the (possibly 20M-row) log.
+            # Lazy, so the joins and the grouping run as one optimised plan over the (possibly 20M-row) log.
             cache[as_of] = (
                 self.ownership.lazy()
                 .filter(pl.col("purchase_date") <= as_of)
