@@ -137,6 +137,10 @@ def method_lists(
         product_id=lookup(product_ids, "product_key"),
         id_order=lookup(id_order, "product_key"),
     )
+    def learned():
+        return signals_as_of(split.train, split.as_of, config.signals)
+
+    learned_limit = max(k, config.signals.learned_offers)
     builders = {
         "popularity": lambda: _popularity(holdings, k),
         "buy_again": lambda: _ranked(
@@ -148,13 +152,11 @@ def method_lists(
                 update={"signals": config.signals.model_copy(update={"enabled": False}), "weights": ScoringWeights()}
             ),
         ),
-        "basket_rules": lambda: _learned_list(cohort, signals_as_of(split.train, split.as_of, config.signals).rule_links(), k),
-        "item_knn": lambda: _learned_list(cohort, signals_as_of(split.train, split.as_of, config.signals).neighbour_links(), k),
+        "basket_rules": lambda: _learned_list(cohort, learned().rule_links(), k),
+        "item_knn": lambda: _learned_list(cohort, learned().neighbour_links(), k),
         "orchestrator": lambda: _orchestrator_list(
             split,
-            config.model_copy(
-                update={"signals": config.signals.model_copy(update={"learned_offers": max(k, config.signals.learned_offers)})}
-            ),
+            config.model_copy(update={"signals": config.signals.model_copy(update={"learned_offers": learned_limit})}),
         ),
     }
     return {name: builders[name]() for name in methods}
@@ -249,7 +251,8 @@ def _repeat_figures(listed: pl.DataFrame, relevant: pl.DataFrame, cutoff: date) 
     hits = listed.join(relevant, on=["user", "item"])
     dated = hits.filter(pl.col("due_date").is_not_null())
     predicted = pl.max_horizontal("due_date", pl.lit(cutoff))
-    error = dated.select((pl.col("bought_on") - predicted).dt.total_days().abs().mean()).item() if dated.height else None
+    days_off = (pl.col("bought_on") - predicted).dt.total_days().abs()
+    error = dated.select(days_off.mean()).item() if dated.height else None
     return {
         "flag_precision": hits.height / listed.height if listed.height else 0.0,
         "date_error_days": float(error) if error is not None else None,
@@ -257,7 +260,12 @@ def _repeat_figures(listed: pl.DataFrame, relevant: pl.DataFrame, cutoff: date) 
 
 
 def run_backtest(
-    dataset: Dataset, cutoff: date, horizon_days: int, k: int, level: str = "product", config: OrchestratorConfig | None = None
+    dataset: Dataset,
+    cutoff: date,
+    horizon_days: int,
+    k: int,
+    level: str = "product",
+    config: OrchestratorConfig | None = None,
 ) -> dict[str, Any]:
     """The backtest of every method on `dataset` (built, for derived customer attributes, as of the day before
     the cutoff). Returns the JSON document of `--format json`."""
@@ -399,7 +407,9 @@ def _dataset(args: argparse.Namespace, config: OrchestratorConfig, scratch: Path
     if args.catalog is None:
         raise ConfigurationError("--transactions needs --catalog")
     settings = with_column_overrides(config.ingest, args.column)
-    return load_transactions_dataset(args.transactions, args.catalog, args.customers_file, as_of=as_of, settings=settings)
+    return load_transactions_dataset(
+        args.transactions, args.catalog, args.customers_file, as_of=as_of, settings=settings
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

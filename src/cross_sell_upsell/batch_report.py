@@ -343,6 +343,12 @@ def _mix_section(result: BatchResult, charts: dict[str, str]) -> list[str]:
     lines += ["", *[f"- **{TYPE_LABELS[name]}:** {meaning}." for name, meaning in TYPE_MEANINGS.items()]]
     lines += [
         "",
+        "A routine-gap product that is also in the customer's bundle is offered on its own too, but a missing "
+        "essential is counted once: in the bundle, or in the best offer for it.",
+        "",
+    ]
+    lines += _chart(charts, "opportunity_mix", "Offers and potential revenue by offer type")
+    lines += [
         "### By source",
         "",
         "Which signal proposed each offer. A product several signals propose is one offer, under the source that "
@@ -357,13 +363,7 @@ def _mix_section(result: BatchResult, charts: dict[str, str]) -> list[str]:
         for row in _rows(result.source_mix())
     ]
     lines += ["", *[f"- **{SOURCE_LABELS[name]}:** {meaning}." for name, meaning in SOURCE_MEANINGS.items()]]
-    lines += [
-        "",
-        "A routine-gap product that is also in the customer's bundle is offered on its own too, but its revenue "
-        "is counted once, in the bundle.",
-        "",
-    ]
-    return [*lines, *_chart(charts, "opportunity_mix", "Offers and potential revenue by offer type")]
+    return [*lines, ""]
 
 
 def _segments_section(result: BatchResult, charts: dict[str, str]) -> list[str]:
@@ -479,12 +479,16 @@ def _top_offers_section(result: BatchResult) -> list[str]:
     lines += ["| # | Customer | Offer | Type | Price | Score |", "|---:|---|---|---|---:|---:|"]
     lines += [
         f"| {position} | {table_cell(row['customer_name'] or '')} ({row['customer_id']}) | {table_cell(row['name'])} "
-        f"({row['offer_id']}) | {TYPE_LABELS[row['type']]}{'' if row['counts_toward_revenue'] else ', in the bundle'} "
+        f"({row['offer_id']}) | {TYPE_LABELS[row['type']]}{'' if row['counts_toward_revenue'] else ', covered'} "
         f"| {money_text(row['price'])} | {row['score']:.2f} |"
         for position, row in enumerate(_rows(table), start=1)
     ]
     if not table["counts_toward_revenue"].all():
-        lines += ["", "An offer marked _in the bundle_ is also part of that customer's bundle, and counted there."]
+        lines += [
+            "",
+            "An offer marked _covered_ fills a missing essential that the customer's bundle or a better offer "
+            "already fills, and is counted there.",
+        ]
     return [*lines, ""]
 
 

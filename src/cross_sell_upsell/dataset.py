@@ -172,10 +172,12 @@ class Dataset:
             product_rows = self.products.select("product_id").with_row_index("product_key")
             weight = pl.lit(0.5).pow((pl.lit(as_of) - pl.col("purchase_date")).dt.total_days() / habit_half_life_days)
             cache.clear()
+            # Lazy, so the joins and the grouping run as one optimised plan over the (possibly 20M-row) log.
             cache[key] = (
-                self.ownership.filter(pl.col("purchase_date") <= as_of)
-                .join(self.customer_rows, on="customer_id")
-                .join(product_rows, on="product_id")
+                self.ownership.lazy()
+                .filter(pl.col("purchase_date") <= as_of)
+                .join(self.customer_rows.lazy(), on="customer_id")
+                .join(product_rows.lazy(), on="product_id")
                 .unique(["customer_row", "product_key", "purchase_date"])
                 .group_by("customer_row", "product_key")
                 .agg(
@@ -184,6 +186,7 @@ class Dataset:
                     habit=weight.sum() - weight.sort_by("purchase_date").first(),
                 )
                 .sort("customer_row", "product_key")
+                .collect()
             )
         return cache[key]
 

@@ -131,7 +131,7 @@ def _summary(report: CustomerReport) -> list[str]:
     lines += [
         f"- **Total opportunities:** {len(report.opportunities)}",
         f"- **Potential revenue:** {money_text(report.potential_revenue)} "
-        "(every offer's price once; a bundle replaces the separate offers of its products)",
+        "(one purchase per missing essential: the bundle counts, not the products it covers)",
         "",
     ]
     return lines
@@ -185,6 +185,13 @@ def _top(report: CustomerReport, top_n: int) -> list[str]:
 
 
 def _all(report: CustomerReport) -> list[str]:
+    bundled = {product for item in report.opportunities if item.type == "bundle" for product in item.product_ids}
+
+    def counted(item: Opportunity) -> str:
+        if item.counts_toward_revenue:
+            return "yes"
+        return "no (in the bundle)" if item.product_id in bundled else "no (the bundle or a better offer fills this step)"
+
     lines = [
         "## All opportunities",
         "",
@@ -193,8 +200,7 @@ def _all(report: CustomerReport) -> list[str]:
     ]
     lines += [
         f"| {item.rank} | {item.product_id} | {table_cell(item.name)} | {TYPE_LABELS[item.type]} "
-        f"| {SOURCE_LABELS[item.source]} | {money_text(item.price)} "
-        f"| {item.score:.2f} | {'yes' if item.counts_toward_revenue else 'no (in the bundle)'} |"
+        f"| {SOURCE_LABELS[item.source]} | {money_text(item.price)} | {item.score:.2f} | {counted(item)} |"
         for item in report.opportunities
     ]
     return [*lines, ""]

@@ -156,10 +156,11 @@ def category_rules(purchases: pl.DataFrame, products: pl.DataFrame, settings: Si
     names = category.unique().sort()
     categories = codes.gather(purchases.get_column("product_key")).to_numpy()
     rules = association_rules(purchases.get_column("basket").to_numpy(), categories, len(names), settings)
-    return rules.with_columns(
+    rules = rules.with_columns(
         source_category=names.gather(rules.get_column("source_key")),
         category=names.gather(rules.get_column("product_key")),
-    ).select(list(CATEGORY_RULE_SCHEMA)).sort("source_category", "confidence", "category", descending=[False, True, False])
+    ).select(list(CATEGORY_RULE_SCHEMA))
+    return rules.sort("source_category", "confidence", "category", descending=[False, True, False])
 
 
 def price_similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:
