@@ -88,3 +88,16 @@ def test_equal_scores_keep_the_catalog_offer(mini):
     routine = routine_status(cohort.customers, cohort.holdings, cohort.products, cohort.essentials)
     scored = score_offers(pl.concat([learned, catalog]), cohort.customers, routine, SIGNALS_OFF)
     assert scored.select("product_key", "source").rows() == [(3, "catalog"), (1, "catalog")]
+
+
+def test_the_customer_report_names_the_source_of_a_cross_sell(mask_data):
+    from datetime import datetime
+
+    from cross_sell_upsell.api import analyze_customer
+    from cross_sell_upsell.report import render_markdown
+
+    report = analyze_customer("K1", as_of=AS_OF, dataset=mask_data)
+    assert [offer.source for offer in report.opportunities if offer.product_id == "A6"] == ["similar_customers"]
+    text = render_markdown(report, top_n=20, generated_at=datetime(2024, 3, 1))
+    assert "- **Type:** Cross-sell (proposed by: Similar customers)" in text
+    assert "| Cross-sell | Similar customers | $18.00 | 37.09 |" in text

@@ -165,6 +165,13 @@ def _source(opportunity: Opportunity) -> str:
     return opportunity.rationale_source
 
 
+def _type_and_source(opportunity: Opportunity) -> str:
+    """The offer type, and for a cross-sell the signal that proposed it (the other types have one each)."""
+    if opportunity.type == "product_cross_sell":
+        return f"{TYPE_LABELS[opportunity.type]} (proposed by: {SOURCE_LABELS[opportunity.source]})"
+    return TYPE_LABELS[opportunity.type]
+
+
 def _top(report: CustomerReport, top_n: int) -> list[str]:
     lines = [f"## Top {top_n} recommendations", ""]
     if not report.opportunities:
@@ -173,7 +180,7 @@ def _top(report: CustomerReport, top_n: int) -> list[str]:
         lines += [
             f"### {opportunity.rank}. {opportunity.name} ({opportunity.product_id})",
             "",
-            f"- **Type:** {TYPE_LABELS[opportunity.type]} (proposed by: {SOURCE_LABELS[opportunity.source]})",
+            f"- **Type:** {_type_and_source(opportunity)}",
             f"- **Category:** {_label(opportunity.category)}",
             f"- **Price:** {money_text(opportunity.price)}",
             f"- **Why:** {opportunity.rationale} _(source: {_source(opportunity)})_",
