@@ -137,6 +137,7 @@ def method_lists(
         product_id=lookup(product_ids, "product_key"),
         id_order=lookup(id_order, "product_key"),
     )
+
     def learned():
         return signals_as_of(split.train, split.as_of, config.signals)
 
@@ -238,10 +239,9 @@ def evaluate(split: Split, lists: dict[str, pl.DataFrame], k: int, level: str = 
             part = items.filter(in_split)
             scores[split_name] = ranking_metrics(part, relevant[split_name], k)
         scores["repeat"].update(_repeat_figures(top_k(items.filter(owned), k), relevant["repeat"], split.cutoff))
-        result["methods"][method] = scores
-    for scores in result["methods"].values():
         for split_name in SPLITS:
-            scores[split_name].pop("users")
+            scores[split_name].pop("users")  # the same for every method: reported once, below
+        result["methods"][method] = scores
     result["users"] = {name: relevant[name].get_column("user").n_unique() for name in SPLITS}
     return result
 
