@@ -17,6 +17,7 @@ The last line reads `customers_per_second=X peak_rss_mb=Y speedup_vs_per_custome
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -28,11 +29,12 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "benchmarks" / ".data"
 
 BATCH_CHILD = """
-import resource, sys
+import json, resource, sys
 from pathlib import Path
 from cross_sell_upsell.cli import batch_main
 from cross_sell_upsell.configuration import OrchestratorConfig
-code = batch_main(sys.argv[1:], OrchestratorConfig(), Path("."), Path("."))
+config = OrchestratorConfig.model_validate(json.loads(sys.argv[1]))
+code = batch_main(sys.argv[2:], config, Path("."), Path("."))
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, code)
 """
 
@@ -54,14 +56,14 @@ def data_args(folder: Path, as_of: date) -> list[str]:
     ]
 
 
-def run_batch(folder: Path, as_of: date, chunk_size: int) -> tuple[float, int]:
+def run_batch(folder: Path, as_of: date, chunk_size: int, config: dict) -> tuple[float, int]:
     """Wall seconds and peak RSS (MiB) of one batch run in a fresh process."""
     with tempfile.TemporaryDirectory(dir=DATA) as outputs:
         argv = [*data_args(folder, as_of), "--chunk-size", str(chunk_size), "--quiet"]
         argv += ["--output", str(Path(outputs) / "weekly.md")]
         started = time.perf_counter()
         child = subprocess.run(
-            [sys.executable, "-c", BATCH_CHILD, *argv], capture_output=True, text=True, check=False, cwd=ROOT
+            [sys.executable, "-c", BATCH_CHILD, json.dumps(config), *argv], capture_output=True, text=True, check=False, cwd=ROOT
         )
         wall = time.perf_counter() - started
     if child.returncode != 0 or not child.stdout.strip().endswith(" 0"):
@@ -69,8 +71,9 @@ def run_batch(folder: Path, as_of: date, chunk_size: int) -> tuple[float, int]:
     return wall, int(child.stdout.split()[0])
 
 
-def per_customer_seconds(folder: Path, as_of: date, sample: int) -> float:
+def per_customer_seconds(folder: Path, as_of: date, sample: int, config: dict) -> float:
     """Mean seconds of one graph invocation for one customer, over `sample` customers spread over the data."""
+    from cross_sell_upsell.configuration import OrchestratorConfig
     from cross_sell_upsell.context import Context
     from cross_sell_upsell.graph import graph
     from cross_sell_upsell.ingest import load_transactions_dataset
@@ -80,7 +83,7 @@ def per_customer_seconds(folder: Path, as_of: date, sample: int) -> float:
     )
     ids = dataset.customer_ids()
     chosen = ids[:: max(1, len(ids) // sample)][:sample]
-    context = Context(dataset=dataset)
+    context = Context(dataset=dataset, config=OrchestratorConfig.model_validate(config))
     graph.invoke({"customer_ids": chosen[:1], "as_of": as_of}, context=context)  # warm the dataset's caches
     started = time.perf_counter()
     for customer_id in chosen:
@@ -97,13 +100,17 @@ def main() -> None:
     parser.add_argument(
         "--as-of", type=date.fromisoformat, default=date(2024, 12, 31), help="as-of date (default 2024-12-31)"
     )
+    parser.add_argument(
+        "--no-signals", action="store_true", help="switch the learned signals off (signals.enabled = false)"
+    )
     args = parser.parse_args()
 
+    config = {"signals": {"enabled": False}} if args.no_signals else {}
     folder = synthetic_data(args.customers, args.seed)
-    wall, peak_mb = run_batch(folder, args.as_of, args.chunk_size)
+    wall, peak_mb = run_batch(folder, args.as_of, args.chunk_size, config)
     rate = args.customers / wall
     print(f"batch: {args.customers:,} customers in {wall:.1f} s ({rate:,.0f} customers/s), peak RSS {peak_mb:,} MiB")
-    loop = per_customer_seconds(folder, args.as_of, args.sample)
+    loop = per_customer_seconds(folder, args.as_of, args.sample, config)
     speedup = loop * args.customers / wall
     print(
         f"per-customer loop: {loop * 1000:.1f} ms per customer over {args.sample} customers, "

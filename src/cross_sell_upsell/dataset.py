@@ -151,6 +151,19 @@ class Dataset:
         joining it against every customer, once per chunk."""
         return dict(zip(self.customers.get_column("customer_id").to_list(), range(self.customers.height), strict=True))
 
+    def keyed_ownership(self, as_of: date) -> pl.LazyFrame:
+        """The purchases on or before `as_of` with `customer_row` and `product_key` (row numbers in `customers` and
+        `products`) in place of the string ids, as a lazy plan: holdings and learned signals start from it, and
+        nothing of the (possibly 20M-row) log is copied before they reduce it."""
+        product_rows = self.products.select("product_id").with_row_index("product_key")
+        return (
+            self.ownership.lazy()
+            .filter(pl.col("purchase_date") <= as_of)
+            .join(self.customer_rows.lazy(), on="customer_id")
+            .join(product_rows.lazy(), on="product_id")
+            .drop("customer_id", "product_id")
+        )
+
     @cached_property
     def _holdings_by_date(self) -> dict[date, pl.DataFrame]:
         return {}
@@ -169,15 +182,10 @@ class Dataset:
         cache = self._holdings_by_date
         key = (as_of, habit_half_life_days)
         if key not in cache:
-            product_rows = self.products.select("product_id").with_row_index("product_key")
             weight = pl.lit(0.5).pow((pl.lit(as_of) - pl.col("purchase_date")).dt.total_days() / habit_half_life_days)
             cache.clear()
-            # Lazy, so the joins and the grouping run as one optimised plan over the (possibly 20M-row) log.
             cache[key] = (
-                self.ownership.lazy()
-                .filter(pl.col("purchase_date") <= as_of)
-                .join(self.customer_rows.lazy(), on="customer_id")
-                .join(product_rows.lazy(), on="product_id")
+                self.keyed_ownership(as_of)
                 .unique(["customer_row", "product_key", "purchase_date"])
                 .group_by("customer_row", "product_key")
                 .agg(
