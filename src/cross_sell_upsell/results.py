@@ -9,7 +9,7 @@ import polars as pl
 from pydantic import BaseModel, Field, computed_field
 
 from .configuration import OpportunitySource, OpportunityType
-from .opportunities import customer_product_key, lookup
+from .opportunities import lookup
 from .scoring import COMPONENTS
 
 OPPORTUNITY_COLUMNS: tuple[str, ...] = (

@@ -7,7 +7,6 @@ import json
 from datetime import date
 from pathlib import Path
 
-import polars as pl
 import pytest
 from ingest_helpers import AS_OF, SMALL_CATALOG_CSV, write_text
 from polars.testing import assert_frame_equal
