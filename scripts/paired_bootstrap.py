@@ -10,16 +10,13 @@ from resampling the users with replacement (fixed seed, so the figures repeat). 
 from __future__ import annotations
 
 import argparse
-import tempfile
-from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import polars as pl
 
 from cross_sell_upsell.backtest import _at_level, method_lists, temporal_split
-from cross_sell_upsell.completejourney import SOURCE, grocery_config, write_files
-from cross_sell_upsell.ingest import load_transactions_dataset
+from cross_sell_upsell.completejourney import grocery_config, load_before
 from cross_sell_upsell.metrics import per_user
 
 COMPARISONS = (("new", "item_knn", "ndcg"), ("repeat", "buy_again", "precision"))
@@ -40,10 +37,7 @@ def main() -> None:
     parser.add_argument("--resamples", type=int, default=2000)
     args = parser.parse_args()
     config = grocery_config()
-    with tempfile.TemporaryDirectory() as scratch:
-        log, catalog = write_files(scratch, priced_before=args.cutoff)
-        dataset = load_transactions_dataset(log, catalog, as_of=args.cutoff - timedelta(days=1), settings=config.ingest)
-    split = temporal_split(replace(dataset, source=SOURCE), args.cutoff, args.horizon_days)
+    split = temporal_split(load_before(args.cutoff, config), args.cutoff, args.horizon_days)
     lists = method_lists(split, config, args.k, ("item_knn", "buy_again", "orchestrator"))
     owned = split.train.ownership.select(user="customer_id", item="product_id").unique()
     future = split.future.select(user="customer_id", item="product_id").unique()

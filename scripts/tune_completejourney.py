@@ -10,13 +10,11 @@ orchestrator, and the baselines for each signal setting. docs/backtest.md record
 from __future__ import annotations
 
 import argparse
-import tempfile
-from datetime import date, timedelta
+from datetime import date
 
 from cross_sell_upsell.backtest import METHODS, evaluate, method_lists, temporal_split
-from cross_sell_upsell.completejourney import GROCERY_SIGNALS, GROCERY_WEIGHTS, grocery_config, write_files
+from cross_sell_upsell.completejourney import GROCERY_SIGNALS, GROCERY_WEIGHTS, grocery_config, load_before
 from cross_sell_upsell.configuration import OrchestratorConfig, ScoringWeights, SignalSettings
-from cross_sell_upsell.ingest import load_transactions_dataset
 
 DOCUMENT_SIGNALS: dict[str, float] = {
     field: SignalSettings.model_fields[field].default for field in GROCERY_SIGNALS
@@ -52,12 +50,7 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=10)
     args = parser.parse_args()
     base = grocery_config()
-    with tempfile.TemporaryDirectory() as scratch:
-        log, catalog = write_files(scratch, priced_before=args.cutoff)
-        dataset = load_transactions_dataset(
-            log, catalog, as_of=args.cutoff - timedelta(days=1), settings=base.ingest
-        )
-    split = temporal_split(dataset, args.cutoff, args.horizon_days)
+    split = temporal_split(load_before(args.cutoff, base), args.cutoff, args.horizon_days)
     print(f"Validation cutoff {args.cutoff}, horizon {args.horizon_days} days, K = {args.k}\n")
     print("| signals | weights | method | new NDCG | new precision | repeat precision | repeat NDCG |")
     print("|---|---|---|---:|---:|---:|---:|")

