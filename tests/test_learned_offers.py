@@ -51,6 +51,22 @@ def test_learned_offers_sum_the_evidence_and_name_the_strongest_link(mini):
     assert learned_offers(cohort.holdings, links, cohort.products, limit=1).get_column("product_key").to_list() == [5]
 
 
+def test_equal_links_name_the_lowest_owned_id_and_a_zero_link_is_no_evidence(mini):
+    cohort = select_cohort(mini, ["K1"], AS_OF, SIGNALS_OFF)  # K1 owns A1 (key 0) and A3 (key 2)
+    links = pl.DataFrame(
+        rows(
+            "source_key | product_key | link | rule_lift | source",
+            "2          | 5           | 0.4  | null      | similar_customers",
+            "0          | 5           | 0.4  | null      | similar_customers",
+            "0          | 4           | 0.0  | null      | similar_customers",
+        ),
+        schema={"source_key": pl.UInt32, "product_key": pl.UInt32, "link": pl.Float64, "rule_lift": pl.Float64, "source": pl.String},
+    )
+    offers = learned_offers(cohort.holdings, links, cohort.products, limit=10)
+    # A6 (key 5): evidence 0.8 from two links of 0.4, named after A1 (the lower id); A5's only link is 0.
+    assert offers.select("product_key", "source_key", "link", "evidence_share").rows() == [(5, 0, 0.4, 1.0)]
+
+
 def test_a_learned_cross_sell_end_to_end(mask_data):
     # Baskets (customer days): K1 x2, K2 x2, K4 x1, K5-K7 x1 = 8. A1 in 6 (K1, K2, K4, K5, K6, K7), A6 in 3, both in 3:
     # rule A1 -> A6: support 3/8, confidence 3/6 = 0.5, lift 0.5 / (3/8) = 1.333.

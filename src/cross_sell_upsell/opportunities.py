@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+import numpy as np
 import polars as pl
+from scipy import sparse
 
 from .configuration import OPPORTUNITY_SOURCES, OPPORTUNITY_TYPES, OrchestratorConfig
 
@@ -230,27 +232,95 @@ def learned_offers(holdings: pl.DataFrame, links: pl.DataFrame, products: pl.Dat
 
     A product's evidence is the sum of its links from everything the customer owns, whichever signal found
     them (the usual item-kNN score, with the basket rules' confidences added), and `evidence_share` = evidence
-    / the customer's strongest evidence (0-1, the best offer gets 1). The offer names the link that
-    contributes most: its owned product, source, strength and lift (ties: the lowest product id)."""
+    / the customer's strongest evidence (0-1, the best offer gets 1). A link of strength 0 is no evidence. The
+    offer names the link that contributes most: its owned product, source, strength and lift (ties: the
+    lowest owned product id). The customer's best offers come first (ties: the lowest product id).
+
+    The evidence of every (customer, product) is one sparse product, owned x links, and only the offers kept
+    look for their strongest link: a join of every holding with every link costs several times more."""
+    links = links.filter(pl.col("link") > 0)
     if links.is_empty() or holdings.is_empty():
         return _conform(pl.DataFrame(schema={"customer_key": pl.UInt32, "product_key": pl.UInt32}))
-    id_order = products.get_column("id_order")
-    strongest = ["customer_key", "product_key", "source_key", "source", "link", "rule_lift"]
-    pairs = (
-        holdings.select("customer_key", source_key="product_key")
-        .join(links.select("source_key", "product_key", "link", "rule_lift", "source"), on="source_key")
-        .filter(~customer_product_key().is_in(_owned_keys(holdings)))
-        .with_columns(pair=customer_product_key(), source_order=lookup(id_order, "source_key"))
-        .sort("pair", "link", "source", "source_order", descending=[False, True, False, False])
-        .group_by("pair", maintain_order=True)
-        .agg(pl.col(strongest).first(), evidence=pl.col("link").sum())
-        .with_columns(evidence_share=pl.col("evidence") / pl.col("evidence").max().over("customer_key"))
-        .with_columns(product_order=lookup(id_order, "product_key"))
-        .sort("customer_key", "evidence", "product_order", descending=[False, True, False])
-        .filter(pl.int_range(pl.len()).over("customer_key") < limit)
+    # Products are numbered in product-id order inside this function, so every "lowest id" tie-break is an
+    # order of positions that sparse matrices and stable sorts keep for free.
+    position_of_key = products.get_column("id_order").to_numpy().astype(np.int64) - 1
+    key_at_position = np.argsort(position_of_key)
+    n_products = products.height
+    customer_keys = holdings.get_column("customer_key").to_numpy()
+    owned = position_of_key[holdings.get_column("product_key").to_numpy()]
+    n_customers = int(customer_keys.max()) + 1
+    ownership = sparse.csr_matrix(
+        (np.ones(len(owned)), (customer_keys, owned)), shape=(n_customers, n_products)
     )
-    offers = _single_offers(pairs.select(*strongest, "evidence_share"), products, "product_cross_sell", "catalog")
-    return offers.with_columns(source=pairs.get_column("source").cast(OfferSource))
+    ranked = _ranked_links(links, position_of_key)
+    strengths = sparse.csr_matrix(
+        (ranked.get_column("link").to_numpy(), (ranked.get_column("source").to_numpy(), ranked.get_column("target").to_numpy())),
+        shape=(n_products, n_products),
+    )
+    evidence = ownership @ strengths
+    evidence = evidence - evidence.multiply(ownership)  # never offer what the customer owns
+    evidence.eliminate_zeros()
+    evidence.sort_indices()
+    offered = (
+        pl.DataFrame(
+            {
+                "customer_key": np.repeat(np.arange(n_customers, dtype=np.uint32), np.diff(evidence.indptr)),
+                "position": evidence.indices.astype(np.uint32),
+                "evidence": evidence.data,
+            }
+        )
+        .with_columns(pl.col("customer_key").set_sorted())
+        .with_columns(evidence_share=pl.col("evidence") / pl.col("evidence").max().over("customer_key"))
+        .filter(pl.col("evidence").rank("ordinal", descending=True).over("customer_key") <= limit)
+        .sort("customer_key", "evidence", descending=[False, True], maintain_order=True)
+    )
+    strongest = ranked[_strongest_links(offered, holdings, owned, ranked, n_products)]
+    pairs = offered.select(
+        "customer_key",
+        "evidence_share",
+        product_key=pl.Series(key_at_position.astype(np.uint32)).gather(offered.get_column("position")),
+        source_key=strongest.get_column("source_key"),
+        link=strongest.get_column("link"),
+        rule_lift=strongest.get_column("rule_lift"),
+    )
+    offers = _single_offers(pairs, products, "product_cross_sell", "catalog")
+    return offers.with_columns(source=strongest.get_column("kind").cast(OfferSource))
+
+
+def _ranked_links(links: pl.DataFrame, position_of_key: np.ndarray) -> pl.DataFrame:
+    """The links strongest first (ties: signal order, then the lowest source id), with `source` and `target`
+    as product-id positions, `source_key` and `kind` (the signal). A link's row number is its rank."""
+    positions = pl.Series(position_of_key.astype(np.uint32))
+    return links.select(
+        "source_key",
+        "link",
+        "rule_lift",
+        kind=pl.col("source").cast(OfferSource),
+        source=positions.gather(links.get_column("source_key")),
+        target=positions.gather(links.get_column("product_key")),
+    ).sort("link", "kind", "source", "target", descending=[True, False, False, False])
+
+
+def _strongest_links(
+    offered: pl.DataFrame, holdings: pl.DataFrame, owned: np.ndarray, ranked: pl.DataFrame, n_products: int
+) -> np.ndarray:
+    """For each offered (customer_key, position): the rank in `ranked` of the strongest link to it from a
+    product the customer owns. Holdings are sorted by customer, so each customer's owned products are one
+    contiguous run, paired with each of their offers."""
+    holding_customers = holdings.get_column("customer_key").to_numpy()
+    customers = offered.get_column("customer_key").to_numpy()
+    run_of_customer = np.searchsorted(holding_customers, np.arange(int(holding_customers[-1]) + 2))
+    first = run_of_customer[customers]
+    counts = run_of_customer[customers + 1] - first
+    run_starts = np.cumsum(counts) - counts
+    holding = np.arange(int(counts.sum())) - np.repeat(run_starts - first, counts)
+    targets = np.repeat(offered.get_column("position").to_numpy().astype(np.int64), counts)
+    wanted = owned[holding] * n_products + targets
+    # Each (source, target) once, at its best rank: a pair both signals found has two links.
+    link_keys = ranked.get_column("source").to_numpy().astype(np.int64) * n_products + ranked.get_column("target").to_numpy()
+    keys, best_rank = np.unique(link_keys, return_index=True)
+    ranks = pl.Series(wanted).replace_strict(keys, best_rank, default=len(link_keys), return_dtype=pl.Int64)
+    return np.minimum.reduceat(ranks.to_numpy(), run_starts)
 
 
 def _owned_keys(holdings: pl.DataFrame) -> pl.Expr:
