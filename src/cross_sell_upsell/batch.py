@@ -8,6 +8,7 @@ customers a run covers. Money is summed in whole cents, so the totals do not dep
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -488,6 +489,10 @@ def run_batch(
             totals = combine(totals, chunk_totals(opportunities, summaries, config, kept), kept)
             if on_chunk is not None:
                 on_chunk(opportunities)
+            del output, opportunities, summaries
+        # A graph run leaves reference cycles that hold the chunk's frames (hundreds of MB at 50,000 customers);
+        # left to the cyclic collector's own pace, a million customers pile up gigabytes before they go.
+        gc.collect()
         if on_progress is not None:
             on_progress(
                 ChunkProgress(
