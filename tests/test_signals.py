@@ -9,7 +9,7 @@ import pytest
 
 from cross_sell_upsell.configuration import SignalSettings
 from cross_sell_upsell.dataset import CUSTOMER_SCHEMA, PRODUCT_SCHEMA, Dataset
-from cross_sell_upsell.signals import keyed_purchases, learn_signals, price_similarity
+from cross_sell_upsell.signals import category_rules, keyed_purchases, learn_signals, price_similarity
 from support import rows
 
 PRODUCTS = rows(
@@ -85,7 +85,8 @@ def test_category_rules_count_a_category_once_per_basket():
     # Categories per basket: b1 dairy+bakery, b2 dairy, b3 dairy+bakery, b4 dairy+bakery, b5 dairy+produce.
     # dairy 5, bakery 3, produce 1; dairy+bakery 3 baskets (b1 b3 b4): support 3/5.
     settings = SignalSettings(min_support=0.3, min_confidence=0.6, min_count=2)
-    rules = learn_signals(dataset(BASKETS), AS_OF, settings).category_rules
+    data = dataset(BASKETS)
+    rules = category_rules(keyed_purchases(data, AS_OF), data.products, settings)
     assert rule_table(rules, "source_category", "category") == [
         ("bakery", "dairy", 3, 0.6, 1.0, 1.0),  # 3/3; 1.0 / (5/5)
         ("dairy", "bakery", 3, 0.6, 0.6, 1.0),  # 3/5; 0.6 / (3/5)

@@ -60,8 +60,6 @@ class Signals:
     """Baskets the rules were learned from."""
     rules: pl.DataFrame
     """RULE_SCHEMA rows passing the thresholds, both directions of each pair."""
-    category_rules: pl.DataFrame
-    """CATEGORY_RULE_SCHEMA rows: the same between the categories of the products in each basket."""
     neighbours: pl.DataFrame
     """NEIGHBOUR_SCHEMA rows: up to `neighbours` per product, most similar first."""
 
@@ -146,7 +144,8 @@ def association_rules(
 
 
 def category_rules(purchases: pl.DataFrame, products: pl.DataFrame, settings: SignalSettings) -> pl.DataFrame:
-    """Rules between categories: a basket holds a category when it holds one of its products."""
+    """Rules between categories (CATEGORY_RULE_SCHEMA) from `keyed_purchases`: a basket holds a category when
+    it holds one of its products. For exploring; no step offers from them, so `learn_signals` skips them."""
     category = products.get_column("category")
     codes = (category.rank("dense") - 1).cast(pl.UInt32)
     names = category.unique().sort()
@@ -209,7 +208,7 @@ def item_neighbours(
 
 
 def learn_signals(dataset: Dataset, as_of: date, settings: SignalSettings) -> Signals:
-    """Basket rules (products and categories) and item neighbours from the purchases on or before `as_of`."""
+    """Basket rules between products and item neighbours from the purchases on or before `as_of`."""
     purchases = keyed_purchases(dataset, as_of)
     baskets = purchases.get_column("basket").to_numpy()
     products = dataset.products
@@ -217,7 +216,6 @@ def learn_signals(dataset: Dataset, as_of: date, settings: SignalSettings) -> Si
         as_of=as_of,
         baskets=int(baskets.max()) + 1 if len(baskets) else 0,
         rules=association_rules(baskets, purchases.get_column("product_key").to_numpy(), products.height, settings),
-        category_rules=category_rules(purchases, products, settings),
         neighbours=item_neighbours(
             purchases.get_column("customer_row").to_numpy(),
             purchases.get_column("product_key").to_numpy(),
