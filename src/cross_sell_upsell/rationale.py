@@ -99,16 +99,17 @@ def template_rationales(
         matched_mask=pl.col("concern_mask") & lookup(customers.get_column("concern_mask"), "customer_key"),
     )
     sentences = pl.Series("sentence", dtype=pl.String).extend_constant(None, offers.height)
-    types = facts.get_column("type")
-    for offer_type, template in TEMPLATES.items():
-        rows = (types == offer_type).arg_true()
+    sources, types = facts.get_column("source"), facts.get_column("type")
+    own_sentence = sources.is_in(list(SOURCE_TEMPLATES))
+    templates = [(sources == source, template) for source, template in SOURCE_TEMPLATES.items()]
+    templates += [((types == offer_type) & ~own_sentence, template) for offer_type, template in TEMPLATES.items()]
+    for selected, template in templates:
+        rows = selected.arg_true()
         if len(rows):
-            sentences.scatter(rows, facts[rows].select(template).to_series())
-    sources = facts.get_column("source")
-    for source, template in SOURCE_TEMPLATES.items():
-        rows = (sources == source).arg_true()
-        if len(rows):
-            sentences.scatter(rows, facts[rows].select(template).to_series())
+            # Only the columns the sentence reads are gathered: gathering every fact per type cost more than
+            # formatting the sentences.
+            needed = facts.select(list(dict.fromkeys(template.meta.root_names())))[rows]
+            sentences.scatter(rows, needed.select(template).to_series())
     concern_text = _concern_texts(facts.get_column("matched_mask"), concerns)
     return offers.with_columns(
         rationale=pl.concat_str(
