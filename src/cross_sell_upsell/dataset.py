@@ -183,17 +183,28 @@ class Dataset:
         key = (as_of, habit_half_life_days)
         if key not in cache:
             weight = pl.lit(0.5).pow((pl.lit(as_of) - pl.col("purchase_date")).dt.total_days() / habit_half_life_days)
+            # One packed (customer_row, product_key) column groups and sorts much faster than the two columns.
+            pair = pl.col("customer_row").cast(pl.UInt64) * (1 << 32) + pl.col("product_key").cast(pl.UInt64)
             cache.clear()
             cache[key] = (
                 self.keyed_ownership(as_of)
-                .unique(["customer_row", "product_key", "purchase_date"])
-                .group_by("customer_row", "product_key")
+                .select(pair=pair, purchase_date="purchase_date")
+                .unique()
+                .group_by("pair")
                 .agg(
                     last_purchase=pl.col("purchase_date").max(),
                     purchase_days=pl.len().cast(pl.UInt32),
-                    habit=weight.sum() - weight.sort_by("purchase_date").first(),
+                    # The weights grow with recency, so the first purchase day has the smallest.
+                    habit=weight.sum() - weight.min(),
                 )
-                .sort("customer_row", "product_key")
+                .sort("pair")
+                .select(
+                    customer_row=(pl.col("pair") // (1 << 32)).cast(pl.UInt32),
+                    product_key=(pl.col("pair") % (1 << 32)).cast(pl.UInt32),
+                    last_purchase="last_purchase",
+                    purchase_days="purchase_days",
+                    habit="habit",
+                )
                 .collect()
             )
         return cache[key]
