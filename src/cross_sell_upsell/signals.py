@@ -212,13 +212,17 @@ def learn_signals(dataset: Dataset, as_of: date, settings: SignalSettings) -> Si
     purchases = keyed_purchases(dataset, as_of)
     baskets = purchases.get_column("basket").to_numpy()
     products = dataset.products
+    rules = association_rules(baskets, purchases.get_column("product_key").to_numpy(), products.height, settings)
+    del purchases
+    # Who bought what is in the holdings, which the cohorts share: a fifth of the log's rows, already distinct.
+    holdings = dataset.holdings_as_of(as_of, settings.habit_half_life_days)
     return Signals(
         as_of=as_of,
         baskets=int(baskets.max()) + 1 if len(baskets) else 0,
-        rules=association_rules(baskets, purchases.get_column("product_key").to_numpy(), products.height, settings),
+        rules=rules,
         neighbours=item_neighbours(
-            purchases.get_column("customer_row").to_numpy(),
-            purchases.get_column("product_key").to_numpy(),
+            holdings.get_column("customer_row").to_numpy(),
+            holdings.get_column("product_key").to_numpy(),
             products.get_column("price").to_numpy(),
             settings,
         ),
