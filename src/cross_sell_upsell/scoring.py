@@ -108,14 +108,22 @@ def score_offers(
             score=(pl.sum_horizontal(pl.col(name) * weight for name, weight in weights.items()) * (1.0 / total_weight)).round(2)
         )
         .drop(factors.columns)
-        .sort(
+    )
+    # The order and the duplicates are found on a few key columns; the wide frame is gathered once, in order.
+    ranking = scored.select(
+        "customer_key",
+        offer=customer_product_key(),
+        row=pl.arg_sort_by(
             ["customer_key", "score", "type", "source", "price", "id_order"],
             descending=[False, True, False, False, True, False],
-        )
+        ),
     )
-    single = pl.col("product_key").is_not_null()
-    return (
-        scored.filter(~single | customer_product_key().is_first_distinct())
-        .with_columns(rank=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).over("customer_key"))
-        .with_columns(pl.col(name).round(2) for name in COMPONENTS)
+    kept = (
+        ranking.select(pl.col("customer_key", "offer").gather("row"), "row")
+        .filter(pl.col("offer").is_null() | pl.col("offer").is_first_distinct())
+        .with_columns(pl.col("customer_key").set_sorted())
+    )
+    return scored[kept.get_column("row")].with_columns(
+        kept.select(rank=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).over("customer_key")).to_series(),
+        *(pl.col(name).round(2) for name in COMPONENTS),
     )
