@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import gc
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -31,6 +33,8 @@ DEFAULT_CHUNK_SIZE = 50_000
 """Customers per graph run. The graph is columnar, so big chunks are cheap; smaller ones bound memory."""
 DEFAULT_TOP_PRIORITY = 10
 DEFAULT_TOP_OPPORTUNITIES = 10
+CHUNKS_IN_FLIGHT = 2
+"""Graph runs at a time after the first chunk (see `run_batch`)."""
 SUGGESTED_UNKNOWN_IDS = 10
 """Unknown ids that get closest-match suggestions; beyond that the search over every id costs too much."""
 SEGMENT_DIMENSIONS: tuple[str, ...] = ("loyalty_tier", "price_sensitivity", "tier_preference")
@@ -472,39 +476,54 @@ def run_batch(
     context = Context(dataset=dataset, config=_without_llm(config))
     llm_customers = config.llm.priority_customers if config.llm.enabled else 0
     kept = replace(limits, top_priority=max(limits.top_priority, llm_customers))  # the chat model's cohort too
-    chunks = (len(requested) + chunk_size - 1) // chunk_size
+    chunks = [requested[start : start + chunk_size] for start in range(0, len(requested), chunk_size)]
     totals = Totals()
     errors: list[dict[str, Any]] = []
-    for index, start in enumerate(range(0, len(requested), chunk_size), start=1):
-        chunk = requested[start : start + chunk_size]
-        started = time.perf_counter()
-        try:
-            output = graph.invoke({"customer_ids": chunk, "as_of": as_of}, context=context)
-        except Exception as error:  # noqa: BLE001 - one bad chunk must not stop the weekly run
-            message = _one_line(error)
-            errors += [{"customer_id": customer_id, "error": message} for customer_id in chunk]
+    customers_done = 0
+
+    def run(chunk: list[str]) -> _ChunkRun:
+        return _run_chunk(graph, chunk, as_of, context, config, kept)
+
+    def fold(index: int, result: _ChunkRun) -> None:
+        nonlocal totals, customers_done
+        if result.error is not None:
+            errors.extend({"customer_id": customer_id, "error": result.error} for customer_id in result.chunk)
         else:
-            opportunities, summaries = output["opportunities"], output["customer_summaries"]
-            errors += _chunk_errors(dataset, chunk, summaries, output["unknown_customer_ids"], len(errors))
-            totals = combine(totals, chunk_totals(opportunities, summaries, config, kept), kept)
+            output = result.output
+            errors.extend(_chunk_errors(dataset, result.chunk, output["customer_summaries"], output["unknown_customer_ids"], len(errors)))
+            totals = combine(totals, result.totals, kept)
             if on_chunk is not None:
-                on_chunk(opportunities)
-            del output, opportunities, summaries
+                on_chunk(output["opportunities"])
+        result.output = None
         # A graph run leaves reference cycles that hold the chunk's frames (hundreds of MB at 50,000 customers);
         # left to the cyclic collector's own pace, a million customers pile up gigabytes before they go.
         gc.collect()
+        customers_done += len(result.chunk)
         if on_progress is not None:
             on_progress(
                 ChunkProgress(
                     chunk=index,
-                    chunks=chunks,
-                    chunk_customers=len(chunk),
-                    customers_done=start + len(chunk),
+                    chunks=len(chunks),
+                    chunk_customers=len(result.chunk),
+                    customers_done=customers_done,
                     customers_total=len(requested),
                     customers_failed=len(errors),
-                    seconds=time.perf_counter() - started,
+                    seconds=result.seconds,
                 )
             )
+
+    if chunks:
+        fold(1, run(chunks[0]))  # alone: it learns what every later chunk shares (holdings, signals)
+    # Polars leaves one of the cores idle for much of a chunk's run, so two chunks are in flight at a time;
+    # they are folded in request order, so the totals and the export do not depend on which finishes first.
+    with ThreadPoolExecutor(max_workers=CHUNKS_IN_FLIGHT, thread_name_prefix="batch-chunk") as pool:
+        in_flight: deque[Future[_ChunkRun]] = deque()
+        for index, chunk in enumerate(chunks[1:], start=2):
+            in_flight.append(pool.submit(run, chunk))
+            if len(in_flight) == CHUNKS_IN_FLIGHT:
+                fold(index - 1, in_flight.popleft().result())
+        for index in range(len(chunks) - len(in_flight) + 1, len(chunks) + 1):
+            fold(index, in_flight.popleft().result())
     return BatchResult(
         as_of=as_of,
         source=dataset.source,
@@ -517,6 +536,29 @@ def run_batch(
         rows_rejected=rows_rejected_summary(dataset),
         learned_cycles=dataset.learned_cycles,
     )
+
+
+@dataclass
+class _ChunkRun:
+    """One chunk's graph run: its output and totals, or the one-line error that stopped it."""
+
+    chunk: list[str]
+    seconds: float
+    output: dict[str, Any] | None = None
+    totals: Totals | None = None
+    error: str | None = None
+
+
+def _run_chunk(
+    graph: Any, chunk: list[str], as_of: date, context: Context, config: OrchestratorConfig, limits: Limits
+) -> _ChunkRun:
+    started = time.perf_counter()
+    try:
+        output = graph.invoke({"customer_ids": chunk, "as_of": as_of}, context=context)
+        totals = chunk_totals(output["opportunities"], output["customer_summaries"], config, limits)
+    except Exception as error:  # noqa: BLE001 - one bad chunk must not stop the weekly run
+        return _ChunkRun(chunk, time.perf_counter() - started, error=_one_line(error))
+    return _ChunkRun(chunk, time.perf_counter() - started, output=output, totals=totals)
 
 
 def _chunk_errors(
