@@ -512,18 +512,24 @@ def run_batch(
                 )
             )
 
-    if chunks:
-        fold(1, run(chunks[0]))  # alone: it learns what every later chunk shares (holdings, signals)
-    # Polars leaves one of the cores idle for much of a chunk's run, so two chunks are in flight at a time;
-    # they are folded in request order, so the totals and the export do not depend on which finishes first.
-    with ThreadPoolExecutor(max_workers=CHUNKS_IN_FLIGHT, thread_name_prefix="batch-chunk") as pool:
-        in_flight: deque[Future[_ChunkRun]] = deque()
-        for index, chunk in enumerate(chunks[1:], start=2):
-            in_flight.append(pool.submit(run, chunk))
-            if len(in_flight) == CHUNKS_IN_FLIGHT:
-                fold(index - 1, in_flight.popleft().result())
-        for index in range(len(chunks) - len(in_flight) + 1, len(chunks) + 1):
-            fold(index, in_flight.popleft().result())
+    # Everything alive before the run outlives it, so the collection after each chunk need not walk it.
+    gc.freeze()
+    try:
+        if chunks:
+            fold(1, run(chunks[0]))  # alone: it learns what every later chunk shares (holdings, signals)
+        # Polars leaves one of the cores idle for much of a chunk's run, so two chunks are in flight at a
+        # time; they are folded in request order, so the totals and the export do not depend on which
+        # finishes first.
+        with ThreadPoolExecutor(max_workers=CHUNKS_IN_FLIGHT, thread_name_prefix="batch-chunk") as pool:
+            in_flight: deque[Future[_ChunkRun]] = deque()
+            for index, chunk in enumerate(chunks[1:], start=2):
+                in_flight.append(pool.submit(run, chunk))
+                if len(in_flight) == CHUNKS_IN_FLIGHT:
+                    fold(index - 1, in_flight.popleft().result())
+            for index in range(len(chunks) - len(in_flight) + 1, len(chunks) + 1):
+                fold(index, in_flight.popleft().result())
+    finally:
+        gc.unfreeze()
     return BatchResult(
         as_of=as_of,
         source=dataset.source,

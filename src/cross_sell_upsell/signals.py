@@ -87,7 +87,7 @@ class Signals:
 def keyed_purchases(dataset: Dataset, as_of: date) -> pl.DataFrame:
     """(customer_row, product_key, basket) of every purchase on or before `as_of`; `basket` numbers the
     baskets from 0 (a basket id with its customer and day, or the customer's day when the log has no id)."""
-    purchases = dataset.keyed_ownership(as_of)
+    purchases = dataset.keyed_ownership(as_of).lazy()
     # A customer's day packed in one integer (days since 1970 offset to stay positive until 2149) ranks much
     # faster than a struct of columns; a basket id needs the struct.
     customer_day = pl.col("customer_row").cast(pl.UInt64) * (1 << 17) + (
