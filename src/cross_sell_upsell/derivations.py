@@ -61,17 +61,14 @@ def customer_features(purchases: pl.DataFrame, products: pl.DataFrame, as_of: da
     reference = products.select("product_id", pl.col("price").median().over("category"))
     reference_price = dict(zip(reference.get_column("product_id"), reference.get_column("price"), strict=True))
     in_window = pl.col("purchase_date") >= window_start
-    latest = purchases.get_column("purchase_date").max()
-    if latest is not None and latest > as_of:  # a filter copies every column, so only when it drops rows
-        purchases = purchases.filter(pl.col("purchase_date") <= as_of)
-    rows = purchases.with_columns(
+    # One lazy plan: the filtered rows and the helper columns never exist in full at 20M rows.
+    rows = purchases.lazy().filter(pl.col("purchase_date") <= as_of).with_columns(
         window_row=in_window.cast(pl.UInt32),
         window_amount=pl.when(in_window).then(pl.col("amount")).otherwise(0.0),
         reference_amount=pl.col("quantity")
         * pl.col("product_id").replace_strict(reference_price, return_dtype=pl.Float64),
     )
-    totals = aggregate_by_customer(
-        rows,
+    totals = rows.group_by("customer_id").agg(
         first_purchase=pl.col("purchase_date").min(),
         last_purchase=pl.col("purchase_date").max(),
         frequency=pl.col("window_row").sum(),
@@ -90,20 +87,8 @@ def customer_features(purchases: pl.DataFrame, products: pl.DataFrame, as_of: da
         )
         .select(list(FEATURE_SCHEMA))
         .sort("customer_id")
+        .collect()
     )
-
-
-def aggregate_by_customer(rows: pl.DataFrame, key: pl.Expr | None = None, **aggregations: pl.Expr) -> pl.DataFrame:
-    """`rows.group_by("customer_id").agg(**aggregations)`, several times faster on millions of rows.
-
-    Polars groups a sorted integer column by slicing it, without a hash table, so the rows are grouped by a
-    64-bit hash of the customer id (`key`). Should two ids ever share a hash, the exact string grouping is
-    used instead."""
-    keyed = _keyed_by_customer(rows, key)
-    if keyed is None:
-        return rows.group_by("customer_id").agg(**aggregations)
-    grouped = keyed.group_by("customer_key").agg(pl.col("customer_id").first(), **aggregations)
-    return grouped.drop("customer_key")
 
 
 def _keyed_by_customer(rows: pl.DataFrame, key: pl.Expr | None = None) -> pl.DataFrame | None:

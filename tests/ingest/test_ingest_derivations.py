@@ -14,7 +14,6 @@ from cross_sell_upsell import derivations
 from cross_sell_upsell.configuration import IngestSettings
 from cross_sell_upsell.derivations import (
     _repeat_intervals_by_sorting,  # the fallback for data too large to pack
-    aggregate_by_customer,
     customer_features,
     derive_customers,
     learn_cycles,
@@ -222,16 +221,6 @@ def test_rfm_matches_the_tiered_samples_recorded_features():
         assert row["recency_days"] == expected["recency_days"], record["customer_id"]
         assert row["frequency"] == expected["frequency"], record["customer_id"]
         assert row["monetary"] == pytest.approx(expected["monetary_value"]), record["customer_id"]
-
-
-def test_grouping_falls_back_to_exact_ids_when_hashes_collide():
-    # Every id gets the same key, as if all hashes collided: the result must still be per customer.
-    rows = purchases(
-        [("A", "P1", "2024-01-01", 1, 10.0), ("B", "P1", "2024-01-02", 1, 5.0), ("A", "P2", "2024-01-03", 1, 1.0)]
-    )
-    totals = aggregate_by_customer(rows, key=pl.lit(0, dtype=pl.UInt64), spend=pl.col("amount").sum())
-    assert sorted(totals.rows()) == [("A", 11.0), ("B", 5.0)]
-    assert sorted(aggregate_by_customer(rows, spend=pl.col("amount").sum()).rows()) == [("A", 11.0), ("B", 5.0)]
 
 
 def test_packed_and_sorted_repeat_intervals_agree():
