@@ -127,6 +127,8 @@ def select_cohort(
     products = keyed_products(dataset, config.essential_categories, concerns, config.margin_multipliers)
     key_of_row = np.full(dataset.customers.height, np.iinfo(np.uint32).max, dtype=np.uint32)
     key_of_row[rows] = np.arange(len(rows), dtype=np.uint32)
+    # Learned first: learning groups the holdings on one thread while it counts baskets on another.
+    signals = signals_as_of(dataset, as_of, config.signals) if config.signals.enabled else None
     owned = dataset.holdings_as_of(as_of, config.signals.habit_half_life_days)
     owned = owned.slice(*_row_span(owned, rows)) if _contiguous(rows) else owned.filter(pl.col("customer_row").is_in(pl.Series(rows).implode()))
     holdings = (
@@ -153,7 +155,7 @@ def select_cohort(
         products=products,
         holdings=holdings,
         cross_sells=dataset.keyed_cross_sells,
-        signals=signals_as_of(dataset, as_of, config.signals) if config.signals.enabled else None,
+        signals=signals,
         essentials=tuple(config.essential_categories),
         concerns=concerns,
         unknown_customer_ids=tuple(unknown),

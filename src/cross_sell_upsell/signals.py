@@ -13,6 +13,7 @@ learns nothing from the future. Products are `product_key`s (rows of `Dataset.pr
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
@@ -208,25 +209,34 @@ def item_neighbours(
 
 
 def learn_signals(dataset: Dataset, as_of: date, settings: SignalSettings) -> Signals:
-    """Basket rules between products and item neighbours from the purchases on or before `as_of`."""
-    purchases = keyed_purchases(dataset, as_of)
-    baskets = purchases.get_column("basket").to_numpy()
+    """Basket rules between products and item neighbours from the purchases on or before `as_of`.
+
+    The rules (baskets numbered over the whole log, then a sparse product) are learned on a second thread
+    while the holdings, which the neighbours start from, are grouped: neither keeps both cores busy alone."""
     products = dataset.products
-    rules = association_rules(baskets, purchases.get_column("product_key").to_numpy(), products.height, settings)
-    del purchases
-    # Who bought what is in the holdings, which the cohorts share: a fifth of the log's rows, already distinct.
-    holdings = dataset.holdings_as_of(as_of, settings.habit_half_life_days)
-    return Signals(
-        as_of=as_of,
-        baskets=int(baskets.max()) + 1 if len(baskets) else 0,
-        rules=rules,
-        neighbours=item_neighbours(
+    dataset.keyed_ownership(as_of)  # both threads read it: keyed once, before they start
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="basket-rules") as pool:
+        learning_rules = pool.submit(_basket_rules, dataset, as_of, settings)
+        # Who bought what is in the holdings, which the cohorts share: a fifth of the log's rows, already distinct.
+        holdings = dataset.holdings_as_of(as_of, settings.habit_half_life_days)
+        neighbours = item_neighbours(
             holdings.get_column("customer_row").to_numpy(),
             holdings.get_column("product_key").to_numpy(),
             products.get_column("price").to_numpy(),
             settings,
-        ),
-    )
+        )
+        baskets, rules = learning_rules.result()
+    return Signals(as_of=as_of, baskets=baskets, rules=rules, neighbours=neighbours)
+
+
+def _basket_rules(dataset: Dataset, as_of: date, settings: SignalSettings) -> tuple[int, pl.DataFrame]:
+    """How many baskets there are up to `as_of`, and the product rules they give."""
+    purchases = keyed_purchases(dataset, as_of)
+    baskets = purchases.get_column("basket").to_numpy()
+    items = purchases.get_column("product_key").to_numpy()
+    del purchases
+    rules = association_rules(baskets, items, dataset.products.height, settings)
+    return int(baskets.max()) + 1 if len(baskets) else 0, rules
 
 
 def signals_as_of(dataset: Dataset, as_of: date, settings: SignalSettings) -> Signals:
