@@ -31,38 +31,42 @@ def mask_data(tmp_path):
     return load_dataset(write_data(tmp_path / "masks", MINI_CATALOG, MINI_CUSTOMERS + MASK_BUYERS))
 
 
-def test_learned_offers_sum_the_evidence_and_name_the_strongest_link(mini):
-    cohort = select_cohort(mini, ["K1"], AS_OF, SIGNALS_OFF)  # K1 owns A1 (key 0) and A3 (key 2)
-    links = pl.DataFrame(
-        rows(
-            "source_key | product_key | link | rule_lift | source",
-            "0          | 5           | 0.5  | 2.0       | basket_rule",
-            "2          | 5           | 0.3  | null      | similar_customers",
-            "0          | 4           | 0.4  | null      | similar_customers",
-            "2          | 0           | 0.9  | null      | similar_customers",
-        ),
+def link_table(*lines: str) -> pl.DataFrame:
+    """Learned links laid out as a table under the header source_key | product_key | link | rule_lift | source."""
+    return pl.DataFrame(
+        rows("source_key | product_key | link | rule_lift | source", *lines),
         schema={"source_key": pl.UInt32, "product_key": pl.UInt32, "link": pl.Float64, "rule_lift": pl.Float64, "source": pl.String},
     )
-    offers = learned_offers(cohort.holdings, links, cohort.products, limit=10)
+
+
+@pytest.fixture()
+def k1(mini):
+    """K1's cohort: K1 owns A1 (key 0) and A3 (key 2)."""
+    return select_cohort(mini, ["K1"], AS_OF, SIGNALS_OFF)
+
+
+def test_learned_offers_sum_the_evidence_and_name_the_strongest_link(k1):
+    links = link_table(
+        "0          | 5           | 0.5  | 2.0       | basket_rule",
+        "2          | 5           | 0.3  | null      | similar_customers",
+        "0          | 4           | 0.4  | null      | similar_customers",
+        "2          | 0           | 0.9  | null      | similar_customers",
+    )
+    offers = learned_offers(k1.holdings, links, k1.products, limit=10)
     got = offers.select("product_key", "source", "source_key", "link", "rule_lift", "evidence_share").rows()
     # A6 (key 5): evidence 0.5 + 0.3 = 0.8, the strongest link the rule from A1; A5 (key 4): 0.4 / 0.8 = 0.5.
     # A1 (key 0) is owned, so A3's link to it proposes nothing.
     assert got == [(5, "basket_rule", 0, 0.5, 2.0, 1.0), (4, "similar_customers", 0, 0.4, None, 0.5)]
-    assert learned_offers(cohort.holdings, links, cohort.products, limit=1).get_column("product_key").to_list() == [5]
+    assert learned_offers(k1.holdings, links, k1.products, limit=1).get_column("product_key").to_list() == [5]
 
 
-def test_equal_links_name_the_lowest_owned_id_and_a_zero_link_is_no_evidence(mini):
-    cohort = select_cohort(mini, ["K1"], AS_OF, SIGNALS_OFF)  # K1 owns A1 (key 0) and A3 (key 2)
-    links = pl.DataFrame(
-        rows(
-            "source_key | product_key | link | rule_lift | source",
-            "2          | 5           | 0.4  | null      | similar_customers",
-            "0          | 5           | 0.4  | null      | similar_customers",
-            "0          | 4           | 0.0  | null      | similar_customers",
-        ),
-        schema={"source_key": pl.UInt32, "product_key": pl.UInt32, "link": pl.Float64, "rule_lift": pl.Float64, "source": pl.String},
+def test_equal_links_name_the_lowest_owned_id_and_a_zero_link_is_no_evidence(k1):
+    links = link_table(
+        "2          | 5           | 0.4  | null      | similar_customers",
+        "0          | 5           | 0.4  | null      | similar_customers",
+        "0          | 4           | 0.0  | null      | similar_customers",
     )
-    offers = learned_offers(cohort.holdings, links, cohort.products, limit=10)
+    offers = learned_offers(k1.holdings, links, k1.products, limit=10)
     # A6 (key 5): evidence 0.8 from two links of 0.4, named after A1 (the lower id); A5's only link is 0.
     assert offers.select("product_key", "source_key", "link", "evidence_share").rows() == [(5, 0, 0.4, 1.0)]
 
