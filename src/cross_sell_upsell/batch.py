@@ -200,15 +200,24 @@ def _top_offers(opportunities: pl.DataFrame, summaries: pl.DataFrame, limit: int
 
 
 def _top(frame: pl.DataFrame, order: tuple[list[str], list[bool]], limit: int) -> pl.DataFrame:
-    """The first `limit` rows in `order` (whose keys are unique per row), without sorting the whole frame."""
+    """The first `limit` rows in `order` (whose keys are unique per row), without sorting the whole frame.
+
+    Only rows at least as good as the `limit`-th best on the first (numeric) key can make it, and those are
+    few: the full key, strings included, is compared on them alone."""
     columns, descending = order
+    if frame.height > limit:
+        first = frame.get_column(columns[0])
+        if descending[0]:
+            frame = frame.filter(pl.col(columns[0]) >= first.top_k(limit).min())
+        else:
+            frame = frame.filter(pl.col(columns[0]) <= first.bottom_k(limit).max())
     return frame.top_k(limit, by=columns, reverse=[not flag for flag in descending]).sort(columns, descending=descending)
 
 
 def _customer_ordinal() -> pl.Expr:
-    """A number per customer, counting customers in frame order: offers come grouped by customer, so counting
-    distinct customers needs no hashing of their string ids."""
-    return (pl.col("customer_id") != pl.col("customer_id").shift()).fill_null(True).cum_sum()
+    """A number per customer, counting customers in frame order: offers come in customer and rank order, each
+    customer's starting at rank 1, so counting distinct customers needs neither their ids nor hashing."""
+    return (pl.col("rank") == 1).cum_sum()
 
 
 def _offered_products(opportunities: pl.DataFrame) -> pl.DataFrame:
