@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from cross_sell_upsell.batch import BatchResult, Limits, Totals, chunk_totals, combine
+from cross_sell_upsell.batch import BatchResult, Limits, Totals, _top, chunk_totals, combine
 from cross_sell_upsell.configuration import OrchestratorConfig
 
 CONFIG = OrchestratorConfig()  # essentials cleanser, toner, serum, moisturizer, spf; lifetime value reference $500
@@ -189,6 +189,17 @@ def test_top_k_tables_keep_only_k_rows() -> None:
         ("A1", "BUNDLE-T1-S1", 70.0),
         ("A2", "S1", 65.0),
     ]
+
+
+def test_top_k_breaks_ties_on_the_first_key_with_the_rest_of_the_order() -> None:
+    ranked = pl.DataFrame(
+        [("Z", 1, 70.0), ("C", 1, 65.0), ("A", 2, 65.0), ("A", 1, 65.0), ("Y", 1, 10.0)],
+        schema={"customer_id": pl.String, "rank": pl.UInt32, "score": pl.Float64},
+        orient="row",
+    )
+    # Score first, then the customer id, then the rank: three 65s compete for the last two places.
+    top = _top(ranked, (["score", "customer_id", "rank"], [True, False, False]), 3)
+    assert top.rows() == [("Z", 1, 70.0), ("A", 1, 65.0), ("A", 2, 65.0)]
 
 
 @pytest.mark.parametrize("split", [("A1",), ("A1", "A2"), ("A2", "B1")])
