@@ -252,17 +252,19 @@ def batch_main(
         try:
             with StagedOutputs() as staged:
                 progress = batch_progress(sys.stderr, quiet=args.quiet, verbose=args.verbose)
-                with RecommendationsExport(staged, files.recommendations) as export, progress as on_progress:
-                    result = run_batch(
-                        dataset, args.customers, as_of, run_config, args.chunk_size, on_progress,
-                        limits=Limits(top_priority=args.top_priority), on_chunk=export.append,
-                    )
-                if run_config.llm.enabled:
-                    result, rationales = priority_rationales(result, dataset, run_config)
-                    export.replace_rationales(rationales)
-                if result.rows_rejected["total"]:
-                    staged.add(files.rejected_rows, dataset.rejected_rows.write_csv())
-                stage_report(staged, files, result, generated_at)
+                with RecommendationsExport(staged, files.recommendations) as export:
+                    with progress as on_progress:
+                        result = run_batch(
+                            dataset, args.customers, as_of, run_config, args.chunk_size, on_progress,
+                            limits=Limits(top_priority=args.top_priority), on_chunk=export.append,
+                        )
+                    if run_config.llm.enabled:
+                        result, rationales = priority_rationales(result, dataset, run_config)
+                        export.replace_rationales(rationales)
+                    if result.rows_rejected["total"]:
+                        staged.add(files.rejected_rows, dataset.rejected_rows.write_csv())
+                    # Drawn while the export's last chunk is still being written.
+                    stage_report(staged, files, result, generated_at)
                 staged.commit()
         except OSError as error:
             print(f"error: cannot write the batch files: {error}", file=sys.stderr)
