@@ -7,7 +7,7 @@ the same frames (the JSON samples here, transaction logs elsewhere) runs through
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from datetime import date
@@ -156,11 +156,10 @@ class Dataset:
         `products`) in place of the string ids. Holdings and learned signals both start from it, so the id joins
         over the (possibly 20M-row) log are done once per as-of date; integer keys take a fraction of the ids'
         memory."""
-        cache = self._keyed_ownership_by_date
-        if as_of not in cache:
+
+        def keyed() -> pl.DataFrame:
             product_rows = self.products.select("product_id").with_row_index("product_key")
-            cache.clear()
-            cache[as_of] = (
+            return (
                 self.ownership.lazy()
                 .filter(pl.col("purchase_date") <= as_of)
                 .join(self.customer_rows.lazy(), on="customer_id")
@@ -168,7 +167,8 @@ class Dataset:
                 .drop("customer_id", "product_id")
                 .collect()
             )
-        return cache[as_of]
+
+        return remember_latest(self._keyed_ownership_by_date, as_of, keyed)
 
     @cached_property
     def _keyed_ownership_by_date(self) -> dict[date, pl.DataFrame]:
@@ -189,14 +189,12 @@ class Dataset:
         each of those days but the first (each repeat purchase) by 0.5 ^ (its age in days / half-life), so a
         product rebought often and lately weighs most. Computed once per as-of date: a batch reuses it for
         every cohort."""
-        cache = self._holdings_by_date
-        key = (as_of, habit_half_life_days)
-        if key not in cache:
+
+        def holdings() -> pl.DataFrame:
             weight = pl.lit(0.5).pow((pl.lit(as_of) - pl.col("purchase_date")).dt.total_days() / habit_half_life_days)
             # One packed (customer_row, product_key) column groups and sorts much faster than the two columns.
             pair = pl.col("customer_row").cast(pl.UInt64) * (1 << 32) + pl.col("product_key").cast(pl.UInt64)
-            cache.clear()
-            cache[key] = (
+            return (
                 self.keyed_ownership(as_of)
                 .lazy()
                 .select(pair=pair, purchase_date="purchase_date")
@@ -218,7 +216,8 @@ class Dataset:
                 )
                 .collect()
             )
-        return cache[key]
+
+        return remember_latest(self._holdings_by_date, (as_of, habit_half_life_days), holdings)
 
     @cached_property
     def concerns(self) -> tuple[str, ...]:
@@ -239,6 +238,15 @@ class Dataset:
             .join(product_rows.rename({"product_id": "cross_sell_id"}), on="cross_sell_id")
             .select("source_key", "product_key", "position")
         )
+
+
+def remember_latest(cache: dict[Any, Any], key: Any, compute: Callable[[], Any]) -> Any:
+    """`cache[key]`, computed by `compute` on a miss. Only the latest key is kept: a run asks about one as-of
+    date, and an entry can be as large as the log."""
+    if key not in cache:
+        cache.clear()
+        cache[key] = compute()
+    return cache[key]
 
 
 def _field_path(location: Sequence[int | str]) -> str:

@@ -22,7 +22,7 @@ import polars as pl
 from scipy import sparse
 
 from .configuration import SignalSettings
-from .dataset import Dataset
+from .dataset import Dataset, remember_latest
 
 RULE_SCHEMA: dict[str, pl.DataType] = {
     "source_key": pl.UInt32(),
@@ -241,9 +241,5 @@ def _basket_rules(dataset: Dataset, as_of: date, settings: SignalSettings) -> tu
 
 def signals_as_of(dataset: Dataset, as_of: date, settings: SignalSettings) -> Signals:
     """`learn_signals`, once per dataset, as-of date and settings: every cohort of a batch shares them."""
-    cache = dataset.learned_signals
     key = (as_of, settings)
-    if key not in cache:
-        cache.clear()
-        cache[key] = learn_signals(dataset, as_of, settings)
-    return cache[key]
+    return remember_latest(dataset.learned_signals, key, lambda: learn_signals(dataset, as_of, settings))
