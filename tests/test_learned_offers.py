@@ -35,7 +35,10 @@ def link_table(*lines: str) -> pl.DataFrame:
     """Learned links laid out as a table under the header source_key | product_key | link | rule_lift | source."""
     return pl.DataFrame(
         rows("source_key | product_key | link | rule_lift | source", *lines),
-        schema={"source_key": pl.UInt32, "product_key": pl.UInt32, "link": pl.Float64, "rule_lift": pl.Float64, "source": pl.String},
+        schema={
+            "source_key": pl.UInt32, "product_key": pl.UInt32, "link": pl.Float64, "rule_lift": pl.Float64,
+            "source": pl.String,
+        },
     )
 
 

@@ -253,9 +253,9 @@ def learned_offers(holdings: pl.DataFrame, links: pl.DataFrame, products: pl.Dat
         (np.ones(len(owned)), (customer_keys, owned)), shape=(n_customers, n_products)
     )
     ranked = _ranked_links(links, position_of_key)
+    sources, targets = ranked.get_column("source").to_numpy(), ranked.get_column("target").to_numpy()
     strengths = sparse.csr_matrix(
-        (ranked.get_column("link").to_numpy(), (ranked.get_column("source").to_numpy(), ranked.get_column("target").to_numpy())),
-        shape=(n_products, n_products),
+        (ranked.get_column("link").to_numpy(), (sources, targets)), shape=(n_products, n_products)
     )
     evidence = ownership @ strengths
     evidence = evidence - evidence.multiply(ownership)  # never offer what the customer owns
@@ -317,7 +317,8 @@ def _strongest_links(
     targets = np.repeat(offered.get_column("position").to_numpy().astype(np.int64), counts)
     wanted = owned[holding] * n_products + targets
     # Each (source, target) once, at its best rank: a pair both signals found has two links.
-    link_keys = ranked.get_column("source").to_numpy().astype(np.int64) * n_products + ranked.get_column("target").to_numpy()
+    link_sources = ranked.get_column("source").to_numpy().astype(np.int64)
+    link_keys = link_sources * n_products + ranked.get_column("target").to_numpy()
     keys, best_rank = np.unique(link_keys, return_index=True)
     ranks = pl.Series(wanted).replace_strict(keys, best_rank, default=len(link_keys), return_dtype=pl.Int64)
     return np.minimum.reduceat(ranks.to_numpy(), run_starts)
