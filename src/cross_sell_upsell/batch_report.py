@@ -332,15 +332,8 @@ def _mix_section(result: BatchResult, charts: dict[str, str]) -> list[str]:
         "",
         "What kind of offers were made, and where their potential revenue comes from.",
         "",
-        "| Offer type | Offers | Share of offers | Customers offered one | Potential revenue | Share of revenue |",
-        "|---|---:|---:|---:|---:|---:|",
+        *_mix_table("Offer type", result.opportunity_mix(), "type", TYPE_LABELS, TYPE_MEANINGS),
     ]
-    lines += [
-        f"| {TYPE_LABELS[row['type']]} | {row['offers']:,} | {_share(row['offers_percentage'])} "
-        f"| {row['customers']:,} | {money_text(row['potential_revenue'])} | {_share(row['revenue_percentage'])} |"
-        for row in _rows(result.opportunity_mix())
-    ]
-    lines += ["", *[f"- **{TYPE_LABELS[name]}:** {meaning}." for name, meaning in TYPE_MEANINGS.items()]]
     lines += [
         "",
         "A routine-gap product that is also in the customer's bundle is offered on its own too, but a missing "
@@ -354,16 +347,27 @@ def _mix_section(result: BatchResult, charts: dict[str, str]) -> list[str]:
         "Which signal proposed each offer. A product several signals propose is one offer, under the source that "
         "scores it highest (the catalog on a tie).",
         "",
-        "| Source | Offers | Share of offers | Customers offered one | Potential revenue | Share of revenue |",
-        "|---|---:|---:|---:|---:|---:|",
+        *_mix_table("Source", result.source_mix(), "source", SOURCE_LABELS, SOURCE_MEANINGS),
     ]
-    lines += [
-        f"| {SOURCE_LABELS[row['source']]} | {row['offers']:,} | {_share(row['offers_percentage'])} "
-        f"| {row['customers']:,} | {money_text(row['potential_revenue'])} | {_share(row['revenue_percentage'])} |"
-        for row in _rows(result.source_mix())
-    ]
-    lines += ["", *[f"- **{SOURCE_LABELS[name]}:** {meaning}." for name, meaning in SOURCE_MEANINGS.items()]]
     return [*lines, ""]
+
+
+def _mix_table(
+    heading: str, mix: pl.DataFrame, key: str, labels: dict[str, str], meanings: dict[str, str]
+) -> list[str]:
+    """The offers, customers and revenue of each value of `key` (an offer type or source) as a markdown table,
+    then what each value means."""
+    return [
+        f"| {heading} | Offers | Share of offers | Customers offered one | Potential revenue | Share of revenue |",
+        "|---|---:|---:|---:|---:|---:|",
+        *(
+            f"| {labels[row[key]]} | {row['offers']:,} | {_share(row['offers_percentage'])} "
+            f"| {row['customers']:,} | {money_text(row['potential_revenue'])} | {_share(row['revenue_percentage'])} |"
+            for row in _rows(mix)
+        ),
+        "",
+        *(f"- **{labels[name]}:** {meaning}." for name, meaning in meanings.items()),
+    ]
 
 
 def _segments_section(result: BatchResult, charts: dict[str, str]) -> list[str]:
