@@ -3,7 +3,8 @@
 import sys
 
 import config
-from cross_sell_upsell.cli import orchestrator_main, run_guarded
+from cross_sell_upsell.cli.common import run_guarded
+from cross_sell_upsell.cli.orchestrator import orchestrator_main
 
 if __name__ == "__main__":
     # Guarded too, so a bad setting in the environment or .env is one line on stderr and exit 2.

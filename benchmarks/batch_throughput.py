@@ -3,7 +3,7 @@
     python benchmarks/batch_throughput.py --customers 1000000
 
 1. Generates (once, cached in benchmarks/.data/, ignored by git) N synthetic customers with
-   `python -m cross_sell_upsell.synth`, as Parquet.
+   `python -m cross_sell_upsell.cli.synth`, as Parquet.
 2. Runs the whole batch in a fresh process, as `run_batch_analysis.py` does: load the log, derive the customers,
    run the graph chunk by chunk, write the executive report, charts, JSON and per-offer CSV (no LLM). Wall time
    and that process's peak RSS are measured; the outputs go to a temporary folder that is deleted afterwards.
@@ -42,7 +42,7 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, code)
 def synthetic_data(customers: int, seed: int) -> Path:
     folder = DATA / f"synth_{customers}_seed{seed}"
     if not (folder / "transactions.parquet").is_file():
-        command = [sys.executable, "-m", "cross_sell_upsell.synth", "--customers", str(customers)]
+        command = [sys.executable, "-m", "cross_sell_upsell.cli.synth", "--customers", str(customers)]
         subprocess.run([*command, "--seed", str(seed), "--out", str(folder)], check=True)
     return folder
 
@@ -74,9 +74,9 @@ def run_batch(folder: Path, as_of: date, chunk_size: int, config: dict) -> tuple
 def per_customer_seconds(folder: Path, as_of: date, sample: int, config: dict) -> float:
     """Mean seconds of one graph invocation for one customer, over `sample` customers spread over the data."""
     from cross_sell_upsell.configuration import OrchestratorConfig
-    from cross_sell_upsell.context import Context
-    from cross_sell_upsell.graph import graph
-    from cross_sell_upsell.ingest import load_transactions_dataset
+    from cross_sell_upsell.data.ingest import load_transactions_dataset
+    from cross_sell_upsell.pipeline.context import Context
+    from cross_sell_upsell.pipeline.graph import graph
 
     dataset = load_transactions_dataset(
         folder / "transactions.parquet", folder / "catalog.parquet", folder / "customers.parquet", as_of=as_of

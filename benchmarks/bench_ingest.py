@@ -1,6 +1,6 @@
 """Time loading a synthetic transaction log through `load_transactions_dataset`.
 
-    python -m cross_sell_upsell.synth --customers 1000000 --seed 7 --out benchmarks/.data/1m
+    python -m cross_sell_upsell.cli.synth --customers 1000000 --seed 7 --out benchmarks/.data/1m
     python benchmarks/bench_ingest.py benchmarks/.data/1m
 
 Prints the load's wall and CPU seconds and the process's peak RSS. `--without-cycles` blanks the catalog's
@@ -17,13 +17,13 @@ from pathlib import Path
 
 import polars as pl
 
-from cross_sell_upsell.ingest import load_transactions_dataset, rows_rejected_summary
-from cross_sell_upsell.synth import SUGGESTED_AS_OF
+from cross_sell_upsell.data.ingest import load_transactions_dataset, rows_rejected_summary
+from cross_sell_upsell.data.synth import SUGGESTED_AS_OF
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folder", type=Path, help="folder written by python -m cross_sell_upsell.synth")
+    parser.add_argument("folder", type=Path, help="folder written by python -m cross_sell_upsell.cli.synth")
     parser.add_argument("--without-cycles", action="store_true", help="learn every replenishment cycle")
     args = parser.parse_args()
     catalog = args.folder / "catalog.parquet"

@@ -17,8 +17,8 @@ import numpy as np
 import polars as pl
 
 from cross_sell_upsell.configuration import SignalSettings
-from cross_sell_upsell.dataset import Dataset
-from cross_sell_upsell.signals import association_rules, item_neighbours, learn_signals
+from cross_sell_upsell.data.dataset import Dataset
+from cross_sell_upsell.features.signals import association_rules, item_neighbours, learn_signals
 
 
 def main() -> None:

@@ -12,12 +12,12 @@ documents=(
 )
 for format in markdown json; do
     suffix=$([ "$format" = json ] && echo json || echo md)
-    "$python" -m cross_sell_upsell.backtest --dataset completejourney --cutoff 2017-10-01 --horizon-days 28 --k 10 \
+    "$python" -m cross_sell_upsell.cli.backtest --dataset completejourney --cutoff 2017-10-01 --horizon-days 28 --k 10 \
         --format "$format" --output "$out/test_2017-10-01.$suffix"
-    "$python" -m cross_sell_upsell.backtest --dataset completejourney --cutoff 2017-08-01 --horizon-days 28 --k 10 \
+    "$python" -m cross_sell_upsell.cli.backtest --dataset completejourney --cutoff 2017-08-01 --horizon-days 28 --k 10 \
         --format "$format" --output "$out/validation_2017-08-01.$suffix"
-    "$python" -m cross_sell_upsell.backtest --dataset completejourney --cutoff 2017-10-01 --horizon-days 28 --k 10 \
+    "$python" -m cross_sell_upsell.cli.backtest --dataset completejourney --cutoff 2017-10-01 --horizon-days 28 --k 10 \
         "${documents[@]}" --format "$format" --output "$out/test_2017-10-01_document_settings.$suffix"
 done
-"$python" -m cross_sell_upsell.backtest --dataset completejourney --cutoff 2017-10-01 --horizon-days 28 --k 10 \
+"$python" -m cross_sell_upsell.cli.backtest --dataset completejourney --cutoff 2017-10-01 --horizon-days 28 --k 10 \
     --level category --output "$out/test_2017-10-01_category.md"

@@ -15,9 +15,9 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from cross_sell_upsell.backtest import _at_level, method_lists, temporal_split
-from cross_sell_upsell.completejourney import grocery_config, load_before
-from cross_sell_upsell.metrics import per_user
+from cross_sell_upsell.data.completejourney import grocery_config, load_before
+from cross_sell_upsell.evaluation.backtest import _at_level, method_lists, temporal_split
+from cross_sell_upsell.evaluation.metrics import per_user
 
 COMPARISONS = (("new", "item_knn", "ndcg"), ("repeat", "buy_again", "precision"))
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
-from cross_sell_upsell.backtest import METHODS, evaluate, method_lists, temporal_split
-from cross_sell_upsell.completejourney import GROCERY_SIGNALS, GROCERY_WEIGHTS, grocery_config, load_before
 from cross_sell_upsell.configuration import OrchestratorConfig, ScoringWeights, SignalSettings
+from cross_sell_upsell.data.completejourney import GROCERY_SIGNALS, GROCERY_WEIGHTS, grocery_config, load_before
+from cross_sell_upsell.evaluation.backtest import METHODS, evaluate, method_lists, temporal_split
 
 DOCUMENT_SIGNALS: dict[str, float] = {
     field: SignalSettings.model_fields[field].default for field in GROCERY_SIGNALS

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from cross_sell_upsell.dataset import Dataset, load_dataset
 from support import MINI_CATALOG, MINI_CUSTOMERS, TIER1, TIERED, write_data
+
+from cross_sell_upsell.data.dataset import Dataset, load_dataset
 
 
 @pytest.fixture(scope="session")

@@ -11,9 +11,10 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from cross_sell_upsell.backtest import METHODS, evaluate, main, method_lists, run_backtest, temporal_split
+from cross_sell_upsell.cli.backtest import main
 from cross_sell_upsell.configuration import OrchestratorConfig
-from cross_sell_upsell.ingest import load_transactions_dataset
+from cross_sell_upsell.data.ingest import load_transactions_dataset
+from cross_sell_upsell.evaluation.backtest import METHODS, evaluate, method_lists, run_backtest, temporal_split
 
 CUTOFF = date(2024, 3, 1)
 CATALOG = """product_id,name,category,price,replenishment_cycle_days

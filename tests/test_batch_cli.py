@@ -10,12 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from cross_sell_upsell.batch_report import RECOMMENDATION_COLUMNS
-from cross_sell_upsell.cli import batch_main
-from cross_sell_upsell.configuration import OrchestratorConfig
-
 from support import AS_OF, ROOT, TIER1, TIERED
+
+from cross_sell_upsell.cli.batch import batch_main
+from cross_sell_upsell.configuration import OrchestratorConfig
+from cross_sell_upsell.reporting.executive import RECOMMENDATION_COLUMNS
 
 CHART_FILES = ("report.gaps.png", "report.opportunity_mix.png", "report.revenue_by_segment.png")
 
@@ -95,7 +94,7 @@ def test_every_requested_customer_is_counted_once(tmp_path: Path) -> None:
 def test_a_failing_chunk_fails_its_customers_and_the_run_goes_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cross_sell_upsell import graph as graph_module
+    from cross_sell_upsell.pipeline import graph as graph_module
 
     invoke = graph_module.graph.invoke
 

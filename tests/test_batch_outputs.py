@@ -9,19 +9,13 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-
 from support import AS_OF
 
-from cross_sell_upsell.batch import run_batch
-from cross_sell_upsell.batch_report import (
-    BatchFiles,
-    RecommendationsExport,
-    StagedOutputs,
-    render_charts,
-    render_markdown,
-)
+from cross_sell_upsell.cli.progress import batch_progress
 from cross_sell_upsell.configuration import OrchestratorConfig
-from cross_sell_upsell.progress import batch_progress
+from cross_sell_upsell.io.staging import StagedOutputs
+from cross_sell_upsell.pipeline.batch import run_batch
+from cross_sell_upsell.reporting.executive import BatchFiles, RecommendationsExport, render_charts, render_markdown
 
 GENERATED_AT = datetime(2024, 3, 4, 6, 0, 0)
 

@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from cross_sell_upsell.batch import BatchResult, Limits, Totals, _top, chunk_totals, combine
 from cross_sell_upsell.configuration import OrchestratorConfig
+from cross_sell_upsell.pipeline.totals import BatchResult, Limits, Totals, _top, chunk_totals, combine
 
 CONFIG = OrchestratorConfig()  # essentials cleanser, toner, serum, moisturizer, spf; lifetime value reference $500
 

@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from support import MINI_CATALOG, MINI_CUSTOMERS, ROOT, TIER1, write_data
-from cross_sell_upsell.cli import orchestrator_main
+
+from cross_sell_upsell.cli.orchestrator import orchestrator_main
 from cross_sell_upsell.configuration import OrchestratorConfig
-from cross_sell_upsell.report import write_atomic
+from cross_sell_upsell.io.files import write_atomic
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 import polars as pl
 
-from cross_sell_upsell.completejourney import catalog_frame, grocery_config
+from cross_sell_upsell.data.completejourney import catalog_frame, grocery_config
 
 TRANSACTIONS = pl.DataFrame(
     {

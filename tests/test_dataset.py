@@ -7,9 +7,9 @@ import json
 
 import polars as pl
 import pytest
-
 from support import MINI_CATALOG, MINI_CUSTOMERS, ROOT, TIER1, TIERED, write_data
-from cross_sell_upsell.dataset import load_dataset
+
+from cross_sell_upsell.data.dataset import load_dataset
 from cross_sell_upsell.errors import DataValidationError
 
 

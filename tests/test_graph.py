@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import polars as pl
 from polars.testing import assert_frame_equal
-
 from support import AS_OF
+
 from cross_sell_upsell.configuration import LLMSettings, OrchestratorConfig
-from cross_sell_upsell.context import Context
-from cross_sell_upsell.graph import CANDIDATE_KEYS, graph, route_rationales
+from cross_sell_upsell.pipeline.context import Context
+from cross_sell_upsell.pipeline.graph import CANDIDATE_KEYS, graph, route_rationales
 
 NODES = [
     "load_customers",

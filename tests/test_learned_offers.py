@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-
 from support import AS_OF, MINI_CATALOG, MINI_CUSTOMERS, rows, write_data
-from cross_sell_upsell.api import analyze_cohort
-from cross_sell_upsell.cohort import select_cohort
+
 from cross_sell_upsell.configuration import OrchestratorConfig, SignalSettings
-from cross_sell_upsell.dataset import load_dataset
-from cross_sell_upsell.opportunities import cross_sell_offers, learned_offers, routine_status
-from cross_sell_upsell.scoring import score_offers
+from cross_sell_upsell.data.dataset import load_dataset
+from cross_sell_upsell.offers.candidates import cross_sell_offers, learned_offers, routine_status
+from cross_sell_upsell.offers.cohort import select_cohort
+from cross_sell_upsell.offers.scoring import score_offers
+from cross_sell_upsell.pipeline.api import analyze_cohort
 
 SIGNALS_OFF = OrchestratorConfig(signals=SignalSettings(enabled=False))
 
@@ -116,8 +116,8 @@ def test_equal_scores_keep_the_catalog_offer(mini):
 def test_the_customer_report_names_the_source_of_a_cross_sell(mask_data):
     from datetime import datetime
 
-    from cross_sell_upsell.api import analyze_customer
-    from cross_sell_upsell.report import render_markdown
+    from cross_sell_upsell.pipeline.api import analyze_customer
+    from cross_sell_upsell.reporting.customer import render_markdown
 
     report = analyze_customer("K1", as_of=AS_OF, dataset=mask_data)
     assert [offer.source for offer in report.opportunities if offer.product_id == "A6"] == ["similar_customers"]

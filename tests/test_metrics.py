@@ -6,9 +6,9 @@ import math
 
 import polars as pl
 import pytest
-
-from cross_sell_upsell.metrics import per_user, ranking_metrics
 from support import rows
+
+from cross_sell_upsell.evaluation.metrics import per_user, ranking_metrics
 
 # u1 is shown a b c d, u2 x y, u3 nothing; u4 is shown items but bought nothing, so is not scored.
 RECOMMENDED = pl.DataFrame(

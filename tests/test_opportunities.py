@@ -6,11 +6,10 @@ from datetime import date
 
 import polars as pl
 import pytest
-
 from support import AS_OF
-from cross_sell_upsell.cohort import Cohort, select_cohort
+
 from cross_sell_upsell.configuration import OrchestratorConfig
-from cross_sell_upsell.opportunities import (
+from cross_sell_upsell.offers.candidates import (
     bundle_offers,
     cross_sell_offers,
     replenishment_offers,
@@ -19,6 +18,7 @@ from cross_sell_upsell.opportunities import (
     routine_status,
     tier_upgrade_offers,
 )
+from cross_sell_upsell.offers.cohort import Cohort, select_cohort
 
 CONFIG = OrchestratorConfig()
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import polars as pl
-
 from support import AS_OF
-from cross_sell_upsell.api import analyze_cohort, analyze_customer
+
 from cross_sell_upsell.configuration import LLMSettings, OrchestratorConfig
+from cross_sell_upsell.pipeline.api import analyze_cohort, analyze_customer
 
 
 def test_template_rationales_for_k1(mini):

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-
 from support import AS_OF
-from cross_sell_upsell.api import analyze_cohort
+
 from cross_sell_upsell.configuration import OrchestratorConfig, SignalSettings
+from cross_sell_upsell.pipeline.api import analyze_cohort
 
 EXPECTED_K1 = [
     # offer, type, business value, routine, urgency, concern, weighted sum (divided by 110 or 135 below)

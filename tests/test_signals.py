@@ -6,11 +6,11 @@ from datetime import date
 
 import polars as pl
 import pytest
+from support import rows
 
 from cross_sell_upsell.configuration import SignalSettings
-from cross_sell_upsell.dataset import CUSTOMER_SCHEMA, PRODUCT_SCHEMA, Dataset
-from cross_sell_upsell.signals import category_rules, keyed_purchases, learn_signals, price_similarity
-from support import rows
+from cross_sell_upsell.data.dataset import CUSTOMER_SCHEMA, PRODUCT_SCHEMA, Dataset
+from cross_sell_upsell.features.signals import category_rules, keyed_purchases, learn_signals, price_similarity
 
 PRODUCTS = rows(
     "product_id | category | price",

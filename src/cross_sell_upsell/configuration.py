@@ -13,9 +13,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import ConfigurationError
+from cross_sell_upsell.errors import ConfigurationError
 
 OpportunityType = Literal["routine_gap", "product_cross_sell", "replenishment", "tier_upgrade", "bundle"]
+
+
 OPPORTUNITY_TYPES: tuple[str, ...] = (
     "routine_gap",
     "replenishment",
@@ -23,8 +25,14 @@ OPPORTUNITY_TYPES: tuple[str, ...] = (
     "product_cross_sell",
     "bundle",
 )
+
+
 """Every opportunity type; the order is also the tie-break when two offers score the same."""
+
+
 OpportunitySource = Literal["catalog", "basket_rule", "similar_customers", "routine_gap", "replenishment", "upgrade"]
+
+
 OPPORTUNITY_SOURCES: tuple[str, ...] = (
     "catalog",
     "basket_rule",
@@ -33,12 +41,19 @@ OPPORTUNITY_SOURCES: tuple[str, ...] = (
     "replenishment",
     "upgrade",
 )
+
+
 """Which signal proposed an offer: the catalog's cross-sell links, a basket rule learned from co-purchases, item
 similarity learned from customers' purchases, the routine, the replenishment cycle or the upgrade path. When
 several propose the same product with the same score, the earlier source wins."""
 
+
 LOYALTY_TIERS: tuple[str, ...] = ("bronze", "silver", "gold", "platinum")
+
+
 PRICE_SENSITIVITIES: tuple[str, ...] = ("low", "medium", "high")
+
+
 MARGIN_LEVELS: tuple[str, ...] = ("low", "medium", "high", "premium")
 
 
@@ -176,9 +191,15 @@ class LLMSettings(_Frozen):
 
 
 TRANSACTION_FIELDS: tuple[str, ...] = ("customer_id", "product_id", "date", "quantity", "amount", "basket_id")
+
+
 """Fields of a transaction log. `quantity` is optional (1 when the log has no such column); so is `basket_id`
 (without it, a customer's purchases on one day are one basket for the learned basket rules)."""
+
+
 OPTIONAL_TRANSACTION_FIELDS: tuple[str, ...] = ("quantity", "basket_id")
+
+
 CATALOG_FIELDS: tuple[str, ...] = (
     "product_id",
     "name",
@@ -193,7 +214,11 @@ CATALOG_FIELDS: tuple[str, ...] = (
     "active_ingredients",
     "description",
 )
+
+
 """Fields of a catalog file; the first four are required."""
+
+
 CUSTOMER_FIELDS: tuple[str, ...] = (
     "customer_id",
     "name",
@@ -206,6 +231,8 @@ CUSTOMER_FIELDS: tuple[str, ...] = (
     "skin_concerns",
     "notes",
 )
+
+
 """Fields of a customers file; only `customer_id` is required, the rest default from the transactions."""
 
 
@@ -380,6 +407,8 @@ LLM_ENVIRONMENT: dict[str, str] = {
     "LLM_INPUT_PRICE_PER_1K": "input_price_per_1k",
     "LLM_OUTPUT_PRICE_PER_1K": "output_price_per_1k",
 }
+
+
 """Environment variables (or `.env` entries) that set the LLM settings. The API key stays in OPENAI_API_KEY and
 is read only by the chat client, never stored in the configuration."""
 

@@ -8,7 +8,7 @@ from textwrap import dedent
 
 import polars as pl
 
-from cross_sell_upsell.derivations import PURCHASE_SCHEMA
+from cross_sell_upsell.data.derivations import PURCHASE_SCHEMA
 
 AS_OF = date(2024, 3, 1)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from ingest_helpers import SMALL_CATALOG_CSV, write_text
 
 from cross_sell_upsell import OrchestratorConfig
-from cross_sell_upsell.cli import batch_main
+from cross_sell_upsell.cli.batch import batch_main
 
 
 def _batch(argv: list[str], tmp_path: Path) -> int:

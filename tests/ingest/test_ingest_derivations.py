@@ -10,10 +10,10 @@ import polars as pl
 import pytest
 from ingest_helpers import AS_OF, purchases
 
-from cross_sell_upsell import derivations
 from cross_sell_upsell.configuration import IngestSettings
-from cross_sell_upsell.derivations import (
-    _repeat_intervals_by_sorting,  # the fallback for data too large to pack
+from cross_sell_upsell.data import derivations
+from cross_sell_upsell.data.derivations import (
+    _repeat_intervals_by_sorting,
     customer_features,
     derive_customers,
     learn_cycles,

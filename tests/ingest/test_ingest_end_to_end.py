@@ -12,9 +12,9 @@ from ingest_helpers import AS_OF, SMALL_CATALOG_CSV, write_text
 from polars.testing import assert_frame_equal
 
 from cross_sell_upsell import OrchestratorConfig, analyze_cohort, load_dataset
-from cross_sell_upsell.cli import orchestrator_main
+from cross_sell_upsell.cli.orchestrator import orchestrator_main
 from cross_sell_upsell.configuration import IngestSettings
-from cross_sell_upsell.ingest import learned_cycles_note, load_transactions_dataset
+from cross_sell_upsell.data.ingest import learned_cycles_note, load_transactions_dataset
 
 
 def test_a_csv_log_and_customers_file_give_the_json_profiles_offers(tier1_as_files):

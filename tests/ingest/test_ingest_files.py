@@ -10,9 +10,8 @@ import pytest
 from ingest_helpers import AS_OF, SMALL_CATALOG_CSV, write_text
 
 from cross_sell_upsell.configuration import IngestSettings
-from cross_sell_upsell.dataset import CUSTOMER_SCHEMA, OWNERSHIP_SCHEMA, PRODUCT_SCHEMA
-from cross_sell_upsell.errors import ConfigurationError, DataValidationError
-from cross_sell_upsell.ingest import (
+from cross_sell_upsell.data.dataset import CUSTOMER_SCHEMA, OWNERSHIP_SCHEMA, PRODUCT_SCHEMA
+from cross_sell_upsell.data.ingest import (
     REJECT_REASONS,
     REJECTED_SCHEMA,
     load_catalog,
@@ -22,6 +21,7 @@ from cross_sell_upsell.ingest import (
     with_column_overrides,
     write_rejected_rows,
 )
+from cross_sell_upsell.errors import ConfigurationError, DataValidationError
 
 SETTINGS = IngestSettings(category_mapping={"sunscreen": "spf"})
 

@@ -8,9 +8,10 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from cross_sell_upsell.cli.synth import main
 from cross_sell_upsell.configuration import IngestSettings
-from cross_sell_upsell.ingest import load_catalog, load_transactions_dataset, rows_rejected_summary
-from cross_sell_upsell.synth import HISTORY_START, SUGGESTED_AS_OF, main
+from cross_sell_upsell.data.ingest import load_catalog, load_transactions_dataset, rows_rejected_summary
+from cross_sell_upsell.data.synth import HISTORY_START, SUGGESTED_AS_OF
 
 FILES = ("catalog.parquet", "customers.parquet", "transactions.parquet")
 

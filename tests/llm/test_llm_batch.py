@@ -12,10 +12,12 @@ import pytest
 from llm_fakes import FakeRationaleModel, honest_rationales, offline_settings, tool_answer
 from support import AS_OF, TIER1
 
-from cross_sell_upsell.batch import Limits, priority_rationales, run_batch
-from cross_sell_upsell.batch_report import BatchFiles, RecommendationsExport, StagedOutputs, stage_report
-from cross_sell_upsell.cli import batch_main
+from cross_sell_upsell.cli.batch import batch_main
 from cross_sell_upsell.configuration import OrchestratorConfig
+from cross_sell_upsell.io.staging import StagedOutputs
+from cross_sell_upsell.pipeline.batch import priority_rationales, run_batch
+from cross_sell_upsell.pipeline.totals import Limits
+from cross_sell_upsell.reporting.executive import BatchFiles, RecommendationsExport, stage_report
 
 GENERATED_AT = datetime(2024, 3, 4, 6, 0, 0)
 # tier1 priority order on 2024-03-01 (test_batch_totals has the formula): C004 168.23, C007 163.59,

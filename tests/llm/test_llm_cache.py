@@ -20,8 +20,8 @@ from llm_fakes import (
     tool_answer,
 )
 
-from cross_sell_upsell.llm import build_chat_model, llm_rationales
-from cross_sell_upsell.results import RationaleStats
+from cross_sell_upsell.llm.rationales import build_chat_model, llm_rationales
+from cross_sell_upsell.offers.results import RationaleStats
 
 
 def run(settings, chat_model=None) -> tuple[pl.DataFrame, RationaleStats]:

@@ -22,9 +22,9 @@ from llm_fakes import (
 )
 
 from cross_sell_upsell import OrchestratorConfig, analyze_customer
-from cross_sell_upsell.llm import customer_requests, llm_rationales
-from cross_sell_upsell.report import render_json, render_markdown
-from cross_sell_upsell.results import RationaleStats
+from cross_sell_upsell.llm.rationales import customer_requests, llm_rationales
+from cross_sell_upsell.offers.results import RationaleStats
+from cross_sell_upsell.reporting.customer import render_json, render_markdown
 
 C1_ONLY = CUSTOMERS.head(1)
 C1_ASKED = ["BUNDLE-P1-P2", "P3", "P4"]

@@ -26,9 +26,9 @@ from llm_fakes import (
 )
 
 from cross_sell_upsell import OrchestratorConfig, analyze_customer, load_dataset
-from cross_sell_upsell.llm import build_chat_model, llm_rationales
-from cross_sell_upsell.report import render_json, render_markdown
-from cross_sell_upsell.results import RationaleStats
+from cross_sell_upsell.llm.rationales import build_chat_model, llm_rationales
+from cross_sell_upsell.offers.results import RationaleStats
+from cross_sell_upsell.reporting.customer import render_json, render_markdown
 
 C1_ONLY = CUSTOMERS.head(1)
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")

@@ -6,8 +6,8 @@ import json
 
 from llm_fakes import CATALOG, CUSTOMERS, INJECTED_NOTE, offline_settings, prompt_data
 
-from cross_sell_upsell.llm import CUSTOMER_FACTS, customer_requests
-from cross_sell_upsell.prompts import fenced_json
+from cross_sell_upsell.llm.prompts import fenced_json
+from cross_sell_upsell.llm.rationales import CUSTOMER_FACTS, customer_requests
 
 C1_OFFERS = [
     {

@@ -1,0 +1,123 @@
+"""`python -m cross_sell_upsell.cli.backtest`: the backtest from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+
+from cross_sell_upsell.cli.common import EXIT_OK, column_option, iso_date, run_guarded
+from cross_sell_upsell.configuration import OrchestratorConfig, ScoringWeights, SignalSettings
+from cross_sell_upsell.data.dataset import Dataset
+from cross_sell_upsell.data.ingest import load_transactions_dataset, with_column_overrides
+from cross_sell_upsell.errors import ConfigurationError
+from cross_sell_upsell.evaluation.backtest import (
+    LEVELS,
+    render_markdown,
+    run_backtest,
+)
+from cross_sell_upsell.io.files import write_atomic
+
+
+def _assignment(text: str) -> tuple[str, float]:
+    name, value = column_option(text)
+    try:
+        return name, float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not NAME=NUMBER") from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' must be at least 1")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    parse = argparse.ArgumentParser(
+        prog="python -m cross_sell_upsell.cli.backtest",
+        description="Backtest the offers against what customers really bought after a cutoff date.",
+    )
+    data = parse.add_argument_group("data")
+    source = data.add_mutually_exclusive_group(required=True)
+    source.add_argument("--transactions", type=Path, help="transaction log (CSV or Parquet); needs --catalog")
+    source.add_argument("--dataset", choices=["completejourney"], help="a packaged data set (needs the backtest extra)")
+    data.add_argument("--catalog", type=Path, help="catalog (CSV, JSON or Parquet) for --transactions")
+    data.add_argument("--customers-file", type=Path, help="optional customer attributes for --transactions")
+    data.add_argument(
+        "--column", type=column_option, action="append", default=[], metavar="NAME=SOURCE",
+        help="read field NAME from column SOURCE (repeatable), e.g. basket_id=receipt",
+    )
+    run = parse.add_argument_group("backtest")
+    run.add_argument("--cutoff", type=iso_date, required=True, help="first day of the horizon, YYYY-MM-DD")
+    run.add_argument("--horizon-days", type=_positive, required=True, help="days after the cutoff that are scored")
+    run.add_argument("--k", type=_positive, required=True, help="items per customer that are scored")
+    run.add_argument("--level", choices=LEVELS, default="product", help="score products or categories")
+    run.add_argument(
+        "--weight", type=_assignment, action="append", default=[], metavar="NAME=VALUE",
+        help=f"a score weight for this run (repeatable); names: {', '.join(ScoringWeights.model_fields)}",
+    )
+    run.add_argument(
+        "--signal", type=_assignment, action="append", default=[], metavar="NAME=VALUE",
+        help="a learned-signal setting for this run (repeatable), e.g. min_support=0.001",
+    )
+    output = parse.add_argument_group("output")
+    output.add_argument("--format", choices=["markdown", "json"], default="markdown")
+    output.add_argument("--output", type=Path, help="write the results here (atomically) instead of stdout")
+    return parse
+
+
+def _config(args: argparse.Namespace) -> OrchestratorConfig:
+    from cross_sell_upsell.data.completejourney import grocery_config
+
+    config = grocery_config() if args.dataset == "completejourney" else OrchestratorConfig()
+    try:
+        weights = config.weights.model_validate({**config.weights.as_dict(), **dict(args.weight)})
+        signals = SignalSettings.model_validate({**config.signals.model_dump(), **dict(args.signal)})
+    except ValueError as exc:
+        first = str(exc).splitlines()
+        raise ConfigurationError(f"--weight/--signal: {' '.join(first[1:3]).strip() or first[0]}") from None
+    return config.model_copy(update={"weights": weights, "signals": signals})
+
+
+def _dataset(args: argparse.Namespace, config: OrchestratorConfig) -> Dataset:
+    if args.dataset == "completejourney":
+        from cross_sell_upsell.data.completejourney import load_before
+
+        if args.catalog is not None or args.customers_file is not None or args.column:
+            raise ConfigurationError("--catalog, --customers-file and --column go with --transactions, not --dataset")
+        return load_before(args.cutoff, config)
+    if args.catalog is None:
+        raise ConfigurationError("--transactions needs --catalog")
+    settings = with_column_overrides(config.ingest, args.column)
+    return load_transactions_dataset(
+        args.transactions, args.catalog, args.customers_file, as_of=args.cutoff - timedelta(days=1), settings=settings
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+
+    def run() -> int:
+        config = _config(args)
+        dataset = _dataset(args, config)
+        result = run_backtest(dataset, args.cutoff, args.horizon_days, args.k, args.level, config)
+        text = json.dumps(result, indent=2) + "\n" if args.format == "json" else render_markdown(result)
+        if args.output is None:
+            sys.stdout.write(text)
+        else:
+            print(write_atomic(args.output, text))
+        return EXIT_OK
+
+    return run_guarded(run)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""Command-line front ends. Thin: parse options, call the library, turn domain errors into one line and exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from cross_sell_upsell.configuration import OrchestratorConfig
+from cross_sell_upsell.data.dataset import Dataset, load_dataset
+from cross_sell_upsell.data.ingest import (
+    learned_cycles_note,
+    load_transactions_dataset,
+    rows_rejected_summary,
+    with_column_overrides,
+    write_rejected_rows,
+)
+from cross_sell_upsell.errors import ConfigurationError, CrossSellError
+
+EXIT_OK, EXIT_PARTIAL, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date in YYYY-MM-DD form") from None
+
+
+def column_option(text: str) -> tuple[str, str]:
+    name, separator, source = text.partition("=")
+    if not separator or not name.strip() or not source.strip():
+        raise argparse.ArgumentTypeError(f"'{text}' is not NAME=SOURCE, e.g. product_id=sku")
+    return name.strip(), source.strip()
+
+
+class _NoteGiven(argparse.Action):
+    """Stores the value and records that the option was given, which tells `--data-dir data/tier1` from the
+    default. (argparse's own mutually exclusive groups lose their help heading when used through parents.)"""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        setattr(namespace, f"{self.dest}_given", True)
+
+
+def data_options(default_data_dir: Path) -> argparse.ArgumentParser:
+    """Options every command shares: where the data is (a folder of JSON profiles, or a transaction log with
+    its catalog), the as-of date, and the LLM switch."""
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("data")
+    group.add_argument(
+        "--data-dir", type=Path, default=default_data_dir, action=_NoteGiven,
+        help="folder with catalog.json and customers.json (default: %(default)s)",
+    )
+    group.add_argument(
+        "--transactions", type=Path, default=None,
+        help="transaction log (CSV or Parquet: customer id, product id, date, quantity, amount) instead of --data-dir",
+    )
+    group.add_argument(
+        "--catalog", type=Path, default=None, help="catalog (CSV, JSON or Parquet) for --transactions; required with it"
+    )
+    group.add_argument(
+        "--customers-file", type=Path, default=None,
+        help="optional customer attributes (CSV, JSON or Parquet) for --transactions; missing ones are derived",
+    )
+    group.add_argument(
+        "--column", type=column_option, action="append", default=[], metavar="NAME=SOURCE",
+        help="read field NAME from column SOURCE (repeatable), e.g. product_id=sku or catalog.name=title",
+    )
+    group.add_argument(
+        "--strict", action="store_true", help="treat any bad transaction row as an error (exit 2) instead of rejecting it"
+    )
+    group.add_argument(
+        "--as-of", type=iso_date, default=None, help="date the analysis is relative to, YYYY-MM-DD (default: today)"
+    )
+    llm = parent.add_argument_group("rationales")
+    llm.add_argument(
+        "--llm", action=argparse.BooleanOptionalAction, default=None,
+        help="have a chat model write the top rationales (needs OPENAI_API_KEY; default: the config's llm.enabled)",
+    )
+    return parent
+
+
+def dataset_from_args(args: argparse.Namespace, config: OrchestratorConfig | None = None) -> Dataset:
+    """The dataset the shared data options name. A transaction log's customer attributes are derived as of
+    `--as-of` (default today) with the config's ingest settings and the `--column` mappings."""
+    if args.transactions is not None and getattr(args, "data_dir_given", False):
+        raise ConfigurationError("--data-dir and --transactions are alternatives: give one")
+    if args.transactions is None:
+        if args.catalog is not None or args.customers_file is not None or args.column:
+            raise ConfigurationError("--catalog, --customers-file and --column go with --transactions, not --data-dir")
+        return load_dataset(args.data_dir)
+    if args.catalog is None:
+        raise ConfigurationError("--transactions needs --catalog")
+    settings = with_column_overrides((config or OrchestratorConfig()).ingest, args.column)
+    return load_transactions_dataset(
+        args.transactions, args.catalog, args.customers_file, as_of=args.as_of or date.today(), settings=settings,
+        strict=args.strict,
+    )
+
+
+def note_ingest(dataset: Dataset, path: Path) -> None:
+    """For a dataset from a log: names the learned replenishment cycles on stderr and, when the log had bad
+    rows, writes them to `path` and says so in one line."""
+    cycles = learned_cycles_note(dataset)
+    if cycles:
+        print(f"note: {cycles}", file=sys.stderr)
+    summary = rows_rejected_summary(dataset)
+    if summary["total"]:
+        reasons = ", ".join(f"{reason} {count}" for reason, count in summary["by_reason"].items() if count)
+        written = write_rejected_rows(dataset, path)
+        print(f"note: {summary['total']} transaction rows rejected ({reasons}); see {written}", file=sys.stderr)
+
+
+def with_llm_switch(config: OrchestratorConfig, llm: bool | None) -> OrchestratorConfig:
+    if llm is None:
+        return config
+    return config.model_copy(update={"llm": config.llm.model_copy(update={"enabled": llm})})
+
+
+def run_guarded(action: Callable[[], int]) -> int:
+    """Runs a command body; a domain error becomes one line on stderr and exit code 2, never a traceback."""
+    try:
+        return action()
+    except CrossSellError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("error: interrupted; no output was written", file=sys.stderr)
+        return 130

@@ -1,0 +1,76 @@
+"""`run_orchestrator.py`: one customer's report from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+
+from cross_sell_upsell.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    data_options,
+    dataset_from_args,
+    note_ingest,
+    run_guarded,
+    with_llm_switch,
+)
+from cross_sell_upsell.configuration import OrchestratorConfig
+from cross_sell_upsell.io.files import write_atomic
+from cross_sell_upsell.pipeline.api import analyze_customer
+from cross_sell_upsell.reporting.customer import render_json, render_markdown
+
+
+def orchestrator_parser(default_data_dir: Path, default_output_dir: Path) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="run_orchestrator.py",
+        description="Recommend what to offer one customer next, and why.",
+        epilog="example: python run_orchestrator.py --customer C001 --data-dir data/tier1 --as-of 2024-03-01",
+        parents=[data_options(default_data_dir)],
+    )
+    parser.add_argument("--customer", required=True, help="customer id, e.g. C001")
+    parser.add_argument("--top", type=int, default=None, help="recommendations to detail (default: config top_n, 5)")
+    parser.add_argument(
+        "--format", choices=("markdown", "json"), default="markdown",
+        help="markdown writes a report file and prints its path; json prints the result to stdout",
+    )
+    parser.add_argument(
+        "--output", type=Path, default=None,
+        help=f"file to write (markdown default: {default_output_dir}/reports/report_<customer>_<as-of>.md)",
+    )
+    return parser
+
+
+def orchestrator_main(
+    argv: Sequence[str] | None, config: OrchestratorConfig, default_data_dir: Path, default_output_dir: Path
+) -> int:
+    """`run_orchestrator.py`: one customer's report."""
+    args = orchestrator_parser(default_data_dir, default_output_dir).parse_args(argv)
+    if args.top is not None and args.top < 1:
+        print("error: --top must be at least 1", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+    def run() -> int:
+        run_config = with_llm_switch(config, args.llm)
+        as_of = args.as_of or date.today()
+        dataset = dataset_from_args(args, run_config)
+        report = analyze_customer(args.customer, as_of=as_of, dataset=dataset, config=run_config)
+        for note in report.run_notes:
+            print(f"note: {note}", file=sys.stderr)
+        report_folder = args.output.parent if args.output else default_output_dir / "reports"
+        note_ingest(dataset, report_folder / f"rejected_rows_{as_of}.csv")
+        if args.format == "json":
+            text = render_json(report)
+            if args.output is None:
+                sys.stdout.write(text)
+            else:
+                print(write_atomic(args.output, text))
+            return EXIT_OK
+        output = args.output or report_folder / f"report_{report.customer_id}_{as_of}.md"
+        text = render_markdown(report, args.top or run_config.top_n, datetime.now())
+        print(write_atomic(output, text))
+        return EXIT_OK
+
+    return run_guarded(run)

@@ -1,0 +1,44 @@
+"""Progress of a batch run on stderr: a bar on a terminal, plain log lines otherwise, nothing when quiet."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TextIO
+
+from cross_sell_upsell.pipeline.batch import ChunkProgress
+
+ProgressCallback = Callable[[ChunkProgress], None]
+
+
+def progress_line(update: ChunkProgress, with_timing: bool) -> str:
+    done = f"{update.customers_done:,} of {update.customers_total:,} customers done, {update.customers_failed:,} failed"
+    if not with_timing:
+        return done
+    return (
+        f"chunk {update.chunk}/{update.chunks}: {update.chunk_customers:,} customers in {update.seconds:.2f} s; {done}"
+    )
+
+
+@contextmanager
+def batch_progress(stream: TextIO, *, quiet: bool, verbose: bool) -> Iterator[ProgressCallback | None]:
+    """The `on_progress` callback for `run_batch`. `verbose` adds each chunk's timing."""
+    if quiet:
+        yield None
+        return
+    if not stream.isatty():
+        yield lambda update: print(progress_line(update, verbose), file=stream, flush=True)
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("analysing customers"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(file=stream)) as bar:
+        task = bar.add_task("customers", total=None)
+
+        def update(progress: ChunkProgress) -> None:
+            bar.update(task, total=progress.customers_total, completed=progress.customers_done)
+            if verbose:
+                bar.console.print(progress_line(progress, with_timing=True), highlight=False)
+
+        yield update

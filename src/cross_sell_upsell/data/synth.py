@@ -1,0 +1,376 @@
+"""Synthetic retailer data at scale: a catalog, customers and a transaction log as Parquet.
+
+    python -m cross_sell_upsell.cli.synth --customers 1000000 --seed 7 --out benchmarks/.data/1m
+
+Customers join over two years (HISTORY_START + HISTORY_DAYS), adopt routine categories over time, rebuy each
+product at roughly its replenishment cycle (lognormal noise, shorter SPF cycles in summer and shorter
+moisturizer cycles in winter), sometimes upgrade along the product's upgrade path, and stop buying after a
+random active life. Price sensitivity shows in what they buy: sensitive customers start at lower tiers,
+upgrade less and buy on promotion more (November most of all). About 20 transactions per customer.
+
+Everything is drawn with numpy's PCG64 from the seed, array at a time, so the same seed and catalog give
+the same bytes, and a million customers take well under two minutes.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from cross_sell_upsell.configuration import CATALOG_FIELDS, IngestSettings
+from cross_sell_upsell.data.ingest import load_catalog
+from cross_sell_upsell.errors import ConfigurationError
+from cross_sell_upsell.io.files import write_atomic
+
+DEFAULT_CATALOG = Path("data/tiered/catalog.json")
+"""The sample tiered catalog, relative to the project folder the tool runs from."""
+
+
+HISTORY_START = date(2023, 1, 1)
+
+
+HISTORY_DAYS = 730
+
+
+SUGGESTED_AS_OF = HISTORY_START + timedelta(days=HISTORY_DAYS)
+
+
+"""The first day after the generated history: the natural as-of date for analysing it."""
+
+
+SENSITIVITY_SHARE = (0.25, 0.45, 0.30)
+
+
+START_TIER_PROBABILITY = ((0.10, 0.40, 0.50), (0.30, 0.55, 0.15), (0.85, 0.14, 0.01))
+
+
+"""Per sensitivity (low, medium, high): the probability of starting at Tier 1, 2 and 3 (or the nearest tier the
+category stocks)."""
+
+
+UPGRADE_PROBABILITY = (0.06, 0.03, 0.005)
+
+
+"""Per sensitivity: the chance that a repurchase moves up the product's upgrade path."""
+
+
+PROMOTION_PROBABILITY = (0.05, 0.15, 0.40)
+
+
+"""Per sensitivity: the chance a purchase is on promotion (twice that in November)."""
+
+
+DISCOUNT_RANGE = (0.10, 0.25)
+
+
+ADOPTION_PROBABILITY = {
+    "cleanser": 0.9,
+    "moisturizer": 0.85,
+    "serum": 0.6,
+    "spf": 0.55,
+    "toner": 0.45,
+    "mask": 0.3,
+    "eye_cream": 0.25,
+    "treatment": 0.2,
+}
+
+
+"""The chance a customer ever takes up a category; other catalogs' categories get OTHER_ADOPTION."""
+
+
+OTHER_ADOPTION = 0.3
+
+
+ADOPTION_DELAY_DAYS = 90.0
+
+
+"""Mean delay (exponential) between joining and taking up each further category."""
+
+
+ACTIVE_LIFE_DAYS = 1000.0
+
+
+"""Mean (exponential) time a customer keeps buying."""
+
+
+PROSPECT_SHARE = 0.02
+
+
+"""Customers on file who never bought anything."""
+
+
+CYCLE_NOISE_SIGMA = 0.25
+
+
+"""Sigma of the lognormal factor on each repurchase interval."""
+
+
+DOUBLE_QUANTITY_PROBABILITY = 0.08
+
+
+"""The chance a purchase is of two units, which lasts twice as long."""
+
+
+UNKNOWN_CYCLE_DAYS = 60
+
+
+"""How often a product whose catalog entry has no replenishment cycle is rebought, on average."""
+
+
+CONCERN_MATCH_PROBABILITY = 0.7
+
+
+"""The chance a customer picks a product that targets their main concern, where the category has one."""
+
+
+SEASONAL_FACTOR = {
+    "spf": (1.35, 1.35, 1.1, 0.9, 0.75, 0.75, 0.75, 0.75, 0.9, 1.1, 1.35, 1.35),
+    "moisturizer": (0.8, 0.8, 0.9, 1.0, 1.1, 1.2, 1.2, 1.1, 1.0, 0.9, 0.8, 0.8),
+}
+
+
+"""Multiplier of a repurchase interval by the month it starts in: below 1 means bought more often."""
+
+
+FIRST_NAMES = ("Ava", "Ben", "Chloe", "Daniel", "Ella", "Finn", "Grace", "Hugo", "Isla", "Jack", "Maya", "Priya")
+
+
+LAST_NAMES = ("Adams", "Brown", "Chen", "Davis", "Garcia", "Ito", "Khan", "Lee", "Nguyen", "Okafor", "Patel", "Smith")
+
+
+_PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 3, "statistics": True, "row_group_size": 1_000_000}
+
+
+@dataclass(frozen=True)
+class _Catalog:
+    """The catalog as arrays indexed by product position."""
+
+    frame: pl.DataFrame
+    category: np.ndarray
+    tier: np.ndarray
+    price: np.ndarray
+    cycle: np.ndarray
+    upgrade: np.ndarray
+    categories: list[str]
+    concerns: list[str]
+    choices: np.ndarray
+    """[category, tier, concern + 1] -> candidate products, padded with -1 (concern 0 = any)."""
+    choice_counts: np.ndarray
+
+
+def _catalog(products: pl.DataFrame) -> _Catalog:
+    ids = products.get_column("product_id").to_list()
+    position = {product_id: index for index, product_id in enumerate(ids)}
+    categories = sorted(set(products.get_column("category").to_list()))
+    concerns = sorted({concern for items in products.get_column("target_concerns").to_list() for concern in items})
+    concerns = concerns or ["general"]  # a catalog without concerns: every pick is then a plain category pick
+    category = np.array([categories.index(name) for name in products.get_column("category").to_list()], np.int16)
+    tier = products.get_column("tier").to_numpy().astype(np.int16)
+    cycles = products.get_column("replenishment_cycle_days").fill_null(UNKNOWN_CYCLE_DAYS).to_numpy().astype(np.float64)
+    upgrade = np.array([position.get(target, -1) for target in products.get_column("upgrade_to").to_list()], np.int32)
+    top_tier = int(tier.max())
+    candidates: dict[tuple[int, int, int], list[int]] = {}
+    for index, product_concerns in enumerate(products.get_column("target_concerns").to_list()):
+        keys = [0] + [concerns.index(concern) + 1 for concern in product_concerns]
+        for key in keys:
+            candidates.setdefault((int(category[index]), int(tier[index]), key), []).append(index)
+    width = max(len(items) for items in candidates.values())
+    choices = np.full((len(categories), top_tier + 1, len(concerns) + 1, width), -1, np.int32)
+    counts = np.zeros((len(categories), top_tier + 1, len(concerns) + 1), np.int32)
+    for (cat, level, key), items in candidates.items():
+        choices[cat, level, key, : len(items)] = items
+        counts[cat, level, key] = len(items)
+    return _Catalog(
+        frame=products,
+        category=category,
+        tier=tier,
+        price=products.get_column("price").to_numpy(),
+        cycle=cycles,
+        upgrade=upgrade,
+        categories=categories,
+        concerns=concerns,
+        choices=choices,
+        choice_counts=counts,
+    )
+
+
+def _nearest_stocked_tier(catalog: _Catalog, category: np.ndarray, tier: np.ndarray) -> np.ndarray:
+    """The wanted tier where the category has products in it, else the closest tier that does (lower first)."""
+    stocked = catalog.choice_counts[:, :, 0] > 0
+    tier = np.clip(tier, 1, stocked.shape[1] - 1)
+    result = tier.copy()
+    missing = ~stocked[category, result]
+    for step in range(1, stocked.shape[1]):
+        for candidate in (tier - step, tier + step):
+            usable = missing & (candidate >= 1) & (candidate < stocked.shape[1])
+            usable[usable] = stocked[category[usable], candidate[usable]]
+            result[usable] = candidate[usable]
+            missing &= ~usable
+    return result
+
+
+def _pick_products(
+    rng: np.random.Generator, catalog: _Catalog, category: np.ndarray, tier: np.ndarray, concern: np.ndarray
+) -> np.ndarray:
+    """A product of the category at (or near) the tier, targeting the concern with CONCERN_MATCH_PROBABILITY."""
+    tier = _nearest_stocked_tier(catalog, category, tier)
+    key = np.where(rng.random(category.size) < CONCERN_MATCH_PROBABILITY, concern + 1, 0)
+    key = np.where(catalog.choice_counts[category, tier, key] > 0, key, 0)
+    count = catalog.choice_counts[category, tier, key]
+    slot = (rng.random(category.size) * count).astype(np.int64)
+    return catalog.choices[category, tier, key, slot]
+
+
+def _streams(rng: np.random.Generator, catalog: _Catalog, customers: int) -> dict[str, np.ndarray]:
+    """Customers' latent traits and one purchase stream per (customer, adopted category)."""
+    sensitivity = rng.choice(3, size=customers, p=SENSITIVITY_SHARE).astype(np.int8)
+    start_tier = np.empty(customers, np.int16)
+    for level, probabilities in enumerate(START_TIER_PROBABILITY):
+        chosen = sensitivity == level
+        start_tier[chosen] = rng.choice(3, size=int(chosen.sum()), p=probabilities) + 1
+    concern = rng.integers(0, len(catalog.concerns), size=customers)
+    join = rng.integers(0, HISTORY_DAYS, size=customers)
+    end = np.minimum(join + rng.exponential(ACTIVE_LIFE_DAYS, size=customers), HISTORY_DAYS - 1).astype(np.int32)
+    prospect = rng.random(customers) < PROSPECT_SHARE
+    adoption = np.array([ADOPTION_PROBABILITY.get(name, OTHER_ADOPTION) for name in catalog.categories])
+    adopts = rng.random((customers, adoption.size)) < adoption
+    delay = rng.exponential(ADOPTION_DELAY_DAYS, size=(customers, adoption.size))
+    first = np.argmin(np.where(adopts, delay, np.inf), axis=1)
+    nothing = ~adopts.any(axis=1)
+    first[nothing] = int(np.argmax(adoption))
+    adopts[np.arange(customers), first] = True
+    delay[np.arange(customers), first] = 0.0
+    adopts &= ~prospect[:, None]
+    owner, category = np.nonzero(adopts)
+    start = (join[owner] + delay[owner, category]).astype(np.int32)
+    keep = start <= end[owner]
+    owner, category, start = owner[keep], category[keep].astype(np.int16), start[keep]
+    product = _pick_products(rng, catalog, category, start_tier[owner], concern[owner])
+    return {
+        "sensitivity": sensitivity,
+        "concern": concern,
+        "owner": owner.astype(np.int32),
+        "product": product,
+        "day": start,
+        "end": end[owner],
+    }
+
+
+def _month_of(days: np.ndarray) -> np.ndarray:
+    dates = np.datetime64(HISTORY_START, "D") + days.astype("timedelta64[D]")
+    return (dates.astype("datetime64[M]").astype(np.int64) % 12).astype(np.int8)
+
+
+def _transactions(rng: np.random.Generator, catalog: _Catalog, streams: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Every purchase of every stream: rebuy at the product's cycle x noise x season x quantity until the
+    customer's active life ends, moving up the upgrade path now and then."""
+    seasonal = np.ones((len(catalog.categories), 12))
+    for name, factors in SEASONAL_FACTOR.items():
+        if name in catalog.categories:
+            seasonal[catalog.categories.index(name)] = factors
+    upgrade_probability = np.array(UPGRADE_PROBABILITY)[streams["sensitivity"]]
+    owner, product, day, end = streams["owner"], streams["product"], streams["day"], streams["end"]
+    emitted: dict[str, list[np.ndarray]] = {"owner": [], "product": [], "day": [], "quantity": []}
+    while owner.size:
+        quantity = np.where(rng.random(owner.size) < DOUBLE_QUANTITY_PROBABILITY, 2, 1).astype(np.int8)
+        for name, values in (("owner", owner), ("product", product), ("day", day), ("quantity", quantity)):
+            emitted[name].append(values)
+        noise = rng.lognormal(0.0, CYCLE_NOISE_SIGMA, size=owner.size)
+        interval = catalog.cycle[product] * noise * seasonal[catalog.category[product], _month_of(day)] * quantity
+        day = day + np.maximum(1, np.rint(interval)).astype(np.int32)
+        upgrade = catalog.upgrade[product]
+        moves = (upgrade >= 0) & (rng.random(owner.size) < upgrade_probability[owner])
+        product = np.where(moves, upgrade, product)
+        active = day <= end
+        owner, product, day, end = owner[active], product[active], day[active], end[active]
+    purchases = {name: np.concatenate(parts) for name, parts in emitted.items()}
+    size = purchases["owner"].size
+    november = _month_of(purchases["day"]) == 10
+    promotion = np.array(PROMOTION_PROBABILITY)[streams["sensitivity"][purchases["owner"]]] * np.where(november, 2, 1)
+    discount = np.where(rng.random(size) < promotion, rng.uniform(*DISCOUNT_RANGE, size=size), 0.0)
+    purchases["amount"] = np.round(catalog.price[purchases["product"]] * purchases["quantity"] * (1 - discount), 2)
+    return purchases
+
+
+def _id_width(customers: int) -> int:
+    return max(7, len(str(customers)))
+
+
+def _customer_ids(index: pl.Expr, width: int) -> pl.Expr:
+    return pl.lit("C") + (index + 1).cast(pl.String).str.zfill(width)
+
+
+def generate(customers: int, seed: int, catalog_path: str | Path = DEFAULT_CATALOG) -> dict[str, pl.DataFrame]:
+    """The three frames: catalog (CATALOG_FIELDS columns), customers and transactions, in a fixed order."""
+    if customers < 1:
+        raise ConfigurationError("--customers must be at least 1")
+    products, cross_sells = load_catalog(catalog_path, IngestSettings())
+    catalog = _catalog(products)
+    rng = np.random.default_rng(seed)
+    streams = _streams(rng, catalog, customers)
+    purchases = _transactions(rng, catalog, streams)
+    width = _id_width(customers)
+    transactions = (
+        pl.DataFrame(
+            {
+                "owner": purchases["owner"],
+                "product": purchases["product"].astype(np.int32),
+                "day": purchases["day"],
+                "quantity": purchases["quantity"].astype(np.int32),
+                "amount": purchases["amount"],
+            }
+        )
+        .sort("day", "owner", "product")
+        .select(
+            customer_id=_customer_ids(pl.col("owner"), width),
+            product_id=pl.lit(catalog.frame.get_column("product_id")).gather(pl.col("product")),
+            date=pl.lit(HISTORY_START) + pl.duration(days=pl.col("day")),
+            quantity="quantity",
+            amount="amount",
+        )
+    )
+    first = rng.integers(0, len(FIRST_NAMES), size=customers)
+    last = rng.integers(0, len(LAST_NAMES), size=customers)
+    second_concern = rng.integers(0, len(catalog.concerns), size=customers)
+    concerns = pl.Series(catalog.concerns)
+    customer_frame = pl.DataFrame(
+        {
+            "index": np.arange(customers),
+            "first": first,
+            "last": last,
+            "concern": streams["concern"],
+            "second": second_concern,
+        }
+    ).select(
+        customer_id=_customer_ids(pl.col("index"), width),
+        name=pl.lit(pl.Series(FIRST_NAMES)).gather(pl.col("first"))
+        + pl.lit(" ")
+        + pl.lit(pl.Series(LAST_NAMES)).gather(pl.col("last")),
+        email=pl.lit("customer") + (pl.col("index") + 1).cast(pl.String) + pl.lit("@example.com"),
+        skin_concerns=pl.concat_list(
+            pl.lit(concerns).gather(pl.col("concern")), pl.lit(concerns).gather(pl.col("second"))
+        ).list.unique(maintain_order=True),
+    )
+    links = (
+        cross_sells.sort("product_id", "position")
+        .group_by("product_id", maintain_order=True)
+        .agg(cross_sell_products="cross_sell_id")
+    )
+    catalog_frame = (
+        products.join(links, on="product_id", how="left", maintain_order="left")
+        .with_columns(pl.col("cross_sell_products").fill_null(pl.lit([], dtype=pl.List(pl.String))))
+        .select(CATALOG_FIELDS)
+    )
+    return {"catalog": catalog_frame, "customers": customer_frame, "transactions": transactions}
+
+
+def write_parquet(frame: pl.DataFrame, path: Path) -> Path:
+    """Parquet with fixed settings and no timestamps, written atomically: the same frame gives the same bytes."""
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer, **_PARQUET_OPTIONS)
+    return write_atomic(path, buffer.getvalue())

@@ -1,0 +1,257 @@
+"""Signals learned from a retailer's own purchases: basket rules and item-item similarity.
+
+Both come from sparse matrix products over integer keys, never from enumerating itemsets: with B the basket x
+product incidence matrix, C = B.T @ B holds every pair's co-occurrence count and its diagonal each product's
+basket count, so support, confidence and lift of every rule A -> B are a few vector operations on C's
+non-zeros. Item similarity is the cosine of two products' buyer vectors, blended with their price similarity.
+
+A basket is a basket id where the log has one (`basket_id` in the ownership frame), else a customer's
+purchases on one day. Only purchases on or before the as-of date count, so a backdated run or a backtest
+learns nothing from the future. Products are `product_key`s (rows of `Dataset.products`), as in the cohort.
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import polars as pl
+from scipy import sparse
+
+from cross_sell_upsell.configuration import SignalSettings
+from cross_sell_upsell.data.dataset import Dataset, remember_latest
+
+RULE_SCHEMA: dict[str, pl.DataType] = {
+    "source_key": pl.UInt32(),
+    "product_key": pl.UInt32(),
+    "count": pl.UInt32(),
+    "support": pl.Float64(),
+    "confidence": pl.Float64(),
+    "lift": pl.Float64(),
+}
+
+
+"""A rule source -> product: baskets holding both (`count`), their share of all baskets (`support`), the share
+of the source's baskets that hold the product (`confidence`) and confidence / the product's own support (`lift`)."""
+
+
+CATEGORY_RULE_SCHEMA: dict[str, pl.DataType] = {
+    "source_category": pl.String(),
+    "category": pl.String(),
+    **{name: dtype for name, dtype in RULE_SCHEMA.items() if name not in ("source_key", "product_key")},
+}
+
+
+NEIGHBOUR_SCHEMA: dict[str, pl.DataType] = {
+    "source_key": pl.UInt32(),
+    "product_key": pl.UInt32(),
+    "cosine": pl.Float64(),
+    "price_similarity": pl.Float64(),
+    "similarity": pl.Float64(),
+}
+
+
+"""The most similar products of each product: cosine of their buyer vectors, price similarity
+1 - |p1 - p2| / max(p1, p2), and the blend of the two that ranks them."""
+
+
+_SIMILARITY_BLOCK = 512
+
+
+"""Products whose similarity row is computed at once: bounds the memory of one block of B.T @ B."""
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the purchases up to `as_of` say, keyed like the cohort's products."""
+
+    as_of: date
+    baskets: int
+    """Baskets the rules were learned from."""
+    rules: pl.DataFrame
+    """RULE_SCHEMA rows passing the thresholds, both directions of each pair."""
+    neighbours: pl.DataFrame
+    """NEIGHBOUR_SCHEMA rows: up to `neighbours` per product, most similar first."""
+
+    def rule_links(self) -> pl.DataFrame:
+        """The product rules as links for `opportunities.learned_offers`: the link is the confidence."""
+        return self.rules.select(
+            "source_key", "product_key", link="confidence", rule_lift="lift", source=pl.lit("basket_rule")
+        )
+
+    def neighbour_links(self) -> pl.DataFrame:
+        """The neighbours as links for `opportunities.learned_offers`: the link is the blended similarity."""
+        return self.neighbours.select(
+            "source_key",
+            "product_key",
+            link="similarity",
+            rule_lift=pl.lit(None, dtype=pl.Float64),
+            source=pl.lit("similar_customers"),
+        )
+
+    def links(self) -> pl.DataFrame:
+        """Every learned link: rules and neighbours."""
+        return pl.concat([self.rule_links(), self.neighbour_links()])
+
+
+def keyed_purchases(dataset: Dataset, as_of: date) -> pl.DataFrame:
+    """(customer_row, product_key, basket) of every purchase on or before `as_of`; `basket` numbers the
+    baskets from 0 (a basket id with its customer and day, or the customer's day when the log has no id)."""
+    purchases = dataset.keyed_ownership(as_of).lazy()
+    # A customer's day packed in one integer (days since 1970 offset to stay positive until 2149) ranks much
+    # faster than a struct of columns; a basket id needs the struct.
+    customer_day = pl.col("customer_row").cast(pl.UInt64) * (1 << 17) + (
+        pl.col("purchase_date").cast(pl.Int32) + (1 << 16)
+    ).cast(pl.UInt64)
+    basket = pl.struct("basket_id", customer_day) if "basket_id" in purchases.collect_schema() else customer_day
+    return purchases.select(
+        "customer_row", "product_key", basket=(basket.rank("dense") - 1).cast(pl.UInt32)
+    ).collect()
+
+
+def _incidence(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int]) -> sparse.csr_matrix:
+    """A 0/1 csr matrix with a one at each (row, column); repeated pairs count once."""
+    matrix = sparse.csr_matrix((np.ones(len(rows), dtype=np.float64), (rows, columns)), shape=shape)
+    matrix.sum_duplicates()
+    matrix.data[:] = 1.0
+    return matrix
+
+
+def association_rules(
+    baskets: np.ndarray, items: np.ndarray, n_items: int, settings: SignalSettings
+) -> pl.DataFrame:
+    """Rules between items (`source_key` -> `product_key`) from (basket, item) pairs, with the support,
+    confidence and count thresholds of `settings`. Baskets are numbered 0..n-1.
+
+    An item in fewer baskets than the minimum pair count or support can be in no rule, so only the frequent
+    items enter the co-occurrence product B.T @ B."""
+    n_baskets = int(baskets.max()) + 1 if len(baskets) else 0
+    if n_baskets == 0:
+        return pl.DataFrame(schema=RULE_SCHEMA)
+    incidence = _incidence(baskets, items, (n_baskets, n_items)).tocsc()
+    item_baskets = np.diff(incidence.indptr)
+    min_pairs = max(settings.min_count, math.ceil(settings.min_support * n_baskets - 1e-9))
+    frequent = np.flatnonzero(item_baskets >= min_pairs)
+    co_occurrence = (incidence[:, frequent].T @ incidence[:, frequent]).tocoo()
+    source, target, count = co_occurrence.row, co_occurrence.col, co_occurrence.data
+    keep = (source != target) & (count >= min_pairs)
+    source, target, count = frequent[source[keep]], frequent[target[keep]], count[keep]
+    source_count, target_count = item_baskets[source], item_baskets[target]
+    rules = pl.DataFrame(
+        {
+            "source_key": source.astype(np.uint32),
+            "product_key": target.astype(np.uint32),
+            "count": count.astype(np.uint32),
+            "support": count / n_baskets,
+            "confidence": count / source_count,
+            "lift": count * n_baskets / (source_count.astype(np.float64) * target_count),
+        },
+        schema=RULE_SCHEMA,
+    )
+    return rules.filter(
+        (pl.col("support") >= settings.min_support) & (pl.col("confidence") >= settings.min_confidence)
+    ).sort("source_key", "confidence", "product_key", descending=[False, True, False])
+
+
+def category_rules(purchases: pl.DataFrame, products: pl.DataFrame, settings: SignalSettings) -> pl.DataFrame:
+    """Rules between categories (CATEGORY_RULE_SCHEMA) from `keyed_purchases`: a basket holds a category when
+    it holds one of its products. For exploring; no step offers from them, so `learn_signals` skips them."""
+    category = products.get_column("category")
+    codes = (category.rank("dense") - 1).cast(pl.UInt32)
+    names = category.unique().sort()
+    categories = codes.gather(purchases.get_column("product_key")).to_numpy()
+    rules = association_rules(purchases.get_column("basket").to_numpy(), categories, len(names), settings)
+    rules = rules.with_columns(
+        source_category=names.gather(rules.get_column("source_key")),
+        category=names.gather(rules.get_column("product_key")),
+    ).select(list(CATEGORY_RULE_SCHEMA))
+    return rules.sort("source_category", "confidence", "category", descending=[False, True, False])
+
+
+def price_similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """1 - |p1 - p2| / max(p1, p2): 1 for equal prices, towards 0 as one price dwarfs the other."""
+    return 1.0 - np.abs(left - right) / np.maximum(left, right)
+
+
+def item_neighbours(
+    customers: np.ndarray, items: np.ndarray, prices: np.ndarray, settings: SignalSettings
+) -> pl.DataFrame:
+    """Up to `settings.neighbours` most similar products of each product, from (customer, item) purchase pairs.
+
+    cosine(i, j) = buyers of both / sqrt(buyers of i x buyers of j). The common buyers of every pair are the
+    product X.T @ X of the customer x product matrix, computed a block of products at a time so memory stays
+    bounded. A pair needs at least `min_count` common buyers (so each product has as many buyers): fewer say
+    little and would be most of the pairs. similarity = similarity_weight x cosine + price_similarity_weight x
+    price similarity."""
+    if len(customers) == 0:
+        return pl.DataFrame(schema=NEIGHBOUR_SCHEMA)
+    matrix = _incidence(customers, items, (int(customers.max()) + 1, len(prices))).tocsc()
+    buyers = np.diff(matrix.indptr)
+    eligible = np.flatnonzero(buyers >= settings.min_count)
+    by_customer = matrix[:, eligible]
+    by_item = by_customer.T.tocsr()
+    eligible_buyers, eligible_prices = buyers[eligible].astype(np.float64), prices[eligible]
+    blocks = []
+    for start in range(0, len(eligible), _SIMILARITY_BLOCK):
+        block = (by_item[start : start + _SIMILARITY_BLOCK] @ by_customer).tocoo()
+        source = block.row + start
+        keep = (source != block.col) & (block.data >= settings.min_count)
+        source, target, common = source[keep], block.col[keep], block.data[keep]
+        cosine = common / np.sqrt(eligible_buyers[source] * eligible_buyers[target])
+        prices_alike = price_similarity(eligible_prices[source], eligible_prices[target])
+        blocks.append(
+            pl.DataFrame(
+                {
+                    "source_key": eligible[source].astype(np.uint32),
+                    "product_key": eligible[target].astype(np.uint32),
+                    "cosine": cosine,
+                    "price_similarity": prices_alike,
+                    "similarity": settings.similarity_weight * cosine + settings.price_similarity_weight * prices_alike,
+                },
+                schema=NEIGHBOUR_SCHEMA,
+            )
+            .sort("source_key", "similarity", "product_key", descending=[False, True, False])
+            .group_by("source_key", maintain_order=True)
+            .head(settings.neighbours)
+        )
+    return pl.concat(blocks) if blocks else pl.DataFrame(schema=NEIGHBOUR_SCHEMA)
+
+
+def learn_signals(dataset: Dataset, as_of: date, settings: SignalSettings) -> Signals:
+    """Basket rules between products and item neighbours from the purchases on or before `as_of`.
+
+    The rules (baskets numbered over the whole log, then a sparse product) are learned on a second thread
+    while the holdings, which the neighbours start from, are grouped: neither keeps both cores busy alone."""
+    products = dataset.products
+    dataset.keyed_ownership(as_of)  # both threads read it: keyed once, before they start
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="basket-rules") as pool:
+        learning_rules = pool.submit(_basket_rules, dataset, as_of, settings)
+        # Who bought what is in the holdings, which the cohorts share: a fifth of the log's rows, already distinct.
+        holdings = dataset.holdings_as_of(as_of, settings.habit_half_life_days)
+        neighbours = item_neighbours(
+            holdings.get_column("customer_row").to_numpy(),
+            holdings.get_column("product_key").to_numpy(),
+            products.get_column("price").to_numpy(),
+            settings,
+        )
+        baskets, rules = learning_rules.result()
+    return Signals(as_of=as_of, baskets=baskets, rules=rules, neighbours=neighbours)
+
+
+def _basket_rules(dataset: Dataset, as_of: date, settings: SignalSettings) -> tuple[int, pl.DataFrame]:
+    """How many baskets there are up to `as_of`, and the product rules they give."""
+    purchases = keyed_purchases(dataset, as_of)
+    baskets = purchases.get_column("basket").to_numpy()
+    items = purchases.get_column("product_key").to_numpy()
+    del purchases
+    rules = association_rules(baskets, items, dataset.products.height, settings)
+    return int(baskets.max()) + 1 if len(baskets) else 0, rules
+
+
+def signals_as_of(dataset: Dataset, as_of: date, settings: SignalSettings) -> Signals:
+    """`learn_signals`, once per dataset, as-of date and settings: every cohort of a batch shares them."""
+    key = (as_of, settings)
+    return remember_latest(dataset.learned_signals, key, lambda: learn_signals(dataset, as_of, settings))

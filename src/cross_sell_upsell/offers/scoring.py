@@ -1,0 +1,134 @@
+"""Explainable scores: seven components on a 0-100 scale and their weighted mean.
+
+| component | formula |
+|---|---|
+| business_value | min(100, 100 x margin_value / business_value_reference), margin_value = price x margin multiplier |
+| customer_fit | 100 x mean(price fit, loyalty score, 1 - churn_risk, min(1, lifetime_value / lifetime_value_reference)), price fit = 1 - sensitivity penalty x min(1, price / price_reference) |
+| routine_completeness | 100 when the offer adds a missing essential (every bundle does), 50 when it keeps an owned essential category stocked or upgrades it, else 0 |
+| replenishment_urgency | 100 x min(1, days since purchase / cycle) for replenishment offers, else 0 |
+| concern_match | 100 x share of the customer's skin concerns the offer targets (0 for a customer with none) |
+| affinity | 100 x the learned affinity (0-1): for a basket-rule or similar-customers offer, its summed links from owned products / the customer's strongest such sum from the same source; for a restock, its recency-weighted repeat purchases / the customer's highest such figure; else 0 |
+| lift | 100 x min(1, (lift - 1) / (lift_reference - 1)) of the basket rule behind the offer (0 at or below chance, and for offers without a rule) |
+
+score = sum(weight x component) / sum(weight). With learned signals off, affinity and lift carry no weight, so
+the scores are those of the catalog rules alone.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from cross_sell_upsell.configuration import OrchestratorConfig
+from cross_sell_upsell.offers.keys import customer_product_key, lookup
+
+COMPONENTS: tuple[str, ...] = (
+    "business_value",
+    "customer_fit",
+    "routine_completeness",
+    "replenishment_urgency",
+    "concern_match",
+    "affinity",
+    "lift",
+)
+
+
+LEARNED_COMPONENTS: tuple[str, ...] = ("affinity", "lift")
+
+
+"""Components that only learned signals feed."""
+
+
+def effective_weights(config: OrchestratorConfig) -> dict[str, float]:
+    """The score weights, with the learned components at 0 when learned signals are off."""
+    weights = config.weights.as_dict()
+    if not config.signals.enabled:
+        weights.update(dict.fromkeys(LEARNED_COMPONENTS, 0.0))
+    return weights
+
+
+def _lookup_table(column: str, table: dict[str, float]) -> pl.Expr:
+    return pl.col(column).replace_strict(table, default=0.0, return_dtype=pl.Float64)
+
+
+def customer_factors(customers: pl.DataFrame, routine: pl.DataFrame, config: OrchestratorConfig) -> pl.DataFrame:
+    """Per customer, what scoring needs: the price-sensitivity penalty, the price-independent part of the fit
+    (loyalty score + (1 - churn risk) + min(1, lifetime value / reference)), the concern mask and the routine
+    masks. One row per customer_key, in key order."""
+    return customers.select(
+        penalty=_lookup_table("price_sensitivity", config.price_sensitivity_penalty),
+        fit_base=_lookup_table("loyalty_tier", config.loyalty_scores)
+        + (1.0 - pl.col("churn_risk"))
+        + (pl.col("lifetime_value") * (1.0 / config.lifetime_value_reference)).clip(upper_bound=1.0),
+        customer_concerns=pl.col("concern_mask"),
+    ).with_columns(routine.select("owned_mask", "missing_mask"))
+
+
+def component_expressions(config: OrchestratorConfig) -> dict[str, pl.Expr]:
+    """The components as expressions over a candidate joined with its customer's factors.
+
+    Constants divide by multiplying with their reciprocal: polars does so itself on long columns but divides
+    exactly on one-row frames, and the last bit decides how a score rounds; one way everywhere keeps a
+    customer's scores the same whatever cohort they are computed in."""
+    price_fit = 1.0 - pl.col("penalty") * (pl.col("price") * (1.0 / config.price_reference)).clip(upper_bound=1.0)
+    concerns = pl.col("customer_concerns").bitwise_count_ones()
+    matched = (pl.col("concern_mask") & pl.col("customer_concerns")).bitwise_count_ones()
+    fills_missing = pl.col("fills_missing_essential")
+    keeps_owned = (pl.col("essential_bit") & pl.col("owned_mask") != 0) & pl.col("type").is_in(
+        ["replenishment", "tier_upgrade"]
+    )
+    return {
+        "business_value": (pl.col("margin_value") * (100.0 / config.business_value_reference)).clip(upper_bound=100.0),
+        "customer_fit": (price_fit + pl.col("fit_base")) * 25.0,
+        "routine_completeness": pl.when(fills_missing).then(100.0).when(keeps_owned).then(50.0).otherwise(0.0),
+        "replenishment_urgency": pl.when(pl.col("type") == "replenishment")
+        .then(100.0 * (pl.col("days_since_purchase") / pl.col("cycle_days")).clip(upper_bound=1.0))
+        .otherwise(0.0),
+        "concern_match": pl.when(concerns > 0).then(100.0 * matched / concerns).otherwise(0.0),
+        "affinity": (pl.col("evidence_share") * 100.0).fill_null(0.0),
+        "lift": ((pl.col("rule_lift") - 1.0) * (100.0 / (config.signals.lift_reference - 1.0)))
+        .clip(0.0, 100.0)
+        .fill_null(0.0),
+    }
+
+
+def score_offers(
+    candidates: pl.DataFrame, customers: pl.DataFrame, routine: pl.DataFrame, config: OrchestratorConfig
+) -> pl.DataFrame:
+    """Scores, de-duplicates and ranks a cohort's candidate offers; keeps `fills_missing_essential`.
+
+    A product proposed by several steps is offered once, under the highest-scoring reason. Ranks run from 1
+    per customer: score, then the type order of `OPPORTUNITY_TYPES`, then the source order of
+    `OPPORTUNITY_SOURCES` (catalog first), then the higher price, then the product id.
+    """
+    weights = {name: weight for name, weight in effective_weights(config).items() if weight}
+    total_weight = sum(weights.values())
+    factors = customer_factors(customers, routine, config)
+    scored = (
+        candidates.with_columns(lookup(factors.get_column(name), "customer_key").alias(name) for name in factors.columns)
+        .with_columns(
+            fills_missing_essential=(pl.col("type") == "bundle") | (pl.col("essential_bit") & pl.col("missing_mask") != 0)
+        )
+        .with_columns(**component_expressions(config))
+        .with_columns(
+            score=(pl.sum_horizontal(pl.col(name) * weight for name, weight in weights.items()) * (1.0 / total_weight)).round(2)
+        )
+        .drop(factors.columns)
+    )
+    # The order and the duplicates are found on a few key columns; the wide frame is gathered once, in order.
+    ranking = scored.select(
+        "customer_key",
+        offer=customer_product_key(),
+        row=pl.arg_sort_by(
+            ["customer_key", "score", "type", "source", "price", "id_order"],
+            descending=[False, True, False, False, True, False],
+        ),
+    )
+    kept = (
+        ranking.select(pl.col("customer_key", "offer").gather("row"), "row")
+        .filter(pl.col("offer").is_null() | pl.col("offer").is_first_distinct())
+        .with_columns(pl.col("customer_key").set_sorted())
+    )
+    return scored[kept.get_column("row")].with_columns(
+        kept.select(rank=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).over("customer_key")).to_series(),
+        *(pl.col(name).round(2) for name in COMPONENTS),
+    )

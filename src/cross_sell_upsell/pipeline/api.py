@@ -1,0 +1,56 @@
+"""The library's front door for scripts and notebooks: analyse customers without touching the graph."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+
+from cross_sell_upsell.configuration import OrchestratorConfig
+from cross_sell_upsell.data.dataset import Dataset, load_dataset
+from cross_sell_upsell.offers.cohort import require_known
+from cross_sell_upsell.offers.results import CustomerReport, customer_report
+from cross_sell_upsell.pipeline.context import Context
+
+DEFAULT_DATA_DIR = Path("data/tier1")
+
+
+def analyze_cohort(
+    customer_ids: Sequence[str] | None = None,
+    *,
+    as_of: date | None = None,
+    dataset: Dataset | None = None,
+    data_dir: str | Path = DEFAULT_DATA_DIR,
+    config: OrchestratorConfig | None = None,
+    chat_model: BaseChatModel | None = None,
+) -> dict[str, Any]:
+    """Runs the graph once over a cohort (every customer when `customer_ids` is None) and returns its output
+    state: `opportunities` and `customer_summaries` frames, `unknown_customer_ids`, `as_of`."""
+    from cross_sell_upsell.pipeline.graph import graph
+
+    context = Context(
+        dataset=dataset or load_dataset(data_dir),
+        config=config or OrchestratorConfig(),
+        chat_model=chat_model,
+    )
+    request = {"customer_ids": None if customer_ids is None else list(customer_ids), "as_of": as_of or date.today()}
+    return graph.invoke(request, context=context)
+
+
+def analyze_customer(
+    customer_id: str,
+    *,
+    as_of: date | None = None,
+    dataset: Dataset | None = None,
+    data_dir: str | Path = DEFAULT_DATA_DIR,
+    config: OrchestratorConfig | None = None,
+    chat_model: BaseChatModel | None = None,
+) -> CustomerReport:
+    """The typed report of one customer. Raises UnknownCustomerError, with the closest ids, for an unknown id."""
+    dataset = dataset or load_dataset(data_dir)
+    require_known(dataset, [customer_id])
+    output = analyze_cohort([customer_id], as_of=as_of, dataset=dataset, config=config, chat_model=chat_model)
+    return customer_report(output, customer_id)

@@ -1,0 +1,25 @@
+"""Run-scoped context: what stays the same for every cohort of a run (data, rules, chat model)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from langchain_core.language_models import BaseChatModel
+
+from cross_sell_upsell.configuration import OrchestratorConfig
+from cross_sell_upsell.data.dataset import Dataset
+
+
+@dataclass
+class Context:
+    """Given to `graph.invoke(..., context=Context(...))`; every field has a default so LangGraph's dev
+    tools can run the graph on the shipped sample data."""
+
+    dataset: Dataset | None = None
+    """Preloaded data; when None, `load_customers` reads `data_dir`. A batch loads once and passes it here."""
+    data_dir: str = "data/tier1"
+    """Folder with catalog.json and customers.json, used when `dataset` is None."""
+    config: OrchestratorConfig = field(default_factory=OrchestratorConfig)
+    """The business rules and the rationale settings."""
+    chat_model: BaseChatModel | None = None
+    """Chat model for `write_rationales`; when None and the LLM is enabled, one is built from `config.llm`."""

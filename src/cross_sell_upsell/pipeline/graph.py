@@ -1,0 +1,165 @@
+"""The orchestrator graph. Each node unpacks the state, calls a pure function over the cohort's frames
+and returns only the keys it changes.
+
+    load_customers -> detect_routine_gaps -> (check_replenishment | find_cross_sells | find_tier_upgrades
+    | build_bundles, in parallel) -> score_opportunities -> [write_rationales] -> assemble_results
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+import polars as pl
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+
+from cross_sell_upsell.data.dataset import load_dataset
+from cross_sell_upsell.llm.rationales import NO_KEY_NOTE, build_chat_model, fallback_note, llm_rationales
+from cross_sell_upsell.offers.candidates import (
+    CANDIDATE_SCHEMA,
+    bundle_offers,
+    cross_sell_offers,
+    learned_offers,
+    replenishment_offers,
+    routine_gap_offers,
+    routine_gaps,
+    routine_status,
+    tier_upgrade_offers,
+)
+from cross_sell_upsell.offers.cohort import select_cohort
+from cross_sell_upsell.offers.rationale import template_rationales
+from cross_sell_upsell.offers.results import (
+    RationaleStats,
+    describe_offers,
+    flag_revenue,
+    publish_opportunities,
+    summarize_customers,
+)
+from cross_sell_upsell.offers.scoring import score_offers
+from cross_sell_upsell.pipeline.context import Context
+from cross_sell_upsell.pipeline.state import InputState, OutputState, State
+
+CANDIDATE_KEYS = ("gap_offers", "replenishment_offers", "cross_sell_offers", "upgrade_offers", "bundle_offers")
+
+
+def _as_of(value: date | str | None) -> date:
+    if value is None:
+        return date.today()
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def load_customers(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    context = runtime.context
+    dataset = context.dataset or load_dataset(context.data_dir)
+    as_of = _as_of(state.get("as_of"))
+    cohort = select_cohort(dataset, state.get("customer_ids"), as_of, context.config)
+    return {
+        "as_of": as_of,
+        "customers": cohort.customers,
+        "products": cohort.products,
+        "holdings": cohort.holdings,
+        "cross_sells": cohort.cross_sells,
+        "signals": cohort.signals,
+        "essentials": cohort.essentials,
+        "concerns": cohort.concerns,
+        "unknown_customer_ids": list(cohort.unknown_customer_ids),
+    }
+
+
+def detect_routine_gaps(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    routine = routine_status(state["customers"], state["holdings"], state["products"], state["essentials"])
+    gaps = routine_gaps(routine, state["essentials"])
+    return {
+        "routine": routine,
+        "gap_offers": routine_gap_offers(state["customers"], gaps, state["products"], runtime.context.config),
+    }
+
+
+def check_replenishment(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    config = runtime.context.config
+    offers = replenishment_offers(
+        state["holdings"], state["products"], state["as_of"], config.due_soon_days, habits=state["signals"] is not None
+    )
+    return {"replenishment_offers": offers}
+
+
+def find_cross_sells(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """The catalog's cross-sells and, with learned signals, those of basket rules and similar customers."""
+    holdings, products, signals = state["holdings"], state["products"], state["signals"]
+    offers = [cross_sell_offers(holdings, state["cross_sells"], products)]
+    if signals is not None:
+        limit = runtime.context.config.signals.learned_offers
+        offers.append(learned_offers(holdings, signals.links(), products, limit))
+    return {"cross_sell_offers": pl.concat(offers)}
+
+
+def find_tier_upgrades(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    offers = tier_upgrade_offers(state["customers"], state["holdings"], state["products"], runtime.context.config)
+    return {"upgrade_offers": offers}
+
+
+def build_bundles(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    return {"bundle_offers": bundle_offers(state["gap_offers"], runtime.context.config)}
+
+
+def score_opportunities(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    candidates = pl.concat([state[key].select(list(CANDIDATE_SCHEMA)) for key in CANDIDATE_KEYS])
+    scored = score_offers(candidates, state["customers"], state["routine"], runtime.context.config)
+    described = describe_offers(scored, state["bundle_offers"], state["customers"], state["products"])
+    opportunities = template_rationales(
+        described, state["customers"], state["routine"], len(state["essentials"]), state["concerns"]
+    )
+    return {"opportunities": opportunities}
+
+
+def route_rationales(state: State, runtime: Runtime[Context]) -> Literal["write_rationales", "assemble_results"]:
+    return "write_rationales" if runtime.context.config.llm.enabled else "assemble_results"
+
+
+def write_rationales(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    settings = runtime.context.config.llm
+    chat_model = runtime.context.chat_model or build_chat_model(settings)
+    if chat_model is None:
+        return {"rationale_notes": [NO_KEY_NOTE]}
+    stats = RationaleStats()
+    opportunities = llm_rationales(
+        state["opportunities"], state["customers"], chat_model, settings, catalog=state["products"], stats=stats
+    )
+    note = fallback_note(stats)
+    return {"opportunities": opportunities, "rationale_stats": stats, "rationale_notes": [note] if note else []}
+
+
+def assemble_results(state: State) -> dict[str, Any]:
+    flagged = flag_revenue(state["opportunities"], state["bundle_offers"])
+    return {
+        "opportunities": publish_opportunities(flagged),
+        "customer_summaries": summarize_customers(
+            state["customers"], state["holdings"], state["products"], state["routine"], flagged
+        ),
+    }
+
+
+def build_graph():
+    """The uncompiled graph, for callers that compile it with their own checkpointer or options."""
+    builder = StateGraph(State, context_schema=Context, input_schema=InputState, output_schema=OutputState)
+    builder.add_node(load_customers)
+    builder.add_node(detect_routine_gaps)
+    candidate_steps = (check_replenishment, find_cross_sells, find_tier_upgrades, build_bundles)
+    for step in candidate_steps:
+        builder.add_node(step)
+    builder.add_node(score_opportunities)
+    builder.add_node(write_rationales)
+    builder.add_node(assemble_results)
+    builder.add_edge(START, "load_customers")
+    builder.add_edge("load_customers", "detect_routine_gaps")
+    for step in candidate_steps:
+        builder.add_edge("detect_routine_gaps", step.__name__)
+    builder.add_edge([step.__name__ for step in candidate_steps], "score_opportunities")
+    builder.add_conditional_edges("score_opportunities", route_rationales)
+    builder.add_edge("write_rationales", "assemble_results")
+    builder.add_edge("assemble_results", END)
+    return builder
+
+
+graph = build_graph().compile(name="Cross-Sell & Upsell Orchestrator")

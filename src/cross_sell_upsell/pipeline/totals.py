@@ -1,0 +1,444 @@
+"""Batch analysis: the graph over many customers, one chunk (cohort) at a time, folded into running totals.
+
+Each chunk's `opportunities` and `customer_summaries` frames are turned into `Totals` by `chunk_totals` and
+merged into the running totals by `combine`; both are pure functions over polars frames. Totals are bounded
+by the catalog, the segments and the top-K limits, so memory depends on the chunk size, not on how many
+customers a run covers. Money is summed in whole cents, so the totals do not depend on the chunk size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from cross_sell_upsell.configuration import (
+    LOYALTY_TIERS,
+    OPPORTUNITY_SOURCES,
+    OPPORTUNITY_TYPES,
+    PRICE_SENSITIVITIES,
+    OrchestratorConfig,
+)
+from cross_sell_upsell.offers.results import RationaleStats
+
+DEFAULT_TOP_PRIORITY = 10
+
+
+DEFAULT_TOP_OPPORTUNITIES = 10
+
+
+SEGMENT_DIMENSIONS: tuple[str, ...] = ("loyalty_tier", "price_sensitivity", "tier_preference")
+
+
+SEGMENT_ORDER: dict[str, tuple[str, ...]] = {
+    "loyalty_tier": LOYALTY_TIERS,
+    "price_sensitivity": PRICE_SENSITIVITIES,
+    "tier_preference": ("1", "2", "3"),
+}
+
+
+POTENTIAL_REVENUE_DEFINITION = (
+    "Potential revenue is what the offers are worth if every customer accepted them: the sum of the offer "
+    "prices, counting one purchase for each missing essential. A complete-your-routine bundle counts at its "
+    "discounted price, and neither the products inside it nor other products for the same missing steps count "
+    "again; without a bundle, only the best-ranked offer for each missing essential counts. Restocks, upgrades "
+    "and other cross-sells each count. No sale is counted twice. It is the size of the opportunity, not a sales "
+    "forecast."
+)
+
+
+PRIORITY_DEFINITION = (
+    "Priority = potential revenue x value factor x churn factor. The value factor is 1 + lifetime value / "
+    "{reference} (capped at 2), so long-standing, high-spending customers count up to double. The churn factor "
+    "is 1 + churn risk (between 1 and 2), because a customer likely to leave is worth reaching sooner. Missing "
+    "essentials raise the potential revenue, through the bundle and gap offers."
+)
+
+
+_SUM_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
+    "gaps": {"category": pl.String(), "customers": pl.Int64()},
+    "mix": {"type": pl.String(), "offers": pl.Int64(), "customers": pl.Int64(), "revenue_cents": pl.Int64()},
+    "sources": {"source": pl.String(), "offers": pl.Int64(), "customers": pl.Int64(), "revenue_cents": pl.Int64()},
+    "segments": {
+        "dimension": pl.String(),
+        "segment": pl.String(),
+        "customers": pl.Int64(),
+        "offers": pl.Int64(),
+        "revenue_cents": pl.Int64(),
+    },
+    "restock": {"product_id": pl.String(), "due": pl.Int64(), "due_soon": pl.Int64(), "revenue_cents": pl.Int64()},
+    "products": {"product_id": pl.String(), "customers": pl.Int64(), "in_bundle": pl.Int64(), "top_offer": pl.Int64()},
+}
+
+
+PRIORITY_SCHEMA: dict[str, pl.DataType] = {
+    "customer_id": pl.String(),
+    "name": pl.String(),
+    "loyalty_tier": pl.String(),
+    "lifetime_value": pl.Float64(),
+    "churn_risk": pl.Float64(),
+    "missing_essentials": pl.List(pl.String()),
+    "replenishment_due_count": pl.Int64(),
+    "offer_count": pl.Int64(),
+    "potential_revenue": pl.Float64(),
+    "priority": pl.Float64(),
+    "lead_offer_id": pl.String(),
+    "lead_offer_name": pl.String(),
+    "lead_offer_type": pl.String(),
+    "lead_offer_price": pl.Float64(),
+    "lead_rationale": pl.String(),
+    "lead_rationale_source": pl.String(),
+}
+
+
+_PRIORITY_ORDER = (["priority", "potential_revenue", "customer_id"], [True, True, False])
+
+
+TOP_OFFER_SCHEMA: dict[str, pl.DataType] = {
+    "customer_id": pl.String(),
+    "customer_name": pl.String(),
+    "rank": pl.Int64(),
+    "offer_id": pl.String(),
+    "name": pl.String(),
+    "type": pl.String(),
+    "price": pl.Float64(),
+    "score": pl.Float64(),
+    "counts_toward_revenue": pl.Boolean(),
+}
+
+
+_TOP_OFFER_ORDER = (["score", "customer_id", "rank"], [True, False, False])
+
+
+ERROR_SCHEMA: dict[str, pl.DataType] = {"customer_id": pl.String(), "error": pl.String()}
+
+
+def _empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    return pl.DataFrame(schema=schema)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How many rows the bounded top-K tables keep."""
+
+    top_priority: int = DEFAULT_TOP_PRIORITY
+    top_opportunities: int = DEFAULT_TOP_OPPORTUNITIES
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Running totals over the customers folded so far. Every frame is bounded: by the essentials, the offer
+    types, the segments, the catalog, or the top-K limits."""
+
+    customers: int = 0
+    offers: int = 0
+    revenue_cents: int = 0
+    gaps: pl.DataFrame = field(default_factory=lambda: _empty(_SUM_SCHEMAS["gaps"]))
+    """Customers missing each essential category."""
+    mix: pl.DataFrame = field(default_factory=lambda: _empty(_SUM_SCHEMAS["mix"]))
+    """Per offer type: offers, customers offered one, potential revenue in cents."""
+    sources: pl.DataFrame = field(default_factory=lambda: _empty(_SUM_SCHEMAS["sources"]))
+    """The same per source: the signal that proposed the offer."""
+    segments: pl.DataFrame = field(default_factory=lambda: _empty(_SUM_SCHEMAS["segments"]))
+    """Per (dimension, segment): customers, offers, potential revenue in cents; a null segment is 'not stated'."""
+    restock: pl.DataFrame = field(default_factory=lambda: _empty(_SUM_SCHEMAS["restock"]))
+    """Per owned product: customers due, due soon, and the restock revenue in cents."""
+    products: pl.DataFrame = field(default_factory=lambda: _empty(_SUM_SCHEMAS["products"]))
+    """Per product: customers offered it (alone or in a bundle), in a bundle, as their top offer."""
+    priority: pl.DataFrame = field(default_factory=lambda: _empty(PRIORITY_SCHEMA))
+    """The top-K priority customers so far, best first."""
+    top_offers: pl.DataFrame = field(default_factory=lambda: _empty(TOP_OFFER_SCHEMA))
+    """The top-K offers so far across customers, best first."""
+
+
+def _cents(column: str) -> pl.Expr:
+    return (pl.col(column) * 100).round().cast(pl.Int64)
+
+
+def _dollars(cents: str) -> pl.Expr:
+    return (pl.col(cents) / 100).round(2)
+
+
+def priority_expression(lifetime_value_reference: float) -> pl.Expr:
+    """The priority of a customer summary row (see PRIORITY_DEFINITION)."""
+    value_factor = 1.0 + (pl.col("lifetime_value") / lifetime_value_reference).clip(upper_bound=1.0)
+    return (pl.col("potential_revenue") * value_factor * (1.0 + pl.col("churn_risk"))).round(2)
+
+
+def _segments(summaries: pl.DataFrame) -> pl.DataFrame:
+    frames = [
+        summaries.group_by(segment=pl.col(dimension).cast(pl.String))
+        .agg(
+            customers=pl.len().cast(pl.Int64),
+            offers=pl.col("offer_count").sum().cast(pl.Int64),
+            revenue_cents=_cents("potential_revenue").sum(),
+        )
+        .select(pl.lit(dimension).alias("dimension"), pl.all())
+        for dimension in SEGMENT_DIMENSIONS
+    ]
+    return pl.concat(frames).cast(_SUM_SCHEMAS["segments"])  # type: ignore[arg-type]
+
+
+def _priority(opportunities: pl.DataFrame, summaries: pl.DataFrame, config: OrchestratorConfig) -> pl.DataFrame:
+    lead = opportunities.filter(pl.col("rank") == 1).select(
+        "customer_id",
+        lead_offer_id="offer_id",
+        lead_offer_name="name",
+        lead_offer_type="type",
+        lead_offer_price="price",
+        lead_rationale="rationale",
+        lead_rationale_source="rationale_source",
+    )
+    return (
+        summaries.join(lead, on="customer_id", how="left")
+        .with_columns(priority=priority_expression(config.lifetime_value_reference))
+        .select(pl.col(name).cast(dtype) for name, dtype in PRIORITY_SCHEMA.items())
+    )
+
+
+def _top_offers(opportunities: pl.DataFrame, summaries: pl.DataFrame, limit: int) -> pl.DataFrame:
+    names = summaries.select("customer_id", customer_name="name")
+    return (
+        _top(opportunities, _TOP_OFFER_ORDER, limit)
+        .join(names, on="customer_id", how="left", maintain_order="left")
+        .select(pl.col(name).cast(dtype) for name, dtype in TOP_OFFER_SCHEMA.items())
+    )
+
+
+def _top(frame: pl.DataFrame, order: tuple[list[str], list[bool]], limit: int) -> pl.DataFrame:
+    """The first `limit` rows in `order` (whose keys are unique per row), without sorting the whole frame.
+
+    Only rows at least as good as the `limit`-th best on the first (numeric) key can make it, and those are
+    few: the full key, strings included, is compared on them alone."""
+    columns, descending = order
+    if frame.height > limit:
+        first = frame.get_column(columns[0])
+        if descending[0]:
+            frame = frame.filter(pl.col(columns[0]) >= first.top_k(limit).min())
+        else:
+            frame = frame.filter(pl.col(columns[0]) <= first.bottom_k(limit).max())
+    return frame.top_k(limit, by=columns, reverse=[not flag for flag in descending]).sort(columns, descending=descending)
+
+
+def _customer_ordinal() -> pl.Expr:
+    """A number per customer, counting customers in frame order: offers come in customer and rank order, each
+    customer's starting at rank 1, so counting distinct customers needs neither their ids nor hashing."""
+    return (pl.col("rank") == 1).cum_sum()
+
+
+def _offered_products(opportunities: pl.DataFrame) -> pl.DataFrame:
+    """(customer, product_id, type, rank) for every product in every offer: a bundle once per member."""
+    offers = opportunities.select("type", "rank", "offer_id", "product_ids", customer=_customer_ordinal())
+    singles = offers.filter(pl.col("product_ids").is_null()).select("customer", "type", "rank", product_id="offer_id")
+    members = (
+        offers.filter(pl.col("product_ids").is_not_null())
+        .select("customer", "type", "rank", product_id="product_ids")
+        .explode("product_id")
+    )
+    return pl.concat([singles, members])
+
+
+def _mix_counts(opportunities: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Per value of `key`: offers, customers offered one, potential revenue in cents."""
+    return (
+        opportunities.with_columns(customer=_customer_ordinal())
+        .group_by(key)
+        .agg(
+            offers=pl.len().cast(pl.Int64),
+            customers=pl.col("customer").n_unique().cast(pl.Int64),
+            revenue_cents=_cents("price").filter(pl.col("counts_toward_revenue")).sum(),
+        )
+    )
+
+
+def chunk_totals(
+    opportunities: pl.DataFrame, summaries: pl.DataFrame, config: OrchestratorConfig, limits: Limits
+) -> Totals:
+    """The totals of one chunk from the graph's `opportunities` and `customer_summaries` frames."""
+    offers_in = _offered_products(opportunities)
+    restock = opportunities.filter(pl.col("type") == "replenishment")
+    return Totals(
+        customers=summaries.height,
+        offers=opportunities.height,
+        revenue_cents=int(summaries.select(_cents("potential_revenue").sum()).item() or 0),
+        gaps=summaries.select(pl.col("missing_essentials").list.explode(keep_nulls=False, empty_as_null=False))
+        .group_by(category="missing_essentials")
+        .agg(customers=pl.len().cast(pl.Int64)),
+        mix=_mix_counts(opportunities, "type"),
+        sources=_mix_counts(opportunities, "source"),
+        segments=_segments(summaries),
+        restock=restock.group_by(product_id="offer_id").agg(
+            due=(pl.col("replenishment_status") == "due").sum().cast(pl.Int64),
+            due_soon=(pl.col("replenishment_status") == "due_soon").sum().cast(pl.Int64),
+            revenue_cents=_cents("price").sum(),
+        ),
+        products=offers_in.group_by("product_id").agg(
+            customers=pl.col("customer").n_unique().cast(pl.Int64),
+            in_bundle=pl.col("customer").filter(pl.col("type") == "bundle").n_unique().cast(pl.Int64),
+            top_offer=pl.col("customer").filter(pl.col("rank") == 1).n_unique().cast(pl.Int64),
+        ),
+        priority=_top(_priority(opportunities, summaries, config), _PRIORITY_ORDER, limits.top_priority),
+        top_offers=_top_offers(opportunities, summaries, limits.top_opportunities),
+    )
+
+
+def _add(left: pl.DataFrame, right: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
+    """Row-wise sum of two count tables keyed by `keys`, sorted by the keys (nulls last)."""
+    return (
+        pl.concat([left, right])
+        .group_by(keys)
+        .agg(pl.exclude(keys).sum())
+        .sort(keys, nulls_last=True)
+        .select(left.columns)
+    )
+
+
+def combine(left: Totals, right: Totals, limits: Limits) -> Totals:
+    """The totals of two disjoint sets of customers taken together."""
+    return Totals(
+        customers=left.customers + right.customers,
+        offers=left.offers + right.offers,
+        revenue_cents=left.revenue_cents + right.revenue_cents,
+        gaps=_add(left.gaps, right.gaps, ["category"]),
+        mix=_add(left.mix, right.mix, ["type"]),
+        sources=_add(left.sources, right.sources, ["source"]),
+        segments=_add(left.segments, right.segments, ["dimension", "segment"]),
+        restock=_add(left.restock, right.restock, ["product_id"]),
+        products=_add(left.products, right.products, ["product_id"]),
+        priority=_top(pl.concat([left.priority, right.priority]), _PRIORITY_ORDER, limits.top_priority),
+        top_offers=_top(pl.concat([left.top_offers, right.top_offers]), _TOP_OFFER_ORDER, limits.top_opportunities),
+    )
+
+
+def _percent(count: pl.Expr, whole: int) -> pl.Expr:
+    return (100.0 * count / whole).round(1) if whole else pl.lit(0.0)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """A batch run's figures. The methods give the report's tables as frames (money in dollars, shares in
+    percent), for the report, the summary JSON and a notebook alike."""
+
+    as_of: date
+    source: str
+    config: OrchestratorConfig
+    catalog: pl.DataFrame
+    """product_id, name, category, tier, price: to name the products in the totals."""
+    customers_requested: int
+    totals: Totals
+    errors: pl.DataFrame
+    """One row per requested customer without a result: customer_id, error."""
+    limits: Limits = Limits()
+    rationale_notes: tuple[str, ...] = ()
+    rationale_stats: RationaleStats | None = None
+    """Where the rationales came from and what the chat model cost, when it was asked."""
+    rows_rejected: dict[str, Any] = field(default_factory=lambda: {"total": 0, "by_reason": {}})
+    """Input rows the loader set aside: {"total": n, "by_reason": {reason: count}} (a transaction log's)."""
+    learned_cycles: pl.DataFrame | None = None
+    """Replenishment cycles learned from a transaction log: product_id, cycle_days, basis, repeats."""
+
+    @property
+    def customers_processed(self) -> int:
+        return self.totals.customers
+
+    @property
+    def customers_failed(self) -> int:
+        return self.errors.height
+
+    @property
+    def total_potential_revenue(self) -> float:
+        return self.totals.revenue_cents / 100
+
+    @property
+    def average_potential_revenue(self) -> float:
+        return round(self.total_potential_revenue / self.customers_processed, 2) if self.customers_processed else 0.0
+
+    @property
+    def average_offers(self) -> float:
+        return round(self.totals.offers / self.customers_processed, 2) if self.customers_processed else 0.0
+
+    def most_common_gaps(self) -> pl.DataFrame:
+        """category, count (customers missing it), percentage of customers processed; every essential, most
+        missed first, ties in routine order."""
+        essentials = pl.DataFrame(
+            {"category": list(self.config.essential_categories)}, schema={"category": pl.String}
+        ).with_row_index("position")
+        return (
+            essentials.join(self.totals.gaps, on="category", how="left")
+            .with_columns(count=pl.col("customers").fill_null(0))
+            .with_columns(percentage=_percent(pl.col("count"), self.customers_processed))
+            .sort(["count", "position"], descending=[True, False])
+            .select("category", "count", "percentage")
+        )
+
+    def opportunity_mix(self) -> pl.DataFrame:
+        """type, offers, share of offers, customers offered one, potential revenue and its share; every type."""
+        return self._mix(self.totals.mix, "type", OPPORTUNITY_TYPES)
+
+    def source_mix(self) -> pl.DataFrame:
+        """The same per source (the signal that proposed the offer); every source."""
+        return self._mix(self.totals.sources, "source", OPPORTUNITY_SOURCES)
+
+    def _mix(self, counts: pl.DataFrame, key: str, names: Sequence[str]) -> pl.DataFrame:
+        every = pl.DataFrame({key: list(names)}, schema={key: pl.String})
+        return (
+            every.join(counts, on=key, how="left", maintain_order="left")
+            .with_columns(pl.col("offers", "customers", "revenue_cents").fill_null(0))
+            .select(
+                key,
+                "offers",
+                offers_percentage=_percent(pl.col("offers"), self.totals.offers),
+                customers="customers",
+                potential_revenue=_dollars("revenue_cents"),
+                revenue_percentage=_percent(pl.col("revenue_cents"), self.totals.revenue_cents),
+            )
+        )
+
+    def revenue_by_segment(self, dimension: str) -> pl.DataFrame:
+        """segment (None: not stated), customers, potential revenue, share of it, average per customer; in the
+        segment's natural order. Empty when no customer states the attribute."""
+        order = {name: position for position, name in enumerate(SEGMENT_ORDER[dimension])}
+        table = (
+            self.totals.segments.filter(pl.col("dimension") == dimension)
+            .with_columns(position=pl.col("segment").replace_strict(order, default=len(order), return_dtype=pl.Int64))
+            .sort(["position", "segment"], nulls_last=True)
+            .select(
+                "segment",
+                "customers",
+                potential_revenue=_dollars("revenue_cents"),
+                revenue_percentage=_percent(pl.col("revenue_cents"), self.totals.revenue_cents),
+                average_per_customer=(pl.col("revenue_cents") / pl.col("customers") / 100).round(2),
+            )
+        )
+        return table.clear() if table.get_column("segment").is_null().all() else table
+
+    def replenishment_due(self) -> pl.DataFrame:
+        """product_id, name, customers due now, due soon, restock revenue; most customers first."""
+        return (
+            self.totals.restock.join(self.catalog.select("product_id", "name"), on="product_id", how="left")
+            .with_columns(customers=pl.col("due") + pl.col("due_soon"), revenue=_dollars("revenue_cents"))
+            .sort(["customers", "revenue", "product_id"], descending=[True, True, False])
+            .select("product_id", "name", "due", "due_soon", "customers", "revenue")
+        )
+
+    def most_recommended(self) -> pl.DataFrame:
+        """Per product: customers offered it (alone or in a bundle), of them in a bundle, as their top offer;
+        the units to have in stock if every one of them bought it. Most offered first."""
+        return (
+            self.totals.products.join(self.catalog, on="product_id", how="left")
+            .sort(["customers", "top_offer", "product_id"], descending=[True, True, False])
+            .select("product_id", "name", "category", "tier", "price", "customers", "in_bundle", "top_offer")
+        )
+
+    def priority_customers(self) -> pl.DataFrame:
+        """The top priority customers, best first (see `priority_definition`)."""
+        return self.totals.priority.head(self.limits.top_priority)
+
+    def top_opportunities(self) -> pl.DataFrame:
+        return self.totals.top_offers
+
+    def priority_definition(self) -> str:
+        return PRIORITY_DEFINITION.format(reference=f"${self.config.lifetime_value_reference:,.0f}")

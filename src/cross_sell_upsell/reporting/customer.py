@@ -1,0 +1,212 @@
+"""Rendering one customer's report as markdown or JSON, and writing files atomically."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from cross_sell_upsell.offers.results import CustomerReport, Opportunity, RationaleStats
+from cross_sell_upsell.offers.scoring import COMPONENTS
+
+TYPE_LABELS = {
+    "routine_gap": "Routine gap",
+    "product_cross_sell": "Cross-sell",
+    "replenishment": "Replenishment",
+    "tier_upgrade": "Tier upgrade",
+    "bundle": "Bundle",
+}
+
+
+SOURCE_LABELS = {
+    "catalog": "Catalog",
+    "basket_rule": "Basket rule",
+    "similar_customers": "Similar customers",
+    "routine_gap": "Routine gap",
+    "replenishment": "Replenishment",
+    "upgrade": "Upgrade path",
+}
+
+
+"""How each source (the signal that proposed an offer) is named in reports."""
+
+
+def money_text(amount: float) -> str:
+    return f"${amount:,.2f}"
+
+
+def _percent(fraction: float) -> str:
+    return f"{fraction * 100:.0f}%"
+
+
+def _label(text: str) -> str:
+    return text.replace("_", " ")
+
+
+def table_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _overview(report: CustomerReport) -> list[str]:
+    concerns = ", ".join(_label(concern) for concern in report.skin_concerns) or "none recorded"
+    preference = f"Tier {report.tier_preference}" if report.tier_preference else "not stated"
+    return [
+        "## Customer overview",
+        "",
+        f"- **Loyalty tier:** {report.loyalty_tier.title()}",
+        f"- **Lifetime value:** {money_text(report.lifetime_value)}",
+        f"- **Churn risk:** {_percent(report.churn_risk)}",
+        f"- **Price sensitivity:** {report.price_sensitivity.title()}",
+        f"- **Tier preference:** {preference}",
+        f"- **Skin concerns:** {concerns}",
+        f"- **Products owned:** {len(report.products_owned)} ({', '.join(report.products_owned) or 'none'})",
+        f"- **Routine completeness:** {_percent(report.routine_completeness)}",
+        "",
+    ]
+
+
+def _routine(report: CustomerReport) -> list[str]:
+    missing = ", ".join(report.missing_essentials) if report.missing_essentials else "none: the routine is complete"
+    lines = ["## Routine analysis", "", f"**Missing essentials:** {missing}", ""]
+    if not report.replenishment_due:
+        return [*lines, "**Replenishment:** nothing due.", ""]
+    lines += [
+        "**Replenishment due:**",
+        "",
+        "| Product | Last purchase | Days since | Cycle (days) | Due date | Status |",
+        "|---|---|---:|---:|---|---|",
+    ]
+    lines += [
+        f"| {table_cell(item.name)} ({item.product_id}) | {item.last_purchase} | {item.days_since_purchase} "
+        f"| {item.cycle_days} | {item.due_date} | {_label(item.status)} |"
+        for item in report.replenishment_due
+    ]
+    return [*lines, ""]
+
+
+def _summary(report: CustomerReport) -> list[str]:
+    counts = {offer_type: 0 for offer_type in TYPE_LABELS}
+    for opportunity in report.opportunities:
+        counts[opportunity.type] += 1
+    lines = ["## Opportunities summary", ""]
+    lines += [f"- **{label}:** {counts[offer_type]}" for offer_type, label in TYPE_LABELS.items()]
+    lines += [
+        f"- **Total opportunities:** {len(report.opportunities)}",
+        f"- **Potential revenue:** {money_text(report.potential_revenue)} "
+        "(one purchase per missing essential: the bundle counts, not the products it covers)",
+        "",
+    ]
+    return lines
+
+
+def _bundles(report: CustomerReport) -> list[str]:
+    bundles = [opportunity for opportunity in report.opportunities if opportunity.type == "bundle"]
+    lines = ["## Bundles", ""]
+    if not bundles:
+        return [*lines, "No bundle: fewer essentials are missing than a bundle needs.", ""]
+    for bundle in bundles:
+        saving = bundle.list_price - bundle.price
+        lines += [
+            f"### {bundle.name} (rank {bundle.rank}, score {bundle.score:.2f})",
+            "",
+            f"- **Products:** {', '.join(bundle.product_ids)}",
+            f"- **Price:** {money_text(bundle.price)} instead of {money_text(bundle.list_price)} (saves {money_text(saving)})",
+            f"- **Why:** {bundle.rationale}",
+            "",
+        ]
+    return lines
+
+
+def _breakdown(opportunity: Opportunity) -> list[str]:
+    return [f"  - {_label(name).capitalize()}: {opportunity.components[name]:.2f}" for name in COMPONENTS]
+
+
+def _source(opportunity: Opportunity) -> str:
+    if opportunity.rationale_error:
+        return f"{opportunity.rationale_source}; model rationale not used: {opportunity.rationale_error}"
+    return opportunity.rationale_source
+
+
+def _type_and_source(opportunity: Opportunity) -> str:
+    """The offer type, and for a cross-sell the signal that proposed it (the other types have one each)."""
+    if opportunity.type == "product_cross_sell":
+        return f"{TYPE_LABELS[opportunity.type]} (proposed by: {SOURCE_LABELS[opportunity.source]})"
+    return TYPE_LABELS[opportunity.type]
+
+
+def _top(report: CustomerReport, top_n: int) -> list[str]:
+    lines = [f"## Top {top_n} recommendations", ""]
+    if not report.opportunities:
+        return [*lines, "No opportunity found for this customer.", ""]
+    for opportunity in report.opportunities[:top_n]:
+        lines += [
+            f"### {opportunity.rank}. {opportunity.name} ({opportunity.product_id})",
+            "",
+            f"- **Type:** {_type_and_source(opportunity)}",
+            f"- **Category:** {_label(opportunity.category)}",
+            f"- **Price:** {money_text(opportunity.price)}",
+            f"- **Why:** {opportunity.rationale} _(source: {_source(opportunity)})_",
+            f"- **Score:** {opportunity.score:.2f}",
+            *_breakdown(opportunity),
+            "",
+        ]
+    return lines
+
+
+def _all(report: CustomerReport) -> list[str]:
+    bundled = {product for item in report.opportunities if item.type == "bundle" for product in item.product_ids}
+
+    def counted(item: Opportunity) -> str:
+        if item.counts_toward_revenue:
+            return "yes"
+        return "no (in the bundle)" if item.product_id in bundled else "no (the bundle or a better offer fills this step)"
+
+    lines = [
+        "## All opportunities",
+        "",
+        "| Rank | Offer | Product | Type | Source | Price | Score | Counts toward revenue |",
+        "|---:|---|---|---|---|---:|---:|---|",
+    ]
+    lines += [
+        f"| {item.rank} | {item.product_id} | {table_cell(item.name)} | {TYPE_LABELS[item.type]} "
+        f"| {SOURCE_LABELS[item.source]} | {money_text(item.price)} | {item.score:.2f} | {counted(item)} |"
+        for item in report.opportunities
+    ]
+    return [*lines, ""]
+
+
+def rationale_stats_lines(stats: RationaleStats | None) -> list[str]:
+    """The markdown section on where the rationales came from and what the model cost; none without stats."""
+    if stats is None:
+        return []
+    fallbacks = ", ".join(f"{_label(reason)} {count}" for reason, count in sorted(stats.failures.items()))
+    return [
+        "## Rationales",
+        "",
+        f"- **Written by the model ({stats.model}):** {stats.llm} of {stats.offers_asked} asked "
+        f"({stats.cache_hits} of {stats.customers} answers from the cache)",
+        f"- **Templates:** {stats.template}",
+        f"- **Fallbacks to the template:** {fallbacks or 'none'}",
+        f"- **Tokens:** {stats.input_tokens:,} input, {stats.output_tokens:,} output",
+        f"- **Estimated cost:** ${stats.estimated_cost:.6f} (at ${stats.input_price_per_1k:g} per 1K input and "
+        f"${stats.output_price_per_1k:g} per 1K output tokens)",
+        "",
+    ]
+
+
+def render_markdown(report: CustomerReport, top_n: int, generated_at: datetime) -> str:
+    """The single-customer report. Only the generated-at line depends on when it was run."""
+    header = [
+        f"# Cross-sell & upsell recommendations: {report.name or report.customer_id} ({report.customer_id})",
+        "",
+        f"- **As of:** {report.as_of}",
+        f"- **Generated at:** {generated_at:%Y-%m-%d %H:%M:%S}",
+        "",
+    ]
+    notes = [f"> {note}" for note in report.run_notes]
+    body = _overview(report) + _routine(report) + _summary(report) + _bundles(report) + _top(report, top_n)
+    body += rationale_stats_lines(report.rationale_stats) + _all(report)
+    return "\n".join(header + ([*notes, ""] if notes else []) + body) + "\n"
+
+
+def render_json(report: CustomerReport) -> str:
+    return json.dumps(report.model_dump(mode="json"), indent=2) + "\n"
