@@ -11,10 +11,10 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
-from cross_sell_upsell.configuration import OrchestratorConfig, llm_settings_from_env
+from cross_sell_upsell.configuration import DEFAULT_DATA_DIR, OrchestratorConfig, llm_settings_from_env
 
 PROJECT_ROOT = Path(__file__).resolve().parent
-DATA_DIR = PROJECT_ROOT / "data" / "tier1"
+DATA_DIR = PROJECT_ROOT / DEFAULT_DATA_DIR
 """Data folder used when --data-dir is not given."""
 OUTPUT_DIR = PROJECT_ROOT / "output"
 """Where reports go when --output is not given."""

@@ -48,6 +48,11 @@ similarity learned from customers' purchases, the routine, the replenishment cyc
 several propose the same product with the same score, the earlier source wins."""
 
 
+SAMPLE_DATA = Path("data")
+"""The sample data sets, relative to the folder the tools run from (the project root)."""
+DEFAULT_DATA_DIR = SAMPLE_DATA / "tier1"
+"""The data folder every entry point reads when none is given: the Tier 1 sample."""
+
 LOYALTY_TIERS: tuple[str, ...] = ("bronze", "silver", "gold", "platinum")
 
 

@@ -22,13 +22,13 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from cross_sell_upsell.configuration import CATALOG_FIELDS, IngestSettings
+from cross_sell_upsell.configuration import CATALOG_FIELDS, SAMPLE_DATA, IngestSettings
 from cross_sell_upsell.data.ingest import load_catalog
 from cross_sell_upsell.errors import ConfigurationError
 from cross_sell_upsell.io.files import write_atomic
 
-DEFAULT_CATALOG = Path("data/tiered/catalog.json")
-"""The sample tiered catalog, relative to the project folder the tool runs from."""
+DEFAULT_CATALOG = SAMPLE_DATA / "tiered" / "catalog.json"
+"""The sample tiered catalog."""
 
 
 HISTORY_START = date(2023, 1, 1)

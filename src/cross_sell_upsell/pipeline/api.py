@@ -9,13 +9,11 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
-from cross_sell_upsell.configuration import OrchestratorConfig
+from cross_sell_upsell.configuration import DEFAULT_DATA_DIR, OrchestratorConfig
 from cross_sell_upsell.data.dataset import Dataset, load_dataset
 from cross_sell_upsell.offers.cohort import require_known
 from cross_sell_upsell.offers.results import CustomerReport, customer_report
 from cross_sell_upsell.pipeline.context import Context
-
-DEFAULT_DATA_DIR = Path("data/tier1")
 
 
 def analyze_cohort(

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from langchain_core.language_models import BaseChatModel
 
-from cross_sell_upsell.configuration import OrchestratorConfig
+from cross_sell_upsell.configuration import DEFAULT_DATA_DIR, OrchestratorConfig
 from cross_sell_upsell.data.dataset import Dataset
 
 
@@ -17,7 +17,7 @@ class Context:
 
     dataset: Dataset | None = None
     """Preloaded data; when None, `load_customers` reads `data_dir`. A batch loads once and passes it here."""
-    data_dir: str = "data/tier1"
+    data_dir: str = str(DEFAULT_DATA_DIR)
     """Folder with catalog.json and customers.json, used when `dataset` is None."""
     config: OrchestratorConfig = field(default_factory=OrchestratorConfig)
     """The business rules and the rationale settings."""
