@@ -136,7 +136,7 @@ class StubServer:
 
 def _handler(stub: StubServer, lock: threading.Lock) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:  # http.server's naming
             body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode("utf-8")
             with lock:
                 stub.requests.append(Received(self.path, dict(self.headers.items()), body))
@@ -153,7 +153,7 @@ def _handler(stub: StubServer, lock: threading.Lock) -> type[BaseHTTPRequestHand
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up first (the timeout test)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        def log_message(self, format: str, *args: Any) -> None:  # the base class's parameter name
             pass
 
     return Handler
