@@ -6,7 +6,8 @@ that cannot be parsed is reported the same way for the catalog, the customers fi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import polars as pl
@@ -18,8 +19,8 @@ _TABLE_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jso
 
 
 def file_kind(path: Path, allowed: Sequence[str]) -> str:
-    """ "csv", "parquet" or "json" from the file's suffix; raises DataValidationError when the kind is not
-    `allowed` or the file does not exist."""
+    """The file's kind from its suffix ("csv", "parquet" or "json"); raises DataValidationError when the kind
+    is not `allowed` or the file does not exist."""
     kind = _TABLE_SUFFIXES.get(path.suffix.lower())
     if kind not in allowed:
         names = ", ".join(f".{name}" for name in allowed)
@@ -29,28 +30,36 @@ def file_kind(path: Path, allowed: Sequence[str]) -> str:
     return kind
 
 
-def unreadable(path: Path, exc: Exception) -> DataValidationError:
-    """The error for a file that cannot be parsed, naming the first line of the reader's message."""
-    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return DataValidationError(str(path), "-", "-", f"cannot be read ({first_line})")
+_READ_ERRORS = (pl.exceptions.PolarsError, OSError)
+
+
+"""What polars raises for a file it cannot parse or read."""
+
+
+@contextmanager
+def reported_as_unreadable(path: Path, errors: tuple[type[Exception], ...] = _READ_ERRORS) -> Iterator[None]:
+    """Turns a reader's error inside the block into the file's DataValidationError, naming the first line of
+    the reader's message."""
+    try:
+        yield
+    except errors as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataValidationError(str(path), "-", "-", f"cannot be read ({first_line})") from None
 
 
 def scan_table(path: Path, kind: str) -> pl.LazyFrame:
     """A lazy scan; CSV columns all come in as text so one odd value never breaks type inference."""
-    try:
+    with reported_as_unreadable(path):
         return pl.scan_parquet(path) if kind == "parquet" else pl.scan_csv(path, infer_schema=False)
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise unreadable(path, exc) from None
 
 
 def read_table(path: Path, kind: str) -> pl.DataFrame:
     """The whole file as a frame (for the small files: the catalog and the customers)."""
-    try:
+    # A JSON file's records may not make a frame (TypeError, ValueError).
+    with reported_as_unreadable(path, (*_READ_ERRORS, TypeError, ValueError)):
         if kind == "json":
             return pl.DataFrame(read_records(path), infer_schema_length=None)
         return scan_table(path, kind).collect()
-    except (pl.exceptions.PolarsError, OSError, TypeError, ValueError) as exc:
-        raise unreadable(path, exc) from None
 
 
 def field_sources(

@@ -20,8 +20,8 @@ from cross_sell_upsell.data.ingest.tables import (
     field_sources,
     file_kind,
     is_blank,
+    reported_as_unreadable,
     scan_table,
-    unreadable,
 )
 from cross_sell_upsell.errors import DataValidationError
 
@@ -80,18 +80,14 @@ def read_transactions(
     path = Path(path)
     kind = file_kind(path, ("csv", "parquet"))
     scan = scan_table(path, kind)
-    try:
+    with reported_as_unreadable(path):
         schema = scan.collect_schema()
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise unreadable(path, exc) from None
     required = [field for field in TRANSACTION_FIELDS if field not in OPTIONAL_TRANSACTION_FIELDS]
     sources = field_sources(path, schema.names(), TRANSACTION_FIELDS, settings.transaction_columns, required)
     dtypes = {field: schema[source] for field, source in sources.items()}
-    try:
+    with reported_as_unreadable(path):
         checked = _checked(scan, kind, sources, dtypes, product_ids, settings.date_format).collect()
         codes = _with_duplicates(checked, scan, sources)
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise unreadable(path, exc) from None
     purchases = checked.select(*PURCHASE_SCHEMA, "basket_id")  # lets the row hashes go before the sort below
     del checked
     bad = codes.to_frame("reason_code").with_row_index("row", offset=1).filter(pl.col("reason_code") > 0)
