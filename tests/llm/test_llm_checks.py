@@ -62,4 +62,3 @@ def test_without_a_catalog_only_product_ids_and_prices_are_checked() -> None:
         "unknown_product",
         "names P3, which is not in this offer",
     )
-
