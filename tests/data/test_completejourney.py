@@ -15,8 +15,12 @@ TRANSACTIONS = pl.DataFrame(
         "quantity": [1, 2, 1, 1, 0, 1],
         "sales_value": [2.0, 5.0, 9.0, 1.5, 3.0, 0.0],
         "transaction_timestamp": [
-            datetime(2017, 1, 2, 9), datetime(2017, 2, 3, 10), datetime(2017, 11, 1, 8),
-            datetime(2017, 12, 1, 12), datetime(2017, 3, 1, 12), datetime(2017, 1, 5, 9),
+            datetime(2017, 1, 2, 9),
+            datetime(2017, 2, 3, 10),
+            datetime(2017, 11, 1, 8),
+            datetime(2017, 12, 1, 12),
+            datetime(2017, 3, 1, 12),
+            datetime(2017, 1, 5, 9),
         ],
     }
 )
@@ -48,6 +52,8 @@ def test_grocery_config_has_no_routine_and_maps_the_log_columns():
     assert config.essential_categories == ()
     assert config.due_soon_days == 28
     assert config.ingest.transaction_columns == {
-        "customer_id": "household_id", "date": "transaction_timestamp", "amount": "sales_value"
+        "customer_id": "household_id",
+        "date": "transaction_timestamp",
+        "amount": "sales_value",
     }
     assert config.weights.affinity == 60.0 and config.weights.business_value == 0.0

@@ -47,7 +47,9 @@ def test_ownership_keeps_every_dated_purchase_of_owned_products(mini):
 
 
 def _mutated(tmp_path, catalog=None, customers=None):
-    return write_data(tmp_path / "bad", catalog or copy.deepcopy(MINI_CATALOG), customers or copy.deepcopy(MINI_CUSTOMERS))
+    return write_data(
+        tmp_path / "bad", catalog or copy.deepcopy(MINI_CATALOG), customers or copy.deepcopy(MINI_CUSTOMERS)
+    )
 
 
 def _catalog_with(index, **changes):
@@ -69,10 +71,38 @@ def _customers_with(index, **changes):
         (_catalog_with(0, price=-3), None, "catalog.json", "A1", "price", "greater than 0"),
         (_catalog_with(0, price=99.0), None, "catalog.json", "A1", "price", "outside the Tier 1 range"),
         (_catalog_with(0, margin="huge"), None, "catalog.json", "A1", "margin", "'low', 'medium', 'high' or 'premium'"),
-        (_catalog_with(0, cross_sell_products=["Z9"]), None, "catalog.json", "A1", "cross_sell_products[0]", "unknown product Z9"),
-        (_catalog_with(0, upgrade_path={"tier_2": "Z9"}), None, "catalog.json", "A1", "upgrade_path.tier_2", "unknown product Z9"),
-        (_catalog_with(0, upgrade_path={"tier_2": "B3"}), None, "catalog.json", "A1", "upgrade_path.tier_2", "B3 is a serum, not a cleanser"),
-        (_catalog_with(0, upgrade_path={"tier_3": "B1"}), None, "catalog.json", "A1", "upgrade_path.tier_3", "one tier up"),
+        (
+            _catalog_with(0, cross_sell_products=["Z9"]),
+            None,
+            "catalog.json",
+            "A1",
+            "cross_sell_products[0]",
+            "unknown product Z9",
+        ),
+        (
+            _catalog_with(0, upgrade_path={"tier_2": "Z9"}),
+            None,
+            "catalog.json",
+            "A1",
+            "upgrade_path.tier_2",
+            "unknown product Z9",
+        ),
+        (
+            _catalog_with(0, upgrade_path={"tier_2": "B3"}),
+            None,
+            "catalog.json",
+            "A1",
+            "upgrade_path.tier_2",
+            "B3 is a serum, not a cleanser",
+        ),
+        (
+            _catalog_with(0, upgrade_path={"tier_3": "B1"}),
+            None,
+            "catalog.json",
+            "A1",
+            "upgrade_path.tier_3",
+            "one tier up",
+        ),
         (None, _customers_with(0, customer_id="K2"), "customers.json", "K2", "customer_id", "duplicate id"),
         (None, _customers_with(1, churn_risk=35), "customers.json", "K2", "churn_risk", "less than or equal to 1"),
         (None, _customers_with(1, loyalty_tier="diamond"), "customers.json", "K2", "loyalty_tier", "'bronze'"),

@@ -136,7 +136,7 @@ class StubServer:
 
 def _handler(stub: StubServer, lock: threading.Lock) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:  # http.server's naming
             body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode("utf-8")
             with lock:
                 stub.requests.append(Received(self.path, dict(self.headers.items()), body))
@@ -153,7 +153,7 @@ def _handler(stub: StubServer, lock: threading.Lock) -> type[BaseHTTPRequestHand
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up first (the timeout test)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        def log_message(self, format: str, *args: Any) -> None:  # the base class's parameter name
             pass
 
     return Handler
@@ -294,6 +294,7 @@ CUSTOMERS = pl.DataFrame(
     orient="row",
 )
 
+# fmt: off
 _OFFER_ROWS = [
     # customer, rank, offer_id,     type,                 product_ids,  name,                           category,
     #   price, list_price, source, source_name,       days_since, cycle, due_date
@@ -308,6 +309,7 @@ _OFFER_ROWS = [
     ("C2", 1, "P9", "tier_upgrade", ["P9"], "Night Cream", "moisturizer",
      45.00, 45.00, "P3", "Glow Serum", None, None, None),
 ]
+# fmt: on
 """C1 has four offers (the fourth is below the default three per customer), C2 one, C3 none. The bundle is
 P1 + P2 at 15% off: 10.00 + 12.50 = 22.50, x 0.85 = 19.125 -> 19.13, a saving of 3.37."""
 
@@ -345,4 +347,3 @@ def opportunities_frame(rows: list[tuple] = _OFFER_ROWS) -> pl.DataFrame:
 def offline_settings(**changes: Any) -> LLMSettings:
     """Settings for the fake model: no cache unless a test asks for one."""
     return LLMSettings(**({"enabled": True, "cache_dir": None} | changes))
-

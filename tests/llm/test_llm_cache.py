@@ -20,7 +20,8 @@ from llm_fakes import (
     tool_answer,
 )
 
-from cross_sell_upsell.llm.rationales import build_chat_model, llm_rationales
+from cross_sell_upsell.llm.chat_model import build_chat_model
+from cross_sell_upsell.llm.rationales import llm_rationales
 from cross_sell_upsell.offers.results import RationaleStats
 
 
@@ -93,6 +94,6 @@ def test_an_unreadable_cache_file_is_asked_again_and_rewritten(tmp_path) -> None
     for file in tmp_path.iterdir():
         file.write_text("{half a file")
     model = FakeRationaleModel(reply=honest_answer)
-    frame, stats = run(settings, model)
+    _, stats = run(settings, model)
     assert (len(model.prompts), stats.cache_hits) == (2, 0)
     assert all(json.loads(file.read_text())["answer"] for file in tmp_path.iterdir())

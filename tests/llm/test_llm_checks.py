@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 from llm_fakes import CATALOG
 
-from cross_sell_upsell.llm.rationales import OutputCheck
+from cross_sell_upsell.llm.checks import OutputCheck
 
 # The bundle of C1 in llm_fakes: P1 (Gentle Cleanser) + P2 (Calm Toner), $19.13 instead of $22.50, saving $3.37.
 BUNDLE_IDS = ["BUNDLE-P1-P2", "P1", "P2"]
@@ -62,4 +62,3 @@ def test_without_a_catalog_only_product_ids_and_prices_are_checked() -> None:
         "unknown_product",
         "names P3, which is not in this offer",
     )
-

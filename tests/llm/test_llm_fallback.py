@@ -111,7 +111,11 @@ def test_each_offer_is_checked_on_its_own(opportunities) -> None:
     )
     stats = RationaleStats()
     result = llm_rationales(
-        opportunities, C1_ONLY, FakeRationaleModel(reply=scripted(answer)), offline_settings(), catalog=CATALOG,
+        opportunities,
+        C1_ONLY,
+        FakeRationaleModel(reply=scripted(answer)),
+        offline_settings(),
+        catalog=CATALOG,
         stats=stats,
     )
     assert sources(result)[:3] == [
@@ -125,8 +129,9 @@ def test_each_offer_is_checked_on_its_own(opportunities) -> None:
 
 def test_a_model_without_structured_output_keeps_the_templates(opportunities) -> None:
     stats = RationaleStats()
-    result = llm_rationales(opportunities, CUSTOMERS, GenericFakeChatModel(messages=iter([])), offline_settings(),
-                            stats=stats)
+    result = llm_rationales(
+        opportunities, CUSTOMERS, GenericFakeChatModel(messages=iter([])), offline_settings(), stats=stats
+    )
     assert {error for _, _, source, error in sources(result) if error} == {"unexpected_error: NotImplementedError"}
     assert (stats.llm, stats.template, stats.model_calls) == (0, 5, 0)
 
@@ -142,8 +147,9 @@ def test_no_offer_asked_means_no_call_and_an_unchanged_frame(opportunities) -> N
 def test_one_stats_collector_adds_up_several_calls(opportunities) -> None:
     stats = RationaleStats()
     for _ in range(2):
-        llm_rationales(opportunities, CUSTOMERS, FakeRationaleModel(reply=honest_answer), offline_settings(),
-                       stats=stats)
+        llm_rationales(
+            opportunities, CUSTOMERS, FakeRationaleModel(reply=honest_answer), offline_settings(), stats=stats
+        )
     assert (stats.customers, stats.llm, stats.template, stats.input_tokens) == (4, 8, 2, 400)
 
 

@@ -26,7 +26,8 @@ from llm_fakes import (
 )
 
 from cross_sell_upsell import OrchestratorConfig, analyze_customer, load_dataset
-from cross_sell_upsell.llm.rationales import build_chat_model, llm_rationales
+from cross_sell_upsell.llm.chat_model import build_chat_model
+from cross_sell_upsell.llm.rationales import llm_rationales
 from cross_sell_upsell.offers.results import RationaleStats
 from cross_sell_upsell.reporting.customer import render_json, render_markdown
 

@@ -11,18 +11,13 @@ from datetime import date, timedelta
 import polars as pl
 
 from cross_sell_upsell.configuration import LOYALTY_TIERS, IngestSettings
-from cross_sell_upsell.data.dataset import CUSTOMER_SCHEMA
+from cross_sell_upsell.data.dataset import CUSTOMER_SCHEMA, OWNERSHIP_SCHEMA
 
-PURCHASE_SCHEMA: dict[str, pl.DataType] = {
-    "customer_id": pl.String(),
-    "product_id": pl.String(),
-    "purchase_date": pl.Date(),
-    "quantity": pl.Int32(),
-    "amount": pl.Float64(),
-}
+PURCHASE_SCHEMA: dict[str, pl.DataType] = {**OWNERSHIP_SCHEMA, "quantity": pl.Int32(), "amount": pl.Float64()}
 
 
-"""A valid transaction row; `amount` is what was paid for the whole row (all units)."""
+"""A valid transaction row: an ownership row with its quantity and `amount`, what was paid for the whole row
+(all units)."""
 
 
 FEATURE_SCHEMA: dict[str, pl.DataType] = {
@@ -78,11 +73,15 @@ def customer_features(purchases: pl.DataFrame, products: pl.DataFrame, as_of: da
     reference_price = dict(zip(reference.get_column("product_id"), reference.get_column("price"), strict=True))
     in_window = pl.col("purchase_date") >= window_start
     # One lazy plan: the filtered rows and the helper columns never exist in full at 20M rows.
-    rows = purchases.lazy().filter(pl.col("purchase_date") <= as_of).with_columns(
-        window_row=in_window.cast(pl.UInt32),
-        window_amount=pl.when(in_window).then(pl.col("amount")).otherwise(0.0),
-        reference_amount=pl.col("quantity")
-        * pl.col("product_id").replace_strict(reference_price, return_dtype=pl.Float64),
+    rows = (
+        purchases.lazy()
+        .filter(pl.col("purchase_date") <= as_of)
+        .with_columns(
+            window_row=in_window.cast(pl.UInt32),
+            window_amount=pl.when(in_window).then(pl.col("amount")).otherwise(0.0),
+            reference_amount=pl.col("quantity")
+            * pl.col("product_id").replace_strict(reference_price, return_dtype=pl.Float64),
+        )
     )
     totals = rows.group_by("customer_id").agg(
         first_purchase=pl.col("purchase_date").min(),

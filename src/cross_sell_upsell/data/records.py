@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -42,11 +42,15 @@ class ProductRecord(_Record):
 
 
 class OwnedProduct(_Record):
+    """A product a customer profile says the customer owns, and when it was bought."""
+
     product_id: str = Field(min_length=1)
     purchase_date: date
 
 
 class Purchase(_Record):
+    """One line of a customer profile's purchase history."""
+
     product_id: str = Field(min_length=1)
     purchase_date: date = Field(validation_alias=AliasChoices("purchase_date", "date"))
     amount: float | None = Field(None, validation_alias=AliasChoices("amount", "price_paid"))
@@ -77,6 +81,7 @@ class CustomerRecord(_Record):
 
 
 def field_path(location: Sequence[int | str]) -> str:
+    """A pydantic error location as a field path, e.g. `purchase_history[2].product_id`."""
     path = ""
     for part in location:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
@@ -84,6 +89,8 @@ def field_path(location: Sequence[int | str]) -> str:
 
 
 def read_records(path: Path) -> list[Any]:
+    """The records of a JSON file holding an array; raises DataValidationError for a missing file, invalid
+    JSON or another top-level value."""
     if not path.is_file():
         raise DataValidationError(str(path), "-", "-", "file not found")
     try:
@@ -96,6 +103,8 @@ def read_records(path: Path) -> list[Any]:
 
 
 def validate_records(path: Path, records: list[Any], model: type[_Record], id_field: str) -> list[Any]:
+    """The records parsed as `model`; the first invalid record or repeated id raises DataValidationError naming
+    the record (by id, or by position when it has none) and the field."""
     parsed = []
     seen: set[str] = set()
     for index, raw in enumerate(records):
@@ -114,6 +123,8 @@ def validate_records(path: Path, records: list[Any], model: type[_Record], id_fi
 
 
 def check_catalog(path: Path, products: list[ProductRecord], price_ranges: dict[int, tuple[float, float]]) -> None:
+    """Raises DataValidationError for the first product whose price is outside its tier's range, whose
+    cross-sell is unknown or itself, or whose upgrade is not a known product one tier up in the same category."""
     by_id = {product.product_id: product for product in products}
     for product in products:
         fail = failer(path, product.product_id)
@@ -138,17 +149,23 @@ def check_catalog(path: Path, products: list[ProductRecord], price_ranges: dict[
                 fail(field, f"{target_id} is a {target.category}, not a {product.category}")
 
 
-def failer(path: Path, record_id: str):
-    def fail(field: str, problem: str) -> None:
+def failer(path: Path, record_id: str) -> Callable[[str, str], NoReturn]:
+    """A function raising DataValidationError for a field of the record `record_id` in `path`."""
+
+    def fail(field: str, problem: str) -> NoReturn:
         raise DataValidationError(str(path), record_id, field, problem)
 
     return fail
 
 
 def check_customer_products(path: Path, customers: list[CustomerRecord], product_ids: set[str]) -> None:
+    """Raises DataValidationError for the first owned or purchased product that is not in `product_ids`."""
     for customer in customers:
         fail = failer(path, customer.customer_id)
-        for field, items in (("products_owned", customer.products_owned), ("purchase_history", customer.purchase_history)):
+        for field, items in (
+            ("products_owned", customer.products_owned),
+            ("purchase_history", customer.purchase_history),
+        ):
             for position, item in enumerate(items):
                 if item.product_id not in product_ids:
                     fail(f"{field}[{position}].product_id", f"unknown product {item.product_id}")

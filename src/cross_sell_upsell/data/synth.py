@@ -315,7 +315,16 @@ def generate(customers: int, seed: int, catalog_path: str | Path = DEFAULT_CATAL
     streams = _streams(rng, catalog, customers)
     purchases = _transactions(rng, catalog, streams)
     width = _id_width(customers)
-    transactions = (
+    return {
+        "catalog": _catalog_frame(products, cross_sells),
+        "customers": _customers_frame(rng, catalog, streams["concern"], width),
+        "transactions": _transactions_frame(catalog, purchases, width),
+    }
+
+
+def _transactions_frame(catalog: _Catalog, purchases: dict[str, np.ndarray], width: int) -> pl.DataFrame:
+    """The log in TRANSACTION_FIELDS columns, by day, then customer, then product."""
+    return (
         pl.DataFrame(
             {
                 "owner": purchases["owner"],
@@ -334,16 +343,21 @@ def generate(customers: int, seed: int, catalog_path: str | Path = DEFAULT_CATAL
             amount="amount",
         )
     )
+
+
+def _customers_frame(rng: np.random.Generator, catalog: _Catalog, concern: np.ndarray, width: int) -> pl.DataFrame:
+    """Id, name, email and skin concerns (each customer's main `concern` and a second drawn one) per customer."""
+    customers = len(concern)
     first = rng.integers(0, len(FIRST_NAMES), size=customers)
     last = rng.integers(0, len(LAST_NAMES), size=customers)
     second_concern = rng.integers(0, len(catalog.concerns), size=customers)
     concerns = pl.Series(catalog.concerns)
-    customer_frame = pl.DataFrame(
+    return pl.DataFrame(
         {
             "index": np.arange(customers),
             "first": first,
             "last": last,
-            "concern": streams["concern"],
+            "concern": concern,
             "second": second_concern,
         }
     ).select(
@@ -356,17 +370,20 @@ def generate(customers: int, seed: int, catalog_path: str | Path = DEFAULT_CATAL
             pl.lit(concerns).gather(pl.col("concern")), pl.lit(concerns).gather(pl.col("second"))
         ).list.unique(maintain_order=True),
     )
+
+
+def _catalog_frame(products: pl.DataFrame, cross_sells: pl.DataFrame) -> pl.DataFrame:
+    """The catalog in CATALOG_FIELDS columns, each product with its cross-sells as a list."""
     links = (
         cross_sells.sort("product_id", "position")
         .group_by("product_id", maintain_order=True)
         .agg(cross_sell_products="cross_sell_id")
     )
-    catalog_frame = (
+    return (
         products.join(links, on="product_id", how="left", maintain_order="left")
         .with_columns(pl.col("cross_sell_products").fill_null(pl.lit([], dtype=pl.List(pl.String))))
         .select(CATALOG_FIELDS)
     )
-    return {"catalog": catalog_frame, "customers": customer_frame, "transactions": transactions}
 
 
 def write_parquet(frame: pl.DataFrame, path: Path) -> Path:

@@ -8,33 +8,20 @@ time, and every parsed answer is cached on disk under a hash of the model and th
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import re
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
-from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseChatModel
-from langchain_core.runnables import Runnable
-from pydantic import BaseModel, Field
 
 from cross_sell_upsell.configuration import LLMSettings
-from cross_sell_upsell.io.files import write_atomic
+from cross_sell_upsell.llm.cache import AnswerCache, model_identity
+from cross_sell_upsell.llm.chat_model import Answer, RationaleSet, ask, classify_fault
+from cross_sell_upsell.llm.checks import OutputCheck
 from cross_sell_upsell.llm.prompts import rationale_messages
 from cross_sell_upsell.offers.rationale import money
 from cross_sell_upsell.offers.results import RationaleStats
-
-CACHE_SCHEMA_VERSION = 1
-
-
-"""Part of every cache key: bump it when the answer schema or the prompt's layout changes."""
-
 
 CUSTOMER_FACTS: tuple[str, ...] = ("loyalty_tier", "price_sensitivity", "skin_concerns", "tier_preference")
 
@@ -42,194 +29,7 @@ CUSTOMER_FACTS: tuple[str, ...] = ("loyalty_tier", "price_sensitivity", "skin_co
 """The customer attributes every prompt carries: none of them identifies a person."""
 
 
-_PRODUCT_ID = r"P\d+"
-
-
-_PRICE = re.compile(r"\$\s?((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)|(?<![\w.,$])(\d+\.\d{2})(?![\d.])")
-
-
-class OfferRationale(BaseModel):
-    offer_id: str = Field(description="The offer's offer_id, exactly as given.")
-    rationale: str = Field(description="Why this offer suits the customer, in one or two sentences.")
-
-
-class RationaleSet(BaseModel):
-    """The structured answer the model must give: one rationale per offer."""
-
-    rationales: list[OfferRationale] = Field(description="One entry per offer in the data.")
-
-
 NO_KEY_NOTE = "LLM rationales requested but OPENAI_API_KEY is not set: templates used."
-
-
-def build_chat_model(settings: LLMSettings) -> BaseChatModel | None:
-    """An OpenAI-compatible chat model from the settings, or None when OPENAI_API_KEY is not set. The client
-    reads the key from the environment itself, so it never passes through the settings."""
-    if not os.environ.get("OPENAI_API_KEY"):
-        return None
-    from langchain_openai import ChatOpenAI
-
-    return ChatOpenAI(
-        model=settings.model,
-        temperature=settings.temperature,
-        base_url=settings.base_url,
-        timeout=settings.timeout_seconds,
-        max_retries=settings.max_retries,
-    )
-
-
-@dataclass(frozen=True)
-class Fault:
-    """Why a model call gave no usable answer, told without the exception's message (an openai error can carry
-    request details). `retry`: an answer fault worth asking again; the client already retried transport faults."""
-
-    reason: str
-    detail: str
-    retry: bool = False
-
-
-def classify_fault(exc: BaseException) -> Fault:
-    import openai
-    from langchain_openai.chat_models.base import OpenAIRefusalError
-
-    name = type(exc).__name__
-    if isinstance(exc, openai.APITimeoutError | TimeoutError):
-        return Fault("timeout", name)
-    if isinstance(exc, openai.APIConnectionError | ConnectionError):
-        return Fault("connection_error", name)
-    if isinstance(exc, openai.APIStatusError):
-        status = exc.status_code
-        reason = "rate_limited" if status == 429 else "server_error" if status >= 500 else "http_error"
-        return Fault(reason, f"{name}, HTTP {status}")
-    if isinstance(exc, OpenAIRefusalError | openai.ContentFilterFinishReasonError):
-        return Fault("refusal", name, retry=True)
-    if isinstance(exc, ValueError | KeyError | OutputParserException | openai.LengthFinishReasonError):
-        return Fault("malformed_output", name, retry=True)
-    return Fault("unexpected_error", name)
-
-
-@dataclass
-class Answer:
-    """One customer's answer: the rationales by offer id, or the fault that left none, and what it cost."""
-
-    rationales: dict[str, str] = field(default_factory=dict)
-    fault: Fault | None = None
-    input_tokens: int = 0
-    output_tokens: int = 0
-    calls: int = 0
-    cached: bool = False
-
-
-def _by_offer(answer: RationaleSet) -> dict[str, str]:
-    rationales: dict[str, str] = {}
-    for item in answer.rationales:
-        rationales.setdefault(item.offer_id, item.rationale)
-    return rationales
-
-
-def ask(structured: Runnable, messages: Sequence[tuple[str, str]], retries: int) -> Answer:
-    """Asks `structured` (a `with_structured_output(RationaleSet, include_raw=True)` runnable) until an answer
-    parses: up to 1 + `retries` calls for malformed answers and refusals; a transport fault ends it at once."""
-    answer = Answer()
-    for _ in range(retries + 1):
-        answer.calls += 1
-        try:
-            result = structured.invoke(list(messages))
-            usage = getattr(result.get("raw"), "usage_metadata", None) or {}
-            answer.input_tokens += usage.get("input_tokens", 0)
-            answer.output_tokens += usage.get("output_tokens", 0)
-            if result.get("parsing_error") is not None:
-                raise result["parsing_error"]
-            answer.rationales = _by_offer(RationaleSet.model_validate(result.get("parsed")))
-            answer.fault = None
-            return answer
-        except Exception as exc:  # noqa: BLE001 - every fault falls back to the template
-            answer.fault = classify_fault(exc)
-            if not answer.fault.retry:
-                return answer
-    return answer
-
-
-class AnswerCache:
-    """Parsed model answers on disk, one JSON file per sha256 of (schema version, model, prompt). A file holds
-    the answer and its token counts only: never the API key or anything else about the client."""
-
-    def __init__(self, folder: Path, model_identity: dict[str, Any]) -> None:
-        self.folder = folder
-        self.model_identity = model_identity
-
-    def key(self, messages: Sequence[tuple[str, str]]) -> str:
-        material = {"schema": CACHE_SCHEMA_VERSION, "model": self.model_identity, "messages": list(messages)}
-        return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode("utf-8")).hexdigest()
-
-    def get(self, key: str) -> Answer | None:
-        """The cached answer, or None when there is none or it is unreadable (then it is asked again)."""
-        try:
-            stored = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
-            return Answer(_by_offer(RationaleSet.model_validate(stored["answer"])), cached=True)
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-
-    def put(self, key: str, answer: Answer) -> None:
-        """Stores a parsed answer; a cache that cannot be written only costs a request next time."""
-        answer_set = RationaleSet(
-            rationales=[
-                OfferRationale(offer_id=offer_id, rationale=text) for offer_id, text in answer.rationales.items()
-            ]
-        )
-        record = {
-            "model": self.model_identity["model"],
-            "answer": answer_set.model_dump(),
-            "input_tokens": answer.input_tokens,
-            "output_tokens": answer.output_tokens,
-        }
-        try:
-            write_atomic(self.folder / f"{key}.json", json.dumps(record, indent=1, sort_keys=True))
-        except OSError:
-            pass
-
-
-def model_identity(chat_model: BaseChatModel, settings: LLMSettings) -> dict[str, Any]:
-    """What makes two answers to one prompt comparable: the model, its server and its temperature."""
-    return {
-        "client": type(chat_model).__name__,
-        "model": getattr(chat_model, "model_name", None) or settings.model,
-        "base_url": getattr(chat_model, "openai_api_base", None) or settings.base_url,
-        "temperature": getattr(chat_model, "temperature", settings.temperature),
-    }
-
-
-class OutputCheck:
-    """Decides whether a model rationale may replace the template: not empty, not too long, and naming no
-    product (by catalog name or id) and no price that is not part of its own offer."""
-
-    def __init__(self, catalog: pl.DataFrame | None, max_chars: int) -> None:
-        self.max_chars = max_chars
-        names = [] if catalog is None else sorted(set(catalog.get_column("name").to_list()), key=len, reverse=True)
-        ids = [] if catalog is None else catalog.get_column("product_id").to_list()
-        self._names = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, names)) + r")(?!\w)", re.I) if names else None
-        self._ids = re.compile(r"\b(?:" + "|".join([_PRODUCT_ID, *map(re.escape, ids)]) + r")\b")
-
-    def problem(
-        self, text: str, ids: Sequence[str], names: Sequence[str], prices: Sequence[float]
-    ) -> tuple[str, str] | None:
-        """(reason, detail) when `text` must not be used, given its offer's product ids, names and prices."""
-        if not text:
-            return "empty", "empty rationale"
-        if len(text) > self.max_chars:
-            return "too_long", f"{len(text)} characters, more than {self.max_chars}"
-        stranger = next((found for found in self._ids.findall(text) if found not in ids), None)
-        if stranger is None and self._names is not None:
-            allowed = {name.lower() for name in names}
-            stranger = next((found for found in self._names.findall(text) if found.lower() not in allowed), None)
-        if stranger is not None:
-            return "unknown_product", f"names {stranger}, which is not in this offer"
-        for dollars, bare in _PRICE.findall(text):
-            amount = float((dollars or bare).replace(",", ""))
-            if not any(price is not None and abs(amount - price) < 0.005 for price in prices):
-                shown = f"${dollars}" if dollars else bare
-                return "unknown_price", f"names the price {shown}, which is not in this offer"
-        return None
 
 
 def _asked_offers(opportunities: pl.DataFrame, customers: pl.DataFrame, settings: LLMSettings) -> pl.DataFrame:
@@ -248,38 +48,7 @@ def _asked_offers(opportunities: pl.DataFrame, customers: pl.DataFrame, settings
 def _offer_facts(asked: pl.DataFrame, catalog: pl.DataFrame | None) -> pl.DataFrame:
     """Per asked offer, what the prompt says about it and what its rationale may name (`allowed_*`). Works on
     the scored frame and on the published one (`OPPORTUNITY_COLUMNS`): product facts come from the catalog."""
-    offers = asked.with_columns(saving=(pl.col("list_price") - pl.col("price")).round(2))
-    if catalog is None:
-        offers = offers.with_columns(
-            member_names=pl.col("product_ids"),
-            target_concerns=pl.lit(None, dtype=pl.List(pl.String)),
-            active_ingredients=pl.lit(None, dtype=pl.List(pl.String)),
-            description=pl.lit(None, dtype=pl.String),
-        )
-    else:
-        members = (
-            offers.select("customer_id", "offer_id", "product_ids")
-            .explode("product_ids")
-            .join(
-                catalog.select(product_ids="product_id", member_name="name", member_concerns="target_concerns"),
-                on="product_ids",
-                how="left",
-                maintain_order="left",
-            )
-            .group_by("customer_id", "offer_id", maintain_order=True)
-            .agg(
-                member_names=pl.coalesce("member_name", "product_ids"),
-                target_concerns=pl.col("member_concerns")
-                .list.explode(keep_nulls=False, empty_as_null=False)
-                .unique(maintain_order=True),
-            )
-        )
-        offers = offers.join(members, on=["customer_id", "offer_id"], how="left", maintain_order="left").join(
-            catalog.select(offer_id="product_id", active_ingredients="active_ingredients", description="description"),
-            on="offer_id",
-            how="left",
-            maintain_order="left",
-        )
+    offers = _with_product_facts(asked.with_columns(saving=(pl.col("list_price") - pl.col("price")).round(2)), catalog)
     is_bundle = pl.col("type") == "bundle"
     return offers.select(
         "customer_id",
@@ -303,10 +72,44 @@ def _offer_facts(asked: pl.DataFrame, catalog: pl.DataFrame | None) -> pl.DataFr
         allowed_ids=pl.concat_list(
             pl.col("offer_id"), pl.col("product_ids"), pl.col("source_product_id")
         ).list.drop_nulls(),
-        allowed_names=pl.concat_list(
-            pl.col("name"), pl.col("member_names"), pl.col("source_name")
-        ).list.drop_nulls(),
+        allowed_names=pl.concat_list(pl.col("name"), pl.col("member_names"), pl.col("source_name")).list.drop_nulls(),
         allowed_prices=pl.concat_list("price", "list_price", "saving"),
+    )
+
+
+def _with_product_facts(offers: pl.DataFrame, catalog: pl.DataFrame | None) -> pl.DataFrame:
+    """The offers with their products' facts from the catalog: `member_names` (a member the catalog lacks keeps
+    its id), the members' `target_concerns`, and the offer's `active_ingredients` and `description`. Without a
+    catalog the members are named by id and the other facts are null."""
+    if catalog is None:
+        return offers.with_columns(
+            member_names=pl.col("product_ids"),
+            target_concerns=pl.lit(None, dtype=pl.List(pl.String)),
+            active_ingredients=pl.lit(None, dtype=pl.List(pl.String)),
+            description=pl.lit(None, dtype=pl.String),
+        )
+    members = (
+        offers.select("customer_id", "offer_id", "product_ids")
+        .explode("product_ids")
+        .join(
+            catalog.select(product_ids="product_id", member_name="name", member_concerns="target_concerns"),
+            on="product_ids",
+            how="left",
+            maintain_order="left",
+        )
+        .group_by("customer_id", "offer_id", maintain_order=True)
+        .agg(
+            member_names=pl.coalesce("member_name", "product_ids"),
+            target_concerns=pl.col("member_concerns")
+            .list.explode(keep_nulls=False, empty_as_null=False)
+            .unique(maintain_order=True),
+        )
+    )
+    return offers.join(members, on=["customer_id", "offer_id"], how="left", maintain_order="left").join(
+        catalog.select(offer_id="product_id", active_ingredients="active_ingredients", description="description"),
+        on="offer_id",
+        how="left",
+        maintain_order="left",
     )
 
 
@@ -319,9 +122,14 @@ def _present(facts: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class CustomerRequest:
+    """What one customer's model call asks and what its answer is checked against."""
+
     customer_id: str
+    """The customer asked about."""
     messages: list[tuple[str, str]]
+    """The chat messages: the system prompt and the customer's data."""
     offers: list[dict[str, Any]]
+    """The asked offers' facts (`_offer_facts` rows), with what each rationale may name."""
 
 
 def customer_requests(
@@ -408,12 +216,7 @@ def llm_rationales(
         stats.output_tokens += answer.output_tokens
         for offer in request.offers:
             text = answer.rationales.get(offer["offer_id"], "").strip()
-            if answer.fault is not None:
-                problem = (answer.fault.reason, answer.fault.detail)
-            elif offer["offer_id"] not in answer.rationales:
-                problem = ("missing", "the answer has no rationale for this offer")
-            else:
-                problem = check.problem(text, offer["allowed_ids"], offer["allowed_names"], offer["allowed_prices"])
+            problem = _problem(offer, text, answer, check)
             if problem is not None:
                 stats.failures[problem[0]] = stats.failures.get(problem[0], 0) + 1
             updates.append(
@@ -428,7 +231,26 @@ def llm_rationales(
         updates,
         schema={"customer_id": pl.String, "offer_id": pl.String, "llm_rationale": pl.String, "llm_error": pl.String},
     )
-    result = (
+    result = _with_replacements(opportunities, replacements)
+    stats.offers_asked += replacements.height
+    stats.llm += replacements["llm_rationale"].is_not_null().sum()
+    stats.template += (result["rationale_source"] == "template").sum()
+    return result
+
+
+def _problem(offer: dict[str, Any], text: str, answer: Answer, check: OutputCheck) -> tuple[str, str] | None:
+    """(reason, detail) when the model's `text` for an asked offer cannot replace its template."""
+    if answer.fault is not None:
+        return answer.fault.reason, answer.fault.detail
+    if offer["offer_id"] not in answer.rationales:
+        return "missing", "the answer has no rationale for this offer"
+    return check.problem(text, offer["allowed_ids"], offer["allowed_names"], offer["allowed_prices"])
+
+
+def _with_replacements(opportunities: pl.DataFrame, replacements: pl.DataFrame) -> pl.DataFrame:
+    """The offers with the accepted model rationales in place of the templates and the failures' reasons in
+    `rationale_error`."""
+    return (
         opportunities.join(replacements, on=["customer_id", "offer_id"], how="left", maintain_order="left")
         .with_columns(
             rationale=pl.coalesce("llm_rationale", "rationale"),
@@ -439,10 +261,6 @@ def llm_rationales(
         )
         .drop("llm_rationale", "llm_error")
     )
-    stats.offers_asked += replacements.height
-    stats.llm += replacements["llm_rationale"].is_not_null().sum()
-    stats.template += (result["rationale_source"] == "template").sum()
-    return result
 
 
 def fallback_note(stats: RationaleStats) -> str | None:

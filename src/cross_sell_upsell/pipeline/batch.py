@@ -20,7 +20,8 @@ from cross_sell_upsell.configuration import (
 from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.data.ingest import rows_rejected_summary
 from cross_sell_upsell.errors import ConfigurationError, CrossSellError, UnknownCustomerError
-from cross_sell_upsell.llm.rationales import NO_KEY_NOTE, build_chat_model, fallback_note, llm_rationales
+from cross_sell_upsell.llm.chat_model import build_chat_model
+from cross_sell_upsell.llm.rationales import NO_KEY_NOTE, fallback_note, llm_rationales
 from cross_sell_upsell.offers.cohort import closest_customer_ids
 from cross_sell_upsell.offers.results import RationaleStats
 from cross_sell_upsell.pipeline.context import Context

@@ -15,7 +15,8 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
 from cross_sell_upsell.data.dataset import load_dataset
-from cross_sell_upsell.llm.rationales import NO_KEY_NOTE, build_chat_model, fallback_note, llm_rationales
+from cross_sell_upsell.llm.chat_model import build_chat_model
+from cross_sell_upsell.llm.rationales import NO_KEY_NOTE, fallback_note, llm_rationales
 from cross_sell_upsell.offers.candidates import (
     CANDIDATE_SCHEMA,
     bundle_offers,

@@ -26,9 +26,12 @@ def test_the_batch_on_a_log_and_customers_file_gives_the_json_profiles_offers(ti
     from_json, from_log = tmp_path / "json" / "weekly.md", tmp_path / "log" / "weekly.md"
     assert _batch(["--data-dir", "data/tier1", "--output", str(from_json)], tmp_path) == 0
     log_args = [
-        "--transactions", str(tier1_as_files / "transactions.csv"),
-        "--catalog", str(tier1_as_files / "catalog.csv"),
-        "--customers-file", str(tier1_as_files / "customers.csv"),
+        "--transactions",
+        str(tier1_as_files / "transactions.csv"),
+        "--catalog",
+        str(tier1_as_files / "catalog.csv"),
+        "--customers-file",
+        str(tier1_as_files / "customers.csv"),
     ]
     assert _batch([*log_args, "--output", str(from_log)], tmp_path) == 0
     assert len(_offers(from_json)) == 59
@@ -70,5 +73,7 @@ def test_strict_batch_exits_2_and_writes_nothing(tmp_path, capsys):
         tmp_path,
     )
     assert code == 2
-    assert capsys.readouterr().err.startswith(f"error: {log}: record row 1 (customer C1, product P7): field 'product_id'")
+    assert capsys.readouterr().err.startswith(
+        f"error: {log}: record row 1 (customer C1, product P7): field 'product_id'"
+    )
     assert not out.exists()

@@ -1,0 +1,114 @@
+"""A `Dataset` from a retailer's transaction log, catalog and optional customers file, and what a run says
+about that ingestion: the rejected rows and the replenishment cycles learned from the log.
+
+Customer attributes the retailer does not give are derived from purchases made up to the as-of date by the
+pure functions of `derivations`; docs/ingest.md gives every formula.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from cross_sell_upsell.configuration import CATALOG_FIELDS, CUSTOMER_FIELDS, TRANSACTION_FIELDS, IngestSettings
+from cross_sell_upsell.data.dataset import OWNERSHIP_SCHEMA, Dataset
+from cross_sell_upsell.data.derivations import customer_features, derive_customers, learn_cycles, with_learned_cycles
+from cross_sell_upsell.data.ingest.catalog import load_catalog
+from cross_sell_upsell.data.ingest.customers import load_customer_attributes
+from cross_sell_upsell.data.ingest.transactions import REJECT_REASONS, REJECTED_SCHEMA, read_transactions
+from cross_sell_upsell.data.records import DEFAULT_TIER_PRICE_RANGES
+from cross_sell_upsell.errors import ConfigurationError
+from cross_sell_upsell.io.files import write_atomic
+
+
+def load_transactions_dataset(
+    transactions: str | Path,
+    catalog: str | Path,
+    customers_file: str | Path | None = None,
+    *,
+    as_of: date,
+    settings: IngestSettings | None = None,
+    strict: bool = False,
+    tier_price_ranges: dict[int, tuple[float, float]] = DEFAULT_TIER_PRICE_RANGES,
+) -> Dataset:
+    """A Dataset with the same frames as `load_dataset`, from a transaction log, a catalog and optional
+    customer attributes.
+
+    The customers are those with a valid purchase on or before `as_of` and everyone in the customers file.
+    Every product a customer bought counts as owned: ownership holds each dated purchase (and its `basket_id`
+    when the log has them), so the cohort sees what was owned on the as-of date. Attributes the customers file does not give are derived from purchases
+    up to `as_of`. Bad log rows are kept in `rejected_rows`, or raise DataValidationError in strict mode."""
+    settings = settings or IngestSettings()
+    products, cross_sells = load_catalog(catalog, settings, tier_price_ranges)
+    given = load_customer_attributes(customers_file, settings) if customers_file is not None else None
+    purchases, rejected = read_transactions(transactions, products.get_column("product_id"), settings, strict=strict)
+    features = customer_features(purchases, products, as_of, settings.rfm_window_days)
+    learned = learn_cycles(purchases, products, as_of, settings.cycle_min_repeats)
+    source = f"{transactions} + {catalog}" + (f" + {customers_file}" if customers_file is not None else "")
+    has_baskets = purchases.get_column("basket_id").null_count() < purchases.height
+    return Dataset(
+        products=with_learned_cycles(products, learned),
+        cross_sells=cross_sells,
+        customers=derive_customers(features, given, settings),
+        ownership=purchases.select(*OWNERSHIP_SCHEMA, *(["basket_id"] if has_baskets else [])),
+        source=source,
+        rejected_rows=rejected,
+        learned_cycles=learned,
+        customer_features=features,
+    )
+
+
+def rows_rejected_summary(dataset: Dataset) -> dict[str, Any]:
+    """{"total": n, "by_reason": {reason: count}} over every reason of REJECT_REASONS (zeros included)."""
+    counts = dict.fromkeys(REJECT_REASONS, 0)
+    if dataset.rejected_rows is not None:
+        for reason, count in dataset.rejected_rows.get_column("reason").value_counts().iter_rows():
+            counts[reason] = count
+    return {"total": sum(counts.values()), "by_reason": counts}
+
+
+def learned_cycles_note(dataset: Dataset, limit: int = 10) -> str | None:
+    """One line on the cycles learned from the log, e.g. "replenishment cycles learned from the log: H2 30
+    days (product median of 5 repeats), R1 none (too few repeats)"; None when the catalog gave every cycle."""
+    if dataset.learned_cycles is None or dataset.learned_cycles.is_empty():
+        return None
+    parts = [
+        f"{row['product_id']} none (too few repeats)"
+        if row["basis"] == "none"
+        else f"{row['product_id']} {row['cycle_days']} days ({row['basis']} median of {row['repeats']} repeats)"
+        for row in dataset.learned_cycles.head(limit).iter_rows(named=True)
+    ]
+    more = dataset.learned_cycles.height - limit
+    return "replenishment cycles learned from the log: " + ", ".join(parts) + (f" and {more} more" if more > 0 else "")
+
+
+def write_rejected_rows(dataset: Dataset, path: str | Path) -> Path:
+    """Writes the rejected rows as CSV (REJECTED_SCHEMA columns), atomically."""
+    rejected = dataset.rejected_rows if dataset.rejected_rows is not None else pl.DataFrame(schema=REJECTED_SCHEMA)
+    return write_atomic(path, rejected.write_csv())
+
+
+def with_column_overrides(settings: IngestSettings, overrides: Iterable[tuple[str, str]]) -> IngestSettings:
+    """Settings with column mappings from `--column NAME=SOURCE` options. NAME is a field (mapped in every
+    file that has it) or a field qualified by its file: transactions.product_id, catalog.name, customers.name."""
+    tables = {
+        "transactions": ("transaction_columns", TRANSACTION_FIELDS),
+        "catalog": ("catalog_columns", CATALOG_FIELDS),
+        "customers": ("customer_columns", CUSTOMER_FIELDS),
+    }
+    updates = {table: dict(getattr(settings, table)) for table, _ in tables.values()}
+    for name, source in overrides:
+        qualifier, _, field = name.rpartition(".")
+        if qualifier and qualifier not in tables:
+            raise ConfigurationError(f"--column {name}: '{qualifier}' is not one of {', '.join(tables)}")
+        targets = [tables[qualifier]] if qualifier else list(tables.values())
+        matched = [table for table, fields in targets if field in fields]
+        if not matched:
+            raise ConfigurationError(f"--column {name}: unknown field '{field}'")
+        for table in matched:
+            updates[table][field] = source
+    return settings.model_copy(update=updates)

@@ -1,0 +1,122 @@
+"""Reading a retailer's table file and the column expressions every kind of file shares.
+
+CSV, Parquet and JSON files come in through these functions, so an unsupported suffix, a missing file or one
+that cannot be parsed is reported the same way for the catalog, the customers file and the transaction log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import polars as pl
+
+from cross_sell_upsell.data.records import read_records
+from cross_sell_upsell.errors import DataValidationError
+
+_TABLE_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".json": "json"}
+
+
+def file_kind(path: Path, allowed: Sequence[str]) -> str:
+    """The file's kind from its suffix ("csv", "parquet" or "json"); raises DataValidationError when the kind
+    is not `allowed` or the file does not exist."""
+    kind = _TABLE_SUFFIXES.get(path.suffix.lower())
+    if kind not in allowed:
+        names = ", ".join(f".{name}" for name in allowed)
+        raise DataValidationError(str(path), "-", "-", f"unsupported file type '{path.suffix}' (use {names})")
+    if not path.is_file():
+        raise DataValidationError(str(path), "-", "-", "file not found")
+    return kind
+
+
+_READ_ERRORS = (pl.exceptions.PolarsError, OSError)
+
+
+"""What polars raises for a file it cannot parse or read."""
+
+
+@contextmanager
+def reported_as_unreadable(path: Path, errors: tuple[type[Exception], ...] = _READ_ERRORS) -> Iterator[None]:
+    """Turns a reader's error inside the block into the file's DataValidationError, naming the first line of
+    the reader's message."""
+    try:
+        yield
+    except errors as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataValidationError(str(path), "-", "-", f"cannot be read ({first_line})") from None
+
+
+def scan_table(path: Path, kind: str) -> pl.LazyFrame:
+    """A lazy scan; CSV columns all come in as text so one odd value never breaks type inference."""
+    with reported_as_unreadable(path):
+        return pl.scan_parquet(path) if kind == "parquet" else pl.scan_csv(path, infer_schema=False)
+
+
+def read_table(path: Path, kind: str) -> pl.DataFrame:
+    """The whole file as a frame (for the small files: the catalog and the customers)."""
+    # A JSON file's records may not make a frame (TypeError, ValueError).
+    with reported_as_unreadable(path, (*_READ_ERRORS, TypeError, ValueError)):
+        if kind == "json":
+            return pl.DataFrame(read_records(path), infer_schema_length=None)
+        return scan_table(path, kind).collect()
+
+
+def field_sources(
+    path: Path, columns: Iterable[str], fields: Sequence[str], mapping: dict[str, str], required: Sequence[str]
+) -> dict[str, str]:
+    """field -> source column for the fields present in the file; a required or explicitly mapped field that
+    is missing is a structural error."""
+    present = set(columns)
+    sources = {}
+    for field in fields:
+        source = mapping.get(field, field)
+        if source in present:
+            sources[field] = source
+        elif field in required or field in mapping:
+            mapped = f" (mapped from '{source}')" if field in mapping else ""
+            raise DataValidationError(str(path), "-", source, f"required column{mapped} is missing")
+    return sources
+
+
+def field_columns(sources: dict[str, str]) -> list[pl.Expr]:
+    """The source columns renamed to their fields, for a `select`."""
+    return [pl.col(source).alias(field) for field, source in sources.items()]
+
+
+def as_text(expr: pl.Expr) -> pl.Expr:
+    """Text with the surrounding white space stripped."""
+    return expr.cast(pl.String).str.strip_chars()
+
+
+def is_blank(expr: pl.Expr) -> pl.Expr:
+    """True where an identifier is missing or empty."""
+    return expr.is_null() | (expr == "")
+
+
+def as_number(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """A Float64 column; text that is not a number becomes null."""
+    return (as_text(expr) if dtype == pl.String else expr).cast(pl.Float64, strict=False)
+
+
+def as_date(expr: pl.Expr, dtype: pl.DataType, date_format: str | None) -> pl.Expr:
+    """A Date column from a date, a timestamp (its date part, no time-zone shift) or text; bad text becomes null."""
+    if dtype == pl.Date:
+        return expr
+    if isinstance(dtype, pl.Datetime):
+        return expr.dt.date()
+    text = as_text(expr)
+    if date_format:
+        return text.str.to_date(date_format, strict=False)
+    rest = text.str.slice(10)
+    return pl.when((rest == "") | rest.str.starts_with("T") | rest.str.starts_with(" ")).then(
+        text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+    )
+
+
+def as_list(expr: pl.Expr, dtype: pl.DataType, separator: str) -> pl.Expr:
+    """A list of strings from a list column or from separated text; empty parts are dropped."""
+    if isinstance(dtype, pl.List):
+        return expr.cast(pl.List(pl.String))
+    parts = expr.cast(pl.String).str.split(separator).list.eval(pl.element().str.strip_chars())
+    return parts.list.eval(pl.element().filter(pl.element() != "")).fill_null(pl.lit([], dtype=pl.List(pl.String)))

@@ -1,0 +1,219 @@
+"""The transaction log: one lazy scan, typed and checked with expressions, never a Python loop per row.
+
+A log can hold tens of millions of rows. Bad rows are counted by reason and kept for a rejected-rows file:
+nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from cross_sell_upsell.configuration import OPTIONAL_TRANSACTION_FIELDS, TRANSACTION_FIELDS, IngestSettings
+from cross_sell_upsell.data.derivations import PURCHASE_SCHEMA
+from cross_sell_upsell.data.ingest.tables import (
+    as_date,
+    as_number,
+    as_text,
+    field_columns,
+    field_sources,
+    file_kind,
+    is_blank,
+    reported_as_unreadable,
+    scan_table,
+)
+from cross_sell_upsell.errors import DataValidationError
+
+REJECT_REASONS: dict[str, str] = {
+    "missing_customer_id": "the customer id is empty",
+    "missing_product_id": "the product id is empty",
+    "unparseable_date": "the date is empty or not a date",
+    "invalid_amount": "the amount is empty or not a number",
+    "non_positive_amount": "the amount is zero or negative",
+    "invalid_quantity": "the quantity is not a positive whole number",
+    "unknown_product": "the product is not in the catalog",
+    "duplicate": "the row repeats an earlier row exactly",
+}
+
+
+"""Why a transaction row is rejected, in the order the checks apply: a row gets the first reason that fits."""
+
+
+_CODES = {reason: code for code, reason in enumerate(REJECT_REASONS, start=1)}
+
+
+"""Each reason's code in the checked frame; 0 is a valid row."""
+
+
+_REASON_FIELDS = {
+    "missing_customer_id": "customer_id",
+    "missing_product_id": "product_id",
+    "unparseable_date": "date",
+    "invalid_amount": "amount",
+    "non_positive_amount": "amount",
+    "invalid_quantity": "quantity",
+    "unknown_product": "product_id",
+}
+
+
+REJECTED_SCHEMA: dict[str, pl.DataType] = {
+    "source_file": pl.String(),
+    "row": pl.UInt32(),
+    "reason": pl.String(),
+    **{field: pl.String() for field in TRANSACTION_FIELDS},
+}
+
+
+"""A rejected row: its file, its 1-based data row number (the header line is not counted), the reason and
+the row's values as they were in the file."""
+
+
+def read_transactions(
+    path: str | Path, product_ids: pl.Series, settings: IngestSettings, *, strict: bool = False
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The valid purchases (PURCHASE_SCHEMA and `basket_id`, null when the log has none) and the rejected rows
+    (REJECTED_SCHEMA) of a CSV or Parquet log.
+
+    One lazy scan, typed and checked with expressions. A row gets the first reason of REJECT_REASONS that
+    fits it. In strict mode the first bad row raises DataValidationError instead."""
+    path = Path(path)
+    kind = file_kind(path, ("csv", "parquet"))
+    scan = scan_table(path, kind)
+    with reported_as_unreadable(path):
+        schema = scan.collect_schema()
+    required = [field for field in TRANSACTION_FIELDS if field not in OPTIONAL_TRANSACTION_FIELDS]
+    sources = field_sources(path, schema.names(), TRANSACTION_FIELDS, settings.transaction_columns, required)
+    dtypes = {field: schema[source] for field, source in sources.items()}
+    with reported_as_unreadable(path):
+        checked = _checked(scan, kind, sources, dtypes, product_ids, settings.date_format).collect()
+        codes = _with_duplicates(checked, scan, sources)
+    purchases = checked.select(*PURCHASE_SCHEMA, "basket_id")  # lets the row hashes go before the sort below
+    del checked
+    bad = codes.to_frame("reason_code").with_row_index("row", offset=1).filter(pl.col("reason_code") > 0)
+    if bad.is_empty():
+        return _grouped_by_customer(purchases), pl.DataFrame(schema=REJECTED_SCHEMA)
+    rejected = _rejected_rows(path, scan, sources, bad)
+    if strict:
+        raise _first_rejection(path, rejected, sources)
+    return _grouped_by_customer(purchases.filter(codes == 0)), rejected
+
+
+def _checked(
+    scan: pl.LazyFrame,
+    kind: str,
+    sources: dict[str, str],
+    dtypes: dict[str, pl.DataType],
+    product_ids: pl.Series,
+    date_format: str | None,
+) -> pl.LazyFrame:
+    """Per log row, in file order: its reason code (0 for a valid row), a hash of its values as read, and the
+    typed purchase columns (the quantity only on valid rows)."""
+    # Hand-edited CSV picks up stray spaces; typed Parquet ids are taken as stored, which saves a pass.
+    identifier = as_text if kind == "csv" else lambda expr: expr.cast(pl.String)
+    amount = as_number(pl.col("amount"), dtypes["amount"])
+    quantity = as_number(pl.col("quantity"), dtypes["quantity"]) if "quantity" in sources else pl.lit(1.0)
+    return (
+        scan.select(field_columns(sources))
+        .with_columns(row_hash=pl.struct(list(sources)).hash())
+        .with_columns(
+            identifier(pl.col("customer_id")),
+            identifier(pl.col("product_id")),
+            purchase_date=as_date(pl.col("date"), dtypes["date"], date_format),
+            basket_id=identifier(pl.col("basket_id")) if "basket_id" in sources else pl.lit(None, dtype=pl.String),
+        )
+        .with_columns(reason_code=_reason_code(amount, quantity, product_ids))
+        .select(
+            "reason_code",
+            "row_hash",
+            "customer_id",
+            "product_id",
+            "purchase_date",
+            quantity=pl.when(pl.col("reason_code") == 0).then(quantity).cast(pl.Int32),
+            amount=amount,
+            basket_id="basket_id",
+        )
+    )
+
+
+def _reason_code(amount: pl.Expr, quantity: pl.Expr, product_ids: pl.Series) -> pl.Expr:
+    """The code of the first reason of REJECT_REASONS that fits a row, 0 when none does (a `duplicate` is
+    found afterwards, by `_with_duplicates`)."""
+    checks = {
+        "missing_customer_id": is_blank(pl.col("customer_id")),
+        "missing_product_id": is_blank(pl.col("product_id")),
+        "unparseable_date": pl.col("purchase_date").is_null(),
+        "invalid_amount": amount.is_null() | amount.is_nan() | amount.is_infinite(),
+        "non_positive_amount": amount <= 0,
+        "invalid_quantity": ~(quantity.is_between(1, 2**31 - 1) & (quantity == quantity.floor())).fill_null(False),
+        "unknown_product": ~pl.col("product_id").is_in(product_ids.implode()),
+    }
+    code = pl.lit(0, dtype=pl.UInt8)
+    for reason, check in reversed(checks.items()):
+        code = pl.when(check).then(pl.lit(_CODES[reason], dtype=pl.UInt8)).otherwise(code)
+    return code
+
+
+def _first_rejection(path: Path, rejected: pl.DataFrame, sources: dict[str, str]) -> DataValidationError:
+    """The strict-mode error: the first rejected row, its reason and the source column at fault."""
+    first = rejected.row(0, named=True)
+    source = sources.get(_REASON_FIELDS.get(first["reason"], ""), "-")
+    record = f"row {first['row']} (customer {first['customer_id']}, product {first['product_id']})"
+    return DataValidationError(str(path), record, source, REJECT_REASONS[first["reason"]])
+
+
+def _grouped_by_customer(purchases: pl.DataFrame) -> pl.DataFrame:
+    """The purchases with each customer's rows together (ordered by a hash of the customer id, file order
+    within a customer). Sorting a 64-bit hash is cheap, and later per-customer work (the holdings, the repeat
+    intervals) then reads memory in order: the holdings of 20M rows take 3.5 s instead of 5.6 s."""
+    return purchases.lazy().sort(pl.col("customer_id").hash(), maintain_order=True).collect()
+
+
+def _with_duplicates(checked: pl.DataFrame, scan: pl.LazyFrame, sources: dict[str, str]) -> pl.Series:
+    """The reason codes with `duplicate` set on otherwise valid rows that repeat an earlier row exactly.
+
+    Hashing every row and sorting the hashes finds the few candidates cheaply; only rows sharing a hash are
+    compared value by value (read again from the file), so a hash collision never rejects a row."""
+    hashes = checked.get_column("row_hash").sort()
+    shared = hashes.filter(hashes == hashes.shift(1)).unique()
+    codes = checked.get_column("reason_code")
+    if shared.is_empty():
+        return codes
+    candidates = checked.select(
+        row=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32), shared=pl.col("row_hash").is_in(shared.implode())
+    ).filter("shared")
+    repeats = (
+        scan.with_row_index("row", offset=1)
+        .join(candidates.lazy().select("row"), on="row", how="inner")
+        .sort("row")
+        .filter(~pl.struct(*sources.values()).is_first_distinct())
+        .select("row")
+        .collect()
+    )
+    is_repeat = pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).is_in(repeats.get_column("row").implode())
+    return checked.select(
+        pl.when(is_repeat & (pl.col("reason_code") == 0))
+        .then(pl.lit(_CODES["duplicate"], pl.UInt8))
+        .otherwise("reason_code")
+    ).to_series()
+
+
+def _rejected_rows(path: Path, scan: pl.LazyFrame, sources: dict[str, str], bad: pl.DataFrame) -> pl.DataFrame:
+    """The bad rows' values as they were in the file, read again by row number (there are few of them)."""
+    return (
+        scan.with_row_index("row", offset=1)
+        .join(bad.lazy(), on="row", how="inner")
+        .select(
+            source_file=pl.lit(str(path)),
+            row="row",
+            reason=pl.col("reason_code").replace_strict(
+                {code: reason for reason, code in _CODES.items()}, return_dtype=pl.String
+            ),
+            **{
+                field: pl.col(sources[field]).cast(pl.String) if field in sources else pl.lit(None, dtype=pl.String)
+                for field in TRANSACTION_FIELDS
+            },
+        )
+        .sort("row")
+        .collect()
+    )
