@@ -7,27 +7,7 @@ from datetime import datetime
 
 from cross_sell_upsell.offers.results import CustomerReport, Opportunity, RationaleStats
 from cross_sell_upsell.offers.scoring import COMPONENTS
-
-TYPE_LABELS = {
-    "routine_gap": "Routine gap",
-    "product_cross_sell": "Cross-sell",
-    "replenishment": "Replenishment",
-    "tier_upgrade": "Tier upgrade",
-    "bundle": "Bundle",
-}
-
-
-SOURCE_LABELS = {
-    "catalog": "Catalog",
-    "basket_rule": "Basket rule",
-    "similar_customers": "Similar customers",
-    "routine_gap": "Routine gap",
-    "replenishment": "Replenishment",
-    "upgrade": "Upgrade path",
-}
-
-
-"""How each source (the signal that proposed an offer) is named in reports."""
+from cross_sell_upsell.registry import CUSTOMER_SUMMARY_ORDER, SOURCE_LABELS, TYPE_LABELS
 
 
 def money_text(amount: float) -> str:
@@ -84,11 +64,11 @@ def _routine(report: CustomerReport) -> list[str]:
 
 
 def _summary(report: CustomerReport) -> list[str]:
-    counts = {offer_type: 0 for offer_type in TYPE_LABELS}
+    counts = dict.fromkeys(CUSTOMER_SUMMARY_ORDER, 0)
     for opportunity in report.opportunities:
         counts[opportunity.type] += 1
     lines = ["## Opportunities summary", ""]
-    lines += [f"- **{label}:** {counts[offer_type]}" for offer_type, label in TYPE_LABELS.items()]
+    lines += [f"- **{TYPE_LABELS[offer_type]}:** {count}" for offer_type, count in counts.items()]
     lines += [
         f"- **Total opportunities:** {len(report.opportunities)}",
         f"- **Potential revenue:** {money_text(report.potential_revenue)} "

@@ -22,13 +22,8 @@ from cross_sell_upsell.io.files import stage_file
 from cross_sell_upsell.io.staging import StagedOutputs
 from cross_sell_upsell.offers.scoring import COMPONENTS
 from cross_sell_upsell.pipeline.totals import POTENTIAL_REVENUE_DEFINITION, SEGMENT_DIMENSIONS, BatchResult
-from cross_sell_upsell.reporting.customer import (
-    SOURCE_LABELS,
-    TYPE_LABELS,
-    money_text,
-    rationale_stats_lines,
-    table_cell,
-)
+from cross_sell_upsell.registry import SOURCE_ENTRIES, TYPE_ENTRIES, TYPE_LABELS, Entry
+from cross_sell_upsell.reporting.customer import money_text, rationale_stats_lines, table_cell
 
 RECOMMENDATION_COLUMNS: tuple[str, ...] = (
     "customer_id",
@@ -62,25 +57,6 @@ SEGMENT_TITLES = {
     "loyalty_tier": "Loyalty tier",
     "price_sensitivity": "Price sensitivity",
     "tier_preference": "Tier preference",
-}
-
-
-TYPE_MEANINGS = {
-    "routine_gap": "a product for an essential step of the routine the customer has nothing for",
-    "replenishment": "a product the customer owns whose replenishment cycle has run out or is about to",
-    "tier_upgrade": "the next tier up from a product the customer owns",
-    "product_cross_sell": "a product the catalog, or what other customers buy, pairs with one the customer owns",
-    "bundle": "the customer's missing essentials together, at the bundle discount",
-}
-
-
-SOURCE_MEANINGS = {
-    "catalog": "the catalog's cross-sell list for a product the customer owns",
-    "basket_rule": "a rule learned from baskets: shoppers who buy a product the customer owns often buy this too",
-    "similar_customers": "item similarity learned from purchases: customers who buy what this customer owns buy this",
-    "routine_gap": "the routine's missing essentials",
-    "replenishment": "the replenishment cycle of a product the customer owns",
-    "upgrade": "the catalog's upgrade path",
 }
 
 
@@ -305,7 +281,7 @@ def _mix_section(result: BatchResult, charts: dict[str, str]) -> list[str]:
         "",
         "What kind of offers were made, and where their potential revenue comes from.",
         "",
-        *_mix_table("Offer type", result.opportunity_mix(), "type", TYPE_LABELS, TYPE_MEANINGS),
+        *_mix_table("Offer type", result.opportunity_mix(), "type", TYPE_ENTRIES),
     ]
     lines += [
         "",
@@ -320,16 +296,15 @@ def _mix_section(result: BatchResult, charts: dict[str, str]) -> list[str]:
         "Which signal proposed each offer. A product several signals propose is one offer, under the source that "
         "scores it highest (the catalog on a tie).",
         "",
-        *_mix_table("Source", result.source_mix(), "source", SOURCE_LABELS, SOURCE_MEANINGS),
+        *_mix_table("Source", result.source_mix(), "source", SOURCE_ENTRIES),
     ]
     return [*lines, ""]
 
 
-def _mix_table(
-    heading: str, mix: pl.DataFrame, key: str, labels: dict[str, str], meanings: dict[str, str]
-) -> list[str]:
+def _mix_table(heading: str, mix: pl.DataFrame, key: str, entries: tuple[Entry, ...]) -> list[str]:
     """The offers, customers and revenue of each value of `key` (an offer type or source) as a markdown table,
     then what each value means."""
+    labels = {entry.key: entry.label for entry in entries}
     return [
         f"| {heading} | Offers | Share of offers | Customers offered one | Potential revenue | Share of revenue |",
         "|---|---:|---:|---:|---:|---:|",
@@ -339,7 +314,7 @@ def _mix_table(
             for row in _rows(mix)
         ),
         "",
-        *(f"- **{labels[name]}:** {meaning}." for name, meaning in meanings.items()),
+        *(f"- **{entry.label}:** {entry.meaning}." for entry in entries),
     ]
 
 
