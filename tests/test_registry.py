@@ -25,7 +25,8 @@ from cross_sell_upsell.registry import (
     OpportunitySource,
     OpportunityType,
 )
-from cross_sell_upsell.reporting.executive import BatchFiles, render_markdown
+from cross_sell_upsell.reporting.executive import BatchFiles
+from cross_sell_upsell.reporting.executive.markdown import render_markdown
 
 
 def test_the_tie_break_order() -> None:
