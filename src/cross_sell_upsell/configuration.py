@@ -15,39 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from cross_sell_upsell.errors import ConfigurationError
 
-OpportunityType = Literal["routine_gap", "product_cross_sell", "replenishment", "tier_upgrade", "bundle"]
-
-
-OPPORTUNITY_TYPES: tuple[str, ...] = (
-    "routine_gap",
-    "replenishment",
-    "tier_upgrade",
-    "product_cross_sell",
-    "bundle",
-)
-
-
-"""Every opportunity type; the order is also the tie-break when two offers score the same."""
-
-
-OpportunitySource = Literal["catalog", "basket_rule", "similar_customers", "routine_gap", "replenishment", "upgrade"]
-
-
-OPPORTUNITY_SOURCES: tuple[str, ...] = (
-    "catalog",
-    "basket_rule",
-    "similar_customers",
-    "routine_gap",
-    "replenishment",
-    "upgrade",
-)
-
-
-"""Which signal proposed an offer: the catalog's cross-sell links, a basket rule learned from co-purchases, item
-similarity learned from customers' purchases, the routine, the replenishment cycle or the upgrade path. When
-several propose the same product with the same score, the earlier source wins."""
-
-
 SAMPLE_DATA = Path("data")
 """The sample data sets, relative to the folder the tools run from (the project root)."""
 DEFAULT_DATA_DIR = SAMPLE_DATA / "tier1"

@@ -14,7 +14,7 @@ from support import AS_OF, ROOT, TIER1, TIERED
 
 from cross_sell_upsell.cli.batch import batch_main
 from cross_sell_upsell.configuration import OrchestratorConfig
-from cross_sell_upsell.reporting.executive import RECOMMENDATION_COLUMNS
+from cross_sell_upsell.reporting.executive.exports import RECOMMENDATION_COLUMNS
 
 CHART_FILES = ("report.gaps.png", "report.opportunity_mix.png", "report.revenue_by_segment.png")
 

@@ -15,7 +15,9 @@ from cross_sell_upsell.cli.progress import batch_progress
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.io.staging import StagedOutputs
 from cross_sell_upsell.pipeline.batch import run_batch
-from cross_sell_upsell.reporting.executive import BatchFiles, RecommendationsExport, render_charts, render_markdown
+from cross_sell_upsell.reporting.executive import BatchFiles, RecommendationsExport
+from cross_sell_upsell.reporting.executive.charts import render_charts
+from cross_sell_upsell.reporting.executive.markdown import render_markdown
 
 GENERATED_AT = datetime(2024, 3, 4, 6, 0, 0)
 
@@ -75,7 +77,10 @@ def test_quiet_progress_has_no_callback() -> None:
 
 def test_a_failed_background_write_is_raised_when_the_export_closes(tmp_path: Path) -> None:
     files = BatchFiles(tmp_path / "report.md")
-    with StagedOutputs() as staged:
-        with pytest.raises(pl.exceptions.ColumnNotFoundError), RecommendationsExport(staged, files.recommendations) as export:
-            export.append(pl.DataFrame({"customer_id": ["C001"]}))  # none of the CSV's other columns
+    with (
+        StagedOutputs() as staged,
+        pytest.raises(pl.exceptions.ColumnNotFoundError),
+        RecommendationsExport(staged, files.recommendations) as export,
+    ):
+        export.append(pl.DataFrame({"customer_id": ["C001"]}))  # none of the CSV's other columns
     assert list(tmp_path.iterdir()) == []

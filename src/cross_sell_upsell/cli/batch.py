@@ -25,8 +25,8 @@ from cross_sell_upsell.data.ingest import (
 from cross_sell_upsell.io.staging import StagedOutputs
 from cross_sell_upsell.pipeline.batch import DEFAULT_CHUNK_SIZE, priority_rationales, run_batch
 from cross_sell_upsell.pipeline.totals import DEFAULT_TOP_PRIORITY, Limits
-from cross_sell_upsell.reporting.customer import money_text
 from cross_sell_upsell.reporting.executive import BatchFiles, RecommendationsExport, stage_report
+from cross_sell_upsell.reporting.text import money_text
 
 
 def batch_parser(default_data_dir: Path, default_output_dir: Path) -> argparse.ArgumentParser:

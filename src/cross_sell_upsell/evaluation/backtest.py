@@ -46,7 +46,7 @@ from cross_sell_upsell.offers.candidates import learned_offers
 from cross_sell_upsell.offers.cohort import select_cohort
 from cross_sell_upsell.offers.keys import lookup
 from cross_sell_upsell.pipeline.api import analyze_cohort
-from cross_sell_upsell.reporting.customer import table_cell
+from cross_sell_upsell.reporting.text import table_cell
 
 METHODS: tuple[str, ...] = ("popularity", "buy_again", "catalog_rules", "basket_rules", "item_knn", "orchestrator")
 

@@ -15,19 +15,20 @@ import numpy as np
 import polars as pl
 from scipy import sparse
 
-from cross_sell_upsell.configuration import OPPORTUNITY_SOURCES, OPPORTUNITY_TYPES, OrchestratorConfig
+from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.offers.keys import customer_product_key, lookup
+from cross_sell_upsell.registry import OPPORTUNITY_SOURCES, OPPORTUNITY_TYPES
 
 OfferType = pl.Enum(list(OPPORTUNITY_TYPES))
 
 
-"""Offer types; sorting on this column follows `OPPORTUNITY_TYPES`, the tie-break order."""
+"""Offer types; sorting on this column follows `registry.OPPORTUNITY_TYPES`, the tie-break order."""
 
 
 OfferSource = pl.Enum(list(OPPORTUNITY_SOURCES))
 
 
-"""Which signal proposed an offer; sorting follows `OPPORTUNITY_SOURCES` (catalog first)."""
+"""Which signal proposed an offer; sorting follows `registry.OPPORTUNITY_SOURCES` (catalog first)."""
 
 
 ReplenishmentStatus = pl.Enum(["due", "due_soon"])

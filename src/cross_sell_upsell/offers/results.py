@@ -8,9 +8,9 @@ from typing import Any
 import polars as pl
 from pydantic import BaseModel, Field, computed_field
 
-from cross_sell_upsell.configuration import OpportunitySource, OpportunityType
 from cross_sell_upsell.offers.keys import lookup
 from cross_sell_upsell.offers.scoring import COMPONENTS
+from cross_sell_upsell.registry import OpportunitySource, OpportunityType
 
 OPPORTUNITY_COLUMNS: tuple[str, ...] = (
     "customer_id",
@@ -43,7 +43,7 @@ OPPORTUNITY_COLUMNS: tuple[str, ...] = (
 
 """The published offer columns. `offer_id` is the product id, or BUNDLE-<member ids> for a bundle, whose
 members are in `product_ids` (null for a single-product offer). `source` is the signal that proposed the offer
-(`configuration.OPPORTUNITY_SOURCES`)."""
+(`registry.OPPORTUNITY_SOURCES`)."""
 
 
 BUNDLE_NAME = "Complete Your Routine Bundle"
@@ -99,11 +99,11 @@ def flag_revenue(opportunities: pl.DataFrame, bundles: pl.DataFrame) -> pl.DataF
     twice. Expects the offers in customer and rank order."""
     has_bundle = pl.col("customer_key").is_in(bundles.get_column("customer_key").implode())
     fills_single = pl.col("fills_missing_essential") & (pl.col("type") != "bundle")
-    customer_and_essential = pl.col("customer_key").cast(pl.UInt64) * 64 + pl.col("essential_bit").bitwise_trailing_zeros()
-    first_for_its_essential = pl.when(fills_single).then(customer_and_essential).is_first_distinct()
-    return opportunities.with_columns(
-        counts_toward_revenue=~fills_single | (~has_bundle & first_for_its_essential)
+    customer_and_essential = (
+        pl.col("customer_key").cast(pl.UInt64) * 64 + pl.col("essential_bit").bitwise_trailing_zeros()
     )
+    first_for_its_essential = pl.when(fills_single).then(customer_and_essential).is_first_distinct()
+    return opportunities.with_columns(counts_toward_revenue=~fills_single | (~has_bundle & first_for_its_essential))
 
 
 def publish_opportunities(opportunities: pl.DataFrame) -> pl.DataFrame:
@@ -224,7 +224,9 @@ class CustomerReport(BaseModel):
     replenishment_due: list[ReplenishmentItem]
     potential_revenue: float = Field(description="Sum of the prices of offers that count toward revenue.")
     opportunities: list[Opportunity]
-    run_notes: list[str] = Field(default_factory=list, description="Run notes, such as templates used for lack of a key.")
+    run_notes: list[str] = Field(
+        default_factory=list, description="Run notes, such as templates used for lack of a key."
+    )
     rationale_stats: RationaleStats | None = Field(
         None, description="Where the rationales came from and the model's cost; None when no model was asked."
     )

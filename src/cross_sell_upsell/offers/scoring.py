@@ -97,8 +97,8 @@ def score_offers(
     """Scores, de-duplicates and ranks a cohort's candidate offers; keeps `fills_missing_essential`.
 
     A product proposed by several steps is offered once, under the highest-scoring reason. Ranks run from 1
-    per customer: score, then the type order of `OPPORTUNITY_TYPES`, then the source order of
-    `OPPORTUNITY_SOURCES` (catalog first), then the higher price, then the product id.
+    per customer: score, then the type order of `registry.OPPORTUNITY_TYPES`, then the source order
+    of `registry.OPPORTUNITY_SOURCES` (catalog first), then the higher price, then the product id.
     """
     weights = {name: weight for name, weight in effective_weights(config).items() if weight}
     total_weight = sum(weights.values())

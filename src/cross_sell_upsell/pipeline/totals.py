@@ -15,14 +15,9 @@ from typing import Any
 
 import polars as pl
 
-from cross_sell_upsell.configuration import (
-    LOYALTY_TIERS,
-    OPPORTUNITY_SOURCES,
-    OPPORTUNITY_TYPES,
-    PRICE_SENSITIVITIES,
-    OrchestratorConfig,
-)
+from cross_sell_upsell.configuration import LOYALTY_TIERS, PRICE_SENSITIVITIES, OrchestratorConfig
 from cross_sell_upsell.offers.results import RationaleStats
+from cross_sell_upsell.registry import OPPORTUNITY_SOURCES, OPPORTUNITY_TYPES
 
 DEFAULT_TOP_PRIORITY = 10
 
@@ -220,7 +215,9 @@ def _top(frame: pl.DataFrame, order: tuple[list[str], list[bool]], limit: int) -
             frame = frame.filter(pl.col(columns[0]) >= first.top_k(limit).min())
         else:
             frame = frame.filter(pl.col(columns[0]) <= first.bottom_k(limit).max())
-    return frame.top_k(limit, by=columns, reverse=[not flag for flag in descending]).sort(columns, descending=descending)
+    return frame.top_k(limit, by=columns, reverse=[not flag for flag in descending]).sort(
+        columns, descending=descending
+    )
 
 
 def _customer_ordinal() -> pl.Expr:

@@ -1,65 +1,37 @@
-"""Rendering one customer's report as markdown or JSON, and writing files atomically."""
+"""Rendering one customer's report as markdown or JSON."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime
 
-from cross_sell_upsell.offers.results import CustomerReport, Opportunity, RationaleStats
+from cross_sell_upsell.offers.results import CustomerReport, Opportunity
 from cross_sell_upsell.offers.scoring import COMPONENTS
-
-TYPE_LABELS = {
-    "routine_gap": "Routine gap",
-    "product_cross_sell": "Cross-sell",
-    "replenishment": "Replenishment",
-    "tier_upgrade": "Tier upgrade",
-    "bundle": "Bundle",
-}
-
-
-SOURCE_LABELS = {
-    "catalog": "Catalog",
-    "basket_rule": "Basket rule",
-    "similar_customers": "Similar customers",
-    "routine_gap": "Routine gap",
-    "replenishment": "Replenishment",
-    "upgrade": "Upgrade path",
-}
-
-
-"""How each source (the signal that proposed an offer) is named in reports."""
-
-
-def money_text(amount: float) -> str:
-    return f"${amount:,.2f}"
-
-
-def _percent(fraction: float) -> str:
-    return f"{fraction * 100:.0f}%"
-
-
-def _label(text: str) -> str:
-    return text.replace("_", " ")
-
-
-def table_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+from cross_sell_upsell.registry import CUSTOMER_SUMMARY_ORDER, SOURCE_LABELS, TYPE_LABELS
+from cross_sell_upsell.reporting.text import (
+    money_text,
+    name_with_id,
+    percent_text,
+    rationale_stats_lines,
+    readable,
+    table_cell,
+)
 
 
 def _overview(report: CustomerReport) -> list[str]:
-    concerns = ", ".join(_label(concern) for concern in report.skin_concerns) or "none recorded"
+    concerns = ", ".join(readable(concern) for concern in report.skin_concerns) or "none recorded"
     preference = f"Tier {report.tier_preference}" if report.tier_preference else "not stated"
     return [
         "## Customer overview",
         "",
         f"- **Loyalty tier:** {report.loyalty_tier.title()}",
         f"- **Lifetime value:** {money_text(report.lifetime_value)}",
-        f"- **Churn risk:** {_percent(report.churn_risk)}",
+        f"- **Churn risk:** {percent_text(report.churn_risk * 100)}",
         f"- **Price sensitivity:** {report.price_sensitivity.title()}",
         f"- **Tier preference:** {preference}",
         f"- **Skin concerns:** {concerns}",
         f"- **Products owned:** {len(report.products_owned)} ({', '.join(report.products_owned) or 'none'})",
-        f"- **Routine completeness:** {_percent(report.routine_completeness)}",
+        f"- **Routine completeness:** {percent_text(report.routine_completeness * 100)}",
         "",
     ]
 
@@ -76,23 +48,25 @@ def _routine(report: CustomerReport) -> list[str]:
         "|---|---|---:|---:|---|---|",
     ]
     lines += [
-        f"| {table_cell(item.name)} ({item.product_id}) | {item.last_purchase} | {item.days_since_purchase} "
-        f"| {item.cycle_days} | {item.due_date} | {_label(item.status)} |"
+        f"| {name_with_id(item.name, item.product_id)} | {item.last_purchase} | {item.days_since_purchase} "
+        f"| {item.cycle_days} | {item.due_date} | {readable(item.status)} |"
         for item in report.replenishment_due
     ]
     return [*lines, ""]
 
 
 def _summary(report: CustomerReport) -> list[str]:
-    counts = {offer_type: 0 for offer_type in TYPE_LABELS}
+    counts = dict.fromkeys(CUSTOMER_SUMMARY_ORDER, 0)
     for opportunity in report.opportunities:
         counts[opportunity.type] += 1
     lines = ["## Opportunities summary", ""]
-    lines += [f"- **{label}:** {counts[offer_type]}" for offer_type, label in TYPE_LABELS.items()]
+    lines += [f"- **{TYPE_LABELS[offer_type]}:** {count}" for offer_type, count in counts.items()]
     lines += [
         f"- **Total opportunities:** {len(report.opportunities)}",
-        f"- **Potential revenue:** {money_text(report.potential_revenue)} "
-        "(one purchase per missing essential: the bundle counts, not the products it covers)",
+        (
+            f"- **Potential revenue:** {money_text(report.potential_revenue)} "
+            "(one purchase per missing essential: the bundle counts, not the products it covers)"
+        ),
         "",
     ]
     return lines
@@ -109,7 +83,10 @@ def _bundles(report: CustomerReport) -> list[str]:
             f"### {bundle.name} (rank {bundle.rank}, score {bundle.score:.2f})",
             "",
             f"- **Products:** {', '.join(bundle.product_ids)}",
-            f"- **Price:** {money_text(bundle.price)} instead of {money_text(bundle.list_price)} (saves {money_text(saving)})",
+            (
+                f"- **Price:** {money_text(bundle.price)} instead of {money_text(bundle.list_price)} "
+                f"(saves {money_text(saving)})"
+            ),
             f"- **Why:** {bundle.rationale}",
             "",
         ]
@@ -117,7 +94,7 @@ def _bundles(report: CustomerReport) -> list[str]:
 
 
 def _breakdown(opportunity: Opportunity) -> list[str]:
-    return [f"  - {_label(name).capitalize()}: {opportunity.components[name]:.2f}" for name in COMPONENTS]
+    return [f"  - {readable(name).capitalize()}: {opportunity.components[name]:.2f}" for name in COMPONENTS]
 
 
 def _source(opportunity: Opportunity) -> str:
@@ -142,7 +119,7 @@ def _top(report: CustomerReport, top_n: int) -> list[str]:
             f"### {opportunity.rank}. {opportunity.name} ({opportunity.product_id})",
             "",
             f"- **Type:** {_type_and_source(opportunity)}",
-            f"- **Category:** {_label(opportunity.category)}",
+            f"- **Category:** {readable(opportunity.category)}",
             f"- **Price:** {money_text(opportunity.price)}",
             f"- **Why:** {opportunity.rationale} _(source: {_source(opportunity)})_",
             f"- **Score:** {opportunity.score:.2f}",
@@ -158,7 +135,9 @@ def _all(report: CustomerReport) -> list[str]:
     def counted(item: Opportunity) -> str:
         if item.counts_toward_revenue:
             return "yes"
-        return "no (in the bundle)" if item.product_id in bundled else "no (the bundle or a better offer fills this step)"
+        return (
+            "no (in the bundle)" if item.product_id in bundled else "no (the bundle or a better offer fills this step)"
+        )
 
     lines = [
         "## All opportunities",
@@ -172,25 +151,6 @@ def _all(report: CustomerReport) -> list[str]:
         for item in report.opportunities
     ]
     return [*lines, ""]
-
-
-def rationale_stats_lines(stats: RationaleStats | None) -> list[str]:
-    """The markdown section on where the rationales came from and what the model cost; none without stats."""
-    if stats is None:
-        return []
-    fallbacks = ", ".join(f"{_label(reason)} {count}" for reason, count in sorted(stats.failures.items()))
-    return [
-        "## Rationales",
-        "",
-        f"- **Written by the model ({stats.model}):** {stats.llm} of {stats.offers_asked} asked "
-        f"({stats.cache_hits} of {stats.customers} answers from the cache)",
-        f"- **Templates:** {stats.template}",
-        f"- **Fallbacks to the template:** {fallbacks or 'none'}",
-        f"- **Tokens:** {stats.input_tokens:,} input, {stats.output_tokens:,} output",
-        f"- **Estimated cost:** ${stats.estimated_cost:.6f} (at ${stats.input_price_per_1k:g} per 1K input and "
-        f"${stats.output_price_per_1k:g} per 1K output tokens)",
-        "",
-    ]
 
 
 def render_markdown(report: CustomerReport, top_n: int, generated_at: datetime) -> str:
@@ -209,4 +169,5 @@ def render_markdown(report: CustomerReport, top_n: int, generated_at: datetime) 
 
 
 def render_json(report: CustomerReport) -> str:
+    """The customer report as indented JSON: every field of `CustomerReport`."""
     return json.dumps(report.model_dump(mode="json"), indent=2) + "\n"

@@ -1,0 +1,114 @@
+"""The per-offer recommendations CSV for marketing tools, written chunk by chunk while the graph runs."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Self
+
+import polars as pl
+
+from cross_sell_upsell.io.files import stage_file
+from cross_sell_upsell.io.staging import StagedOutputs
+from cross_sell_upsell.offers.scoring import COMPONENTS
+
+RECOMMENDATION_COLUMNS: tuple[str, ...] = (
+    "customer_id",
+    "rank",
+    "product_id",
+    "product_ids",
+    "type",
+    "source",
+    "name",
+    "category",
+    "tier",
+    "price",
+    "list_price",
+    "score",
+    *COMPONENTS,
+    "counts_toward_revenue",
+    "rationale",
+    "rationale_source",
+)
+"""The CSV's columns. `product_id` is the product offered, or the bundle's id; `product_ids` lists the products
+in the offer, separated by ';' (one for a single product, the members for a bundle); `source` is the signal that
+proposed it."""
+
+
+PRODUCT_ID_SEPARATOR = ";"
+"""Between the products of a bundle in the `product_ids` column."""
+
+
+def recommendations_frame(opportunities: pl.DataFrame) -> pl.DataFrame:
+    """The graph's opportunities in the CSV's columns. Prices, scores and components are written with exactly two
+    decimals (12.99, 100.00): fixed-point text is what spreadsheets and marketing tools expect, and formatting
+    decimals is much cheaper than formatting floats over millions of rows."""
+    return opportunities.with_columns(
+        pl.col("price", "list_price", "score", *COMPONENTS).round(2).cast(pl.Decimal(14, 2)),
+        product_id=pl.col("offer_id"),
+        product_ids=pl.coalesce(pl.col("product_ids").list.join(PRODUCT_ID_SEPARATOR), pl.col("offer_id")),
+    ).select(RECOMMENDATION_COLUMNS)
+
+
+class RecommendationsExport:
+    """The per-offer CSV, appended chunk by chunk to a staged file, so memory stays at one chunk.
+
+    A chunk is written by a background thread while the graph computes the next one (a million customers make
+    gigabytes of CSV); at most one write is pending. Use it as a context manager: leaving the block waits for
+    the last write and raises its error, if any."""
+
+    def __init__(self, staged: StagedOutputs, target: Path) -> None:
+        self._staged = staged
+        self._target = target
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv-export")
+        self._pending: Future[None] | None = None
+        staged.add(target, ",".join(RECOMMENDATION_COLUMNS) + "\n")
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            self._wait()
+        finally:
+            self._writer.shutdown()
+
+    def append(self, opportunities: pl.DataFrame) -> None:
+        """Queues a chunk's offers for writing, once the previous chunk is written."""
+        self._wait()
+        self._pending = self._writer.submit(self._write, opportunities)
+
+    def _write(self, opportunities: pl.DataFrame) -> None:
+        with open(self._staged.temporary(self._target), "ab") as stream:
+            recommendations_frame(opportunities).write_csv(stream, include_header=False)
+
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def replace_rationales(self, updates: pl.DataFrame) -> None:
+        """Swaps in new rationales (customer_id, offer_id, rationale, rationale_source), streaming the file
+        through polars as text so every other cell keeps its exact bytes."""
+        self._wait()
+        if updates.is_empty():
+            return
+        new = updates.select(
+            "customer_id", product_id="offer_id", new_rationale="rationale", new_source="rationale_source"
+        ).cast(pl.String)
+        patched = (
+            pl.scan_csv(self._staged.temporary(self._target), infer_schema=False)
+            .join(new.lazy(), on=["customer_id", "product_id"], how="left", maintain_order="left")
+            .with_columns(
+                rationale=pl.coalesce("new_rationale", "rationale"),
+                rationale_source=pl.coalesce("new_source", "rationale_source"),
+            )
+            .select(RECOMMENDATION_COLUMNS)
+        )
+        temporary = stage_file(self._target, b"")
+        try:
+            patched.sink_csv(temporary, check_extension=False)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        self._staged.swap(self._target, temporary)

@@ -1,0 +1,34 @@
+"""How the report and its charts write categories, segments and counts."""
+
+from __future__ import annotations
+
+from cross_sell_upsell.reporting.text import readable
+
+SEGMENT_TITLES = {
+    "loyalty_tier": "Loyalty tier",
+    "price_sensitivity": "Price sensitivity",
+    "tier_preference": "Tier preference",
+}
+"""The heading of each segment dimension."""
+
+
+def category_title(name: str) -> str:
+    """A routine category as a table row or chart label: Eye cream, SPF."""
+    return "SPF" if name == "spf" else readable(name).capitalize()
+
+
+def category_in_text(name: str) -> str:
+    """A routine category inside a sentence: eye cream, SPF."""
+    return "SPF" if name == "spf" else readable(name)
+
+
+def segment_title(dimension: str, segment: str | None) -> str:
+    """A segment's name: Gold, Tier 2, or Not stated for customers without a value."""
+    if segment is None:
+        return "Not stated"
+    return f"Tier {segment}" if dimension == "tier_preference" else segment.capitalize()
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """The count and the word, in the plural unless the count is one: 1 restock, 1,200 customers."""
+    return f"{count:,} {word if count == 1 else many or word + 's'}"
