@@ -11,16 +11,21 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
-from cross_sell_upsell.configuration import DEFAULT_DATA_DIR, OrchestratorConfig, llm_settings_from_env
+from cross_sell_upsell.configuration import (
+    DEFAULT_DATA_DIR,
+    DEFAULT_OUTPUT_DIR,
+    OrchestratorConfig,
+    llm_settings_from_env,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent
 DATA_DIR = PROJECT_ROOT / DEFAULT_DATA_DIR
 """Data folder used when --data-dir is not given."""
-OUTPUT_DIR = PROJECT_ROOT / "output"
-"""Where reports go when --output is not given."""
+OUTPUT_DIR = PROJECT_ROOT / DEFAULT_OUTPUT_DIR
+"""Where reports go when --output is not given, and the chat model's answers are cached (in `.llm_cache`)."""
 
 
 def orchestrator_config() -> OrchestratorConfig:
     """The configuration the command-line scripts run with."""
     load_dotenv(PROJECT_ROOT / ".env")
-    return OrchestratorConfig(llm=llm_settings_from_env())
+    return OrchestratorConfig(llm=llm_settings_from_env(cache_dir=OUTPUT_DIR / ".llm_cache"))

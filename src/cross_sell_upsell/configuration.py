@@ -19,6 +19,9 @@ SAMPLE_DATA = Path("data")
 """The sample data sets, relative to the folder the tools run from (the project root)."""
 DEFAULT_DATA_DIR = SAMPLE_DATA / "tier1"
 """The data folder every entry point reads when none is given: the Tier 1 sample."""
+DEFAULT_OUTPUT_DIR = Path("output")
+"""The folder the entry points write reports (and cache model answers) under when no --output is given, relative
+to the folder they run from; `config.py` anchors it at the project root."""
 
 LOYALTY_TIERS: tuple[str, ...] = ("bronze", "silver", "gold", "platinum")
 
@@ -39,7 +42,9 @@ class ScoringWeights(_Frozen):
 
     business_value: float = Field(40.0, ge=0, description="Weight of price x margin (what the sale is worth).")
     customer_fit: float = Field(
-        30.0, ge=0, description="Weight of how well the customer fits the offer (price sensitivity, loyalty, churn, CLV)."
+        30.0,
+        ge=0,
+        description="Weight of how well the customer fits the offer (price sensitivity, loyalty, churn, CLV).",
     )
     routine_completeness: float = Field(
         20.0, ge=0, description="Weight of how much the offer completes or maintains the essential routine."
@@ -74,7 +79,9 @@ class SignalSettings(_Frozen):
     """What the orchestrator learns from the purchases on or before the as-of date: basket rules between
     products and between categories, and item-item similarity. Off: only the catalog's rules, as before."""
 
-    enabled: bool = Field(True, description="Learn basket rules and item similarity from purchases and offer from them.")
+    enabled: bool = Field(
+        True, description="Learn basket rules and item similarity from purchases and offer from them."
+    )
     min_support: float = Field(
         0.01, ge=0, le=1, description="A basket rule needs at least this share of all baskets to hold both products."
     )
@@ -89,7 +96,10 @@ class SignalSettings(_Frozen):
     )
     neighbours: int = Field(20, ge=1, description="Most similar products kept per product for item similarity.")
     similarity_weight: float = Field(
-        0.84, ge=0, le=1, description="Weight of the cosine similarity of two products' buyers in the blended similarity."
+        0.84,
+        ge=0,
+        le=1,
+        description="Weight of the cosine similarity of two products' buyers in the blended similarity.",
     )
     price_similarity_weight: float = Field(
         0.16,
@@ -98,7 +108,9 @@ class SignalSettings(_Frozen):
         description="Weight of the price similarity 1 - |p1 - p2| / max(p1, p2) in the blended similarity.",
     )
     learned_offers: int = Field(
-        10, ge=1, description="Most cross-sells per customer from the learned signals (basket rules and similar customers)."
+        10,
+        ge=1,
+        description="Most cross-sells per customer from the learned signals (basket rules and similar customers).",
     )
     habit_half_life_days: float = Field(
         90.0,
@@ -143,9 +155,10 @@ class LLMSettings(_Frozen):
         False, description="Send the customer's free-text notes to the model, fenced as untrusted data."
     )
     cache_dir: Path | None = Field(
-        Path("output/.llm_cache"),
-        description="Folder of cached model answers, keyed by model and prompt, so a re-run costs nothing; "
-        "None (or 'none'/'off' in the environment) disables the cache.",
+        None,
+        description="Folder of cached model answers, keyed by model and prompt, so a re-run costs nothing. None (or "
+        "'none'/'off' in the environment): no cache, the library's default, so a notebook leaves no folder behind; "
+        "the scripts and the `cross-sell` command cache under their output folder.",
     )
     input_price_per_1k: float = Field(
         0.00015, ge=0, description="Price in dollars of 1,000 input (prompt) tokens, for the cost estimate."
@@ -163,8 +176,6 @@ class LLMSettings(_Frozen):
 
 
 TRANSACTION_FIELDS: tuple[str, ...] = ("customer_id", "product_id", "date", "quantity", "amount", "basket_id")
-
-
 """Fields of a transaction log. `quantity` is optional (1 when the log has no such column); so is `basket_id`
 (without it, a customer's purchases on one day are one basket for the learned basket rules)."""
 
@@ -186,8 +197,6 @@ CATALOG_FIELDS: tuple[str, ...] = (
     "active_ingredients",
     "description",
 )
-
-
 """Fields of a catalog file; the first four are required."""
 
 
@@ -203,8 +212,6 @@ CUSTOMER_FIELDS: tuple[str, ...] = (
     "skin_concerns",
     "notes",
 )
-
-
 """Fields of a customers file; only `customer_id` is required, the rest default from the transactions."""
 
 
@@ -213,7 +220,8 @@ class IngestSettings(_Frozen):
     from purchases when the retailer does not give them (see docs/ingest.md for every formula)."""
 
     transaction_columns: dict[str, str] = Field(
-        {}, description="Source column of each transaction field where it differs from the field name: {'product_id': 'sku'}."
+        {},
+        description="Source column of each transaction field where it differs from the field name: {'product_id': 'sku'}.",
     )
     catalog_columns: dict[str, str] = Field(
         {}, description="Source column of each catalog field where it differs from the field name."
@@ -230,13 +238,17 @@ class IngestSettings(_Frozen):
         description="strftime format of text dates in the log (e.g. '%d/%m/%Y'); None reads ISO dates and the date part of ISO timestamps.",
     )
     list_separator: str = Field(
-        ";", min_length=1, description="Separator of list values (cross-sells, concerns) in CSV catalog and customer files."
+        ";",
+        min_length=1,
+        description="Separator of list values (cross-sells, concerns) in CSV catalog and customer files.",
     )
     default_margin: Literal["low", "medium", "high", "premium"] = Field(
         "medium", description="Margin level of catalog products that give none."
     )
     rfm_window_days: int = Field(
-        90, ge=1, description="Frequency and monetary value count purchases made in this many days up to the as-of date."
+        90,
+        ge=1,
+        description="Frequency and monetary value count purchases made in this many days up to the as-of date.",
     )
     cycle_min_repeats: int = Field(
         5,
@@ -295,7 +307,9 @@ class OrchestratorConfig(_Frozen):
         "catalog has no routine (a grocer's, say), so there are no gap or bundle offers.",
     )
     due_soon_days: int = Field(
-        7, ge=0, description="An owned product is 'due soon' when its cycle ends within this many days of the as-of date."
+        7,
+        ge=0,
+        description="An owned product is 'due soon' when its cycle ends within this many days of the as-of date.",
     )
     bundle_discount: float = Field(0.15, ge=0, lt=1, description="Discount of the complete-your-routine bundle.")
     bundle_min_items: int = Field(
@@ -342,7 +356,8 @@ class OrchestratorConfig(_Frozen):
         default_factory=SignalSettings, description="Signals learned from purchases: basket rules and item similarity."
     )
     ingest: IngestSettings = Field(
-        default_factory=IngestSettings, description="Reading transaction logs and deriving customer attributes from them."
+        default_factory=IngestSettings,
+        description="Reading transaction logs and deriving customer attributes from them.",
     )
 
     @model_validator(mode="after")
@@ -379,16 +394,16 @@ LLM_ENVIRONMENT: dict[str, str] = {
     "LLM_INPUT_PRICE_PER_1K": "input_price_per_1k",
     "LLM_OUTPUT_PRICE_PER_1K": "output_price_per_1k",
 }
-
-
 """Environment variables (or `.env` entries) that set the LLM settings. The API key stays in OPENAI_API_KEY and
 is read only by the chat client, never stored in the configuration."""
 
 
-def llm_settings_from_env(environ: Mapping[str, str] | None = None) -> LLMSettings:
-    """LLM settings from the environment; raises ConfigurationError naming the variable for a bad value."""
+def llm_settings_from_env(environ: Mapping[str, str] | None = None, *, cache_dir: Path | None = None) -> LLMSettings:
+    """LLM settings from the environment, with answers cached in `cache_dir` unless LLM_CACHE_DIR says otherwise;
+    raises ConfigurationError naming the variable for a bad value."""
     source = os.environ if environ is None else environ
     values = {field: source[variable] for variable, field in LLM_ENVIRONMENT.items() if source.get(variable)}
+    values.setdefault("cache_dir", cache_dir)
     try:
         return LLMSettings.model_validate(values)
     except ValidationError as exc:

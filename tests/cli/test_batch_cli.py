@@ -43,8 +43,13 @@ def test_tier1_gaps_table(tmp_path: Path) -> None:
         {"category": "moisturizer", "count": 5, "percentage": 50.0},
     ]
     report = (tmp_path / "report.md").read_text(encoding="utf-8")
-    rows = ["| SPF | 8 | 80% |", "| Toner | 6 | 60% |", "| Serum | 6 | 60% |", "| Cleanser | 5 | 50% |",
-            "| Moisturizer | 5 | 50% |"]
+    rows = [
+        "| SPF | 8 | 80% |",
+        "| Toner | 6 | 60% |",
+        "| Serum | 6 | 60% |",
+        "| Cleanser | 5 | 50% |",
+        "| Moisturizer | 5 | 50% |",
+    ]
     assert "\n".join(rows) in report
 
 
@@ -124,7 +129,9 @@ def test_csv_round_trips_with_one_row_per_offer(tmp_path: Path, tiered) -> None:
     assert len(rows) == expected.height == summary(tmp_path)["total_offers"]
     for row, offer in zip(rows, expected.iter_rows(named=True), strict=True):
         assert (row["customer_id"], int(row["rank"]), row["product_id"]) == (
-            offer["customer_id"], offer["rank"], offer["offer_id"]
+            offer["customer_id"],
+            offer["rank"],
+            offer["offer_id"],
         )
         assert row["product_ids"].split(";") == (offer["product_ids"] or [offer["offer_id"]])
         assert float(row["price"]) == pytest.approx(offer["price"])
@@ -253,9 +260,22 @@ def test_bad_record_exits_2_naming_file_record_and_field(tmp_path: Path, capsys:
 
 def test_script_runs_from_the_repository_root(tmp_path: Path) -> None:
     completed = subprocess.run(
-        [sys.executable, "run_batch_analysis.py", "--data-dir", "data/tiered", "--as-of", "2024-03-01",
-         "--output", str(tmp_path / "report.md"), "--top-priority", "3"],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "run_batch_analysis.py",
+            "--data-dir",
+            "data/tiered",
+            "--as-of",
+            "2024-03-01",
+            "--output",
+            str(tmp_path / "report.md"),
+            "--top-priority",
+            "3",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout == f"{tmp_path / 'report.md'}\n"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +19,12 @@ from cross_sell_upsell.io.files import write_atomic
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, str(ROOT / "run_orchestrator.py"), *args], capture_output=True, text=True, cwd=cwd, timeout=120
+        [sys.executable, str(ROOT / "run_orchestrator.py"), *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        check=False,
     )
 
 
@@ -28,8 +35,14 @@ def test_markdown_report_for_c001(tmp_path):
     assert result.stdout.strip() == str(target)
     report = target.read_text()
     assert "**Missing essentials:** toner, serum, spf" in report
-    for section in ("## Customer overview", "## Routine analysis", "## Opportunities summary", "## Bundles",
-                    "## Top 5 recommendations", "## All opportunities"):
+    for section in (
+        "## Customer overview",
+        "## Routine analysis",
+        "## Opportunities summary",
+        "## Bundles",
+        "## Top 5 recommendations",
+        "## All opportunities",
+    ):
         assert section in report
     assert "| Gentle Foaming Cleanser (P001) | 2024-01-10 | 51 | 30 | 2024-02-09 | due |" in report
     assert "- **Price:** $41.62 instead of $48.97 (saves $7.35)" in report
@@ -60,10 +73,22 @@ def test_json_format(tmp_path):
     assert bundle["product_ids"] == ["P002", "P003", "P005"]
     for offer in report["opportunities"]:
         assert offer["type"] in {"routine_gap", "product_cross_sell", "replenishment", "tier_upgrade", "bundle"}
-        assert offer["source"] in {"catalog", "basket_rule", "similar_customers", "routine_gap", "replenishment", "upgrade"}
+        assert offer["source"] in {
+            "catalog",
+            "basket_rule",
+            "similar_customers",
+            "routine_gap",
+            "replenishment",
+            "upgrade",
+        }
         assert set(offer["components"]) == {
-            "business_value", "customer_fit", "routine_completeness", "replenishment_urgency", "concern_match",
-            "affinity", "lift",
+            "business_value",
+            "customer_fit",
+            "routine_completeness",
+            "replenishment_urgency",
+            "concern_match",
+            "affinity",
+            "lift",
         }
         assert offer["rationale"] and offer["rationale_source"] == "template"
 
@@ -71,7 +96,9 @@ def test_json_format(tmp_path):
 def test_reports_are_deterministic_apart_from_the_generated_at_line(tmp_path):
     texts = []
     for name in ("a.md", "b.md"):
-        result = run("--customer", "C009", "--data-dir", str(TIER1), "--as-of", "2024-03-01", "--output", str(tmp_path / name))
+        result = run(
+            "--customer", "C009", "--data-dir", str(TIER1), "--as-of", "2024-03-01", "--output", str(tmp_path / name)
+        )
         assert result.returncode == 0, result.stderr
         texts.append([line for line in (tmp_path / name).read_text().splitlines() if "Generated at" not in line])
     assert texts[0] == texts[1]
@@ -127,3 +154,14 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
         write_atomic(target, "half \udc80 written")
     assert target.read_text() == "old report\n"
     assert [path.name for path in tmp_path.iterdir()] == ["report.md"]
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600)])
+def test_written_files_get_the_mode_of_any_new_file(tmp_path, umask, mode):
+    # Not the temporary file's private 0600: a report is for the people and tools the umask lets read it.
+    previous = os.umask(umask)
+    try:
+        target = write_atomic(tmp_path / "report.md", "report\n")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(target.stat().st_mode) == mode

@@ -9,7 +9,16 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
-from cross_sell_upsell.cli.common import EXIT_OK, column_option, iso_date, run_guarded
+from cross_sell_upsell.cli.common import (
+    EXIT_OK,
+    DataSource,
+    Invocation,
+    add_log_options,
+    column_option,
+    data_source,
+    iso_date,
+    run_guarded,
+)
 from cross_sell_upsell.configuration import OrchestratorConfig, ScoringWeights, SignalSettings
 from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.data.ingest import load_transactions_dataset, with_column_overrides
@@ -40,32 +49,40 @@ def _positive(text: str) -> int:
     return value
 
 
-def parser() -> argparse.ArgumentParser:
-    parse = argparse.ArgumentParser(
-        prog="python -m cross_sell_upsell.cli.backtest",
+MODULE = Invocation("python -m cross_sell_upsell.cli.backtest")
+"""How the module is started on its own."""
+
+
+def backtest_parser(invocation: Invocation = MODULE) -> argparse.ArgumentParser:
+    """The options of the backtest, for `python -m` or the `cross-sell backtest` subcommand."""
+    parse = invocation.parser(
         description="Backtest the offers against what customers really bought after a cutoff date.",
+        epilog=invocation.example("--dataset completejourney --cutoff 2017-10-01 --horizon-days 28 --k 10"),
     )
-    data = parse.add_argument_group("data")
-    source = data.add_mutually_exclusive_group(required=True)
-    source.add_argument("--transactions", type=Path, help="transaction log (CSV or Parquet); needs --catalog")
-    source.add_argument("--dataset", choices=["completejourney"], help="a packaged data set (needs the backtest extra)")
-    data.add_argument("--catalog", type=Path, help="catalog (CSV, JSON or Parquet) for --transactions")
-    data.add_argument("--customers-file", type=Path, help="optional customer attributes for --transactions")
+    data = parse.add_argument_group("data (--transactions with its --catalog, or --dataset)")
     data.add_argument(
-        "--column", type=column_option, action="append", default=[], metavar="NAME=SOURCE",
-        help="read field NAME from column SOURCE (repeatable), e.g. basket_id=receipt",
+        "--dataset", choices=["completejourney"], help="a packaged data set (needs the backtest extra) instead of a log"
     )
+    add_log_options(data, alternative="--dataset")
     run = parse.add_argument_group("backtest")
     run.add_argument("--cutoff", type=iso_date, required=True, help="first day of the horizon, YYYY-MM-DD")
     run.add_argument("--horizon-days", type=_positive, required=True, help="days after the cutoff that are scored")
     run.add_argument("--k", type=_positive, required=True, help="items per customer that are scored")
     run.add_argument("--level", choices=LEVELS, default="product", help="score products or categories")
     run.add_argument(
-        "--weight", type=_assignment, action="append", default=[], metavar="NAME=VALUE",
+        "--weight",
+        type=_assignment,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
         help=f"a score weight for this run (repeatable); names: {', '.join(ScoringWeights.model_fields)}",
     )
     run.add_argument(
-        "--signal", type=_assignment, action="append", default=[], metavar="NAME=VALUE",
+        "--signal",
+        type=_assignment,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
         help="a learned-signal setting for this run (repeatable), e.g. min_support=0.001",
     )
     output = parse.add_argument_group("output")
@@ -87,15 +104,11 @@ def _config(args: argparse.Namespace) -> OrchestratorConfig:
     return config.model_copy(update={"weights": weights, "signals": signals})
 
 
-def _dataset(args: argparse.Namespace, config: OrchestratorConfig) -> Dataset:
-    if args.dataset == "completejourney":
+def _dataset(args: argparse.Namespace, source: DataSource, config: OrchestratorConfig) -> Dataset:
+    if source == "dataset":
         from cross_sell_upsell.data.completejourney import load_before
 
-        if args.catalog is not None or args.customers_file is not None or args.column:
-            raise ConfigurationError("--catalog, --customers-file and --column go with --transactions, not --dataset")
         return load_before(args.cutoff, config)
-    if args.catalog is None:
-        raise ConfigurationError("--transactions needs --catalog")
     settings = with_column_overrides(config.ingest, args.column)
     return load_transactions_dataset(
         args.transactions, args.catalog, args.customers_file, as_of=args.cutoff - timedelta(days=1), settings=settings
@@ -103,11 +116,17 @@ def _dataset(args: argparse.Namespace, config: OrchestratorConfig) -> Dataset:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    """`python -m cross_sell_upsell.cli.backtest`."""
+    return backtest_command(backtest_parser().parse_args(argv))
+
+
+def backtest_command(args: argparse.Namespace) -> int:
+    """Runs the backtest the parsed options ask for and prints or writes its results; returns the exit code."""
 
     def run() -> int:
+        source = data_source(args)
         config = _config(args)
-        dataset = _dataset(args, config)
+        dataset = _dataset(args, source, config)
         result = run_backtest(dataset, args.cutoff, args.horizon_days, args.k, args.level, config)
         text = json.dumps(result, indent=2) + "\n" if args.format == "json" else render_markdown(result)
         if args.output is None:

@@ -12,6 +12,7 @@ from cross_sell_upsell.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_OK,
     EXIT_PARTIAL,
+    Invocation,
     data_options,
     dataset_from_args,
     run_guarded,
@@ -19,38 +20,51 @@ from cross_sell_upsell.cli.common import (
 )
 from cross_sell_upsell.cli.progress import batch_progress
 from cross_sell_upsell.configuration import OrchestratorConfig
-from cross_sell_upsell.data.ingest import (
-    learned_cycles_note,
-)
+from cross_sell_upsell.data.dataset import Dataset
+from cross_sell_upsell.data.ingest import learned_cycles_note
 from cross_sell_upsell.io.staging import StagedOutputs
 from cross_sell_upsell.pipeline.batch import DEFAULT_CHUNK_SIZE, priority_rationales, run_batch
-from cross_sell_upsell.pipeline.totals import DEFAULT_TOP_PRIORITY, Limits
+from cross_sell_upsell.pipeline.totals import DEFAULT_TOP_PRIORITY, BatchResult, Limits
 from cross_sell_upsell.reporting.executive import BatchFiles, RecommendationsExport, stage_report
 from cross_sell_upsell.reporting.text import money_text
 
+SCRIPT = Invocation("run_batch_analysis.py", "python run_batch_analysis.py")
+"""How the top-level script is started."""
 
-def batch_parser(default_data_dir: Path, default_output_dir: Path) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="run_batch_analysis.py",
+
+def batch_parser(
+    default_data_dir: Path, default_output_dir: Path, invocation: Invocation = SCRIPT
+) -> argparse.ArgumentParser:
+    """The options of the weekly batch, for the script or the `cross-sell batch` subcommand."""
+    parser = invocation.parser(
         description="Analyse every customer (or the ones listed) and write the weekly executive report, its charts,\n"
         "a per-offer CSV for marketing tools and a JSON summary, all with the same file stem.",
         epilog="exit codes: 0 every customer analysed; 1 some could not be (the report lists them); "
         "2 bad input or arguments (nothing written).\n"
-        "example: python run_batch_analysis.py --data-dir data/tiered --as-of 2024-03-01",
+        + invocation.example("--data-dir data/tiered --as-of 2024-03-01"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[data_options(default_data_dir)],
     )
     parser.add_argument("--customers", nargs="+", metavar="ID", help="customer ids to analyse (default: everyone)")
     parser.add_argument(
-        "--output", type=Path, default=None, metavar="PATH.md",
+        "--output",
+        type=Path,
+        default=None,
+        metavar="PATH.md",
         help=f"report to write (default: {default_output_dir}/batch_reports/batch_analysis_<as-of>_<timestamp>.md)",
     )
     parser.add_argument(
-        "--top-priority", type=int, default=DEFAULT_TOP_PRIORITY, metavar="N",
+        "--top-priority",
+        type=int,
+        default=DEFAULT_TOP_PRIORITY,
+        metavar="N",
         help="priority customers to list (default: %(default)s)",
     )
     parser.add_argument(
-        "--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, metavar="N",
+        "--chunk-size",
+        type=int,
+        default=DEFAULT_CHUNK_SIZE,
+        metavar="N",
         help="customers per graph run; memory grows with it, not with the customer count (default: %(default)s)",
     )
     noise = parser.add_mutually_exclusive_group()
@@ -76,6 +90,11 @@ def batch_main(
 ) -> int:
     """`run_batch_analysis.py`: the weekly batch over many customers."""
     args = batch_parser(default_data_dir, default_output_dir).parse_args(argv)
+    return batch_command(args, config, default_output_dir)
+
+
+def batch_command(args: argparse.Namespace, config: OrchestratorConfig, default_output_dir: Path) -> int:
+    """Runs the batch the parsed options ask for and publishes its files together; returns the exit code."""
     problem = _batch_argument_problem(args)
     if problem:
         print(f"error: {problem}", file=sys.stderr)
@@ -89,22 +108,7 @@ def batch_main(
         stem = f"batch_analysis_{as_of}_{generated_at:%Y%m%d_%H%M%S}"
         files = BatchFiles(args.output or default_output_dir / "batch_reports" / f"{stem}.md")
         try:
-            with StagedOutputs() as staged:
-                progress = batch_progress(sys.stderr, quiet=args.quiet, verbose=args.verbose)
-                with RecommendationsExport(staged, files.recommendations) as export:
-                    with progress as on_progress:
-                        result = run_batch(
-                            dataset, args.customers, as_of, run_config, args.chunk_size, on_progress,
-                            limits=Limits(top_priority=args.top_priority), on_chunk=export.append,
-                        )
-                    if run_config.llm.enabled:
-                        result, rationales = priority_rationales(result, dataset, run_config)
-                        export.replace_rationales(rationales)
-                    if result.rows_rejected["total"]:
-                        staged.add(files.rejected_rows, dataset.rejected_rows.write_csv())
-                    # Drawn while the export's last chunk is still being written.
-                    stage_report(staged, files, result, generated_at)
-                staged.commit()
+            result = _write_batch(args, dataset, as_of, run_config, files, generated_at)
         except OSError as error:
             print(f"error: cannot write the batch files: {error}", file=sys.stderr)
             return EXIT_BAD_INPUT
@@ -115,22 +119,60 @@ def batch_main(
                 file=sys.stderr,
             )
         if not args.quiet:
-            cycles = learned_cycles_note(dataset)
-            if cycles:
-                print(f"note: {cycles}", file=sys.stderr)
-            if result.rows_rejected["total"]:
-                print(
-                    f"note: {result.rows_rejected['total']:,} input rows rejected; see {files.rejected_rows}",
-                    file=sys.stderr,
-                )
-            for note in result.rationale_notes:
-                print(f"note: {note}", file=sys.stderr)
-            print(
-                f"analysed {result.customers_processed:,} of {result.customers_requested:,} customers; "
-                f"potential revenue {money_text(result.total_potential_revenue)}",
-                file=sys.stderr,
-            )
-            print(files.report)
+            _print_outcome(dataset, result, files)
         return EXIT_PARTIAL if result.customers_failed else EXIT_OK
 
     return run_guarded(run)
+
+
+def _write_batch(
+    args: argparse.Namespace,
+    dataset: Dataset,
+    as_of: date,
+    config: OrchestratorConfig,
+    files: BatchFiles,
+    generated_at: datetime,
+) -> BatchResult:
+    """Runs the batch, staging the export chunk by chunk, and publishes every file at the end or none."""
+    with StagedOutputs() as staged:
+        progress = batch_progress(sys.stderr, quiet=args.quiet, verbose=args.verbose)
+        with RecommendationsExport(staged, files.recommendations) as export:
+            with progress as on_progress:
+                result = run_batch(
+                    dataset,
+                    args.customers,
+                    as_of,
+                    config,
+                    args.chunk_size,
+                    on_progress,
+                    limits=Limits(top_priority=args.top_priority),
+                    on_chunk=export.append,
+                )
+            if config.llm.enabled:
+                result, rationales = priority_rationales(result, dataset, config)
+                export.replace_rationales(rationales)
+            if result.rows_rejected["total"]:
+                staged.add(files.rejected_rows, dataset.rejected_rows.write_csv())
+            # Drawn while the export's last chunk is still being written.
+            stage_report(staged, files, result, generated_at)
+        staged.commit()
+    return result
+
+
+def _print_outcome(dataset: Dataset, result: BatchResult, files: BatchFiles) -> None:
+    """The notes and the one-line summary on stderr, and the report's path on stdout."""
+    cycles = learned_cycles_note(dataset)
+    if cycles:
+        print(f"note: {cycles}", file=sys.stderr)
+    if result.rows_rejected["total"]:
+        print(
+            f"note: {result.rows_rejected['total']:,} input rows rejected; see {files.rejected_rows}", file=sys.stderr
+        )
+    for note in result.rationale_notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(
+        f"analysed {result.customers_processed:,} of {result.customers_requested:,} customers; "
+        f"potential revenue {money_text(result.total_potential_revenue)}",
+        file=sys.stderr,
+    )
+    print(files.report)

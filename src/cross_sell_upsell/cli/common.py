@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any, Literal, get_args
 
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.data.dataset import Dataset, load_dataset
@@ -36,6 +38,28 @@ def column_option(text: str) -> tuple[str, str]:
     return name.strip(), source.strip()
 
 
+@dataclass(frozen=True)
+class Invocation:
+    """How a command is started, for its parser: the name its usage line shows, the command line its help's
+    example starts with (default: the name), and what makes the parser: ArgumentParser for a script, a
+    subparsers' add_parser for a `cross-sell` subcommand. One parser builder serves every way in."""
+
+    prog: str
+    """The name the usage line shows, e.g. `run_orchestrator.py` or `cross-sell report`."""
+    command: str = ""
+    """What a shell runs, e.g. `python run_orchestrator.py`; empty when it is `prog` itself."""
+    new_parser: Callable[..., argparse.ArgumentParser] = argparse.ArgumentParser
+    """Makes the parser from ArgumentParser's keyword arguments."""
+
+    def parser(self, **options: Any) -> argparse.ArgumentParser:
+        """A parser for this command with ArgumentParser's `options` (description, epilog, parents...)."""
+        return self.new_parser(prog=self.prog, **options)
+
+    def example(self, arguments: str) -> str:
+        """The help's closing line: this command run with `arguments`."""
+        return f"example: {self.command or self.prog} {arguments}"
+
+
 class _NoteGiven(argparse.Action):
     """Stores the value and records that the option was given, which tells `--data-dir data/tier1` from the
     default. (argparse's own mutually exclusive groups lose their help heading when used through parents.)"""
@@ -45,58 +69,109 @@ class _NoteGiven(argparse.Action):
         setattr(namespace, f"{self.dest}_given", True)
 
 
-def data_options(default_data_dir: Path) -> argparse.ArgumentParser:
-    """Options every command shares: where the data is (a folder of JSON profiles, or a transaction log with
-    its catalog), the as-of date, and the LLM switch."""
-    parent = argparse.ArgumentParser(add_help=False)
-    group = parent.add_argument_group("data")
+def add_log_options(group: argparse._ArgumentGroup, alternative: str) -> None:
+    """The options that name a transaction log and its companions, read instead of the `alternative` option."""
     group.add_argument(
-        "--data-dir", type=Path, default=default_data_dir, action=_NoteGiven,
-        help="folder with catalog.json and customers.json (default: %(default)s)",
-    )
-    group.add_argument(
-        "--transactions", type=Path, default=None,
-        help="transaction log (CSV or Parquet: customer id, product id, date, quantity, amount) instead of --data-dir",
+        "--transactions",
+        type=Path,
+        default=None,
+        help=f"transaction log (CSV or Parquet: customer id, product id, date, quantity, amount) instead of {alternative}",
     )
     group.add_argument(
         "--catalog", type=Path, default=None, help="catalog (CSV, JSON or Parquet) for --transactions; required with it"
     )
     group.add_argument(
-        "--customers-file", type=Path, default=None,
+        "--customers-file",
+        type=Path,
+        default=None,
         help="optional customer attributes (CSV, JSON or Parquet) for --transactions; missing ones are derived",
     )
     group.add_argument(
-        "--column", type=column_option, action="append", default=[], metavar="NAME=SOURCE",
+        "--column",
+        type=column_option,
+        action="append",
+        default=[],
+        metavar="NAME=SOURCE",
         help="read field NAME from column SOURCE (repeatable), e.g. product_id=sku or catalog.name=title",
     )
+
+
+def data_options(default_data_dir: Path) -> argparse.ArgumentParser:
+    """Options the report and the batch share: where the data is (a folder of JSON profiles, or a transaction
+    log with its catalog), the as-of date, and the LLM switch."""
+    parent = argparse.ArgumentParser(add_help=False)
+    group = parent.add_argument_group("data")
     group.add_argument(
-        "--strict", action="store_true", help="treat any bad transaction row as an error (exit 2) instead of rejecting it"
+        "--data-dir",
+        type=Path,
+        default=default_data_dir,
+        action=_NoteGiven,
+        help="folder with catalog.json and customers.json (default: %(default)s)",
+    )
+    add_log_options(group, alternative="--data-dir")
+    group.add_argument(
+        "--strict",
+        action="store_true",
+        help="treat any bad transaction row as an error (exit 2) instead of rejecting it",
     )
     group.add_argument(
         "--as-of", type=iso_date, default=None, help="date the analysis is relative to, YYYY-MM-DD (default: today)"
     )
     llm = parent.add_argument_group("rationales")
     llm.add_argument(
-        "--llm", action=argparse.BooleanOptionalAction, default=None,
+        "--llm",
+        action=argparse.BooleanOptionalAction,
+        default=None,
         help="have a chat model write the top rationales (needs OPENAI_API_KEY; default: the config's llm.enabled)",
     )
     return parent
 
 
+DataSource = Literal["data_dir", "transactions", "dataset"]
+"""Where a command's data comes from: a folder of JSON profiles, a transaction log, or a packaged data set."""
+
+
+def data_source(args: argparse.Namespace) -> DataSource:
+    """The one check of every command's data options: which source they name, after making sure they name
+    one and that the log's companions (--catalog, --customers-file, --column) come with a log and the log with
+    its catalog. A --data-dir left at its default is not counted as given. Raises ConfigurationError."""
+    given = [source for source in get_args(DataSource) if _given(args, source)]
+    if len(given) > 1:
+        raise ConfigurationError(f"{' and '.join(map(_option, given))} are alternatives: give one")
+    if not given and not hasattr(args, "data_dir"):
+        raise ConfigurationError("no data: give --transactions with its --catalog, or --dataset")
+    source = given[0] if given else "data_dir"
+    if source != "transactions" and (args.catalog is not None or args.customers_file is not None or args.column):
+        raise ConfigurationError(
+            f"--catalog, --customers-file and --column go with --transactions, not {_option(source)}"
+        )
+    if source == "transactions" and args.catalog is None:
+        raise ConfigurationError("--transactions needs --catalog")
+    return source
+
+
+def _given(args: argparse.Namespace, source: DataSource) -> bool:
+    if source == "data_dir":
+        return getattr(args, "data_dir_given", False)
+    return getattr(args, source, None) is not None
+
+
+def _option(source: DataSource) -> str:
+    return "--" + source.replace("_", "-")
+
+
 def dataset_from_args(args: argparse.Namespace, config: OrchestratorConfig | None = None) -> Dataset:
     """The dataset the shared data options name. A transaction log's customer attributes are derived as of
     `--as-of` (default today) with the config's ingest settings and the `--column` mappings."""
-    if args.transactions is not None and getattr(args, "data_dir_given", False):
-        raise ConfigurationError("--data-dir and --transactions are alternatives: give one")
-    if args.transactions is None:
-        if args.catalog is not None or args.customers_file is not None or args.column:
-            raise ConfigurationError("--catalog, --customers-file and --column go with --transactions, not --data-dir")
+    if data_source(args) == "data_dir":
         return load_dataset(args.data_dir)
-    if args.catalog is None:
-        raise ConfigurationError("--transactions needs --catalog")
     settings = with_column_overrides((config or OrchestratorConfig()).ingest, args.column)
     return load_transactions_dataset(
-        args.transactions, args.catalog, args.customers_file, as_of=args.as_of or date.today(), settings=settings,
+        args.transactions,
+        args.catalog,
+        args.customers_file,
+        as_of=args.as_of or date.today(),
+        settings=settings,
         strict=args.strict,
     )
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from cross_sell_upsell.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_OK,
+    Invocation,
     data_options,
     dataset_from_args,
     note_ingest,
@@ -22,22 +23,31 @@ from cross_sell_upsell.io.files import write_atomic
 from cross_sell_upsell.pipeline.api import analyze_customer
 from cross_sell_upsell.reporting.customer import render_json, render_markdown
 
+SCRIPT = Invocation("run_orchestrator.py", "python run_orchestrator.py")
+"""How the top-level script is started."""
 
-def orchestrator_parser(default_data_dir: Path, default_output_dir: Path) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="run_orchestrator.py",
+
+def orchestrator_parser(
+    default_data_dir: Path, default_output_dir: Path, invocation: Invocation = SCRIPT
+) -> argparse.ArgumentParser:
+    """The options of one customer's report, for the script or the `cross-sell report` subcommand."""
+    parser = invocation.parser(
         description="Recommend what to offer one customer next, and why.",
-        epilog="example: python run_orchestrator.py --customer C001 --data-dir data/tier1 --as-of 2024-03-01",
+        epilog=invocation.example("--customer C001 --data-dir data/tier1 --as-of 2024-03-01"),
         parents=[data_options(default_data_dir)],
     )
     parser.add_argument("--customer", required=True, help="customer id, e.g. C001")
     parser.add_argument("--top", type=int, default=None, help="recommendations to detail (default: config top_n, 5)")
     parser.add_argument(
-        "--format", choices=("markdown", "json"), default="markdown",
+        "--format",
+        choices=("markdown", "json"),
+        default="markdown",
         help="markdown writes a report file and prints its path; json prints the result to stdout",
     )
     parser.add_argument(
-        "--output", type=Path, default=None,
+        "--output",
+        type=Path,
+        default=None,
         help=f"file to write (markdown default: {default_output_dir}/reports/report_<customer>_<as-of>.md)",
     )
     return parser
@@ -48,6 +58,11 @@ def orchestrator_main(
 ) -> int:
     """`run_orchestrator.py`: one customer's report."""
     args = orchestrator_parser(default_data_dir, default_output_dir).parse_args(argv)
+    return report_command(args, config, default_output_dir)
+
+
+def report_command(args: argparse.Namespace, config: OrchestratorConfig, default_output_dir: Path) -> int:
+    """Writes (or prints) the report the parsed options ask for; returns the exit code."""
     if args.top is not None and args.top < 1:
         print("error: --top must be at least 1", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from cross_sell_upsell.cli.common import run_guarded
+from cross_sell_upsell.cli.common import Invocation, run_guarded
 from cross_sell_upsell.data.synth import (
     DEFAULT_CATALOG,
     SUGGESTED_AS_OF,
@@ -15,13 +15,16 @@ from cross_sell_upsell.data.synth import (
     write_parquet,
 )
 
+MODULE = Invocation("python -m cross_sell_upsell.cli.synth")
+"""How the module is started on its own."""
 
-def synth_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m cross_sell_upsell.cli.synth",
-        description="Write a synthetic catalog, customers and transaction log as Parquet.",
-        epilog=f"example: python -m cross_sell_upsell.cli.synth --customers 100000 --seed 7 --out /tmp/synth "
-        f"(then analyse it as of {SUGGESTED_AS_OF})",
+
+def synth_parser(invocation: Invocation = MODULE) -> argparse.ArgumentParser:
+    """The options of the synthetic data generator, for `python -m` or the `cross-sell synth` subcommand."""
+    parser = invocation.parser(
+        description="Write a synthetic catalog, customers and transaction log as Parquet, to be analysed as of "
+        f"{SUGGESTED_AS_OF}.",
+        epilog=invocation.example("--customers 100000 --seed 7 --out /tmp/synth"),
     )
     parser.add_argument("--customers", type=int, required=True, help="how many customers to generate")
     parser.add_argument("--seed", type=int, default=0, help="random seed; the same seed writes the same files")
@@ -33,7 +36,12 @@ def synth_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = synth_parser().parse_args(argv)
+    """`python -m cross_sell_upsell.cli.synth`."""
+    return synth_command(synth_parser().parse_args(argv))
+
+
+def synth_command(args: argparse.Namespace) -> int:
+    """Writes the synthetic files the parsed options ask for and prints their paths; returns the exit code."""
 
     def run() -> int:
         frames = generate(args.customers, args.seed, args.catalog)

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
-
-def _published_mode() -> int:
-    """The mode a newly created file gets under the process umask (mkstemp's own 0600 would hide reports
-    from the people and tools they are for)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+_NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
 
 
-_PUBLISHED_MODE = _published_mode()
+def _create_beside(target: Path) -> tuple[int, Path]:
+    """Creates a new, uniquely named temporary file in `target`'s folder and returns its descriptor and path.
+    It gets the mode any new file gets under the process umask, as `open` would give it: mkstemp's 0600 would
+    hide reports from the people and tools they are for, and reading the umask to widen it afterwards means
+    setting it, process-wide, while other threads may be creating files."""
+    while True:
+        temporary = target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            return os.open(temporary, _NEW_FILE_FLAGS, 0o666), temporary
+        except FileExistsError:
+            continue
 
 
 def stage_file(path: str | Path, data: str | bytes) -> Path:
@@ -23,15 +27,14 @@ def stage_file(path: str | Path, data: str | bytes) -> Path:
     `os.replace(temporary, path)` then publishes it in one step. Nothing is left behind on failure."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    handle, temporary = _create_beside(target)
     try:
-        os.chmod(temporary, _PUBLISHED_MODE)
         with os.fdopen(handle, "wb") as stream:
             stream.write(data.encode("utf-8") if isinstance(data, str) else data)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
-    return Path(temporary)
+    return temporary
 
 
 def write_atomic(path: str | Path, data: str | bytes) -> Path:

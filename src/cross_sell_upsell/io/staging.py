@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Self
 
 from cross_sell_upsell.io.files import stage_file
 
@@ -15,7 +16,7 @@ class StagedOutputs:
     def __init__(self) -> None:
         self._staged: dict[Path, Path] = {}
 
-    def __enter__(self) -> StagedOutputs:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
