@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from cross_sell_upsell.offers.results import CustomerReport, Opportunity
 from cross_sell_upsell.offers.scoring import COMPONENTS
 from cross_sell_upsell.registry import CUSTOMER_SUMMARY_ORDER, SOURCE_LABELS, TYPE_LABELS
+from cross_sell_upsell.reporting.strict_json import json_text
 from cross_sell_upsell.reporting.text import (
     money_text,
     name_with_id,
@@ -171,5 +171,6 @@ def render_markdown(report: CustomerReport, top_n: int, generated_at: datetime) 
 
 
 def render_json(report: CustomerReport) -> str:
-    """The customer report as indented JSON: every field of `CustomerReport`."""
-    return json.dumps(report.model_dump(mode="json"), indent=2) + "\n"
+    """The customer report as indented strict JSON (a number that is not finite is null): every field of
+    `CustomerReport`."""
+    return json_text(report.model_dump(mode="json"))
