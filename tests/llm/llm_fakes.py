@@ -310,7 +310,8 @@ _OFFER_ROWS = [
      45.00, 45.00, "P3", "Glow Serum", None, None, None),
 ]
 # fmt: on
-"""C1 has four offers (the fourth is below the default three per customer), C2 one, C3 none. The bundle is
+"""C1 has four offers (the fourth is below the default three per customer), C2 one, C3 none. As in the graph's
+output, `product_ids` is null for a single-product offer and lists the members of a bundle. The bundle is
 P1 + P2 at 15% off: 10.00 + 12.50 = 22.50, x 0.85 = 19.125 -> 19.13, a saving of 3.37."""
 
 
