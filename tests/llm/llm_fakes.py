@@ -300,17 +300,18 @@ _OFFER_ROWS = [
     #   price, list_price, source, source_name,       days_since, cycle, due_date
     ("C1", 1, "BUNDLE-P1-P2", "bundle", ["P1", "P2"], "Complete Your Routine Bundle", "bundle",
      19.13, 22.50, None, None, None, None, None),
-    ("C1", 2, "P3", "product_cross_sell", ["P3"], "Glow Serum", "serum",
+    ("C1", 2, "P3", "product_cross_sell", None, "Glow Serum", "serum",
      30.00, 30.00, "P4", "Daily Moisturizer", None, None, None),
-    ("C1", 3, "P4", "replenishment", ["P4"], "Daily Moisturizer", "moisturizer",
+    ("C1", 3, "P4", "replenishment", None, "Daily Moisturizer", "moisturizer",
      20.00, 20.00, "P4", "Daily Moisturizer", 40, 30, date(2024, 2, 20)),
-    ("C1", 4, "P9", "product_cross_sell", ["P9"], "Night Cream", "moisturizer",
+    ("C1", 4, "P9", "product_cross_sell", None, "Night Cream", "moisturizer",
      45.00, 45.00, "P4", "Daily Moisturizer", None, None, None),
-    ("C2", 1, "P9", "tier_upgrade", ["P9"], "Night Cream", "moisturizer",
+    ("C2", 1, "P9", "tier_upgrade", None, "Night Cream", "moisturizer",
      45.00, 45.00, "P3", "Glow Serum", None, None, None),
 ]
 # fmt: on
-"""C1 has four offers (the fourth is below the default three per customer), C2 one, C3 none. The bundle is
+"""C1 has four offers (the fourth is below the default three per customer), C2 one, C3 none. As in the graph's
+output, `product_ids` is null for a single-product offer and lists the members of a bundle. The bundle is
 P1 + P2 at 15% off: 10.00 + 12.50 = 22.50, x 0.85 = 19.125 -> 19.13, a saving of 3.37."""
 
 

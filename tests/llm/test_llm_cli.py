@@ -1,4 +1,5 @@
-"""The acceptance runs: `run_orchestrator.py --customer C001 --llm` as a subprocess against the stub server."""
+"""The acceptance runs: `run_orchestrator.py --customer C001 --llm` and `run_batch_analysis.py --llm` as
+subprocesses against the stub server."""
 
 from __future__ import annotations
 
@@ -6,15 +7,26 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from llm_fakes import API_KEY, PROJECT_ROOT, error_reply, honest_reply
+import pytest
+from llm_fakes import API_KEY, PROJECT_ROOT, Reply, error_reply, honest_reply, prompt_data, rationale_reply
 
 COMMAND = [sys.executable, str(PROJECT_ROOT / "run_orchestrator.py"), "--customer", "C001", "--as-of", "2024-03-01"]
+BATCH = [
+    sys.executable,
+    str(PROJECT_ROOT / "run_batch_analysis.py"),
+    "--data-dir",
+    str(PROJECT_ROOT / "data" / "tier1"),
+]
 NO_KEY_NOTE = "note: LLM rationales requested but OPENAI_API_KEY is not set: templates used.\n"
 
 
-def run_cli(args: list[str], cwd: Path, **variables: str) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    args: list[str], cwd: Path, command: list[str] = COMMAND, **variables: str
+) -> subprocess.CompletedProcess[str]:
     """The command in a clean environment: no key, endpoint, LLM setting or tracing but `variables`."""
     inherited = {
         name: value
@@ -22,7 +34,7 @@ def run_cli(args: list[str], cwd: Path, **variables: str) -> subprocess.Complete
         if not name.startswith(("OPENAI_", "LLM_", "LANGSMITH_", "LANGCHAIN_"))
     }
     return subprocess.run(
-        COMMAND + args, cwd=cwd, env=inherited | variables, capture_output=True, text=True, timeout=120, check=False
+        command + args, cwd=cwd, env=inherited | variables, capture_output=True, text=True, timeout=120, check=False
     )
 
 
@@ -91,3 +103,63 @@ def test_a_bad_llm_setting_is_one_line_and_exit_2_with_nothing_written(tmp_path)
         "error: environment variable LLM_MAX_CONCURRENCY: Input should be greater than or equal to 1\n"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+# --- rationales that name product ids (issue 14) -----------------------------------------------------------------
+
+
+def naming(product_id: str | None) -> Callable[[dict[str, Any]], Reply]:
+    """A server whose every rationale names `product_id`, or each offer's own id when None."""
+
+    def reply(request: dict[str, Any]) -> Reply:
+        offers = prompt_data(request["messages"])["offers"]
+        return rationale_reply(
+            {o["offer_id"]: f"{product_id or o['offer_id']} is a natural next step." for o in offers}
+        )
+
+    return reply
+
+
+NAMED = [
+    # named id, rationale source, stderr of the single-customer run
+    pytest.param(None, "llm", "", id="own-id"),
+    pytest.param(
+        "P999",
+        "template; model rationale not used: unknown_product: names P999, which is not in this offer",
+        "note: the chat model's rationale was not used for 3 of 3 offers (unknown_product 3): templates kept\n",
+        id="unknown-id",
+    ),
+]
+
+
+@pytest.mark.parametrize(("product_id", "source", "stderr"), NAMED)
+def test_a_report_whose_rationales_name_product_ids(stub, tmp_path, product_id, source, stderr) -> None:
+    stub.otherwise = naming(product_id)
+    report = tmp_path / "report.md"
+    result = run_cli(["--llm", "--output", str(report)], tmp_path, **stub_variables(stub.url, tmp_path))
+    assert (result.returncode, result.stdout, result.stderr) == (0, f"{report}\n", stderr)
+    assert report.read_text().count(f"_(source: {source})_") == 3  # the three asked of the five shown
+
+
+@pytest.mark.parametrize(("product_id", "source", "stderr"), NAMED)
+def test_a_batch_whose_rationales_name_product_ids(stub, tmp_path, product_id, source, stderr) -> None:
+    stub.otherwise = naming(product_id)
+    output = tmp_path / "out" / "batch.md"
+    args = ["--as-of", "2024-03-01", "--output", str(output), "--quiet", "--llm"]
+    result = run_cli(args, tmp_path, BATCH, **stub_variables(stub.url, tmp_path))
+    assert (result.returncode, result.stderr) == (0, "")  # --quiet
+    assert len(stub.requests) == 10  # every tier1 customer has offers
+    written = sorted(path.name for path in output.parent.iterdir())
+    assert written == [
+        "batch.gaps.png",
+        "batch.md",
+        "batch.opportunity_mix.png",
+        "batch.recommendations.csv",
+        "batch.revenue_by_segment.png",
+        "batch.summary.json",
+    ]
+    summary = json.loads((output.parent / "batch.summary.json").read_text(encoding="utf-8"))
+    lead = "llm" if product_id is None else "template"
+    assert {row["lead_rationale_source"] for row in summary["top_priority_customers"]} == {lead}
+    assert summary["rationale_stats"]["offers_asked"] == 30
+    assert summary["rationale_stats"]["failures"] == ({} if product_id is None else {"unknown_product": 30})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
@@ -29,6 +28,7 @@ from cross_sell_upsell.evaluation.backtest import (
     run_backtest,
 )
 from cross_sell_upsell.io.files import write_atomic
+from cross_sell_upsell.reporting.strict_json import json_text
 
 
 def _assignment(text: str) -> tuple[str, float]:
@@ -128,7 +128,7 @@ def backtest_command(args: argparse.Namespace) -> int:
         config = _config(args)
         dataset = _dataset(args, source, config)
         result = run_backtest(dataset, args.cutoff, args.horizon_days, args.k, args.level, config)
-        text = json.dumps(result, indent=2) + "\n" if args.format == "json" else render_markdown(result)
+        text = json_text(result) if args.format == "json" else render_markdown(result)
         if args.output is None:
             sys.stdout.write(text)
         else:

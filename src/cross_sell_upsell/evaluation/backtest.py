@@ -46,7 +46,7 @@ from cross_sell_upsell.offers.candidates import learned_offers
 from cross_sell_upsell.offers.cohort import select_cohort
 from cross_sell_upsell.offers.keys import lookup
 from cross_sell_upsell.pipeline.api import analyze_cohort
-from cross_sell_upsell.reporting.text import table_cell
+from cross_sell_upsell.reporting.text import plain_text
 
 METHODS: tuple[str, ...] = ("popularity", "buy_again", "catalog_rules", "basket_rules", "item_knn", "orchestrator")
 
@@ -305,7 +305,7 @@ def render_markdown(result: dict[str, Any]) -> str:
         f"# Backtest: cutoff {result['cutoff']}, horizon {result['horizon_days']} days, K = {result['k']}, "
         f"level {result['level']}",
         "",
-        f"- **Data:** {table_cell(result['source'])}",
+        f"- **Data:** {plain_text(result['source'])}",
         f"- **Users scored:** {result['users']['new']:,} with a new item bought in the horizon, "
         f"{result['users']['repeat']:,} with a repeat item",
         "",

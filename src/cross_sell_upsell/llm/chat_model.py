@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any, NoReturn
 
 from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseChatModel
@@ -36,18 +37,44 @@ class RationaleSet(BaseModel):
 
 def build_chat_model(settings: LLMSettings) -> BaseChatModel | None:
     """An OpenAI-compatible chat model from the settings, or None when OPENAI_API_KEY is not set. The client
-    reads the key from the environment itself, so it never passes through the settings."""
+    reads the key from the environment itself, so it never passes through the settings. A client that cannot
+    be built (an `OPENAI_BASE_URL` the HTTP library rejects) is an `UnavailableChatModel`: the step is optional,
+    so its requests fail, not the run."""
     if not os.environ.get("OPENAI_API_KEY"):
         return None
-    from langchain_openai import ChatOpenAI
+    try:
+        from langchain_openai import ChatOpenAI
 
-    return ChatOpenAI(
-        model=settings.model,
-        temperature=settings.temperature,
-        base_url=settings.base_url,
-        timeout=settings.timeout_seconds,
-        max_retries=settings.max_retries,
-    )
+        return ChatOpenAI(
+            model=settings.model,
+            temperature=settings.temperature,
+            base_url=settings.base_url,
+            timeout=settings.timeout_seconds,
+            max_retries=settings.max_retries,
+        )
+    except Exception as exc:  # noqa: BLE001 - told by kind in every offer's rationale_error
+        return UnavailableChatModel(error=type(exc).__name__)
+
+
+class ClientUnavailable(RuntimeError):
+    """What every request to an `UnavailableChatModel` raises; its message is the building error's type."""
+
+
+class UnavailableChatModel(BaseChatModel):
+    """Stands in for a chat model whose client could not be built: every request raises `ClientUnavailable`,
+    which the step records as `client_error` on each asked offer."""
+
+    error: str = Field(description="The type of the exception that building the client raised.")
+
+    @property
+    def _llm_type(self) -> str:
+        return "unavailable"
+
+    def _generate(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise ClientUnavailable(self.error)
+
+    def with_structured_output(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise ClientUnavailable(self.error)
 
 
 @dataclass(frozen=True)
@@ -68,6 +95,8 @@ def classify_fault(exc: BaseException) -> Fault:
     from langchain_openai.chat_models.base import OpenAIRefusalError
 
     name = type(exc).__name__
+    if isinstance(exc, ClientUnavailable):
+        return Fault("client_error", str(exc))
     if isinstance(exc, openai.APITimeoutError | TimeoutError):
         return Fault("timeout", name)
     if isinstance(exc, openai.APIConnectionError | ConnectionError):

@@ -8,6 +8,7 @@ time, and every parsed answer is cached on disk under a hash of the model and th
 
 from __future__ import annotations
 
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,7 @@ from langchain_core.language_models import BaseChatModel
 from cross_sell_upsell.configuration import LLMSettings
 from cross_sell_upsell.llm.cache import AnswerCache, model_identity
 from cross_sell_upsell.llm.chat_model import Answer, RationaleSet, ask, classify_fault
-from cross_sell_upsell.llm.checks import OutputCheck
+from cross_sell_upsell.llm.checks import OfferScope, OutputCheck
 from cross_sell_upsell.llm.prompts import rationale_messages
 from cross_sell_upsell.offers.rationale import money
 from cross_sell_upsell.offers.results import RationaleStats
@@ -46,8 +47,9 @@ def _asked_offers(opportunities: pl.DataFrame, customers: pl.DataFrame, settings
 
 
 def _offer_facts(asked: pl.DataFrame, catalog: pl.DataFrame | None) -> pl.DataFrame:
-    """Per asked offer, what the prompt says about it and what its rationale may name (`allowed_*`). Works on
-    the scored frame and on the published one (`OPPORTUNITY_COLUMNS`): product facts come from the catalog."""
+    """Per asked offer, what the prompt says about it and what its rationale may name (`allowed_*`, never null:
+    every offer has at least its own id). Works on the scored frame and on the published one
+    (`OPPORTUNITY_COLUMNS`): product facts come from the catalog."""
     offers = _with_product_facts(asked.with_columns(saving=(pl.col("list_price") - pl.col("price")).round(2)), catalog)
     is_bundle = pl.col("type") == "bundle"
     return offers.select(
@@ -69,37 +71,37 @@ def _offer_facts(asked: pl.DataFrame, catalog: pl.DataFrame | None) -> pl.DataFr
         due_date="due_date",
         replenishment_status="replenishment_status",
         template_rationale="rationale",
-        allowed_ids=pl.concat_list(
-            pl.col("offer_id"), pl.col("product_ids"), pl.col("source_product_id")
-        ).list.drop_nulls(),
+        allowed_ids=pl.concat_list("offer_id", "products", "source_product_id").list.drop_nulls(),
         allowed_names=pl.concat_list(pl.col("name"), pl.col("member_names"), pl.col("source_name")).list.drop_nulls(),
         allowed_prices=pl.concat_list("price", "list_price", "saving"),
     )
 
 
 def _with_product_facts(offers: pl.DataFrame, catalog: pl.DataFrame | None) -> pl.DataFrame:
-    """The offers with their products' facts from the catalog: `member_names` (a member the catalog lacks keeps
-    its id), the members' `target_concerns`, and the offer's `active_ingredients` and `description`. Without a
-    catalog the members are named by id and the other facts are null."""
+    """The offers with `products` (a bundle's members, or the one product of any other offer, whose
+    `product_ids` is null) and their facts from the catalog: `member_names` (a product the catalog lacks keeps
+    its id), the products' `target_concerns`, and the offer's `active_ingredients` and `description`. Without a
+    catalog the products are named by id and the other facts are null."""
+    offers = offers.with_columns(products=pl.coalesce("product_ids", pl.concat_list("offer_id")))
     if catalog is None:
         return offers.with_columns(
-            member_names=pl.col("product_ids"),
+            member_names=pl.col("products"),
             target_concerns=pl.lit(None, dtype=pl.List(pl.String)),
             active_ingredients=pl.lit(None, dtype=pl.List(pl.String)),
             description=pl.lit(None, dtype=pl.String),
         )
     members = (
-        offers.select("customer_id", "offer_id", "product_ids")
-        .explode("product_ids")
+        offers.select("customer_id", "offer_id", "products")
+        .explode("products")
         .join(
-            catalog.select(product_ids="product_id", member_name="name", member_concerns="target_concerns"),
-            on="product_ids",
+            catalog.select(products="product_id", member_name="name", member_concerns="target_concerns"),
+            on="products",
             how="left",
             maintain_order="left",
         )
         .group_by("customer_id", "offer_id", maintain_order=True)
         .agg(
-            member_names=pl.coalesce("member_name", "product_ids"),
+            member_names=pl.coalesce("member_name", "products"),
             target_concerns=pl.col("member_concerns")
             .list.explode(keep_nulls=False, empty_as_null=False)
             .unique(maintain_order=True),
@@ -141,9 +143,16 @@ def customer_requests(
     """The prompt of each customer that gets LLM rationales, in priority order. A prompt carries the offers,
     the product facts and the customer's non-identifying attributes; the name and the free-text notes only
     when the settings allow them."""
-    facts = _offer_facts(_asked_offers(opportunities, customers, settings), catalog)
-    asked = customers.join(facts.select("customer_id").unique(), on="customer_id", how="semi")
-    profiles = {row["customer_id"]: row for row in asked.iter_rows(named=True)}
+    return _requests(_asked_offers(opportunities, customers, settings), customers, settings, catalog)
+
+
+def _requests(
+    asked: pl.DataFrame, customers: pl.DataFrame, settings: LLMSettings, catalog: pl.DataFrame | None
+) -> list[CustomerRequest]:
+    """`customer_requests` of the asked offers (`_asked_offers`)."""
+    facts = _offer_facts(asked, catalog)
+    asked_customers = customers.join(facts.select("customer_id").unique(), on="customer_id", how="semi")
+    profiles = {row["customer_id"]: row for row in asked_customers.iter_rows(named=True)}
     requests = []
     for (customer_id,), offers in facts.group_by("customer_id", maintain_order=True):
         profile = profiles[customer_id]
@@ -195,19 +204,51 @@ def llm_rationales(
     """Rewrites the rationale of the top `offers_per_customer` offers of the first `priority_customers`
     customers (in the order of `customers`) with the chat model. A rationale the model wrote and the checks
     accepted gets `rationale_source` "llm"; every other asked offer keeps its template and says why in
-    `rationale_error`. Never raises for a model fault.
+    `rationale_error`. Never raises for a fault of the model, of its answer or of the step itself: the step is
+    optional, so whatever it raises leaves every asked offer on its template with `unexpected_error`.
 
     `catalog` (the products frame) lets the checks catch other catalog products named by name and gives the
     model each product's ingredients and description. `stats` is added to: pass one collector to every call
     of a run to report its total."""
     stats = stats if stats is not None else RationaleStats()
     stats.input_price_per_1k, stats.output_price_per_1k = settings.input_price_per_1k, settings.output_price_per_1k
+    # Chosen before anything that can fail, so that a failure can name every offer it leaves on its template.
+    asked = _asked_offers(opportunities, customers, settings)
+    try:
+        replacements = _replacements(asked, customers, chat_model, settings, catalog, stats)
+    except Exception as exc:  # noqa: BLE001 - the step is optional: its own fault keeps the templates
+        replacements = asked.select(
+            "customer_id",
+            "offer_id",
+            llm_rationale=pl.lit(None, dtype=pl.String),
+            llm_error=pl.lit(f"unexpected_error: {type(exc).__name__}"),
+        )
+    result = _with_replacements(opportunities, replacements)
+    stats.offers_asked += replacements.height
+    stats.llm += replacements["llm_rationale"].is_not_null().sum()
+    stats.template += (result["rationale_source"] == "template").sum()
+    reasons = Counter(error.split(":", 1)[0] for error in replacements["llm_error"].drop_nulls())
+    for reason, count in reasons.items():
+        stats.failures[reason] = stats.failures.get(reason, 0) + count
+    return result
+
+
+def _replacements(
+    asked: pl.DataFrame,
+    customers: pl.DataFrame,
+    chat_model: BaseChatModel,
+    settings: LLMSettings,
+    catalog: pl.DataFrame | None,
+    stats: RationaleStats,
+) -> pl.DataFrame:
+    """Per asked offer, the model's rationale when it passed the checks (`llm_rationale`), or why it did not
+    (`llm_error`). Adds the customers, calls, cache hits and tokens to `stats` as they are spent."""
     identity = model_identity(chat_model, settings)
     stats.model = identity["model"]
-    requests = customer_requests(opportunities, customers, settings, catalog)
+    requests = _requests(asked, customers, settings, catalog)
     cache = AnswerCache(settings.cache_dir, identity) if settings.cache_dir is not None else None
     check = OutputCheck(catalog, settings.max_rationale_chars)
-    updates: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
     for request, answer in zip(requests, _answers(requests, chat_model, settings, cache), strict=True):
         stats.customers += 1
         stats.model_calls += answer.calls
@@ -217,9 +258,7 @@ def llm_rationales(
         for offer in request.offers:
             text = answer.rationales.get(offer["offer_id"], "").strip()
             problem = _problem(offer, text, answer, check)
-            if problem is not None:
-                stats.failures[problem[0]] = stats.failures.get(problem[0], 0) + 1
-            updates.append(
+            rows.append(
                 {
                     "customer_id": request.customer_id,
                     "offer_id": offer["offer_id"],
@@ -227,15 +266,10 @@ def llm_rationales(
                     "llm_error": f"{problem[0]}: {problem[1]}" if problem else None,
                 }
             )
-    replacements = pl.DataFrame(
-        updates,
+    return pl.DataFrame(
+        rows,
         schema={"customer_id": pl.String, "offer_id": pl.String, "llm_rationale": pl.String, "llm_error": pl.String},
     )
-    result = _with_replacements(opportunities, replacements)
-    stats.offers_asked += replacements.height
-    stats.llm += replacements["llm_rationale"].is_not_null().sum()
-    stats.template += (result["rationale_source"] == "template").sum()
-    return result
 
 
 def _problem(offer: dict[str, Any], text: str, answer: Answer, check: OutputCheck) -> tuple[str, str] | None:
@@ -244,7 +278,8 @@ def _problem(offer: dict[str, Any], text: str, answer: Answer, check: OutputChec
         return answer.fault.reason, answer.fault.detail
     if offer["offer_id"] not in answer.rationales:
         return "missing", "the answer has no rationale for this offer"
-    return check.problem(text, offer["allowed_ids"], offer["allowed_names"], offer["allowed_prices"])
+    scope = OfferScope.of(offer["allowed_ids"], offer["allowed_names"], offer["allowed_prices"])
+    return check.problem(text, scope)
 
 
 def _with_replacements(opportunities: pl.DataFrame, replacements: pl.DataFrame) -> pl.DataFrame:

@@ -2,42 +2,43 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from cross_sell_upsell.offers.results import CustomerReport, Opportunity
 from cross_sell_upsell.offers.scoring import COMPONENTS
 from cross_sell_upsell.registry import CUSTOMER_SUMMARY_ORDER, SOURCE_LABELS, TYPE_LABELS
+from cross_sell_upsell.reporting.strict_json import json_text
 from cross_sell_upsell.reporting.text import (
     money_text,
     name_with_id,
     percent_text,
+    plain_text,
     rationale_stats_lines,
     readable,
-    table_cell,
 )
 
 
 def _overview(report: CustomerReport) -> list[str]:
-    concerns = ", ".join(readable(concern) for concern in report.skin_concerns) or "none recorded"
+    concerns = plain_text(", ".join(readable(concern) for concern in report.skin_concerns)) or "none recorded"
     preference = f"Tier {report.tier_preference}" if report.tier_preference else "not stated"
+    owned = plain_text(", ".join(report.products_owned)) or "none"
     return [
         "## Customer overview",
         "",
-        f"- **Loyalty tier:** {report.loyalty_tier.title()}",
+        f"- **Loyalty tier:** {plain_text(report.loyalty_tier.title())}",
         f"- **Lifetime value:** {money_text(report.lifetime_value)}",
         f"- **Churn risk:** {percent_text(report.churn_risk * 100)}",
-        f"- **Price sensitivity:** {report.price_sensitivity.title()}",
+        f"- **Price sensitivity:** {plain_text(report.price_sensitivity.title())}",
         f"- **Tier preference:** {preference}",
         f"- **Skin concerns:** {concerns}",
-        f"- **Products owned:** {len(report.products_owned)} ({', '.join(report.products_owned) or 'none'})",
+        f"- **Products owned:** {len(report.products_owned)} ({owned})",
         f"- **Routine completeness:** {percent_text(report.routine_completeness * 100)}",
         "",
     ]
 
 
 def _routine(report: CustomerReport) -> list[str]:
-    missing = ", ".join(report.missing_essentials) if report.missing_essentials else "none: the routine is complete"
+    missing = plain_text(", ".join(report.missing_essentials)) or "none: the routine is complete"
     lines = ["## Routine analysis", "", f"**Missing essentials:** {missing}", ""]
     if not report.replenishment_due:
         return [*lines, "**Replenishment:** nothing due.", ""]
@@ -80,14 +81,14 @@ def _bundles(report: CustomerReport) -> list[str]:
     for bundle in bundles:
         saving = bundle.list_price - bundle.price
         lines += [
-            f"### {bundle.name} (rank {bundle.rank}, score {bundle.score:.2f})",
+            f"### {plain_text(bundle.name)} (rank {bundle.rank}, score {bundle.score:.2f})",
             "",
-            f"- **Products:** {', '.join(bundle.product_ids)}",
+            f"- **Products:** {plain_text(', '.join(bundle.product_ids))}",
             (
                 f"- **Price:** {money_text(bundle.price)} instead of {money_text(bundle.list_price)} "
                 f"(saves {money_text(saving)})"
             ),
-            f"- **Why:** {bundle.rationale}",
+            f"- **Why:** {plain_text(bundle.rationale)}",
             "",
         ]
     return lines
@@ -99,7 +100,8 @@ def _breakdown(opportunity: Opportunity) -> list[str]:
 
 def _source(opportunity: Opportunity) -> str:
     if opportunity.rationale_error:
-        return f"{opportunity.rationale_source}; model rationale not used: {opportunity.rationale_error}"
+        # The error can quote what the model named.
+        return f"{opportunity.rationale_source}; model rationale not used: {plain_text(opportunity.rationale_error)}"
     return opportunity.rationale_source
 
 
@@ -116,12 +118,12 @@ def _top(report: CustomerReport, top_n: int) -> list[str]:
         return [*lines, "No opportunity found for this customer.", ""]
     for opportunity in report.opportunities[:top_n]:
         lines += [
-            f"### {opportunity.rank}. {opportunity.name} ({opportunity.product_id})",
+            f"### {opportunity.rank}. {name_with_id(opportunity.name, opportunity.product_id)}",
             "",
             f"- **Type:** {_type_and_source(opportunity)}",
-            f"- **Category:** {readable(opportunity.category)}",
+            f"- **Category:** {plain_text(readable(opportunity.category))}",
             f"- **Price:** {money_text(opportunity.price)}",
-            f"- **Why:** {opportunity.rationale} _(source: {_source(opportunity)})_",
+            f"- **Why:** {plain_text(opportunity.rationale)} _(source: {_source(opportunity)})_",
             f"- **Score:** {opportunity.score:.2f}",
             *_breakdown(opportunity),
             "",
@@ -146,7 +148,7 @@ def _all(report: CustomerReport) -> list[str]:
         "|---:|---|---|---|---|---:|---:|---|",
     ]
     lines += [
-        f"| {item.rank} | {item.product_id} | {table_cell(item.name)} | {TYPE_LABELS[item.type]} "
+        f"| {item.rank} | {plain_text(item.product_id)} | {plain_text(item.name)} | {TYPE_LABELS[item.type]} "
         f"| {SOURCE_LABELS[item.source]} | {money_text(item.price)} | {item.score:.2f} | {counted(item)} |"
         for item in report.opportunities
     ]
@@ -156,7 +158,7 @@ def _all(report: CustomerReport) -> list[str]:
 def render_markdown(report: CustomerReport, top_n: int, generated_at: datetime) -> str:
     """The single-customer report. Only the generated-at line depends on when it was run."""
     header = [
-        f"# Cross-sell & upsell recommendations: {report.name or report.customer_id} ({report.customer_id})",
+        f"# Cross-sell & upsell recommendations: {name_with_id(report.name or report.customer_id, report.customer_id)}",
         "",
         f"- **As of:** {report.as_of}",
         f"- **Generated at:** {generated_at:%Y-%m-%d %H:%M:%S}",
@@ -169,5 +171,6 @@ def render_markdown(report: CustomerReport, top_n: int, generated_at: datetime) 
 
 
 def render_json(report: CustomerReport) -> str:
-    """The customer report as indented JSON: every field of `CustomerReport`."""
-    return json.dumps(report.model_dump(mode="json"), indent=2) + "\n"
+    """The customer report as indented strict JSON (a number that is not finite is null): every field of
+    `CustomerReport`."""
+    return json_text(report.model_dump(mode="json"))

@@ -1,8 +1,25 @@
-"""Text both reports write: money, readable names, markdown table cells and the section on the rationales."""
+"""Text both reports write: money, readable names, untrusted text as plain markdown and the section on the
+rationales."""
 
 from __future__ import annotations
 
+import re
+
 from cross_sell_upsell.offers.results import RationaleStats
+
+_CONTROL = r"\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029"
+_LINE_BREAKS = re.compile(rf"\s*[{_CONTROL}][\s{_CONTROL}]*")
+"""Line breaks and other control characters, with the blanks around them."""
+
+_MARKDOWN = re.compile(
+    r"[`*\[\]<|~]"  # code, emphasis, links and images, HTML and autolinks, table cells, strikethrough
+    r"|_(?![^\W_])|(?<![^\W_])_"  # an underscore at the edge of a word (inside one it cannot emphasise)
+    r"|\\(?=[!-/:-@\[-`{-~]|$)"  # a backslash that would escape what follows it
+    r"|&(?=#?\w+;)"  # an entity or character reference
+    r"|^[#>]"  # a heading or a quote, were the text to start a line
+    r"|(?<=\w):(?=//)|(?<=\b[wW]{3})\.|@(?=\w)"  # a URL or an email address, which GFM links on its own
+)
+"""Every character that would give text markdown meaning where it lands: inside a line, after other text."""
 
 
 def money_text(amount: float) -> str:
@@ -20,14 +37,17 @@ def readable(name: str) -> str:
     return name.replace("_", " ")
 
 
-def table_cell(text: str) -> str:
-    """Text that stays in its markdown table cell: pipes escaped, line breaks as spaces."""
-    return text.replace("|", "\\|").replace("\n", " ")
+def plain_text(text: str) -> str:
+    """Untrusted text (a model's rationale; a name, id, note or product name from the customer's data) as plain
+    inline markdown, for anywhere inside a line, a table cell included: line breaks and other control
+    characters become one space, and each character that would start markdown there is backslash-escaped, so
+    it shows as itself. Text without such characters (`Glow Serum for $30.00, saving 15%.`) is unchanged."""
+    return _MARKDOWN.sub(lambda found: "\\" + found.group(), _LINE_BREAKS.sub(" ", text))
 
 
 def name_with_id(name: str | None, identifier: str) -> str:
-    """A name and its id for a table cell: Basic Serum (A3); just the id in parentheses without a name."""
-    return f"{table_cell(name or '')} ({identifier})"
+    """A name and its id as plain text: Basic Serum (A3); just the id in parentheses without a name."""
+    return f"{plain_text(name or '')} ({plain_text(identifier)})"
 
 
 def rationale_stats_lines(stats: RationaleStats | None) -> list[str]:

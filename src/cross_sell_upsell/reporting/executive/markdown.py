@@ -22,9 +22,9 @@ from cross_sell_upsell.reporting.text import (
     money_text,
     name_with_id,
     percent_text,
+    plain_text,
     rationale_stats_lines,
     readable,
-    table_cell,
 )
 
 TOP_PRODUCTS = 10
@@ -47,10 +47,10 @@ def _findings(result: BatchResult) -> list[str]:
     findings = []
     gap = result.most_common_gaps().row(0, named=True)
     if gap["count"]:
-        label = category_title(gap["category"])
+        label = plain_text(category_title(gap["category"]))
         findings.append(
             f"{label} is the most common gap: {gap['count']:,} of {processed:,} customers "
-            f"({percent_text(gap['percentage'])}) have no {category_in_text(gap['category'])} at all."
+            f"({percent_text(gap['percentage'])}) have no {plain_text(category_in_text(gap['category']))} at all."
         )
     mix = result.opportunity_mix().sort(["potential_revenue", "offers"], descending=True).row(0, named=True)
     if mix["potential_revenue"]:
@@ -76,8 +76,8 @@ def _findings(result: BatchResult) -> list[str]:
     if not priority.is_empty() and priority["priority"][0] > 0:
         first = priority.row(0, named=True)
         findings.append(
-            f"Contact {first['name'] or first['customer_id']} ({first['customer_id']}) first: "
-            f"{money_text(first['potential_revenue'])} of offers, led by {first['lead_offer_name']} at "
+            f"Contact {name_with_id(first['name'] or first['customer_id'], first['customer_id'])} first: "
+            f"{money_text(first['potential_revenue'])} of offers, led by {plain_text(first['lead_offer_name'])} at "
             f"{money_text(first['lead_offer_price'])}."
         )
     return findings
@@ -118,7 +118,7 @@ def _gaps_section(result: BatchResult, charts: dict[str, str]) -> list[str]:
         "|---|---:|---:|",
     ]
     lines += [
-        f"| {category_title(row['category'])} | {row['count']:,} | {percent_text(row['percentage'])} |"
+        f"| {plain_text(category_title(row['category']))} | {row['count']:,} | {percent_text(row['percentage'])} |"
         for row in _rows(result.most_common_gaps())
     ]
     return [*lines, "", *_chart(charts, "gaps", "Share of customers missing each essential")]
@@ -234,7 +234,9 @@ def _value(row: dict[str, Any]) -> str:
 
 def _gaps(row: dict[str, Any]) -> str:
     missing = row["missing_essentials"]
-    parts = [f"missing {_list([category_in_text(name) for name in missing])}" if missing else "routine complete"]
+    parts = [
+        f"missing {_list([plain_text(category_in_text(name)) for name in missing])}" if missing else "routine complete"
+    ]
     if row["replenishment_due_count"]:
         parts.append(f"{plural(row['replenishment_due_count'], 'restock')} due")
     return "; ".join(parts)
@@ -270,7 +272,7 @@ def _priority_section(result: BatchResult) -> list[str]:
         lines.append(
             f"{position}. **{who}:** {name_with_id(row['lead_offer_name'], row['lead_offer_id'])}, "
             f"{TYPE_LABELS[row['lead_offer_type']].lower()} at {money_text(row['lead_offer_price'])}. "
-            f"{table_cell(row['lead_rationale'])}{source}"
+            f"{plain_text(row['lead_rationale'])}{source}"
         )
     return [*lines, ""]
 
@@ -325,7 +327,8 @@ def _products_section(result: BatchResult) -> list[str]:
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     lines += [
-        f"| {name_with_id(row['name'], row['product_id'])} | {category_title(row['category'] or '')} | {row['tier']} "
+        f"| {name_with_id(row['name'], row['product_id'])} | {plain_text(category_title(row['category'] or ''))} "
+        f"| {row['tier']} "
         f"| {money_text(row['price'])} | {row['customers']:,} | {row['in_bundle']:,} | {row['top_offer']:,} |"
         for row in _rows(table.head(TOP_PRODUCTS))
     ]
@@ -347,7 +350,7 @@ def _errors_section(result: BatchResult) -> list[str]:
         "| Customer | Problem |",
         "|---|---|",
     ]
-    lines += [f"| {table_cell(row['customer_id'])} | {table_cell(row['error'])} |" for row in _rows(result.errors)]
+    lines += [f"| {plain_text(row['customer_id'])} | {plain_text(row['error'])} |" for row in _rows(result.errors)]
     return [*lines, ""]
 
 
@@ -374,7 +377,7 @@ def _data_quality_section(result: BatchResult, files: BatchFiles) -> list[str]:
             "| Product | Cycle (days) | Learned from | Repeats |",
             "|---|---:|---|---:|",
             *[
-                f"| {row['product_id']} | {row['cycle_days'] if row['cycle_days'] is not None else 'none'} "
+                f"| {plain_text(row['product_id'])} | {row['cycle_days'] if row['cycle_days'] is not None else 'none'} "
                 f"| {row['basis']} | {row['repeats']:,} |"
                 for row in _rows(cycles)
             ],

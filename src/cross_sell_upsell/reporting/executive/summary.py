@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
 from cross_sell_upsell.pipeline.totals import POTENTIAL_REVENUE_DEFINITION, SEGMENT_DIMENSIONS, BatchResult
 from cross_sell_upsell.reporting.executive.files import BatchFiles
+from cross_sell_upsell.reporting.strict_json import json_text
 
 
 def summary_dict(result: BatchResult, files: BatchFiles, charts: list[str], generated_at: datetime) -> dict[str, Any]:
@@ -50,5 +50,5 @@ def summary_dict(result: BatchResult, files: BatchFiles, charts: list[str], gene
 
 
 def render_summary(result: BatchResult, files: BatchFiles, charts: list[str], generated_at: datetime) -> str:
-    """`summary_dict` as indented JSON text."""
-    return json.dumps(summary_dict(result, files, charts, generated_at), indent=2, ensure_ascii=False) + "\n"
+    """`summary_dict` as indented strict JSON text (a number that is not finite is null)."""
+    return json_text(summary_dict(result, files, charts, generated_at), ensure_ascii=False)
