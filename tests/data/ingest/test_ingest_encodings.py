@@ -104,20 +104,25 @@ def test_json_profiles_are_read_in_the_fallback_encoding(tmp_path):
     assert load_dataset(folder, encoding="latin-1").customers.item(0, "name") == "Zoë Brontë"
 
 
-def test_the_first_bad_byte_is_found_across_chunk_boundaries(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("ééé,ü\nüü\n".encode() + b"ok,\xfc\n", "byte 0xFC on line 3"),
+        (b"ok\n\xc3", "byte 0xC3 on line 2"),  # a character cut off by the end of the file
+        (b"ok\n\xc3x\n", "byte 0xC3 on line 2"),  # a bad sequence begun in one chunk, found in the next
+        (b"ab\xe2\x82\xac\xff\n", "byte 0xFF on line 1"),  # after a euro sign split between chunks
+    ],
+)
+def test_the_first_bad_byte_is_found_across_chunk_boundaries(tmp_path, monkeypatch, content, problem):
     # In 4-byte chunks two-byte characters straddle chunk boundaries (the ü of line 1, for one).
     monkeypatch.setattr(encodings, "_CHUNK_BYTES", 4)
-    path = tmp_path / "text.csv"
-    path.write_bytes("ééé,ü\nüü\n".encode() + b"ok,\xfc\n")
-    assert encodings._decode(path, "utf-8") == (3, 0xFC)
+    path = tmp_path / "text.json"
+    path.write_bytes(content)
+    with pytest.raises(DataValidationError) as raised:
+        encodings.read_text(path, None)
+    assert f"is not UTF-8 text ({problem})" in str(raised.value)
     path.write_bytes("ééé,ü\nüü\n".encode())
-    written: list[str] = []
-    assert encodings._decode(path, "utf-8", written.append) is None
-    assert "".join(written) == "ééé,ü\nüü\n"
-    path.write_bytes(b"ok\n\xc3")  # a character cut off by the end of the file
-    assert encodings._decode(path, "utf-8") == (2, 0xC3)
-    path.write_bytes(b"ok\n\xc3x\n")  # a bad sequence starting in one chunk, found in the next
-    assert encodings._decode(path, "utf-8") == (2, 0xC3)
+    assert encodings.read_text(path, None) == "ééé,ü\nüü\n"
 
 
 def test_the_batch_reads_latin_1_with_the_encoding_option_and_refuses_it_without(latin_1_files, tmp_path, capsys):
