@@ -242,6 +242,11 @@ class IngestSettings(_Frozen):
         min_length=1,
         description="Separator of list values (cross-sells, concerns) in CSV catalog and customer files.",
     )
+    encoding: str | None = Field(
+        None,
+        description="Encoding of CSV and JSON files that are not UTF-8, e.g. 'latin-1' or 'cp1252' (UTF-8 files, with "
+        "or without a byte-order mark, are always read as UTF-8); None refuses such files, naming them.",
+    )
     default_margin: Literal["low", "medium", "high", "premium"] = Field(
         "medium", description="Margin level of catalog products that give none."
     )

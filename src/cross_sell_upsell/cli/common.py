@@ -115,6 +115,11 @@ def data_options(default_data_dir: Path) -> argparse.ArgumentParser:
         help="treat any bad transaction row as an error (exit 2) instead of rejecting it",
     )
     group.add_argument(
+        "--encoding",
+        default=None,
+        help="encoding of input files that are not UTF-8, e.g. latin-1 or cp1252 (default: the config's ingest.encoding)",
+    )
+    group.add_argument(
         "--as-of", type=iso_date, default=None, help="date the analysis is relative to, YYYY-MM-DD (default: today)"
     )
     llm = parent.add_argument_group("rationales")
@@ -161,11 +166,15 @@ def _option(source: DataSource) -> str:
 
 
 def dataset_from_args(args: argparse.Namespace, config: OrchestratorConfig | None = None) -> Dataset:
-    """The dataset the shared data options name. A transaction log's customer attributes are derived as of
-    `--as-of` (default today) with the config's ingest settings and the `--column` mappings."""
+    """The dataset the shared data options name, its files read in `--encoding` when not UTF-8. A transaction
+    log's customer attributes are derived as of `--as-of` (default today) with the config's ingest settings and
+    the `--column` mappings."""
+    ingest = (config or OrchestratorConfig()).ingest
+    if args.encoding is not None:
+        ingest = ingest.model_copy(update={"encoding": args.encoding})
     if data_source(args) == "data_dir":
-        return load_dataset(args.data_dir)
-    settings = with_column_overrides((config or OrchestratorConfig()).ingest, args.column)
+        return load_dataset(args.data_dir, encoding=ingest.encoding)
+    settings = with_column_overrides(ingest, args.column)
     return load_transactions_dataset(
         args.transactions,
         args.catalog,

@@ -81,6 +81,9 @@ class Dataset:
     rejected_rows: pl.DataFrame | None = None
     """Transaction rows left out, with the reason, source file and row number (`ingest.REJECTED_SCHEMA`);
     None for sources without a transaction log."""
+    rows_read: int | None = None
+    """Data rows read from the transaction log (the header is not one): each is either used or in
+    `rejected_rows`. None for sources without a transaction log."""
     learned_cycles: pl.DataFrame | None = None
     """Replenishment cycles learned from repeat purchases for products the catalog gives none
     (`derivations.LEARNED_CYCLE_SCHEMA`); None for sources without a transaction log."""
@@ -243,17 +246,20 @@ def customers_frame(customers: Iterable[CustomerRecord]) -> tuple[pl.DataFrame, 
 
 
 def load_dataset(
-    data_dir: str | Path, tier_price_ranges: dict[int, tuple[float, float]] = DEFAULT_TIER_PRICE_RANGES
+    data_dir: str | Path,
+    tier_price_ranges: dict[int, tuple[float, float]] = DEFAULT_TIER_PRICE_RANGES,
+    encoding: str | None = None,
 ) -> Dataset:
-    """Load and validate `catalog.json` and `customers.json` from a folder.
+    """Load and validate `catalog.json` and `customers.json` from a folder; files that are not UTF-8 are read
+    in `encoding` (see `encodings.read_text`).
 
     Raises DataValidationError naming the file, record and field of the first violation.
     """
     folder = Path(data_dir)
     catalog_path, customers_path = folder / "catalog.json", folder / "customers.json"
-    products = validate_records(catalog_path, read_records(catalog_path), ProductRecord, "product_id")
+    products = validate_records(catalog_path, read_records(catalog_path, encoding), ProductRecord, "product_id")
     check_catalog(catalog_path, products, tier_price_ranges)
-    customers = validate_records(customers_path, read_records(customers_path), CustomerRecord, "customer_id")
+    customers = validate_records(customers_path, read_records(customers_path, encoding), CustomerRecord, "customer_id")
     check_customer_products(customers_path, customers, {product.product_id for product in products})
     product_frame, cross_sells = products_frame(products)
     customer_frame, ownership = customers_frame(customers)

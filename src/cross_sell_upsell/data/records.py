@@ -10,6 +10,7 @@ from typing import Any, Literal, NoReturn
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from cross_sell_upsell.data.encodings import read_text
 from cross_sell_upsell.errors import DataValidationError
 
 DEFAULT_TIER_PRICE_RANGES: dict[int, tuple[float, float]] = {1: (10.0, 24.99), 2: (25.0, 59.99), 3: (60.0, 149.99)}
@@ -18,8 +19,31 @@ DEFAULT_TIER_PRICE_RANGES: dict[int, tuple[float, float]] = {1: (10.0, 24.99), 2
 """The price band of each product tier; checked only for products that declare a tier."""
 
 
+MAX_MONEY = 1e9
+
+
+"""The largest price, amount or lifetime value accepted, in dollars (a larger one is a unit or export error).
+Money is summed in whole cents as 64-bit integers (at most 9.2e18): a price at the bound is 1e11 cents, so
+some 90 million offers at the bound still sum without overflow, and a float holds every cent exactly up to
+9e13 dollars."""
+
+
+MAX_TIER = 99
+
+
+"""The highest product tier or tier preference accepted (the frames keep tiers as 8-bit integers)."""
+
+
+MAX_CYCLE_DAYS = 36_500
+
+
+"""The longest replenishment cycle accepted, a hundred years: any due date stays a real date."""
+
+
 class _Record(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    # NaN and infinities are refused in every number field: they pass `gt`/`le` bounds and would break the
+    # sums and the JSON written later.
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, allow_inf_nan=False)
 
 
 class ProductRecord(_Record):
@@ -28,10 +52,10 @@ class ProductRecord(_Record):
     product_id: str = Field(min_length=1)
     name: str = Field(min_length=1)
     category: str = Field(min_length=1)
-    tier: int | None = Field(None, ge=1)
-    price: float = Field(gt=0)
+    tier: int | None = Field(None, ge=1, le=MAX_TIER)
+    price: float = Field(gt=0, le=MAX_MONEY)
     margin: Literal["low", "medium", "high", "premium"]
-    replenishment_cycle_days: int | None = Field(None, gt=0)
+    replenishment_cycle_days: int | None = Field(None, gt=0, le=MAX_CYCLE_DAYS)
     cross_sell_products: list[str] = Field(
         default_factory=list, validation_alias=AliasChoices("cross_sell_products", "recommended_cross_sells")
     )
@@ -53,7 +77,9 @@ class Purchase(_Record):
 
     product_id: str = Field(min_length=1)
     purchase_date: date = Field(validation_alias=AliasChoices("purchase_date", "date"))
-    amount: float | None = Field(None, validation_alias=AliasChoices("amount", "price_paid"))
+    amount: float | None = Field(
+        None, ge=-MAX_MONEY, le=MAX_MONEY, validation_alias=AliasChoices("amount", "price_paid")
+    )
 
 
 class CustomerRecord(_Record):
@@ -63,7 +89,7 @@ class CustomerRecord(_Record):
     name: str = ""
     email: str | None = None
     loyalty_tier: Literal["bronze", "silver", "gold", "platinum"]
-    lifetime_value: float = Field(ge=0)
+    lifetime_value: float = Field(ge=0, le=MAX_MONEY)
     churn_risk: float = Field(ge=0, le=1, description="Probability of churn, a fraction from 0 to 1.")
     price_sensitivity: Literal["low", "medium", "high"]
     products_owned: list[OwnedProduct] = Field(
@@ -71,7 +97,7 @@ class CustomerRecord(_Record):
     )
     purchase_history: list[Purchase] = Field(default_factory=list)
     skin_concerns: list[str] = Field(default_factory=list)
-    tier_preference: int | None = Field(None, ge=1)
+    tier_preference: int | None = Field(None, ge=1, le=MAX_TIER)
     notes: str = ""
 
     @field_validator("notes", mode="before")
@@ -88,14 +114,16 @@ def field_path(location: Sequence[int | str]) -> str:
     return path
 
 
-def read_records(path: Path) -> list[Any]:
-    """The records of a JSON file holding an array; raises DataValidationError for a missing file, invalid
+def read_records(path: Path, encoding: str | None = None) -> list[Any]:
+    """The records of a JSON file holding an array, in UTF-8 or else in the fallback `encoding`
+    (`encodings.read_text`); raises DataValidationError for a missing file, text in neither encoding, invalid
     JSON or another top-level value."""
     if not path.is_file():
         raise DataValidationError(str(path), "-", "-", "file not found")
     try:
-        records = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        records = json.loads(read_text(path, encoding))
+    # ValueError: also a number of more than 4,300 digits; RecursionError: arrays nested too deep.
+    except (ValueError, RecursionError) as exc:
         raise DataValidationError(str(path), "-", "-", f"not valid JSON ({exc})") from None
     if not isinstance(records, list):
         raise DataValidationError(str(path), "-", "-", "expected a JSON array of records")

@@ -38,10 +38,11 @@ BAD_LOG = """
     C2,P9,2024-01-12,1,12.00
     C1,P1,2024-01-10,1,12.00
     C2,P2,2024-01-12T09:30:00,2,40.00
+    C1,P1,2024-01-10,1,12.00,oops
 """
 #   row 1 valid | 2 missing_customer_id | 3 missing_product_id | 4 unparseable_date (Feb 30)
 #   5 invalid_amount | 6 non_positive_amount | 7 invalid_quantity | 8 unknown_product | 9 duplicate of row 1
-#   10 valid (a timestamp's date part counts)
+#   10 valid (a timestamp's date part counts) | 11 extra_fields (its first five fields repeat row 1)
 
 
 @pytest.fixture
@@ -63,6 +64,7 @@ def test_every_bad_row_reason_is_counted_kept_and_written(tmp_path, catalog):
         (7, "invalid_quantity"),
         (8, "unknown_product"),
         (9, "duplicate"),
+        (11, "extra_fields"),
     ]
     assert rejected.row(3, named=True) == {
         "source_file": str(log),
@@ -75,7 +77,13 @@ def test_every_bad_row_reason_is_counted_kept_and_written(tmp_path, catalog):
         "amount": "twelve",
         "basket_id": None,  # the log has no basket column
     }
-    assert rows_rejected_summary(dataset) == {"total": 8, "by_reason": dict.fromkeys(REJECT_REASONS, 1)}
+    # Every data line of the file is read, and each is used or rejected.
+    assert rows_rejected_summary(dataset) == {
+        "rows_read": 11,
+        "rows_used": 2,
+        "total": 9,
+        "by_reason": dict.fromkeys(REJECT_REASONS, 1),
+    }
     assert dataset.ownership.rows() == [("C1", "P1", date(2024, 1, 10)), ("C2", "P2", date(2024, 1, 12))]
     written = write_rejected_rows(dataset, tmp_path / "out" / "rejected.csv")
     assert pl.read_csv(written, infer_schema=False).select("row", "reason", "amount").row(3) == (
@@ -286,7 +294,7 @@ def test_customers_file_csv_lists_and_case(tmp_path):
     [
         ("C1,diamond,0.2", "record C1: field 'loyalty_tier': must be one of bronze, silver, gold, platinum"),
         ("C1,gold,1.5", "record C1: field 'churn_risk': must be a fraction from 0 to 1"),
-        ("C1,gold,high", "record C1: field 'churn_risk': is not a number"),
+        ("C1,gold,high", "record C1: field 'churn_risk': is not a finite number"),
         (",gold,0.2", "record row 2: field 'customer_id': the customer id is empty"),
         ("C0,gold,0.2", "record C0: field 'customer_id': duplicate id"),
     ],

@@ -45,7 +45,9 @@ def load_transactions_dataset(
     settings = settings or IngestSettings()
     products, cross_sells = load_catalog(catalog, settings, tier_price_ranges)
     given = load_customer_attributes(customers_file, settings) if customers_file is not None else None
-    purchases, rejected = read_transactions(transactions, products.get_column("product_id"), settings, strict=strict)
+    purchases, rejected, rows_read = read_transactions(
+        transactions, products.get_column("product_id"), settings, strict=strict
+    )
     features = customer_features(purchases, products, as_of, settings.rfm_window_days)
     learned = learn_cycles(purchases, products, as_of, settings.cycle_min_repeats)
     source = f"{transactions} + {catalog}" + (f" + {customers_file}" if customers_file is not None else "")
@@ -57,18 +59,23 @@ def load_transactions_dataset(
         ownership=purchases.select(*OWNERSHIP_SCHEMA, *(["basket_id"] if has_baskets else [])),
         source=source,
         rejected_rows=rejected,
+        rows_read=rows_read,
         learned_cycles=learned,
         customer_features=features,
     )
 
 
 def rows_rejected_summary(dataset: Dataset) -> dict[str, Any]:
-    """{"total": n, "by_reason": {reason: count}} over every reason of REJECT_REASONS (zeros included)."""
+    """{"rows_read": n, "rows_used": u, "total": r, "by_reason": {reason: count}} over every reason of
+    REJECT_REASONS (zeros included), where every row read is used or rejected: n = u + r. `rows_read` and
+    `rows_used` only for a dataset read from a transaction log."""
     counts = dict.fromkeys(REJECT_REASONS, 0)
     if dataset.rejected_rows is not None:
         for reason, count in dataset.rejected_rows.get_column("reason").value_counts().iter_rows():
             counts[reason] = count
-    return {"total": sum(counts.values()), "by_reason": counts}
+    total = sum(counts.values())
+    rows = {} if dataset.rows_read is None else {"rows_read": dataset.rows_read, "rows_used": dataset.rows_read - total}
+    return {**rows, "total": total, "by_reason": counts}
 
 
 def learned_cycles_note(dataset: Dataset, limit: int = 10) -> str | None:

@@ -29,13 +29,14 @@ def load_catalog(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The catalog (PRODUCT_SCHEMA) and its cross-sell links from a CSV, JSON or Parquet file, with retailer
     categories mapped to routine categories. Catalogs are small, so each product goes through the same
-    record validation as `load_dataset`; the first violation raises DataValidationError."""
+    record validation as `load_dataset` (finite numbers within `records.MAX_MONEY` and the other bounds); the
+    first violation raises DataValidationError."""
     path = Path(path)
     kind = file_kind(path, ("csv", "json", "parquet"))
     if kind == "json":
-        rows = [_renamed(record, settings.catalog_columns) for record in read_records(path)]
+        rows = [_renamed(record, settings.catalog_columns) for record in read_records(path, settings.encoding)]
     else:
-        frame = read_table(path, kind)
+        frame = read_table(path, kind, settings.encoding)
         sources = field_sources(path, frame.columns, CATALOG_FIELDS, settings.catalog_columns, CATALOG_FIELDS[:4])
         rows = frame.select(field_columns(sources)).to_dicts()
     records = [_catalog_record(row, settings) for row in rows]

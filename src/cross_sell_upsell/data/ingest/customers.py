@@ -20,6 +20,7 @@ from cross_sell_upsell.data.ingest.tables import (
     is_blank,
     read_table,
 )
+from cross_sell_upsell.data.records import MAX_MONEY, MAX_TIER
 from cross_sell_upsell.errors import DataValidationError
 
 
@@ -28,7 +29,7 @@ def load_customer_attributes(path: str | Path, settings: IngestSettings) -> pl.D
     CUSTOMER_SCHEMA columns the file has, typed. List columns in CSV are separated by `list_separator`.
     Raises DataValidationError naming the record and field of the first bad value."""
     path = Path(path)
-    frame = read_table(path, file_kind(path, ("csv", "json", "parquet")))
+    frame = read_table(path, file_kind(path, ("csv", "json", "parquet")), settings.encoding)
     sources = field_sources(path, frame.columns, CUSTOMER_FIELDS, settings.customer_columns, ("customer_id",))
     raw = frame.select(field_columns(sources)).with_row_index("row", 1)
     typed: dict[str, pl.Expr] = {}
@@ -56,11 +57,12 @@ def _customer_checks(fields: Iterable[str]) -> list[tuple[str, pl.Expr, str]]:
         ("customer_id", identifier.is_duplicated() & ~identifier.is_first_distinct(), "duplicate id"),
     ]
     numeric = {
-        "lifetime_value": (pl.col("_lifetime_value") < 0, "must not be negative"),
+        "lifetime_value": (~pl.col("_lifetime_value").is_between(0, MAX_MONEY), f"must be from 0 to {MAX_MONEY:,.0f}"),
         "churn_risk": (~pl.col("_churn_risk").is_between(0, 1), "must be a fraction from 0 to 1"),
         "tier_preference": (
-            (pl.col("_tier_preference") < 1) | (pl.col("_tier_preference") != pl.col("_tier_preference").floor()),
-            "must be a whole number from 1",
+            ~pl.col("_tier_preference").is_between(1, MAX_TIER)
+            | (pl.col("_tier_preference") != pl.col("_tier_preference").floor()),
+            f"must be a whole number from 1 to {MAX_TIER}",
         ),
     }
     choices = {"loyalty_tier": LOYALTY_TIERS, "price_sensitivity": PRICE_SENSITIVITIES}
@@ -68,7 +70,10 @@ def _customer_checks(fields: Iterable[str]) -> list[tuple[str, pl.Expr, str]]:
         value = pl.col(f"_{field}")
         if field in numeric:
             out_of_range, problem = numeric[field]
-            checks.append((field, pl.col(field).is_not_null() & value.is_null(), "is not a number"))
+            # Text that is not a number, NaN and infinities: no bound check is safe on them.
+            checks.append(
+                (field, pl.col(field).is_not_null() & ~value.is_finite().fill_null(False), "is not a finite number")
+            )
             checks.append((field, out_of_range.fill_null(False), problem))
         elif field in choices:
             allowed = choices[field]

@@ -6,12 +6,16 @@ that cannot be parsed is reported the same way for the catalog, the customers fi
 
 from __future__ import annotations
 
+import csv
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
+from cross_sell_upsell.data.encodings import utf8_file
 from cross_sell_upsell.data.records import read_records
 from cross_sell_upsell.errors import DataValidationError
 
@@ -47,19 +51,75 @@ def reported_as_unreadable(path: Path, errors: tuple[type[Exception], ...] = _RE
         raise DataValidationError(str(path), "-", "-", f"cannot be read ({first_line})") from None
 
 
-def scan_table(path: Path, kind: str) -> pl.LazyFrame:
-    """A lazy scan; CSV columns all come in as text so one odd value never breaks type inference."""
-    with reported_as_unreadable(path):
-        return pl.scan_parquet(path) if kind == "parquet" else pl.scan_csv(path, infer_schema=False)
+def scan_table(path: Path, kind: str, *, truncate_ragged_lines: bool = False) -> pl.LazyFrame:
+    """A lazy scan; CSV columns all come in as text so one odd value never breaks type inference. A CSV file
+    must be UTF-8 (`encodings.utf8_file`)."""
+    if kind == "parquet":
+        return pl.scan_parquet(path)
+    return pl.scan_csv(path, infer_schema=False, truncate_ragged_lines=truncate_ragged_lines)
 
 
-def read_table(path: Path, kind: str) -> pl.DataFrame:
-    """The whole file as a frame (for the small files: the catalog and the customers)."""
+def read_table(path: Path, kind: str, encoding: str | None) -> pl.DataFrame:
+    """The whole file as a frame (for the small files: the catalog and the customers), CSV and JSON read in
+    UTF-8 or else the fallback `encoding`. A CSV row with more fields than the header stops the run naming it."""
     # A JSON file's records may not make a frame (TypeError, ValueError).
     with reported_as_unreadable(path, (*_READ_ERRORS, TypeError, ValueError)):
         if kind == "json":
-            return pl.DataFrame(read_records(path), infer_schema_length=None)
-        return scan_table(path, kind).collect()
+            return pl.DataFrame(read_records(path, encoding), infer_schema_length=None)
+        if kind == "parquet":
+            return scan_table(path, kind).collect()
+        with utf8_file(path, encoding) as source:
+            try:
+                return scan_table(source, kind).collect()
+            except pl.exceptions.ComputeError as exc:
+                if not has_extra_fields(exc):
+                    raise
+            raise extra_fields_error(path, find_extra_fields(path, source))
+
+
+def has_extra_fields(error: Exception) -> bool:
+    """Whether polars refused a CSV file because a row has more fields than the header (it does not say which)."""
+    return isinstance(error, pl.exceptions.ComputeError) and "found more fields than defined" in str(error)
+
+
+@dataclass(frozen=True)
+class ExtraFields:
+    """The data rows of a CSV file with more fields than its header, found by Python's csv reader."""
+
+    header_fields: int
+    """Fields in the header."""
+    data_rows: int
+    """Data rows in the file (the header is not one), as polars counts them: a blank line is a row."""
+    rows: array
+    """The 1-based numbers of the data rows with more fields than the header, ascending."""
+    first: tuple[int, int, int] | None
+    """(row, line, fields) of the first of them (the line the row ends on); None when there is none."""
+
+
+def find_extra_fields(path: Path, source: Path) -> ExtraFields:
+    """The rows of the UTF-8 CSV file `source` (read for `path`) that have more fields than the header. A pass
+    in Python, only made once polars has refused the file."""
+    rows, first, data_rows = array("L"), None, 0
+    with source.open(newline="", encoding="utf-8-sig") as stream:
+        reader = csv.reader(stream)
+        try:
+            header_fields = len(next(reader, []))
+            for data_rows, record in enumerate(reader, start=1):
+                if len(record) > header_fields:
+                    first = first or (data_rows, reader.line_num, len(record))
+                    rows.append(data_rows)
+        except csv.Error as exc:
+            raise DataValidationError(str(path), "-", "-", f"cannot be read (line {reader.line_num}: {exc})") from None
+    return ExtraFields(header_fields, data_rows, rows, first)
+
+
+def extra_fields_error(path: Path, extra: ExtraFields) -> DataValidationError:
+    """The one-line error naming the first row with more fields than the header, and its line."""
+    if extra.first is None:  # polars and Python's csv reader disagree: say what polars said
+        return DataValidationError(str(path), "-", "-", "cannot be read (a row has more fields than the header)")
+    row, line, fields = extra.first
+    problem = f"the row has {fields} fields where the header has {extra.header_fields} (line {line})"
+    return DataValidationError(str(path), f"row {row}", "-", problem)
 
 
 def field_sources(

@@ -6,30 +6,37 @@ nothing is dropped silently.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 
 import polars as pl
 
 from cross_sell_upsell.configuration import OPTIONAL_TRANSACTION_FIELDS, TRANSACTION_FIELDS, IngestSettings
 from cross_sell_upsell.data.derivations import PURCHASE_SCHEMA
+from cross_sell_upsell.data.encodings import utf8_file
 from cross_sell_upsell.data.ingest.tables import (
     as_date,
     as_number,
     as_text,
+    extra_fields_error,
     field_columns,
     field_sources,
     file_kind,
+    find_extra_fields,
+    has_extra_fields,
     is_blank,
     reported_as_unreadable,
     scan_table,
 )
+from cross_sell_upsell.data.records import MAX_MONEY
 from cross_sell_upsell.errors import DataValidationError
 
 REJECT_REASONS: dict[str, str] = {
+    "extra_fields": "the row has more fields than the header",
     "missing_customer_id": "the customer id is empty",
     "missing_product_id": "the product id is empty",
     "unparseable_date": "the date is empty or not a date",
-    "invalid_amount": "the amount is empty or not a number",
+    "invalid_amount": f"the amount is empty, not a finite number or above {MAX_MONEY:,.0f}",
     "non_positive_amount": "the amount is zero or negative",
     "invalid_quantity": "the quantity is not a positive whole number",
     "unknown_product": "the product is not in the catalog",
@@ -71,32 +78,62 @@ the row's values as they were in the file."""
 
 def read_transactions(
     path: str | Path, product_ids: pl.Series, settings: IngestSettings, *, strict: bool = False
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The valid purchases (PURCHASE_SCHEMA and `basket_id`, null when the log has none) and the rejected rows
-    (REJECTED_SCHEMA) of a CSV or Parquet log.
+) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """The valid purchases (PURCHASE_SCHEMA and `basket_id`, null when the log has none), the rejected rows
+    (REJECTED_SCHEMA) and the number of rows read (valid + rejected) of a CSV or Parquet log; a CSV log that is
+    not UTF-8 is read in the fallback `settings.encoding`.
 
     One lazy scan, typed and checked with expressions. A row gets the first reason of REJECT_REASONS that
     fits it. In strict mode the first bad row raises DataValidationError instead."""
     path = Path(path)
     kind = file_kind(path, ("csv", "parquet"))
-    scan = scan_table(path, kind)
-    with reported_as_unreadable(path):
-        schema = scan.collect_schema()
-    required = [field for field in TRANSACTION_FIELDS if field not in OPTIONAL_TRANSACTION_FIELDS]
-    sources = field_sources(path, schema.names(), TRANSACTION_FIELDS, settings.transaction_columns, required)
-    dtypes = {field: schema[source] for field, source in sources.items()}
-    with reported_as_unreadable(path):
-        checked = _checked(scan, kind, sources, dtypes, product_ids, settings.date_format).collect()
-        codes = _with_duplicates(checked, scan, sources)
-    purchases = checked.select(*PURCHASE_SCHEMA, "basket_id")  # lets the row hashes go before the sort below
-    del checked
-    bad = codes.to_frame("reason_code").with_row_index("row", offset=1).filter(pl.col("reason_code") > 0)
-    if bad.is_empty():
-        return _grouped_by_customer(purchases), pl.DataFrame(schema=REJECTED_SCHEMA)
-    rejected = _rejected_rows(path, scan, sources, bad)
+    with utf8_file(path, settings.encoding) if kind == "csv" else nullcontext(path) as source:
+        with reported_as_unreadable(path):
+            schema = scan_table(source, kind).collect_schema()
+        required = [field for field in TRANSACTION_FIELDS if field not in OPTIONAL_TRANSACTION_FIELDS]
+        sources = field_sources(path, schema.names(), TRANSACTION_FIELDS, settings.transaction_columns, required)
+        dtypes = {field: schema[source] for field, source in sources.items()}
+        with reported_as_unreadable(path):
+            checked, scan = _checked_log(path, source, kind, sources, dtypes, product_ids, settings.date_format)
+            codes = _with_duplicates(checked, scan, sources)
+        purchases = checked.select(*PURCHASE_SCHEMA, "basket_id")  # lets the row hashes go before the sort below
+        del checked
+        bad = codes.to_frame("reason_code").with_row_index("row", offset=1).filter(pl.col("reason_code") > 0)
+        if bad.is_empty():
+            return _grouped_by_customer(purchases), pl.DataFrame(schema=REJECTED_SCHEMA), codes.len()
+        rejected = _rejected_rows(path, scan, sources, bad)
     if strict:
         raise _first_rejection(path, rejected, sources)
-    return _grouped_by_customer(purchases.filter(codes == 0)), rejected
+    return _grouped_by_customer(purchases.filter(codes == 0)), rejected, codes.len()
+
+
+def _checked_log(
+    path: Path,
+    source: Path,
+    kind: str,
+    sources: dict[str, str],
+    dtypes: dict[str, pl.DataType],
+    product_ids: pl.Series,
+    date_format: str | None,
+) -> tuple[pl.DataFrame, pl.LazyFrame]:
+    """The checked rows of the log (`_checked`) and the scan they came from.
+
+    polars refuses a whole CSV file when a row has more fields than the header, without saying which: then
+    Python's csv reader finds those rows (one slow pass, on that file only) and the file is scanned again with
+    them cut to the header's fields, to be rejected as `extra_fields`."""
+    scan = scan_table(source, kind)
+    try:
+        return _checked(scan, kind, sources, dtypes, product_ids, date_format).collect(), scan
+    except pl.exceptions.ComputeError as exc:
+        if not has_extra_fields(exc):
+            raise
+    extra = find_extra_fields(path, source)
+    scan = scan_table(source, kind, truncate_ragged_lines=True)
+    extra_rows = pl.Series(extra.rows, dtype=pl.UInt32)
+    checked = _checked(scan, kind, sources, dtypes, product_ids, date_format, extra_rows).collect()
+    if not extra.rows or checked.height != extra.data_rows:  # the two readers disagree: name the row, stop
+        raise extra_fields_error(path, extra)
+    return checked, scan
 
 
 def _checked(
@@ -106,9 +143,11 @@ def _checked(
     dtypes: dict[str, pl.DataType],
     product_ids: pl.Series,
     date_format: str | None,
+    extra_rows: pl.Series | None = None,
 ) -> pl.LazyFrame:
     """Per log row, in file order: its reason code (0 for a valid row), a hash of its values as read, and the
-    typed purchase columns (the quantity only on valid rows)."""
+    typed purchase columns (the quantity only on valid rows). `extra_rows` are the 1-based numbers of rows
+    with more fields than the header."""
     # Hand-edited CSV picks up stray spaces; typed Parquet ids are taken as stored, which saves a pass.
     identifier = as_text if kind == "csv" else lambda expr: expr.cast(pl.String)
     amount = as_number(pl.col("amount"), dtypes["amount"])
@@ -122,7 +161,7 @@ def _checked(
             purchase_date=as_date(pl.col("date"), dtypes["date"], date_format),
             basket_id=identifier(pl.col("basket_id")) if "basket_id" in sources else pl.lit(None, dtype=pl.String),
         )
-        .with_columns(reason_code=_reason_code(amount, quantity, product_ids))
+        .with_columns(reason_code=_reason_code(amount, quantity, product_ids, extra_rows))
         .select(
             "reason_code",
             "row_hash",
@@ -136,14 +175,16 @@ def _checked(
     )
 
 
-def _reason_code(amount: pl.Expr, quantity: pl.Expr, product_ids: pl.Series) -> pl.Expr:
+def _reason_code(amount: pl.Expr, quantity: pl.Expr, product_ids: pl.Series, extra_rows: pl.Series | None) -> pl.Expr:
     """The code of the first reason of REJECT_REASONS that fits a row, 0 when none does (a `duplicate` is
     found afterwards, by `_with_duplicates`)."""
+    row = pl.int_range(1, pl.len() + 1, dtype=pl.UInt32)
     checks = {
+        "extra_fields": row.is_in(extra_rows.implode()) if extra_rows is not None else pl.lit(False),
         "missing_customer_id": is_blank(pl.col("customer_id")),
         "missing_product_id": is_blank(pl.col("product_id")),
         "unparseable_date": pl.col("purchase_date").is_null(),
-        "invalid_amount": amount.is_null() | amount.is_nan() | amount.is_infinite(),
+        "invalid_amount": amount.is_null() | amount.is_nan() | amount.is_infinite() | (amount > MAX_MONEY),
         "non_positive_amount": amount <= 0,
         "invalid_quantity": ~(quantity.is_between(1, 2**31 - 1) & (quantity == quantity.floor())).fill_null(False),
         "unknown_product": ~pl.col("product_id").is_in(product_ids.implode()),
@@ -170,17 +211,19 @@ def _grouped_by_customer(purchases: pl.DataFrame) -> pl.DataFrame:
 
 
 def _with_duplicates(checked: pl.DataFrame, scan: pl.LazyFrame, sources: dict[str, str]) -> pl.Series:
-    """The reason codes with `duplicate` set on otherwise valid rows that repeat an earlier row exactly.
+    """The reason codes with `duplicate` set on otherwise valid rows that repeat an earlier valid row exactly.
 
-    Hashing every row and sorting the hashes finds the few candidates cheaply; only rows sharing a hash are
-    compared value by value (read again from the file), so a hash collision never rejects a row."""
+    Hashing every row and sorting the hashes finds the few candidates cheaply; only valid rows sharing a hash
+    are compared value by value (read again from the file), so a hash collision never rejects a row. (Equal
+    values have equal reasons, but for `extra_fields`: a row cut to the header's fields is no original.)"""
     hashes = checked.get_column("row_hash").sort()
     shared = hashes.filter(hashes == hashes.shift(1)).unique()
     codes = checked.get_column("reason_code")
     if shared.is_empty():
         return codes
     candidates = checked.select(
-        row=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32), shared=pl.col("row_hash").is_in(shared.implode())
+        row=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32),
+        shared=pl.col("row_hash").is_in(shared.implode()) & (pl.col("reason_code") == 0),
     ).filter("shared")
     repeats = (
         scan.with_row_index("row", offset=1)

@@ -355,12 +355,15 @@ def _errors_section(result: BatchResult) -> list[str]:
 
 
 def _data_quality_section(result: BatchResult, files: BatchFiles) -> list[str]:
-    """Only for data read from a transaction log: the rows set aside and the cycles learned."""
+    """Only for data read from a transaction log: the rows read, used and set aside, and the cycles learned."""
     rejected = result.rows_rejected
     cycles = result.learned_cycles
-    if not rejected["total"] and (cycles is None or cycles.is_empty()):
+    if "rows_read" not in rejected and not rejected["total"] and (cycles is None or cycles.is_empty()):
         return []
     lines = ["## Data quality", ""]
+    if "rows_read" in rejected:
+        read, used, set_aside = rejected["rows_read"], rejected["rows_used"], rejected["total"]
+        lines += [f"{read:,} transaction rows read: {used:,} used, {set_aside:,} set aside.", ""]
     if rejected["total"]:
         lines += [
             f"{rejected['total']:,} input rows were set aside and are in `{files.rejected_rows.name}` with the reason:",
