@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +12,6 @@ from support import MINI_CATALOG, MINI_CUSTOMERS, ROOT, TIER1, write_data
 
 from cross_sell_upsell.cli.orchestrator import orchestrator_main
 from cross_sell_upsell.configuration import OrchestratorConfig
-from cross_sell_upsell.io.files import write_atomic
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
@@ -146,22 +143,3 @@ def test_help_shows_an_example():
     result = run("--help")
     assert result.returncode == 0
     assert "example: python run_orchestrator.py --customer C001" in result.stdout
-
-
-def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
-    target = write_atomic(tmp_path / "report.md", "old report\n")
-    with pytest.raises(UnicodeEncodeError):
-        write_atomic(target, "half \udc80 written")
-    assert target.read_text() == "old report\n"
-    assert [path.name for path in tmp_path.iterdir()] == ["report.md"]
-
-
-@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600)])
-def test_written_files_get_the_mode_of_any_new_file(tmp_path, umask, mode):
-    # Not the temporary file's private 0600: a report is for the people and tools the umask lets read it.
-    previous = os.umask(umask)
-    try:
-        target = write_atomic(tmp_path / "report.md", "report\n")
-    finally:
-        os.umask(previous)
-    assert stat.S_IMODE(target.stat().st_mode) == mode
