@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -143,3 +144,22 @@ def test_help_shows_an_example():
     result = run("--help")
     assert result.returncode == 0
     assert "example: python run_orchestrator.py --customer C001" in result.stdout
+
+
+HOSTILE_IDS = ["../../../../x", "/tmp/x", "Q" * 10_000, "K4\nsecond line\x00", "a/b", "a?b"]
+
+
+def test_ids_that_are_no_file_names_write_their_reports_in_the_reports_folder(tmp_path, capsys):
+    customers = [dict(MINI_CUSTOMERS[index % 4], customer_id=value) for index, value in enumerate(HOSTILE_IDS)]
+    data = write_data(tmp_path / "data", MINI_CATALOG, customers)
+    reports = tmp_path / "out" / "reports"
+    for customer_id in HOSTILE_IDS:
+        argv = ["--customer", customer_id, "--as-of", "2024-03-01"]
+        assert orchestrator_main(argv, OrchestratorConfig(), data, tmp_path / "out") == 0
+    digest = hashlib.sha256(b"../../../../x").hexdigest()[:12]
+    written = [Path(line) for line in capsys.readouterr().out.splitlines()]
+    assert written[0] == reports / f"report_{'_' * 12}x~{digest}_2024-03-01.md"
+    assert [path.parent for path in written] == [reports] * 6
+    assert len(set(written)) == 6  # a/b and a?b read alike, yet get a file each
+    assert sorted(tmp_path.rglob("*.md")) == sorted(written)
+    assert all(len(path.name) < 80 for path in written)

@@ -1,22 +1,22 @@
-"""`cross-sell`: every command of the package behind one entry point, for use outside a project checkout.
+"""The `cross-sell` subcommands, which `cli/app.py`'s entry point runs.
 
-It reads the chat-model settings from the environment or a `.env` file in the working directory, the sample data
-folder `data/tier1` and writes under `output/`, both relative to the working directory. Each subcommand is built
+They read the chat-model settings from the environment or a `.env` file in the working directory, the sample data
+folder `data/tier1` and write under `output/`, both relative to the working directory. Each subcommand is built
 by the same parser builder as its script or module, so the options and their checks are the same everywhere.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
 from dotenv import load_dotenv
 
+from cross_sell_upsell.cli.app import PROG
 from cross_sell_upsell.cli.backtest import backtest_command, backtest_parser
 from cross_sell_upsell.cli.batch import batch_command, batch_parser
-from cross_sell_upsell.cli.common import Invocation, run_guarded
+from cross_sell_upsell.cli.common import CommandParser, Invocation
 from cross_sell_upsell.cli.orchestrator import orchestrator_parser, report_command
 from cross_sell_upsell.cli.synth import synth_command, synth_parser
 from cross_sell_upsell.configuration import (
@@ -25,9 +25,6 @@ from cross_sell_upsell.configuration import (
     OrchestratorConfig,
     llm_settings_from_env,
 )
-
-PROG = "cross-sell"
-"""The entry point's name, as `[project.scripts]` installs it."""
 
 
 def environment_config() -> OrchestratorConfig:
@@ -47,7 +44,7 @@ def _batch(args: argparse.Namespace) -> int:
 
 def cross_sell_parser() -> argparse.ArgumentParser:
     """The `cross-sell` parser: one subcommand per command, each parsed args carrying its `run` function."""
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog=PROG,
         description="Find, score and explain cross-sell and upsell offers. Run a command with --help for its options.",
         epilog=f"example: {PROG} report --customer C001 --as-of 2024-03-01",
@@ -64,10 +61,3 @@ def cross_sell_parser() -> argparse.ArgumentParser:
     backtest_parser(backtest).set_defaults(run=backtest_command)
     synth_parser(invocation("synth", "write synthetic data")).set_defaults(run=synth_command)
     return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """The `cross-sell` entry point; returns the exit code. A bad setting in the environment or `.env` is one
-    line on stderr and exit 2, like any other bad input."""
-    args = cross_sell_parser().parse_args(argv)
-    return run_guarded(lambda: args.run(args))
