@@ -17,7 +17,7 @@ from support import ROOT
 
 from cross_sell_upsell.cli import app
 from cross_sell_upsell.cli.common import run_guarded
-from cross_sell_upsell.cli.interrupts import interrupts_raised, run_interruptible
+from cross_sell_upsell.cli.interrupts import finish_uninterrupted, interrupts_raised, run_interruptible
 from cross_sell_upsell.io.staging import StagedOutputs
 
 EXPECTED = {
@@ -58,6 +58,26 @@ def test_a_signal_in_a_guarded_command_deletes_its_staged_files(
     assert run_guarded(command) == EXPECTED[signum][0]
     assert capsys.readouterr().err == EXPECTED[signum][1]
     assert list(tmp_path.iterdir()) == []
+    assert {number: signal.getsignal(number) for number in EXPECTED} == before
+
+
+def test_a_signal_while_the_files_are_published_lets_the_run_finish(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    before = {number: signal.getsignal(number) for number in EXPECTED}
+
+    def command() -> int:
+        with StagedOutputs() as staged:
+            staged.add(tmp_path / "report.md", "report\n")
+            staged.add(tmp_path / "report.csv", "offers\n")
+            finish_uninterrupted()
+            signal.raise_signal(signal.SIGTERM)  # too late: stopping now would publish one file of two
+            staged.commit()
+        return 0
+
+    assert run_guarded(command) == 0
+    assert capsys.readouterr().err == ""
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["report.csv", "report.md"]
     assert {number: signal.getsignal(number) for number in EXPECTED} == before
 
 

@@ -19,6 +19,7 @@ from cross_sell_upsell.cli.common import (
     run_guarded,
     with_llm_switch,
 )
+from cross_sell_upsell.cli.interrupts import finish_uninterrupted
 from cross_sell_upsell.cli.progress import batch_progress
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.data.dataset import Dataset
@@ -151,6 +152,7 @@ def _write_batch(
                 staged.add(files.rejected_rows, dataset.rejected_rows.write_csv())
             # Drawn while the export's last chunk is still being written.
             stage_report(staged, files, result, generated_at)
+        finish_uninterrupted()
         staged.commit()
     return result
 

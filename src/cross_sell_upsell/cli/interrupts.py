@@ -1,7 +1,8 @@
 """Ctrl-C (SIGINT) and SIGTERM at the command line: both stop a run the same clean way. The first one raises
 `Interrupted` in the main thread, so whatever cleans up after Ctrl-C (staged files deleted, the export's writer
 waited for) cleans up after SIGTERM too; later ones are ignored so that cleanup is not cut short. The command
-says so in one line and exits with 128 + the signal's number: 130 for SIGINT, 143 for SIGTERM.
+says so in one line and exits with 128 + the signal's number: 130 for SIGINT, 143 for SIGTERM. Once a run
+starts publishing its files, it is too late to stop: it finishes as if no signal came.
 
 Standard library only: a top-level script imports this first, before the library, so an interrupt while the
 library loads is handled too."""
@@ -36,13 +37,21 @@ def _stopping(signum: int, frame: object) -> None:
 
 
 def _raise_once(signum: int, frame: object) -> None:
-    for other in SIGNALS:
-        if signal.getsignal(other) is _raise_once:
-            signal.signal(other, _stopping)
+    _in_place_of_raising(_stopping)
     raise Interrupted(signum)
 
 
-_LEFT_ALONE = (signal.SIG_IGN, None, _raise_once, _stopping)
+def _in_place_of_raising(handler: Callable[[int, object], None]) -> None:
+    for signum in SIGNALS:
+        if signal.getsignal(signum) is _raise_once:
+            signal.signal(signum, handler)
+
+
+def _finishing(signum: int, frame: object) -> None:
+    """A run is publishing its files: too late to stop, it finishes as if no signal came."""
+
+
+_LEFT_ALONE = (signal.SIG_IGN, None, _raise_once, _stopping, _finishing)
 """Handlers `interrupts_raised` keeps: ignored from the start, set outside Python, or an enclosing block's."""
 
 
@@ -68,6 +77,14 @@ def interrupts_raised(*, until_exit: bool = False) -> Iterator[None]:
             # Ignored at the system level: Python resets its own handlers to the default (death by the signal)
             # while it shuts down.
             signal.signal(signum, signal.SIG_IGN if stopping else handler)
+
+
+def finish_uninterrupted() -> None:
+    """Called just before a run publishes its files (renames them into place): from here on, inside
+    `interrupts_raised`, SIGINT and SIGTERM are ignored and the run finishes as if none came. Stopping halfway
+    would leave some files published and others not, and the line `no output was written` untrue."""
+    if threading.current_thread() is threading.main_thread():
+        _in_place_of_raising(_finishing)
 
 
 def report_interrupt(interrupt: KeyboardInterrupt) -> int:
