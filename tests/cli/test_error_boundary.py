@@ -17,6 +17,7 @@ from support import AS_OF, ROOT, TIER1
 from cross_sell_upsell.cli.app import main
 from cross_sell_upsell.cli.backtest import main as backtest_main
 from cross_sell_upsell.cli.batch import batch_main
+from cross_sell_upsell.cli.common import run_guarded
 from cross_sell_upsell.cli.orchestrator import orchestrator_main
 from cross_sell_upsell.cli.synth import main as synth_main
 from cross_sell_upsell.configuration import OrchestratorConfig
@@ -189,3 +190,24 @@ def test_a_10000_character_option_value_is_one_capped_line(
     shown = f"{prefix}{'A' * (300 - len(prefix))}...{'Z' * (100 - len(suffix))}{suffix}"
     assert (exited.value.code, capsys.readouterr().err) == (2, f"error: {shown}\n")
     assert list(environment.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("error", "line"),
+    [
+        (
+            PermissionError(13, "Permission denied", "/srv/shared/cache"),
+            "error: /srv/shared/cache: Permission denied\n",
+        ),
+        (BrokenPipeError(32, "Broken pipe"), "error: Broken pipe\n"),
+        (OSError("No space left on device (os error 28)"), "error: No space left on device (os error 28)\n"),
+    ],
+)
+def test_any_other_os_error_is_one_line_naming_its_file(
+    capsys: pytest.CaptureFixture, error: OSError, line: str
+) -> None:
+    def command() -> int:
+        raise error
+
+    assert run_guarded(command) == 2
+    assert capsys.readouterr().err == line
