@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
-import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,6 @@ from support import MINI_CATALOG, MINI_CUSTOMERS, ROOT, TIER1, write_data
 
 from cross_sell_upsell.cli.orchestrator import orchestrator_main
 from cross_sell_upsell.configuration import OrchestratorConfig
-from cross_sell_upsell.io.files import write_atomic
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
@@ -148,20 +146,20 @@ def test_help_shows_an_example():
     assert "example: python run_orchestrator.py --customer C001" in result.stdout
 
 
-def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
-    target = write_atomic(tmp_path / "report.md", "old report\n")
-    with pytest.raises(UnicodeEncodeError):
-        write_atomic(target, "half \udc80 written")
-    assert target.read_text() == "old report\n"
-    assert [path.name for path in tmp_path.iterdir()] == ["report.md"]
+HOSTILE_IDS = ["../../../../x", "/tmp/x", "Q" * 10_000, "K4\nsecond line\x00", "a/b", "a?b"]
 
 
-@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600)])
-def test_written_files_get_the_mode_of_any_new_file(tmp_path, umask, mode):
-    # Not the temporary file's private 0600: a report is for the people and tools the umask lets read it.
-    previous = os.umask(umask)
-    try:
-        target = write_atomic(tmp_path / "report.md", "report\n")
-    finally:
-        os.umask(previous)
-    assert stat.S_IMODE(target.stat().st_mode) == mode
+def test_ids_that_are_no_file_names_write_their_reports_in_the_reports_folder(tmp_path, capsys):
+    customers = [dict(MINI_CUSTOMERS[index % 4], customer_id=value) for index, value in enumerate(HOSTILE_IDS)]
+    data = write_data(tmp_path / "data", MINI_CATALOG, customers)
+    reports = tmp_path / "out" / "reports"
+    for customer_id in HOSTILE_IDS:
+        argv = ["--customer", customer_id, "--as-of", "2024-03-01"]
+        assert orchestrator_main(argv, OrchestratorConfig(), data, tmp_path / "out") == 0
+    digest = hashlib.sha256(b"../../../../x").hexdigest()[:12]
+    written = [Path(line) for line in capsys.readouterr().out.splitlines()]
+    assert written[0] == reports / f"report_{'_' * 12}x~{digest}_2024-03-01.md"
+    assert [path.parent for path in written] == [reports] * 6
+    assert len(set(written)) == 6  # a/b and a?b read alike, yet get a file each
+    assert sorted(tmp_path.rglob("*.md")) == sorted(written)
+    assert all(len(path.name) < 80 for path in written)

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from support import AS_OF, ROOT, TIER1
 
-from cross_sell_upsell.cli.app import PROG, cross_sell_parser, environment_config, main
+from cross_sell_upsell.cli.app import PROG, main
 from cross_sell_upsell.cli.backtest import backtest_parser
 from cross_sell_upsell.cli.batch import batch_parser
+from cross_sell_upsell.cli.commands import cross_sell_parser, environment_config
 from cross_sell_upsell.cli.orchestrator import orchestrator_main, orchestrator_parser
 from cross_sell_upsell.cli.synth import synth_parser
 from cross_sell_upsell.configuration import OrchestratorConfig
@@ -161,3 +162,25 @@ def test_a_bad_setting_in_dotenv_is_one_line_and_exit_2(environment: Path, capsy
         "error: environment variable LLM_MAX_CONCURRENCY: Input should be greater than or equal to 1\n"
     )
     assert sorted(path.name for path in environment.iterdir()) == [".env"]
+
+
+@pytest.mark.parametrize(("command", "parser"), every_parser().items())
+def test_every_usage_error_is_one_line_and_exit_2(
+    command: str, parser: argparse.ArgumentParser, capsys: pytest.CaptureFixture
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        parser.parse_args(["--no-such-option"])
+    assert exited.value.code == 2
+    out, err = capsys.readouterr()
+    # A command with required options names those first; argparse would have printed its usage block too.
+    assert out == "" and re.fullmatch(
+        r"error: (the following arguments are required|unrecognized arguments): .*\n", err
+    )
+
+
+@pytest.mark.parametrize(("command", "parser"), every_parser().items())
+def test_help_is_argparse_own(command: str, parser: argparse.ArgumentParser, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exited:
+        parser.parse_args(["--help"])
+    assert exited.value.code == 0
+    assert capsys.readouterr() == (argparse.ArgumentParser.format_help(parser), "")

@@ -1,73 +1,29 @@
 """`cross-sell`: every command of the package behind one entry point, for use outside a project checkout.
 
-It reads the chat-model settings from the environment or a `.env` file in the working directory, the sample data
-folder `data/tier1` and writes under `output/`, both relative to the working directory. Each subcommand is built
-by the same parser builder as its script or module, so the options and their checks are the same everywhere.
+This module is what the installed script imports before it calls `main`, so it loads nothing but the interrupt
+handling: the library is imported inside `main`, where Ctrl-C or SIGTERM is one line on stderr, not a traceback.
+The subcommands themselves are in `cli/commands.py`.
 """
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
-from functools import partial
-from pathlib import Path
 
-from dotenv import load_dotenv
-
-from cross_sell_upsell.cli.backtest import backtest_command, backtest_parser
-from cross_sell_upsell.cli.batch import batch_command, batch_parser
-from cross_sell_upsell.cli.common import Invocation, run_guarded
-from cross_sell_upsell.cli.orchestrator import orchestrator_parser, report_command
-from cross_sell_upsell.cli.synth import synth_command, synth_parser
-from cross_sell_upsell.configuration import (
-    DEFAULT_DATA_DIR,
-    DEFAULT_OUTPUT_DIR,
-    OrchestratorConfig,
-    llm_settings_from_env,
-)
+from cross_sell_upsell.cli.interrupts import run_interruptible
 
 PROG = "cross-sell"
 """The entry point's name, as `[project.scripts]` installs it."""
 
 
-def environment_config() -> OrchestratorConfig:
-    """The default rules with the chat-model settings from the environment or `./.env`; model answers are
-    cached in `output/.llm_cache` unless LLM_CACHE_DIR says otherwise."""
-    load_dotenv(Path(".env"))
-    return OrchestratorConfig(llm=llm_settings_from_env(cache_dir=DEFAULT_OUTPUT_DIR / ".llm_cache"))
-
-
-def _report(args: argparse.Namespace) -> int:
-    return report_command(args, environment_config(), DEFAULT_OUTPUT_DIR)
-
-
-def _batch(args: argparse.Namespace) -> int:
-    return batch_command(args, environment_config(), DEFAULT_OUTPUT_DIR)
-
-
-def cross_sell_parser() -> argparse.ArgumentParser:
-    """The `cross-sell` parser: one subcommand per command, each parsed args carrying its `run` function."""
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description="Find, score and explain cross-sell and upsell offers. Run a command with --help for its options.",
-        epilog=f"example: {PROG} report --customer C001 --as-of 2024-03-01",
-    )
-    commands = parser.add_subparsers(title="commands", dest="command", required=True, metavar="COMMAND")
-
-    def invocation(name: str, summary: str) -> Invocation:
-        return Invocation(f"{PROG} {name}", new_parser=partial(commands.add_parser, name, help=summary))
-
-    report = invocation("report", "one customer's report")
-    orchestrator_parser(DEFAULT_DATA_DIR, DEFAULT_OUTPUT_DIR, report).set_defaults(run=_report)
-    batch_parser(DEFAULT_DATA_DIR, DEFAULT_OUTPUT_DIR, invocation("batch", "the weekly batch")).set_defaults(run=_batch)
-    backtest = invocation("backtest", "score the offers against later purchases")
-    backtest_parser(backtest).set_defaults(run=backtest_command)
-    synth_parser(invocation("synth", "write synthetic data")).set_defaults(run=synth_command)
-    return parser
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """The `cross-sell` entry point; returns the exit code. A bad setting in the environment or `.env` is one
     line on stderr and exit 2, like any other bad input."""
-    args = cross_sell_parser().parse_args(argv)
-    return run_guarded(lambda: args.run(args))
+
+    def run() -> int:
+        from cross_sell_upsell.cli.commands import cross_sell_parser
+        from cross_sell_upsell.cli.common import run_guarded
+
+        args = cross_sell_parser().parse_args(argv)
+        return run_guarded(lambda: args.run(args))
+
+    return run_interruptible(run)

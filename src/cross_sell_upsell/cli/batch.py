@@ -15,9 +15,11 @@ from cross_sell_upsell.cli.common import (
     Invocation,
     data_options,
     dataset_from_args,
+    print_error,
     run_guarded,
     with_llm_switch,
 )
+from cross_sell_upsell.cli.interrupts import finish_uninterrupted
 from cross_sell_upsell.cli.progress import batch_progress
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.data.dataset import Dataset
@@ -97,7 +99,7 @@ def batch_command(args: argparse.Namespace, config: OrchestratorConfig, default_
     """Runs the batch the parsed options ask for and publishes its files together; returns the exit code."""
     problem = _batch_argument_problem(args)
     if problem:
-        print(f"error: {problem}", file=sys.stderr)
+        print_error(problem)
         return EXIT_BAD_INPUT
 
     def run() -> int:
@@ -107,16 +109,11 @@ def batch_command(args: argparse.Namespace, config: OrchestratorConfig, default_
         generated_at = datetime.now()
         stem = f"batch_analysis_{as_of}_{generated_at:%Y%m%d_%H%M%S}"
         files = BatchFiles(args.output or default_output_dir / "batch_reports" / f"{stem}.md")
-        try:
-            result = _write_batch(args, dataset, as_of, run_config, files, generated_at)
-        except OSError as error:
-            print(f"error: cannot write the batch files: {error}", file=sys.stderr)
-            return EXIT_BAD_INPUT
+        result = _write_batch(args, dataset, as_of, run_config, files, generated_at)
         if result.customers_failed:
-            print(
-                f"error: {result.customers_failed:,} of {result.customers_requested:,} customers could not be "
-                f"analysed; the report's Errors section lists them: {files.report}",
-                file=sys.stderr,
+            print_error(
+                f"{result.customers_failed:,} of {result.customers_requested:,} customers could not be "
+                f"analysed; the report's Errors section lists them: {files.report}"
             )
         if not args.quiet:
             _print_outcome(dataset, result, files)
@@ -155,6 +152,7 @@ def _write_batch(
                 staged.add(files.rejected_rows, dataset.rejected_rows.write_csv())
             # Drawn while the export's last chunk is still being written.
             stage_report(staged, files, result, generated_at)
+        finish_uninterrupted()
         staged.commit()
     return result
 

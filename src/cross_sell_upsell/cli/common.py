@@ -8,8 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, NoReturn, get_args
 
+from cross_sell_upsell.cli.interrupts import interrupts_raised, report_interrupt
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.data.dataset import Dataset, load_dataset
 from cross_sell_upsell.data.ingest import (
@@ -19,9 +20,23 @@ from cross_sell_upsell.data.ingest import (
     with_column_overrides,
     write_rejected_rows,
 )
-from cross_sell_upsell.errors import ConfigurationError, CrossSellError
+from cross_sell_upsell.errors import LINE_HEAD, LINE_TAIL, ConfigurationError, CrossSellError, elided
 
 EXIT_OK, EXIT_PARTIAL, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def print_error(message: str) -> None:
+    """`error: <message>` on stderr: one line, however long or many-lined the message (see `errors.elided`)."""
+    print(f"error: {elided(message, LINE_HEAD, LINE_TAIL)}", file=sys.stderr)
+
+
+class CommandParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors (a bad date, a missing option) are one line, `error: ...`, and exit code 2,
+    like every other bad input, instead of the usage block; `--help` is argparse's own."""
+
+    def error(self, message: str) -> NoReturn:
+        print_error(message)
+        self.exit(EXIT_BAD_INPUT)
 
 
 def iso_date(text: str) -> date:
@@ -48,7 +63,7 @@ class Invocation:
     """The name the usage line shows, e.g. `run_orchestrator.py` or `cross-sell report`."""
     command: str = ""
     """What a shell runs, e.g. `python run_orchestrator.py`; empty when it is `prog` itself."""
-    new_parser: Callable[..., argparse.ArgumentParser] = argparse.ArgumentParser
+    new_parser: Callable[..., argparse.ArgumentParser] = CommandParser
     """Makes the parser from ArgumentParser's keyword arguments."""
 
     def parser(self, **options: Any) -> argparse.ArgumentParser:
@@ -205,12 +220,18 @@ def with_llm_switch(config: OrchestratorConfig, llm: bool | None) -> Orchestrato
 
 
 def run_guarded(action: Callable[[], int]) -> int:
-    """Runs a command body; a domain error becomes one line on stderr and exit code 2, never a traceback."""
-    try:
-        return action()
-    except CrossSellError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("error: interrupted; no output was written", file=sys.stderr)
-        return 130
+    """Runs a command body behind the one error boundary every command has. A domain error, including a file that
+    cannot be written (OutputError), becomes one line on stderr and exit code 2, never a traceback; so does any
+    other OSError, naming its file. SIGINT and SIGTERM stop it cleanly (see `cli.interrupts`): exit 130 or 143."""
+    with interrupts_raised():
+        try:
+            return action()
+        except CrossSellError as error:
+            print_error(str(error))
+            return EXIT_BAD_INPUT
+        except OSError as error:
+            reason = error.strerror or str(error)
+            print_error(f"{error.filename}: {reason}" if error.filename else reason)
+            return EXIT_BAD_INPUT
+        except KeyboardInterrupt as interrupt:
+            return report_interrupt(interrupt)

@@ -15,11 +15,13 @@ from cross_sell_upsell.cli.common import (
     data_options,
     dataset_from_args,
     note_ingest,
+    print_error,
     run_guarded,
     with_llm_switch,
 )
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.io.files import write_atomic
+from cross_sell_upsell.io.names import file_in, name_part
 from cross_sell_upsell.pipeline.api import analyze_customer
 from cross_sell_upsell.reporting.customer import render_json, render_markdown
 
@@ -64,7 +66,7 @@ def orchestrator_main(
 def report_command(args: argparse.Namespace, config: OrchestratorConfig, default_output_dir: Path) -> int:
     """Writes (or prints) the report the parsed options ask for; returns the exit code."""
     if args.top is not None and args.top < 1:
-        print("error: --top must be at least 1", file=sys.stderr)
+        print_error("--top must be at least 1")
         return EXIT_BAD_INPUT
 
     def run() -> int:
@@ -83,7 +85,7 @@ def report_command(args: argparse.Namespace, config: OrchestratorConfig, default
             else:
                 print(write_atomic(args.output, text))
             return EXIT_OK
-        output = args.output or report_folder / f"report_{report.customer_id}_{as_of}.md"
+        output = args.output or file_in(report_folder, f"report_{name_part(report.customer_id)}_{as_of}.md")
         text = render_markdown(report, args.top or run_config.top_n, datetime.now())
         print(write_atomic(output, text))
         return EXIT_OK

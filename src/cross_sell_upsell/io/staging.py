@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Self
+from typing import BinaryIO, Self
 
-from cross_sell_upsell.io.files import stage_file
+from cross_sell_upsell.io.files import stage_file, writing
+
+_APPEND_FLAGS = os.O_WRONLY | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
 
 
 class StagedOutputs:
     """Files staged in temporary files beside their targets and published together by `commit`. Leaving the
-    `with` block without committing (an error, an interrupt) deletes every staged file."""
+    `with` block without committing (an error, an interrupt, SIGTERM at the command line) deletes every staged
+    file. A failed write raises OutputError naming the target."""
 
     def __init__(self) -> None:
         self._staged: dict[Path, Path] = {}
@@ -37,11 +42,19 @@ class StagedOutputs:
     def temporary(self, target: Path) -> Path:
         return self._staged[target]
 
+    @contextmanager
+    def appending(self, target: Path) -> Iterator[BinaryIO]:
+        """The file staged for `target`, open for appending. It is never created anew: a writer thread that
+        comes late, after an interrupt discarded the staged files, gets an error instead of leaving a file."""
+        with writing(target), os.fdopen(os.open(self._staged[target], _APPEND_FLAGS), "ab") as stream:
+            yield stream
+
     def commit(self) -> None:
         """Publishes every staged file, in the order they were first staged."""
         while self._staged:
             target, temporary = next(iter(self._staged.items()))
-            os.replace(temporary, target)
+            with writing(target):
+                os.replace(temporary, target)
             del self._staged[target]
 
     def discard(self) -> None:

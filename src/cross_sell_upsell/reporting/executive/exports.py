@@ -8,7 +8,7 @@ from typing import Self
 
 import polars as pl
 
-from cross_sell_upsell.io.files import stage_file
+from cross_sell_upsell.io.files import stage_file, writing
 from cross_sell_upsell.io.staging import StagedOutputs
 from cross_sell_upsell.offers.scoring import COMPONENTS
 
@@ -79,7 +79,7 @@ class RecommendationsExport:
         self._pending = self._writer.submit(self._write, opportunities)
 
     def _write(self, opportunities: pl.DataFrame) -> None:
-        with open(self._staged.temporary(self._target), "ab") as stream:
+        with self._staged.appending(self._target) as stream:
             recommendations_frame(opportunities).write_csv(stream, include_header=False)
 
     def _wait(self) -> None:
@@ -107,7 +107,8 @@ class RecommendationsExport:
         )
         temporary = stage_file(self._target, b"")
         try:
-            patched.sink_csv(temporary, check_extension=False)
+            with writing(self._target):
+                patched.sink_csv(temporary, check_extension=False)
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise
