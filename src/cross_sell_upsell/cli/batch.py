@@ -22,6 +22,7 @@ from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.data.ingest import (
     learned_cycles_note,
 )
+from cross_sell_upsell.features.snapshot import build_snapshot
 from cross_sell_upsell.io.staging import StagedOutputs
 from cross_sell_upsell.pipeline.batch import DEFAULT_CHUNK_SIZE, priority_rationales, run_batch
 from cross_sell_upsell.pipeline.totals import DEFAULT_TOP_PRIORITY, Limits
@@ -85,6 +86,7 @@ def batch_main(
         run_config = with_llm_switch(config, args.llm)
         dataset = dataset_from_args(args, run_config)
         as_of = args.as_of or date.today()
+        snapshot = build_snapshot(dataset, as_of, run_config)  # the batch's and the chat model's cohorts share it
         generated_at = datetime.now()
         stem = f"batch_analysis_{as_of}_{generated_at:%Y%m%d_%H%M%S}"
         files = BatchFiles(args.output or default_output_dir / "batch_reports" / f"{stem}.md")
@@ -96,9 +98,10 @@ def batch_main(
                         result = run_batch(
                             dataset, args.customers, as_of, run_config, args.chunk_size, on_progress,
                             limits=Limits(top_priority=args.top_priority), on_chunk=export.append,
+                            snapshot=snapshot,
                         )
                     if run_config.llm.enabled:
-                        result, rationales = priority_rationales(result, dataset, run_config)
+                        result, rationales = priority_rationales(result, dataset, run_config, snapshot=snapshot)
                         export.replace_rationales(rationales)
                     if result.rows_rejected["total"]:
                         staged.add(files.rejected_rows, dataset.rejected_rows.write_csv())
