@@ -10,7 +10,8 @@ from support import rows
 
 from cross_sell_upsell.configuration import SignalSettings
 from cross_sell_upsell.data.dataset import CUSTOMER_SCHEMA, PRODUCT_SCHEMA, Dataset
-from cross_sell_upsell.features.signals import category_rules, keyed_purchases, learn_signals, price_similarity
+from cross_sell_upsell.features.holdings import holdings, keyed_ownership
+from cross_sell_upsell.features.signals import Signals, category_rules, keyed_purchases, learn_signals, price_similarity
 
 PRODUCTS = rows(
     "product_id | category | price",
@@ -22,6 +23,7 @@ PRODUCTS = rows(
 # Five baskets of one shopper each, all on 2024-01-10 (so only the basket ids tell them apart):
 #   b1: A B C   b2: A B   b3: A C   b4: B C   b5: A B D
 # Baskets holding A 4, B 4, C 3, D 1; A+B 3 (b1 b2 b5), A+C 2 (b1 b3), B+C 2 (b1 b4), A+D 1, B+D 1.
+# fmt: off
 BASKETS = rows(
     "customer_id | product_id | purchase_date | basket_id",
     "K1 | A | 2024-01-10 | b1", "K1 | B | 2024-01-10 | b1", "K1 | C | 2024-01-10 | b1",
@@ -30,6 +32,7 @@ BASKETS = rows(
     "K1 | B | 2024-01-10 | b4", "K1 | C | 2024-01-10 | b4",
     "K1 | A | 2024-01-10 | b5", "K1 | B | 2024-01-10 | b5", "K1 | D | 2024-01-10 | b5",
 )
+# fmt: on
 AS_OF = date(2024, 2, 1)
 
 
@@ -49,15 +52,19 @@ def dataset(purchases: list[dict], products: list[dict] = PRODUCTS) -> Dataset:
     return Dataset(catalog, pl.DataFrame(), customers, ownership)
 
 
+def learned(data: Dataset, settings: SignalSettings) -> Signals:
+    """The signals of `data` as of AS_OF."""
+    keyed = keyed_ownership(data, AS_OF)
+    return learn_signals(keyed, holdings(keyed, AS_OF, settings.habit_half_life_days), data.products, AS_OF, settings)
+
+
 def rule_table(frame: pl.DataFrame, source: str, target: str) -> list[tuple]:
-    return sorted(
-        frame.select(source, target, "count", pl.col("support", "confidence", "lift").round(4)).rows()
-    )
+    return sorted(frame.select(source, target, "count", pl.col("support", "confidence", "lift").round(4)).rows())
 
 
 def test_support_confidence_and_lift_of_product_rules():
     settings = SignalSettings(min_support=0.3, min_confidence=0.6, min_count=2)
-    signals = learn_signals(dataset(BASKETS), AS_OF, settings)
+    signals = learned(dataset(BASKETS), settings)
     ids = {index: product["product_id"] for index, product in enumerate(PRODUCTS)}
     named = signals.rules.with_columns(
         pl.col("source_key").replace_strict(ids), pl.col("product_key").replace_strict(ids)
@@ -75,10 +82,10 @@ def test_support_confidence_and_lift_of_product_rules():
 
 def test_thresholds_drop_rules_below_support_or_count():
     # min_support 0.5 keeps only A+B (3/5 = 0.6); A+C and B+C hold 2/5 = 0.4.
-    signals = learn_signals(dataset(BASKETS), AS_OF, SignalSettings(min_support=0.5, min_confidence=0.0, min_count=1))
+    signals = learned(dataset(BASKETS), SignalSettings(min_support=0.5, min_confidence=0.0, min_count=1))
     assert sorted(signals.rules.select("source_key", "product_key").rows()) == [(0, 1), (1, 0)]
     # min_count 4 is more than any pair's 3 baskets.
-    assert learn_signals(dataset(BASKETS), AS_OF, SignalSettings(min_count=4, min_support=0.0)).rules.is_empty()
+    assert learned(dataset(BASKETS), SignalSettings(min_count=4, min_support=0.0)).rules.is_empty()
 
 
 def test_category_rules_count_a_category_once_per_basket():
@@ -86,7 +93,7 @@ def test_category_rules_count_a_category_once_per_basket():
     # dairy 5, bakery 3, produce 1; dairy+bakery 3 baskets (b1 b3 b4): support 3/5.
     settings = SignalSettings(min_support=0.3, min_confidence=0.6, min_count=2)
     data = dataset(BASKETS)
-    rules = category_rules(keyed_purchases(data, AS_OF), data.products, settings)
+    rules = category_rules(keyed_purchases(keyed_ownership(data, AS_OF)), data.products, settings)
     assert rule_table(rules, "source_category", "category") == [
         ("bakery", "dairy", 3, 0.6, 1.0, 1.0),  # 3/3; 1.0 / (5/5)
         ("dairy", "bakery", 3, 0.6, 0.6, 1.0),  # 3/5; 0.6 / (3/5)
@@ -94,25 +101,29 @@ def test_category_rules_count_a_category_once_per_basket():
 
 
 def test_without_basket_ids_a_customers_day_is_one_basket():
+    # fmt: off
     log = rows(
         "customer_id | product_id | purchase_date",
         "K1 | A | 2024-01-10", "K1 | B | 2024-01-10", "K1 | A | 2024-01-11",
         "K2 | A | 2024-01-10", "K2 | C | 2024-01-10",
     )
-    baskets = keyed_purchases(dataset(log), AS_OF).select("customer_row", "product_key", "basket").rows()
+    # fmt: on
+    purchases = keyed_purchases(keyed_ownership(dataset(log), AS_OF))
+    baskets = purchases.select("customer_row", "product_key", "basket").rows()
     # K1 2024-01-10 = basket 0, K1 2024-01-11 = basket 1, K2 2024-01-10 = basket 2.
     assert sorted(baskets) == [(0, 0, 0), (0, 0, 1), (0, 1, 0), (1, 0, 2), (1, 2, 2)]
 
 
 def test_purchases_after_the_as_of_date_teach_nothing():
     late = [{**row, "purchase_date": "2024-03-01"} for row in BASKETS]
-    signals = learn_signals(dataset(BASKETS + late), AS_OF, SignalSettings(min_support=0.3, min_confidence=0.6, min_count=2))
+    signals = learned(dataset(BASKETS + late), SignalSettings(min_support=0.3, min_confidence=0.6, min_count=2))
     assert signals.baskets == 5
     assert signals.rules.get_column("count").to_list() == [3, 3, 2, 2]
 
 
 # Buyers, one purchase day each: K1 A B, K2 A B C, K3 A C, K4 B.
 # Buyers of A 3, B 3, C 2; common buyers A+B 2 (K1 K2), A+C 2 (K2 K3), B+C 1 (K2, below min_count 2).
+# fmt: off
 SHOPPERS = rows(
     "customer_id | product_id | purchase_date",
     "K1 | A | 2024-01-01", "K1 | B | 2024-01-02",
@@ -120,11 +131,14 @@ SHOPPERS = rows(
     "K3 | A | 2024-01-06", "K3 | C | 2024-01-07",
     "K4 | B | 2024-01-08",
 )
+# fmt: on
 
 
 def test_item_neighbours_blend_cosine_and_price_similarity():
-    neighbours = learn_signals(dataset(SHOPPERS), AS_OF, SignalSettings(min_count=2)).neighbours
-    got = neighbours.select("source_key", "product_key", pl.col("cosine", "price_similarity", "similarity").round(4)).rows()
+    neighbours = learned(dataset(SHOPPERS), SignalSettings(min_count=2)).neighbours
+    got = neighbours.select(
+        "source_key", "product_key", pl.col("cosine", "price_similarity", "similarity").round(4)
+    ).rows()
     assert got == [
         # A -> C: cosine 2 / sqrt(3 x 2) = 0.8165; prices 2.0 and 2.5: 1 - 0.5 / 2.5 = 0.8;
         # 0.84 x 0.8165 + 0.16 x 0.8 = 0.8139. A -> B: 2 / sqrt(3 x 3) = 0.6667; 1 - 2 / 4 = 0.5; 0.56 + 0.08 = 0.64.
@@ -133,7 +147,7 @@ def test_item_neighbours_blend_cosine_and_price_similarity():
         (1, 0, 0.6667, 0.5, 0.64),
         (2, 0, 0.8165, 0.8, 0.8139),
     ]
-    top_one = learn_signals(dataset(SHOPPERS), AS_OF, SignalSettings(min_count=2, neighbours=1)).neighbours
+    top_one = learned(dataset(SHOPPERS), SignalSettings(min_count=2, neighbours=1)).neighbours
     assert top_one.select("source_key", "product_key").rows() == [(0, 2), (1, 0), (2, 0)]
 
 

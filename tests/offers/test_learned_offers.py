@@ -8,6 +8,7 @@ from support import AS_OF, MINI_CATALOG, MINI_CUSTOMERS, rows, write_data
 
 from cross_sell_upsell.configuration import OrchestratorConfig, SignalSettings
 from cross_sell_upsell.data.dataset import load_dataset
+from cross_sell_upsell.features.snapshot import build_snapshot
 from cross_sell_upsell.offers.candidates import cross_sell_offers, learned_offers, routine_status
 from cross_sell_upsell.offers.cohort import select_cohort
 from cross_sell_upsell.offers.scoring import score_offers
@@ -36,7 +37,10 @@ def link_table(*lines: str) -> pl.DataFrame:
     return pl.DataFrame(
         rows("source_key | product_key | link | rule_lift | source", *lines),
         schema={
-            "source_key": pl.UInt32, "product_key": pl.UInt32, "link": pl.Float64, "rule_lift": pl.Float64,
+            "source_key": pl.UInt32,
+            "product_key": pl.UInt32,
+            "link": pl.Float64,
+            "rule_lift": pl.Float64,
             "source": pl.String,
         },
     )
@@ -45,7 +49,7 @@ def link_table(*lines: str) -> pl.DataFrame:
 @pytest.fixture()
 def k1(mini):
     """K1's cohort: K1 owns A1 (key 0) and A3 (key 2)."""
-    return select_cohort(mini, ["K1"], AS_OF, SIGNALS_OFF)
+    return select_cohort(build_snapshot(mini, AS_OF, SIGNALS_OFF), ["K1"])
 
 
 def test_learned_offers_sum_the_evidence_and_name_the_strongest_link(k1):
@@ -82,7 +86,8 @@ def test_a_learned_cross_sell_end_to_end(mask_data):
     # its strongest link is the similarity, so the source is similar customers; share 1 -> affinity 100, no rule lift.
     k1 = analyze_cohort(["K1"], as_of=AS_OF, dataset=mask_data)["opportunities"]
     mask = k1.filter(pl.col("offer_id") == "A6").row(0, named=True)
-    assert (mask["type"], mask["source"], mask["source_product_id"]) == ("product_cross_sell", "similar_customers", "A1")
+    proposed = (mask["type"], mask["source"], mask["source_product_id"])
+    assert proposed == ("product_cross_sell", "similar_customers", "A1")
     assert (mask["affinity"], mask["lift"]) == (100.0, 0.0)
     # $18 medium = 18; fit 76.25; no routine step, no urgency, no dryness: (40x18 + 30x76.25 + 20x100) / 135 = 37.093
     assert mask["score"] == pytest.approx(37.09)
@@ -105,7 +110,7 @@ def test_a_basket_rule_names_its_confidence_and_lift(mask_data):
 
 
 def test_equal_scores_keep_the_catalog_offer(mini):
-    cohort = select_cohort(mini, ["K1"], AS_OF, SIGNALS_OFF)
+    cohort = select_cohort(build_snapshot(mini, AS_OF, SIGNALS_OFF), ["K1"])
     catalog = cross_sell_offers(cohort.holdings, cohort.cross_sells, cohort.products)
     learned = catalog.with_columns(source=pl.lit("basket_rule").cast(catalog.schema["source"]))
     routine = routine_status(cohort.customers, cohort.holdings, cohort.products, cohort.essentials)

@@ -9,6 +9,7 @@ import pytest
 from support import AS_OF
 
 from cross_sell_upsell.configuration import OrchestratorConfig
+from cross_sell_upsell.features.snapshot import build_snapshot
 from cross_sell_upsell.offers.candidates import (
     bundle_offers,
     cross_sell_offers,
@@ -24,7 +25,7 @@ CONFIG = OrchestratorConfig()
 
 
 def _cohort(dataset, ids=None, as_of=AS_OF, config=CONFIG) -> Cohort:
-    return select_cohort(dataset, ids, as_of, config)
+    return select_cohort(build_snapshot(dataset, as_of, config), ids)
 
 
 def _readable(offers: pl.DataFrame, cohort: Cohort, *columns: str) -> pl.DataFrame:
@@ -128,7 +129,10 @@ def test_upgrades_follow_the_path_and_the_gates(mini):
     offers = tier_upgrade_offers(cohort.customers, cohort.holdings, cohort.products, CONFIG)
     # K1: low sensitivity. K2: high sensitivity + bronze -> none. K4: high but platinum -> allowed.
     assert set(_readable(offers, cohort, "source_id").iter_rows()) == {
-        ("K1", "B1", "A1"), ("K1", "B3", "A3"), ("K4", "B1", "A1"), ("K4", "B3", "A3")
+        ("K1", "B1", "A1"),
+        ("K1", "B3", "A3"),
+        ("K4", "B1", "A1"),
+        ("K4", "B3", "A3"),
     }
 
 

@@ -16,8 +16,8 @@ from offer_tables import sideways, table, typed
 
 from cross_sell_upsell.configuration import OrchestratorConfig, SignalSettings
 from cross_sell_upsell.data.dataset import PRODUCT_SCHEMA, Dataset
+from cross_sell_upsell.features.snapshot import keyed_products
 from cross_sell_upsell.offers.candidates import CANDIDATE_SCHEMA, bundle_offers
-from cross_sell_upsell.offers.cohort import keyed_products
 from cross_sell_upsell.offers.scoring import effective_weights, score_offers
 
 ESSENTIALS = ("cleanser", "toner", "serum", "moisturizer", "spf")
@@ -68,7 +68,7 @@ def test_business_value_is_price_times_margin_multiplier_capped_at_100():
         "P5         | serum    | 80.0  | premium",
     )
     dataset = Dataset(products=catalog, cross_sells=pl.DataFrame(), customers=pl.DataFrame(), ownership=pl.DataFrame())
-    products = keyed_products(dataset, ESSENTIALS, CONCERNS, CONFIG.margin_multipliers)
+    products = keyed_products(dataset.products, ESSENTIALS, CONCERNS, CONFIG.margin_multipliers)
     # 40 x 0.75, 40 x 1, 40 x 1.5, 40 x 2, 80 x 2
     assert products["margin_value"].to_list() == pytest.approx([30.0, 40.0, 60.0, 80.0, 160.0])
     candidates = typed(

@@ -24,6 +24,7 @@ from cross_sell_upsell.cli.progress import batch_progress
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.data.ingest import learned_cycles_note
+from cross_sell_upsell.features.snapshot import Snapshot, build_snapshot
 from cross_sell_upsell.io.staging import StagedOutputs
 from cross_sell_upsell.pipeline.batch import DEFAULT_CHUNK_SIZE, priority_rationales, run_batch
 from cross_sell_upsell.pipeline.totals import DEFAULT_TOP_PRIORITY, BatchResult, Limits
@@ -106,10 +107,11 @@ def batch_command(args: argparse.Namespace, config: OrchestratorConfig, default_
         run_config = with_llm_switch(config, args.llm)
         dataset = dataset_from_args(args, run_config)
         as_of = args.as_of or date.today()
+        snapshot = build_snapshot(dataset, as_of, run_config)  # the batch's and the chat model's cohorts share it
         generated_at = datetime.now()
         stem = f"batch_analysis_{as_of}_{generated_at:%Y%m%d_%H%M%S}"
         files = BatchFiles(args.output or default_output_dir / "batch_reports" / f"{stem}.md")
-        result = _write_batch(args, dataset, as_of, run_config, files, generated_at)
+        result = _write_batch(args, dataset, snapshot, run_config, files, generated_at)
         if result.customers_failed:
             print_error(
                 f"{result.customers_failed:,} of {result.customers_requested:,} customers could not be "
@@ -125,12 +127,12 @@ def batch_command(args: argparse.Namespace, config: OrchestratorConfig, default_
 def _write_batch(
     args: argparse.Namespace,
     dataset: Dataset,
-    as_of: date,
+    snapshot: Snapshot,
     config: OrchestratorConfig,
     files: BatchFiles,
     generated_at: datetime,
 ) -> BatchResult:
-    """Runs the batch, staging the export chunk by chunk, and publishes every file at the end or none."""
+    """Runs the batch over `snapshot` (the chat model's cohort reads it too), staging the export chunk by chunk, and publishes every file at the end or none."""
     with StagedOutputs() as staged:
         progress = batch_progress(sys.stderr, quiet=args.quiet, verbose=args.verbose)
         with RecommendationsExport(staged, files.recommendations) as export:
@@ -138,15 +140,16 @@ def _write_batch(
                 result = run_batch(
                     dataset,
                     args.customers,
-                    as_of,
+                    snapshot.as_of,
                     config,
                     args.chunk_size,
                     on_progress,
                     limits=Limits(top_priority=args.top_priority),
                     on_chunk=export.append,
+                    snapshot=snapshot,
                 )
             if config.llm.enabled:
-                result, rationales = priority_rationales(result, dataset, config)
+                result, rationales = priority_rationales(result, dataset, config, snapshot=snapshot)
                 export.replace_rationales(rationales)
             if result.rows_rejected["total"]:
                 staged.add(files.rejected_rows, dataset.rejected_rows.write_csv())

@@ -6,12 +6,9 @@ the same frames (the JSON samples here, transaction logs elsewhere) runs through
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
-from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
@@ -70,14 +67,20 @@ OWNERSHIP_SCHEMA: dict[str, pl.DataType] = {
 
 @dataclass(frozen=True)
 class Dataset:
-    """A retailer's data as frames. `ownership` holds one row per dated purchase of a product the customer
-    owns; what is owned as of a date is derived from it, so one dataset serves any as-of date."""
+    """A retailer's data as loaded: frames only. What is owned and learned as of a date is derived from them
+    (`features.snapshot.build_snapshot`), so one dataset serves any as-of date and holds no derived state."""
 
     products: pl.DataFrame
+    """The catalog (`PRODUCT_SCHEMA`), one row per product."""
     cross_sells: pl.DataFrame
+    """The catalog's cross-sell links (`CROSS_SELL_SCHEMA`)."""
     customers: pl.DataFrame
+    """Customer attributes (`CUSTOMER_SCHEMA`), one row per customer."""
     ownership: pl.DataFrame
+    """One row per dated purchase of a product the customer owns (`OWNERSHIP_SCHEMA`, and `basket_id` when a
+    transaction log has one)."""
     source: str = ""
+    """Where the data came from, as the reports name it."""
     rejected_rows: pl.DataFrame | None = None
     """Transaction rows left out, with the reason, source file and row number (`ingest.REJECTED_SCHEMA`);
     None for sources without a transaction log."""
@@ -92,115 +95,8 @@ class Dataset:
     as-of date (`derivations.FEATURE_SCHEMA`); None for sources without a log."""
 
     def customer_ids(self) -> list[str]:
+        """Every customer id, in row order."""
         return self.customers.get_column("customer_id").to_list()
-
-    @cached_property
-    def customer_rows(self) -> pl.DataFrame:
-        """(customer_id, customer_row): each customer's row number in `customers`."""
-        return self.customers.select("customer_id").with_row_index("customer_row")
-
-    @cached_property
-    def customer_row_of(self) -> dict[str, int]:
-        """Each customer id's row number in `customers`: looking a chunk of ids up here is much cheaper than
-        joining it against every customer, once per chunk."""
-        return dict(zip(self.customers.get_column("customer_id").to_list(), range(self.customers.height), strict=True))
-
-    def keyed_ownership(self, as_of: date) -> pl.DataFrame:
-        """The purchases on or before `as_of` with `customer_row` and `product_key` (row numbers in `customers` and
-        `products`) in place of the string ids. Holdings and learned signals both start from it, so the id joins
-        over the (possibly 20M-row) log are done once per as-of date; integer keys take a fraction of the ids'
-        memory."""
-
-        def keyed() -> pl.DataFrame:
-            product_rows = self.products.select("product_id").with_row_index("product_key")
-            return (
-                self.ownership.lazy()
-                .filter(pl.col("purchase_date") <= as_of)
-                .join(self.customer_rows.lazy(), on="customer_id")
-                .join(product_rows.lazy(), on="product_id")
-                .drop("customer_id", "product_id")
-                .collect()
-            )
-
-        return remember_latest(self._keyed_ownership_by_date, as_of, keyed)
-
-    @cached_property
-    def _keyed_ownership_by_date(self) -> dict[date, pl.DataFrame]:
-        return {}
-
-    @cached_property
-    def _holdings_by_date(self) -> dict[date, pl.DataFrame]:
-        return {}
-
-    @cached_property
-    def learned_signals(self) -> dict[Any, Any]:
-        """Cache of `signals.signals_as_of`: the signals learned from this data for one as-of date."""
-        return {}
-
-    def holdings_as_of(self, as_of: date, habit_half_life_days: float = 90.0) -> pl.DataFrame:
-        """(customer_row, product_key, last_purchase, purchase_days, habit) of every product owned on `as_of`,
-        sorted by customer row. `purchase_days` counts the days it was bought on up to then; `habit` weighs
-        each of those days but the first (each repeat purchase) by 0.5 ^ (its age in days / half-life), so a
-        product rebought often and lately weighs most. Computed once per as-of date: a batch reuses it for
-        every cohort."""
-
-        def holdings() -> pl.DataFrame:
-            weight = pl.lit(0.5).pow((pl.lit(as_of) - pl.col("purchase_date")).dt.total_days() / habit_half_life_days)
-            # One packed (customer_row, product_key) column groups and sorts much faster than the two columns.
-            pair = pl.col("customer_row").cast(pl.UInt64) * (1 << 32) + pl.col("product_key").cast(pl.UInt64)
-            return (
-                self.keyed_ownership(as_of)
-                .lazy()
-                .select(pair=pair, purchase_date="purchase_date")
-                .unique()
-                .group_by("pair")
-                .agg(
-                    last_purchase=pl.col("purchase_date").max(),
-                    purchase_days=pl.len().cast(pl.UInt32),
-                    # The weights grow with recency, so the first purchase day has the smallest.
-                    habit=weight.sum() - weight.min(),
-                )
-                .sort("pair")
-                .select(
-                    customer_row=(pl.col("pair") // (1 << 32)).cast(pl.UInt32),
-                    product_key=(pl.col("pair") % (1 << 32)).cast(pl.UInt32),
-                    last_purchase="last_purchase",
-                    purchase_days="purchase_days",
-                    habit="habit",
-                )
-                .collect()
-            )
-
-        return remember_latest(self._holdings_by_date, (as_of, habit_half_life_days), holdings)
-
-    @cached_property
-    def concerns(self) -> tuple[str, ...]:
-        """Every skin concern the catalog targets or a customer has, sorted."""
-        return tuple(
-            sorted(
-                set(self.products.get_column("target_concerns").explode().drop_nulls())
-                | set(self.customers.get_column("skin_concerns").explode().drop_nulls())
-            )
-        )
-
-    @cached_property
-    def keyed_cross_sells(self) -> pl.DataFrame:
-        """Cross-sell links as (source_key, product_key, position) rows of `products`."""
-        product_rows = self.products.select("product_id").with_row_index("product_key")
-        return (
-            self.cross_sells.join(product_rows.rename({"product_key": "source_key"}), on="product_id")
-            .join(product_rows.rename({"product_id": "cross_sell_id"}), on="cross_sell_id")
-            .select("source_key", "product_key", "position")
-        )
-
-
-def remember_latest(cache: dict[Any, Any], key: Any, compute: Callable[[], Any]) -> Any:
-    """`cache[key]`, computed by `compute` on a miss. Only the latest key is kept: a run asks about one as-of
-    date, and an entry can be as large as the log."""
-    if key not in cache:
-        cache.clear()
-        cache[key] = compute()
-    return cache[key]
 
 
 def products_frame(products: Iterable[ProductRecord]) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -41,7 +41,7 @@ from cross_sell_upsell.configuration import OrchestratorConfig, ScoringWeights
 from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.errors import ConfigurationError
 from cross_sell_upsell.evaluation.metrics import RANKING_METRICS, ranking_metrics, top_k
-from cross_sell_upsell.features.signals import signals_as_of
+from cross_sell_upsell.features.snapshot import Snapshot, build_snapshot, without_signals
 from cross_sell_upsell.offers.candidates import learned_offers
 from cross_sell_upsell.offers.cohort import select_cohort
 from cross_sell_upsell.offers.keys import lookup
@@ -110,9 +110,10 @@ def _ranked(frame: pl.DataFrame) -> pl.DataFrame:
     ).cast(_LIST_SCHEMA)  # type: ignore[arg-type]
 
 
-def _orchestrator_list(split: Split, config: OrchestratorConfig) -> pl.DataFrame:
+def _orchestrator_list(split: Split, config: OrchestratorConfig, snapshot: Snapshot) -> pl.DataFrame:
     """The graph's ranked offers, a bundle standing for its members in their order."""
-    offers = analyze_cohort(None, as_of=split.as_of, dataset=split.train, config=config)["opportunities"]
+    offers = analyze_cohort(None, as_of=split.as_of, dataset=split.train, config=config, snapshot=snapshot)
+    offers = offers["opportunities"]
     return _ranked(
         offers.sort("customer_id", "rank")
         .select(
@@ -133,16 +134,17 @@ def method_lists(
     unknown = [name for name in methods if name not in METHODS]
     if unknown:
         raise ConfigurationError(f"unknown methods {', '.join(unknown)} (known: {', '.join(METHODS)})")
-    cohort = select_cohort(split.train, None, split.as_of, config)
+    # One snapshot serves every method; the learned ones are measured even when the orchestrator's signals are off.
+    learning = config.model_copy(update={"signals": config.signals.model_copy(update={"enabled": True})})
+    snapshot = build_snapshot(split.train, split.as_of, learning)
+    unlearned = without_signals(snapshot)
+    cohort = select_cohort(snapshot, None)
     product_ids, id_order = cohort.products.get_column("product_id"), cohort.products.get_column("id_order")
     holdings = cohort.holdings.with_columns(
         user=lookup(cohort.customers.get_column("customer_id"), "customer_key"),
         product_id=lookup(product_ids, "product_key"),
         id_order=lookup(id_order, "product_key"),
     )
-
-    def learned():
-        return signals_as_of(split.train, split.as_of, config.signals)
 
     learned_limit = max(k, config.signals.learned_offers)
     builders = {
@@ -155,12 +157,14 @@ def method_lists(
             config.model_copy(
                 update={"signals": config.signals.model_copy(update={"enabled": False}), "weights": ScoringWeights()}
             ),
+            unlearned,
         ),
-        "basket_rules": lambda: _learned_list(cohort, learned().rule_links(), k),
-        "item_knn": lambda: _learned_list(cohort, learned().neighbour_links(), k),
+        "basket_rules": lambda: _learned_list(cohort, cohort.signals.rule_links(), k),
+        "item_knn": lambda: _learned_list(cohort, cohort.signals.neighbour_links(), k),
         "orchestrator": lambda: _orchestrator_list(
             split,
             config.model_copy(update={"signals": config.signals.model_copy(update={"learned_offers": learned_limit})}),
+            snapshot if config.signals.enabled else unlearned,
         ),
     }
     return {name: builders[name]() for name in methods}
@@ -202,9 +206,7 @@ def _learned_list(cohort: Any, links: pl.DataFrame, k: int) -> pl.DataFrame:
     )
 
 
-def _at_level(
-    items: pl.DataFrame, categories: dict[str, str], level: str, keep_first: bool = True
-) -> pl.DataFrame:
+def _at_level(items: pl.DataFrame, categories: dict[str, str], level: str, keep_first: bool = True) -> pl.DataFrame:
     """Rows with `item`: the product, or its category at the category level (each user's first row of it)."""
     if level == "product":
         return items.with_columns(item=pl.col("product_id"))
@@ -302,8 +304,10 @@ def _figure(value: float | None, money: bool = False) -> str:
 def render_markdown(result: dict[str, Any]) -> str:
     """The results as markdown tables, one per split; deterministic for the same inputs."""
     lines = [
-        f"# Backtest: cutoff {result['cutoff']}, horizon {result['horizon_days']} days, K = {result['k']}, "
-        f"level {result['level']}",
+        (
+            f"# Backtest: cutoff {result['cutoff']}, horizon {result['horizon_days']} days, K = {result['k']}, "
+            f"level {result['level']}"
+        ),
         "",
         f"- **Data:** {plain_text(result['source'])}",
         f"- **Users scored:** {result['users']['new']:,} with a new item bought in the horizon, "

@@ -8,12 +8,13 @@ non-zeros. Item similarity is the cosine of two products' buyer vectors, blended
 A basket is a basket id where the log has one (`basket_id` in the ownership frame), else a customer's
 purchases on one day. Only purchases on or before the as-of date count, so a backdated run or a backtest
 learns nothing from the future. Products are `product_key`s (rows of `Dataset.products`), as in the cohort.
+The signals of a run are learned once, with its holdings, into its `snapshot.Snapshot`.
 """
 
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date
 
@@ -22,7 +23,6 @@ import polars as pl
 from scipy import sparse
 
 from cross_sell_upsell.configuration import SignalSettings
-from cross_sell_upsell.data.dataset import Dataset, remember_latest
 
 RULE_SCHEMA: dict[str, pl.DataType] = {
     "source_key": pl.UInt32(),
@@ -97,19 +97,18 @@ class Signals:
         return pl.concat([self.rule_links(), self.neighbour_links()])
 
 
-def keyed_purchases(dataset: Dataset, as_of: date) -> pl.DataFrame:
-    """(customer_row, product_key, basket) of every purchase on or before `as_of`; `basket` numbers the
-    baskets from 0 (a basket id with its customer and day, or the customer's day when the log has no id)."""
-    purchases = dataset.keyed_ownership(as_of).lazy()
+def keyed_purchases(keyed: pl.DataFrame) -> pl.DataFrame:
+    """(customer_row, product_key, basket) of every purchase of a keyed log (`holdings.keyed_ownership`);
+    `basket` numbers the baskets from 0 (a basket id with its customer and day, or the customer's day when
+    the log has no id)."""
+    purchases = keyed.lazy()
     # A customer's day packed in one integer (days since 1970 offset to stay positive until 2149) ranks much
     # faster than a struct of columns; a basket id needs the struct.
     customer_day = pl.col("customer_row").cast(pl.UInt64) * (1 << 17) + (
         pl.col("purchase_date").cast(pl.Int32) + (1 << 16)
     ).cast(pl.UInt64)
     basket = pl.struct("basket_id", customer_day) if "basket_id" in purchases.collect_schema() else customer_day
-    return purchases.select(
-        "customer_row", "product_key", basket=(basket.rank("dense") - 1).cast(pl.UInt32)
-    ).collect()
+    return purchases.select("customer_row", "product_key", basket=(basket.rank("dense") - 1).cast(pl.UInt32)).collect()
 
 
 def _incidence(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int]) -> sparse.csr_matrix:
@@ -120,9 +119,7 @@ def _incidence(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int]) ->
     return matrix
 
 
-def association_rules(
-    baskets: np.ndarray, items: np.ndarray, n_items: int, settings: SignalSettings
-) -> pl.DataFrame:
+def association_rules(baskets: np.ndarray, items: np.ndarray, n_items: int, settings: SignalSettings) -> pl.DataFrame:
     """Rules between items (`source_key` -> `product_key`) from (basket, item) pairs, with the support,
     confidence and count thresholds of `settings`. Baskets are numbered 0..n-1.
 
@@ -220,38 +217,36 @@ def item_neighbours(
     return pl.concat(blocks) if blocks else pl.DataFrame(schema=NEIGHBOUR_SCHEMA)
 
 
-def learn_signals(dataset: Dataset, as_of: date, settings: SignalSettings) -> Signals:
-    """Basket rules between products and item neighbours from the purchases on or before `as_of`.
+def learn_signals(
+    keyed: pl.DataFrame,
+    owned: pl.DataFrame | Future[pl.DataFrame],
+    products: pl.DataFrame,
+    as_of: date,
+    settings: SignalSettings,
+) -> Signals:
+    """Basket rules from the keyed purchases up to `as_of` (`holdings.keyed_ownership`) and item neighbours
+    from the holdings `owned` (`holdings.holdings`: who bought what, already distinct, a fifth of the log's
+    rows); `products` gives the prices and the number of product keys.
 
-    The rules (baskets numbered over the whole log, then a sparse product) are learned on a second thread
-    while the holdings, which the neighbours start from, are grouped: neither keeps both cores busy alone."""
-    products = dataset.products
-    dataset.keyed_ownership(as_of)  # both threads read it: keyed once, before they start
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="basket-rules") as pool:
-        learning_rules = pool.submit(_basket_rules, dataset, as_of, settings)
-        # Who bought what is in the holdings, which the cohorts share: a fifth of the log's rows, already distinct.
-        holdings = dataset.holdings_as_of(as_of, settings.habit_half_life_days)
-        neighbours = item_neighbours(
-            holdings.get_column("customer_row").to_numpy(),
-            holdings.get_column("product_key").to_numpy(),
-            products.get_column("price").to_numpy(),
-            settings,
-        )
-        baskets, rules = learning_rules.result()
+    `owned` may be a Future of holdings still being grouped on another thread: the rules (baskets numbered
+    over the whole log, then a sparse product) are learned meanwhile, as neither keeps both cores busy alone."""
+    baskets, rules = _basket_rules(keyed, products.height, settings)
+    if isinstance(owned, Future):
+        owned = owned.result()
+    neighbours = item_neighbours(
+        owned.get_column("customer_row").to_numpy(),
+        owned.get_column("product_key").to_numpy(),
+        products.get_column("price").to_numpy(),
+        settings,
+    )
     return Signals(as_of=as_of, baskets=baskets, rules=rules, neighbours=neighbours)
 
 
-def _basket_rules(dataset: Dataset, as_of: date, settings: SignalSettings) -> tuple[int, pl.DataFrame]:
-    """How many baskets there are up to `as_of`, and the product rules they give."""
-    purchases = keyed_purchases(dataset, as_of)
+def _basket_rules(keyed: pl.DataFrame, n_products: int, settings: SignalSettings) -> tuple[int, pl.DataFrame]:
+    """How many baskets the keyed purchases hold, and the product rules they give."""
+    purchases = keyed_purchases(keyed)
     baskets = purchases.get_column("basket").to_numpy()
     items = purchases.get_column("product_key").to_numpy()
     del purchases
-    rules = association_rules(baskets, items, dataset.products.height, settings)
+    rules = association_rules(baskets, items, n_products, settings)
     return int(baskets.max()) + 1 if len(baskets) else 0, rules
-
-
-def signals_as_of(dataset: Dataset, as_of: date, settings: SignalSettings) -> Signals:
-    """`learn_signals`, once per dataset, as-of date and settings: every cohort of a batch shares them."""
-    key = (as_of, settings)
-    return remember_latest(dataset.learned_signals, key, lambda: learn_signals(dataset, as_of, settings))

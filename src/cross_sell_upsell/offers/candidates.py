@@ -188,7 +188,7 @@ def replenishment_offers(
     """Owned products whose replenishment cycle has ended (`due`) or ends within `due_soon_days` (`due_soon`).
 
     With `habits` (learned signals on), `evidence_share` is how habitually the customer rebuys the product: its
-    `habit` (recency-weighted repeat purchases, see `Dataset.holdings_as_of`) / the customer's highest habit:
+    `habit` (recency-weighted repeat purchases, see `holdings.holdings`) / the customer's highest habit:
     1 for their staple, 0 for a product bought on one day only."""
     cycle = products.get_column("replenishment_cycle_days").gather(holdings.get_column("product_key"))
     strongest = pl.col("habit").max().over("customer_key")

@@ -1,4 +1,4 @@
-"""Selecting a cohort of customers and what they own as of a date, as integer-keyed tables.
+"""Selecting a cohort of customers and what they own, as integer-keyed tables sliced from a snapshot.
 
 Inside a cohort, customers are `customer_key` (their row in `Cohort.customers`) and products are `product_key`
 (their row in `Cohort.products`), so a customer's or a product's attribute for millions of offers is one
@@ -9,22 +9,16 @@ String ids come back only in the final results.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 import polars as pl
 
-from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.data.dataset import Dataset
-from cross_sell_upsell.errors import ConfigurationError, UnknownCustomerError
-from cross_sell_upsell.features.signals import Signals, signals_as_of
-
-MAX_CONCERNS = 64
-
-
-"""Concerns are bits of a UInt64 mask, so a data set may use at most 64 distinct skin concerns."""
+from cross_sell_upsell.errors import UnknownCustomerError
+from cross_sell_upsell.features.signals import Signals
+from cross_sell_upsell.features.snapshot import Snapshot
 
 
 @dataclass(frozen=True)
@@ -37,7 +31,7 @@ class Cohort:
       multiplier), `concern_mask`, `essential_bit` (the category's bit in the routine, 0 when not essential),
       `routine_position`, `id_order` (rank of the product id, for tie-breaks).
     - `holdings`: one row per (customer_key, product_key) owned, with `last_purchase` on or before the as-of date
-      `purchase_days` (the days it was bought on up to then) and `habit` (see `Dataset.holdings_as_of`).
+      `purchase_days` (the days it was bought on up to then) and `habit` (see `holdings.holdings`).
     - `cross_sells`: (`source_key`, `product_key`, `position`) catalog links.
     - `signals`: basket rules and item neighbours learned from every customer's purchases up to the as-of date
       (not only the cohort's), None when learned signals are off.
@@ -67,99 +61,48 @@ def require_known(dataset: Dataset, customer_ids: Sequence[str]) -> None:
             raise UnknownCustomerError(customer_id, closest_customer_ids(dataset, customer_id))
 
 
-def mask_of(column: str, names: Sequence[str]) -> pl.Expr:
-    """A list-of-names column as a UInt64 bit mask over `names` (bit i = names[i]); other names are ignored."""
-    bits = {name: 1 << position for position, name in enumerate(names)}
-    return (
-        pl.col(column)
-        .list.eval(pl.element().replace_strict(bits, default=0, return_dtype=pl.UInt64).bitwise_or())
-        .list.first()
-        .fill_null(0)
-        .cast(pl.UInt64)
-    )
-
-
 def names_of(mask: int, names: Sequence[str]) -> list[str]:
+    """The names of a mask's bits (the inverse of `snapshot.mask_of`)."""
     return [name for position, name in enumerate(names) if mask >> position & 1]
 
 
-def keyed_products(
-    dataset: Dataset, essentials: Sequence[str], concerns: Sequence[str], margin_multipliers: Mapping[str, float]
-) -> pl.DataFrame:
-    multiplier = pl.col("margin").replace_strict(dict(margin_multipliers), default=1.0, return_dtype=pl.Float64)
-    position = {category: index for index, category in enumerate(essentials)}
-    bit = {category: 1 << index for index, category in enumerate(essentials)}
-    upgrade_keys = dataset.products.select(upgrade_to="product_id").with_row_index("upgrade_key")
-    return (
-        dataset.products.with_row_index("product_key")
-        .join(upgrade_keys, on="upgrade_to", how="left", maintain_order="left")
-        .with_columns(
-            margin_value=pl.col("price") * multiplier,
-            concern_mask=mask_of("target_concerns", concerns),
-            routine_position=pl.col("category").replace_strict(position, default=None, return_dtype=pl.Int8),
-            id_order=pl.col("product_id").rank("ordinal").cast(pl.UInt32),
-            essential_bit=pl.col("category").replace_strict(bit, default=0, return_dtype=pl.UInt64),
-        )
-    )
-
-
-def _selected_rows(dataset: Dataset, customer_ids: Sequence[str] | None) -> tuple[np.ndarray, list[str]]:
-    """Dataset rows of the requested customers in request order, without duplicates, and the unknown ids."""
+def _selected_rows(snapshot: Snapshot, customer_ids: Sequence[str] | None) -> tuple[np.ndarray, list[str]]:
+    """Snapshot rows of the requested customers in request order, without duplicates, and the unknown ids."""
     if customer_ids is None:
-        return np.arange(dataset.customers.height, dtype=np.uint32), []
-    row_of = dataset.customer_row_of
+        return np.arange(snapshot.customers.height, dtype=np.uint32), []
+    row_of = snapshot.customer_row_of
     requested = list(dict.fromkeys(customer_ids))
     rows = [row_of[customer_id] for customer_id in requested if customer_id in row_of]
     unknown = [customer_id for customer_id in requested if customer_id not in row_of]
     return np.asarray(rows, dtype=np.uint32), unknown
 
 
-def select_cohort(
-    dataset: Dataset, customer_ids: Sequence[str] | None, as_of: date, config: OrchestratorConfig
-) -> Cohort:
-    """The requested customers (all when `customer_ids` is None), in request order, without duplicates.
-
-    Holdings keep one row per owned product with its last purchase on or before `as_of`: a product first
-    bought after the as-of date is not owned yet, which keeps backdated runs honest.
-    """
-    concerns = dataset.concerns
-    if len(concerns) > MAX_CONCERNS:
-        raise ConfigurationError(f"{len(concerns)} distinct skin concerns; at most {MAX_CONCERNS} are supported")
-    rows, unknown = _selected_rows(dataset, customer_ids)
-    products = keyed_products(dataset, config.essential_categories, concerns, config.margin_multipliers)
-    key_of_row = np.full(dataset.customers.height, np.iinfo(np.uint32).max, dtype=np.uint32)
+def select_cohort(snapshot: Snapshot, customer_ids: Sequence[str] | None) -> Cohort:
+    """The requested customers (all when `customer_ids` is None), in request order, without duplicates, and
+    their holdings as of the snapshot's date: a product first bought after it is not owned yet, which keeps
+    backdated runs honest."""
+    rows, unknown = _selected_rows(snapshot, customer_ids)
+    key_of_row = np.full(snapshot.customers.height, np.iinfo(np.uint32).max, dtype=np.uint32)
     key_of_row[rows] = np.arange(len(rows), dtype=np.uint32)
-    # Learned first: learning groups the holdings on one thread while it counts baskets on another.
-    signals = signals_as_of(dataset, as_of, config.signals) if config.signals.enabled else None
-    owned = dataset.holdings_as_of(as_of, config.signals.habit_half_life_days)
-    owned = owned.slice(*_row_span(owned, rows)) if _contiguous(rows) else owned.filter(pl.col("customer_row").is_in(pl.Series(rows).implode()))
+    owned = snapshot.holdings
+    owned = (
+        owned.slice(*_row_span(owned, rows))
+        if _contiguous(rows)
+        else owned.filter(pl.col("customer_row").is_in(pl.Series(rows).implode()))
+    )
     holdings = (
         owned.with_columns(customer_key=pl.Series(key_of_row).gather(owned.get_column("customer_row")))
         .select("customer_key", "product_key", "last_purchase", "purchase_days", "habit")
         .sort("customer_key", "product_key")
     )
-    tiers = products.get_column("tier").gather(holdings.get_column("product_key"))
-    highest_owned = holdings.select("customer_key").with_columns(tier=tiers).group_by("customer_key").agg(
-        highest_owned_tier=pl.col("tier").max()
-    )
-    customers = (
-        dataset.customers[rows]
-        .with_row_index("customer_key")
-        .with_columns(concern_mask=mask_of("skin_concerns", concerns))
-        .join(highest_owned, on="customer_key", how="left", maintain_order="left")
-        .with_columns(
-            preferred_tier=pl.coalesce("tier_preference", "highest_owned_tier", pl.lit(1, dtype=pl.Int8)).cast(pl.Int8)
-        )
-        .drop("highest_owned_tier")
-    )
     return Cohort(
-        customers=customers,
-        products=products,
+        customers=snapshot.customers[rows].with_row_index("customer_key"),
+        products=snapshot.products,
         holdings=holdings,
-        cross_sells=dataset.keyed_cross_sells,
-        signals=signals,
-        essentials=tuple(config.essential_categories),
-        concerns=concerns,
+        cross_sells=snapshot.cross_sells,
+        signals=snapshot.signals,
+        essentials=snapshot.essentials,
+        concerns=snapshot.concerns,
         unknown_customer_ids=tuple(unknown),
     )
 

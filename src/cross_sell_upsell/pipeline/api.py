@@ -11,6 +11,7 @@ from langchain_core.language_models import BaseChatModel
 
 from cross_sell_upsell.configuration import DEFAULT_DATA_DIR, OrchestratorConfig
 from cross_sell_upsell.data.dataset import Dataset, load_dataset
+from cross_sell_upsell.features.snapshot import Snapshot, build_snapshot
 from cross_sell_upsell.offers.cohort import require_known
 from cross_sell_upsell.offers.results import CustomerReport, customer_report
 from cross_sell_upsell.pipeline.context import Context
@@ -24,17 +25,18 @@ def analyze_cohort(
     data_dir: str | Path = DEFAULT_DATA_DIR,
     config: OrchestratorConfig | None = None,
     chat_model: BaseChatModel | None = None,
+    snapshot: Snapshot | None = None,
 ) -> dict[str, Any]:
     """Runs the graph once over a cohort (every customer when `customer_ids` is None) and returns its output
-    state: `opportunities` and `customer_summaries` frames, `unknown_customer_ids`, `as_of`."""
+    state: `opportunities` and `customer_summaries` frames, `unknown_customer_ids`, `as_of`. `snapshot`, when
+    given, must be the dataset's as of `as_of` with `config`'s settings; else one is built for this call."""
     from cross_sell_upsell.pipeline.graph import graph
 
-    context = Context(
-        dataset=dataset or load_dataset(data_dir),
-        config=config or OrchestratorConfig(),
-        chat_model=chat_model,
-    )
-    request = {"customer_ids": None if customer_ids is None else list(customer_ids), "as_of": as_of or date.today()}
+    config, as_of = config or OrchestratorConfig(), as_of or date.today()
+    if snapshot is None:
+        snapshot = build_snapshot(dataset or load_dataset(data_dir), as_of, config)
+    context = Context(dataset=dataset, snapshot=snapshot, config=config, chat_model=chat_model)
+    request = {"customer_ids": None if customer_ids is None else list(customer_ids), "as_of": as_of}
     return graph.invoke(request, context=context)
 
 

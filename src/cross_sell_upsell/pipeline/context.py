@@ -1,4 +1,4 @@
-"""Run-scoped context: what stays the same for every cohort of a run (data, rules, chat model)."""
+"""Run-scoped context: what stays the same for every cohort of a run (data, snapshot, rules, chat model)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from langchain_core.language_models import BaseChatModel
 
 from cross_sell_upsell.configuration import DEFAULT_DATA_DIR, OrchestratorConfig
 from cross_sell_upsell.data.dataset import Dataset
+from cross_sell_upsell.features.snapshot import Snapshot
 
 
 @dataclass
@@ -17,6 +18,10 @@ class Context:
 
     dataset: Dataset | None = None
     """Preloaded data; when None, `load_customers` reads `data_dir`. A batch loads once and passes it here."""
+    snapshot: Snapshot | None = None
+    """What the data says as of the run's date (`snapshot.build_snapshot`), built for the run's as-of date and
+    `config`; when None, `load_customers` builds one for each graph run. A batch builds it once and passes it
+    here, so every chunk shares it."""
     data_dir: str = str(DEFAULT_DATA_DIR)
     """Folder with catalog.json and customers.json, used when `dataset` is None."""
     config: OrchestratorConfig = field(default_factory=OrchestratorConfig)

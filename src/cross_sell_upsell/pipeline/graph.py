@@ -15,6 +15,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
 from cross_sell_upsell.data.dataset import load_dataset
+from cross_sell_upsell.features.snapshot import Snapshot, build_snapshot, check_snapshot
 from cross_sell_upsell.llm.chat_model import build_chat_model
 from cross_sell_upsell.llm.rationales import NO_KEY_NOTE, fallback_note, llm_rationales
 from cross_sell_upsell.offers.candidates import (
@@ -50,11 +51,17 @@ def _as_of(value: date | str | None) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
+def _snapshot(context: Context, as_of: date) -> Snapshot:
+    """The context's snapshot, checked against the run; else one built for it (one customer, LangGraph Studio)."""
+    if context.snapshot is not None:
+        check_snapshot(context.snapshot, as_of, context.config)
+        return context.snapshot
+    return build_snapshot(context.dataset or load_dataset(context.data_dir), as_of, context.config)
+
+
 def load_customers(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    context = runtime.context
-    dataset = context.dataset or load_dataset(context.data_dir)
     as_of = _as_of(state.get("as_of"))
-    cohort = select_cohort(dataset, state.get("customer_ids"), as_of, context.config)
+    cohort = select_cohort(_snapshot(runtime.context, as_of), state.get("customer_ids"))
     return {
         "as_of": as_of,
         "customers": cohort.customers,

@@ -1,0 +1,204 @@
+"""Everything derived from a dataset for one as-of date, built once as one immutable value.
+
+A run (one customer, a cohort, a weekly batch over millions, a backtest) reads its holdings, learned signals and
+keyed catalog from a `Snapshot` instead of recomputing them per cohort, and nothing is cached on the `Dataset`:
+a snapshot can be built ahead, passed to a worker (it pickles through Arrow IPC) or stored beside a run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import date
+
+import polars as pl
+
+from cross_sell_upsell.configuration import OrchestratorConfig, SignalSettings
+from cross_sell_upsell.data.dataset import Dataset
+from cross_sell_upsell.errors import ConfigurationError
+from cross_sell_upsell.features.holdings import holdings, keyed_ownership
+from cross_sell_upsell.features.signals import Signals, learn_signals
+
+MAX_CONCERNS = 64
+
+
+"""Concerns are bits of a UInt64 mask, so a data set may use at most 64 distinct skin concerns."""
+
+
+OFFER_TIME_SIGNAL_SETTINGS = frozenset({"learned_offers", "lift_reference"})
+
+
+"""Signal settings the offers read, not the snapshot: runs that differ only in them can share one."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A dataset as of one date under one configuration's data settings (`build_snapshot`). Customers are
+    `customer_row`s (rows of `customers`) and products `product_key`s (rows of `products`); nothing in it is
+    modified after it is built.
+
+    The keyed log the holdings and signals start from is not kept: it is as long as the log, and nothing reads
+    it once they are built."""
+
+    as_of: date
+    """Only purchases on or before this date count."""
+    signal_settings: SignalSettings
+    """The settings `holdings` (their habit half-life) and `signals` were built with (the
+    OFFER_TIME_SIGNAL_SETTINGS among them do not change it)."""
+    essentials: tuple[str, ...]
+    """The routine's essential categories: bit i of `products.essential_bit` is essentials[i]."""
+    margin_multipliers: dict[str, float]
+    """The margin multipliers `products.margin_value` was built with."""
+    concerns: tuple[str, ...]
+    """Every skin concern the catalog targets or a customer has, sorted: bit i of a concern mask is concerns[i]."""
+    customers: pl.DataFrame
+    """Every customer of the dataset (row = customer_row): the customer columns, `concern_mask`, and
+    `preferred_tier` (the stated tier preference, else the highest tier owned, else 1)."""
+    customer_row_of: dict[str, int]
+    """Each customer id's row: looking a chunk of ids up here is much cheaper than joining it against every
+    customer, once per chunk."""
+    products: pl.DataFrame
+    """The catalog with `product_key` (row number), `upgrade_key`, `margin_value` (price x margin multiplier),
+    `concern_mask`, `essential_bit` (the category's bit in the routine, 0 when not essential),
+    `routine_position` and `id_order` (rank of the product id, for tie-breaks)."""
+    holdings: pl.DataFrame
+    """(customer_row, product_key, last_purchase, purchase_days, habit) of every product owned on `as_of`, sorted
+    by customer row (see `holdings.holdings`)."""
+    cross_sells: pl.DataFrame
+    """The catalog's cross-sell links as (source_key, product_key, position)."""
+    signals: Signals | None
+    """Basket rules and item neighbours learned from every customer's purchases up to `as_of`; None when the
+    signals are off."""
+
+
+def build_snapshot(dataset: Dataset, as_of: date, config: OrchestratorConfig) -> Snapshot:
+    """Everything a run over `dataset` as of `as_of` derives from the data, with `config`'s essentials, margin
+    multipliers and signal settings. The purchases are keyed once; the learned signals count baskets while the
+    holdings are grouped on a second thread.
+
+    Raises ConfigurationError when the data has more skin concerns than a mask holds."""
+    concerns = _concerns(dataset)
+    if len(concerns) > MAX_CONCERNS:
+        raise ConfigurationError(f"{len(concerns)} distinct skin concerns; at most {MAX_CONCERNS} are supported")
+    settings = config.signals
+    products = keyed_products(dataset.products, config.essential_categories, concerns, config.margin_multipliers)
+    keyed = keyed_ownership(dataset, as_of)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="holdings") as pool:
+        grouping = pool.submit(holdings, keyed, as_of, settings.habit_half_life_days)
+        signals = learn_signals(keyed, grouping, dataset.products, as_of, settings) if settings.enabled else None
+        owned = grouping.result()
+    del keyed  # as long as the log, and nothing below reads it
+    return Snapshot(
+        as_of=as_of,
+        signal_settings=settings,
+        essentials=tuple(config.essential_categories),
+        margin_multipliers=dict(config.margin_multipliers),
+        concerns=concerns,
+        customers=_keyed_customers(dataset.customers, owned, products, concerns),
+        customer_row_of=dict(
+            zip(dataset.customers.get_column("customer_id").to_list(), range(dataset.customers.height), strict=True)
+        ),
+        products=products,
+        holdings=owned,
+        cross_sells=_keyed_cross_sells(dataset.cross_sells, dataset.products),
+        signals=signals,
+    )
+
+
+def check_snapshot(snapshot: Snapshot, as_of: date, config: OrchestratorConfig) -> None:
+    """Raise ConfigurationError unless `snapshot` was built for `as_of` and `config`'s data settings."""
+    if snapshot.as_of != as_of:
+        raise ConfigurationError(
+            f"the snapshot is as of {snapshot.as_of}, the run as of {as_of}: build one for {as_of}"
+        )
+    built_with = {
+        "essential_categories": snapshot.essentials == tuple(config.essential_categories),
+        "margin_multipliers": snapshot.margin_multipliers == config.margin_multipliers,
+        "signals": snapshot.signal_settings.model_dump(exclude=OFFER_TIME_SIGNAL_SETTINGS)
+        == config.signals.model_dump(exclude=OFFER_TIME_SIGNAL_SETTINGS),
+    }
+    differ = [name for name, same in built_with.items() if not same]
+    if differ:
+        raise ConfigurationError(
+            f"the snapshot was built with other {', '.join(differ)} than the run's: build one with the run's settings"
+        )
+
+
+def without_signals(snapshot: Snapshot) -> Snapshot:
+    """The snapshot as a run with the learned signals off reads it: the same holdings, no signals."""
+    settings = snapshot.signal_settings.model_copy(update={"enabled": False})
+    return replace(snapshot, signal_settings=settings, signals=None)
+
+
+def mask_of(column: str, names: Sequence[str]) -> pl.Expr:
+    """A list-of-names column as a UInt64 bit mask over `names` (bit i = names[i]); other names are ignored."""
+    bits = {name: 1 << position for position, name in enumerate(names)}
+    return (
+        pl.col(column)
+        .list.eval(pl.element().replace_strict(bits, default=0, return_dtype=pl.UInt64).bitwise_or())
+        .list.first()
+        .fill_null(0)
+        .cast(pl.UInt64)
+    )
+
+
+def keyed_products(
+    products: pl.DataFrame, essentials: Sequence[str], concerns: Sequence[str], margin_multipliers: Mapping[str, float]
+) -> pl.DataFrame:
+    """The catalog with the keys and values the offers read (see `Snapshot.products`)."""
+    multiplier = pl.col("margin").replace_strict(dict(margin_multipliers), default=1.0, return_dtype=pl.Float64)
+    position = {category: index for index, category in enumerate(essentials)}
+    bit = {category: 1 << index for index, category in enumerate(essentials)}
+    upgrade_keys = products.select(upgrade_to="product_id").with_row_index("upgrade_key")
+    return (
+        products.with_row_index("product_key")
+        .join(upgrade_keys, on="upgrade_to", how="left", maintain_order="left")
+        .with_columns(
+            margin_value=pl.col("price") * multiplier,
+            concern_mask=mask_of("target_concerns", concerns),
+            routine_position=pl.col("category").replace_strict(position, default=None, return_dtype=pl.Int8),
+            id_order=pl.col("product_id").rank("ordinal").cast(pl.UInt32),
+            essential_bit=pl.col("category").replace_strict(bit, default=0, return_dtype=pl.UInt64),
+        )
+    )
+
+
+def _concerns(dataset: Dataset) -> tuple[str, ...]:
+    return tuple(
+        sorted(
+            set(dataset.products.get_column("target_concerns").explode().drop_nulls())
+            | set(dataset.customers.get_column("skin_concerns").explode().drop_nulls())
+        )
+    )
+
+
+def _keyed_customers(
+    customers: pl.DataFrame, owned: pl.DataFrame, products: pl.DataFrame, concerns: Sequence[str]
+) -> pl.DataFrame:
+    """The customers with `concern_mask` and `preferred_tier` (see `Snapshot.customers`)."""
+    tiers = products.get_column("tier").gather(owned.get_column("product_key"))
+    highest_owned = (
+        owned.select("customer_row")
+        .with_columns(tier=tiers)
+        .group_by("customer_row")
+        .agg(highest_owned_tier=pl.col("tier").max())
+    )
+    return (
+        customers.with_row_index("customer_row")
+        .with_columns(concern_mask=mask_of("skin_concerns", concerns))
+        .join(highest_owned, on="customer_row", how="left", maintain_order="left")
+        .with_columns(
+            preferred_tier=pl.coalesce("tier_preference", "highest_owned_tier", pl.lit(1, dtype=pl.Int8)).cast(pl.Int8)
+        )
+        .drop("customer_row", "highest_owned_tier")
+    )
+
+
+def _keyed_cross_sells(cross_sells: pl.DataFrame, products: pl.DataFrame) -> pl.DataFrame:
+    product_rows = products.select("product_id").with_row_index("product_key")
+    return (
+        cross_sells.join(product_rows.rename({"product_key": "source_key"}), on="product_id")
+        .join(product_rows.rename({"product_id": "cross_sell_id"}), on="cross_sell_id")
+        .select("source_key", "product_key", "position")
+    )
