@@ -1,0 +1,39 @@
+"""The two commands called in-process with generated files and options: exit code 0, 1 or 2, one-line errors
+and no traceback, nothing written on exit 2 or outside the output folder, every requested customer and every
+log row accounted for, and data that stays plain text in the reports."""
+
+from __future__ import annotations
+
+from command_contract import Outcome, run_in_process
+from command_scenarios import Sandbox, Source, check_batch_run, check_report_run, sources
+from hostile_values import budget
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cross_sell_upsell.cli.batch import batch_main
+from cross_sell_upsell.cli.orchestrator import orchestrator_main
+from cross_sell_upsell.configuration import OrchestratorConfig
+
+CONFIG = OrchestratorConfig()
+
+
+def batch(box: Sandbox, argv: list[str]) -> Outcome:
+    """`run_batch_analysis.py`'s main, with the sandbox's output folder as the default."""
+    return run_in_process(lambda args: batch_main(args, CONFIG, box.root / "default-data", box.out), argv)
+
+
+def report(box: Sandbox, argv: list[str]) -> Outcome:
+    """`run_orchestrator.py`'s main, with the sandbox's output folder as the default."""
+    return run_in_process(lambda args: orchestrator_main(args, CONFIG, box.root / "default-data", box.out), argv)
+
+
+@settings(max_examples=budget(60))
+@given(source=sources(), data=st.data())
+def test_the_batch_command_keeps_its_contract(source: Source, data: st.DataObject) -> None:
+    check_batch_run(source, data.draw, batch, in_process=True)
+
+
+@settings(max_examples=budget(150))
+@given(source=sources(), data=st.data())
+def test_the_report_command_keeps_its_contract(source: Source, data: st.DataObject) -> None:
+    check_report_run(source, data.draw, report, in_process=True)
