@@ -56,8 +56,17 @@ class Outcome:
     stderr: str
 
     def describe(self) -> str:
-        """The exit code and the start of both streams, for an assertion message."""
-        return f"exit {self.code}\n--- stdout ---\n{self.stdout[:3000]}\n--- stderr ---\n{self.stderr[:3000]}"
+        """The exit code and both streams (their ends elided past 3,000 characters), for an assertion message."""
+        return f"exit {self.code}\n--- stdout ---\n{_elided(self.stdout)}\n--- stderr ---\n{_elided(self.stderr)}"
+
+
+def _elided(text: str, keep: int = 1_500) -> str:
+    """`text` with its middle left out when it is long: the last line of a traceback is what matters."""
+    return (
+        text
+        if len(text) <= 2 * keep
+        else f"{text[:keep]}\n[... {len(text) - 2 * keep:,} characters ...]\n{text[-keep:]}"
+    )
 
 
 def run_in_process(main: Callable[[list[str]], int], argv: Sequence[str]) -> Outcome:

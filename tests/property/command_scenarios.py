@@ -166,21 +166,27 @@ def check_report_run(source: Source, draw: st.DrawFn, run: Runner, in_process: b
     """Runs the single-customer report on the source's files with drawn options and checks the contract."""
     with sandbox() as box:
         options, json_format = draw(report_options(source, box, in_process))  # may rename a customer
-        arguments = source_arguments(source, box)
-        before = snapshot(box.root)
-        outcome = run(box, [*arguments, *options])
-        check_outcome(outcome)
-        written = check_files(outcome, box.root, before, box.out)
-        if outcome.code != 0:
-            return outcome
-        if json_format and "--output" not in options:
-            strict_json(outcome.stdout)
-            return outcome
-        reports = [name for name in written if not name.endswith(".csv")]  # a rejected-rows file may come too
-        assert len(reports) == 1, f"reports written: {reports}\n{outcome.describe()}"
-        text = written[reports[0]].decode("utf-8")
-        if json_format:
-            strict_json(text)
-        else:
-            check_plain_text(text, "the customer report")
+        return check_report(source, box, options, json_format, run)
+
+
+def check_report(source: Source, box: Sandbox, options: list[str], json_format: bool, run: Runner) -> Outcome:
+    """Runs the single-customer report on the source's files with `options` and checks the contract: a run
+    that succeeds printed strict JSON or wrote one report, inside the output folder."""
+    arguments = source_arguments(source, box)
+    before = snapshot(box.root)
+    outcome = run(box, [*arguments, *options])
+    check_outcome(outcome)
+    written = check_files(outcome, box.root, before, box.out)
+    if outcome.code != 0:
         return outcome
+    if json_format and "--output" not in options:
+        strict_json(outcome.stdout)
+        return outcome
+    reports = [name for name in written if not name.endswith(".csv")]  # a rejected-rows file may come too
+    assert len(reports) == 1, f"reports written: {reports}\n{outcome.describe()}"
+    text = written[reports[0]].decode("utf-8")
+    if json_format:
+        strict_json(text)
+    else:
+        check_plain_text(text, "the customer report")
+    return outcome

@@ -1,9 +1,9 @@
 """Settings profiles of the property-based tests, and an environment without chat-model credentials.
 
 `quick` (the default) is derandomized, so every run, in CI or on a laptop, tries the same examples and a failure
-reproduces; it keeps all the property tests together to about a minute. `long` (HYPOTHESIS_PROFILE=long, or
-pytest's --hypothesis-profile=long) tries twenty times as many fresh random examples each run; a failure prints
-the `@reproduce_failure` blob that replays it."""
+reproduces; it keeps all the property tests together to about a minute. `long` (HYPOTHESIS_PROFILE=long) tries
+twenty times as many fresh random examples each run; a failure prints the `@reproduce_failure` blob that
+replays it."""
 
 from __future__ import annotations
 
@@ -25,8 +25,13 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
 )
 settings.register_profile("long", settings.get_profile("quick"), max_examples=2_000, derandomize=False)
-if settings.get_current_profile_name() == "default":  # not chosen with --hypothesis-profile
-    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Loads HYPOTHESIS_PROFILE (default `quick`), also over the `ci` profile Hypothesis picks on a CI server,
+    unless pytest's --hypothesis-profile chose one."""
+    if not config.getoption("--hypothesis-profile", default=None):
+        settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
 
 
 @pytest.fixture(autouse=True, scope="module")
