@@ -39,23 +39,35 @@ purchase, and `mean_gap_days` = recency / frequency, the mean days between purch
 purchase), which the fallback values and the naive baselines read."""
 
 
+def purchase_days(purchases: pl.DataFrame | pl.LazyFrame, start: date | None, end: date) -> pl.LazyFrame:
+    """customer_id, purchase_date, spend: each customer's purchases (see the module docstring) dated from `start`
+    (the first purchase when None) up to the day before `end`, lazily."""
+    in_range = pl.col("purchase_date") < end
+    if start is not None:
+        in_range = in_range & (pl.col("purchase_date") >= start)
+    return (
+        purchases.lazy()
+        .filter(in_range & (pl.col("amount") >= 0) & pl.col("amount").is_finite())
+        .group_by("customer_id", "purchase_date")
+        .agg(spend=pl.col("amount").sum())
+    )
+
+
 def purchase_summary(purchases: pl.DataFrame | pl.LazyFrame, as_of: date) -> pl.DataFrame:
     """customer_id and SUMMARY_SCHEMA, sorted by customer id, from `purchases` (customer_id, purchase_date,
     amount) dated before `as_of`. One lazy plan grouped twice (by day, then by customer), so the filtered rows
     are never materialised."""
     last_day = as_of - timedelta(days=1)
-    days = (
-        purchases.lazy()
-        .filter((pl.col("purchase_date") < as_of) & (pl.col("amount") >= 0) & pl.col("amount").is_finite())
-        .group_by("customer_id", "purchase_date")
-        .agg(spend=pl.col("amount").sum())
-    )
-    customers = days.group_by("customer_id").agg(
-        first_purchase=pl.col("purchase_date").min(),
-        last_purchase=pl.col("purchase_date").max(),
-        frequency=pl.len().cast(pl.Int64) - 1,
-        lifetime_spend=pl.col("spend").sum(),
-        first_spend=pl.col("spend").get(pl.col("purchase_date").arg_min()),
+    customers = (
+        purchase_days(purchases, None, as_of)
+        .group_by("customer_id")
+        .agg(
+            first_purchase=pl.col("purchase_date").min(),
+            last_purchase=pl.col("purchase_date").max(),
+            frequency=pl.len().cast(pl.Int64) - 1,
+            lifetime_spend=pl.col("spend").sum(),
+            first_spend=pl.col("spend").get(pl.col("purchase_date").arg_min()),
+        )
     )
     return (
         customers.with_columns(

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
+from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, log_expit
 
 from cross_sell_upsell.models.mle import MaximumLikelihood, maximise
 
@@ -44,38 +44,70 @@ def log_likelihood(params: BetaGeoParams, x: np.ndarray, t_x: np.ndarray, T: np.
         L = B(a, b + x) / B(a, b) * Gamma(r + x) alpha^r / (Gamma(r) (alpha + T)^(r + x))
           + [x > 0] B(a + 1, b + x - 1) / B(a, b) * Gamma(r + x) alpha^r / (Gamma(r) (alpha + t_x)^(r + x))
 
-    computed as lnGamma(r + x) - lnGamma(r) + r ln alpha - lnB(a, b) + logaddexp(A1, A2) with
+    computed as lnGamma(r + x) - lnGamma(r) + r ln alpha - lnB(a, b) + ln(e^A1 + e^A2) with
     A1 = lnB(a, b + x) - (r + x) ln(alpha + T) and A2 = lnB(a + 1, b + x - 1) - (r + x) ln(alpha + t_x)."""
-    value, _ = _terms(np.log([params.r, params.alpha, params.a, params.b]), x, t_x, T, gradient=False)
+    rows = _Rows.of(x, t_x, T, np.ones(np.shape(x)))
+    value, _ = _evaluate(np.log([params.r, params.alpha, params.a, params.b]), rows, gradient=False)
     return value
 
 
-def _terms(
-    log_params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, gradient: bool
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Per-row log-likelihood and (when asked) its gradient with respect to the log parameters (rows x 4)."""
+@dataclass(frozen=True)
+class _Rows:
+    """Collapsed summaries made ready for repeated evaluations: what depends on x, T or t_x alone is computed once
+    per distinct value (a few hundred) and gathered, not once per row (hundreds of thousands)."""
+
+    x: np.ndarray
+    share: np.ndarray
+    x_values: np.ndarray
+    x_index: np.ndarray
+    share_by_x: np.ndarray
+    T_values: np.ndarray
+    T_index: np.ndarray
+    t_values: np.ndarray
+    t_index: np.ndarray
+
+    @classmethod
+    def of(cls, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, weight: np.ndarray) -> _Rows:
+        share = np.asarray(weight, dtype=float) / float(np.sum(weight))
+        x_values, x_index = np.unique(np.asarray(x, dtype=float), return_inverse=True)
+        T_values, T_index = np.unique(np.asarray(T, dtype=float), return_inverse=True)
+        t_values, t_index = np.unique(np.asarray(t_x, dtype=float), return_inverse=True)
+        share_by_x = np.bincount(x_index, share, minlength=len(x_values))
+        return cls(x_values[x_index], share, x_values, x_index, share_by_x, T_values, T_index, t_values, t_index)
+
+
+def _evaluate(log_params: np.ndarray, rows: _Rows, gradient: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per-row log-likelihood and (when asked) the gradient of its weighted mean with respect to the log
+    parameters."""
     r, alpha, a, b = np.exp(log_params)
-    repeat = x > 0
-    b_x = b + x
-    log_rate_T = np.log(alpha + T)
-    log_rate_t = np.log(alpha + t_x)
-    first = betaln(a, b_x) - (r + x) * log_rate_T
+    x_values, x_index, repeat = rows.x_values, rows.x_index, rows.x_values > 0
+    log_T = np.log(alpha + rows.T_values)[rows.T_index]
+    log_t = np.log(alpha + rows.t_values)[rows.t_index]
+    rate_power = r + rows.x
+    first = betaln(a, b + x_values)[x_index] - rate_power * log_T
     # B(a + 1, b + x - 1) needs b + x - 1 > 0: only rows with a repeat purchase have the second term.
-    second = np.where(repeat, betaln(a + 1, np.where(repeat, b_x - 1, 1.0)) - (r + x) * log_rate_t, -np.inf)
-    mixture = np.logaddexp(first, second)
-    value = gammaln(r + x) - gammaln(r) + r * np.log(alpha) - betaln(a, b) + mixture
+    left = np.where(repeat, betaln(a + 1, np.where(repeat, b + x_values - 1, 1.0)), -np.inf)
+    second = left[x_index] - rate_power * log_t
+    # ln(e^first + e^second) = first - ln(w_first), w_first = expit(first - second) the posterior weight of
+    # "still active" (w_second = 1 - w_first of "left after the last purchase"); log_expit keeps it finite.
+    log_w_first = log_expit(first - second)
+    value = (gammaln(r + x_values) - gammaln(r) + r * np.log(alpha) - betaln(a, b))[x_index] + first - log_w_first
     if not gradient:
         return value, None
-    # Posterior weights of "still active" (first) and "left after the last purchase" (second).
-    w_first = np.exp(first - mixture)
+    w_first = np.exp(log_w_first)
     w_second = 1.0 - w_first
-    psi_abx = digamma(a + b_x)
-    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - w_first * log_rate_T - w_second * log_rate_t
-    d_alpha = r / alpha - (r + x) * (w_first / (alpha + T) + w_second / (alpha + t_x))
-    d_a = -(digamma(a) - digamma(a + b)) + w_first * (digamma(a) - psi_abx) + w_second * (digamma(a + 1) - psi_abx)
-    psi_second = digamma(np.where(repeat, b_x - 1, 1.0))
-    d_b = -(digamma(b) - digamma(a + b)) + w_first * (digamma(b_x) - psi_abx) + w_second * (psi_second - psi_abx)
-    return value, np.column_stack([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
+    first_by_x = np.bincount(x_index, rows.share * w_first, minlength=len(x_values))
+    second_by_x = rows.share_by_x - first_by_x
+    psi_abx = rows.share_by_x @ digamma(a + b + x_values)
+    inverse_T = (1.0 / (alpha + rows.T_values))[rows.T_index]
+    inverse_t = (1.0 / (alpha + rows.t_values))[rows.t_index]
+    d_r = rows.share_by_x @ digamma(r + x_values) - digamma(r) + np.log(alpha)
+    d_r -= rows.share @ (w_first * log_T + w_second * log_t)
+    d_alpha = r / alpha - rows.share @ (rate_power * (w_first * inverse_T + w_second * inverse_t))
+    d_a = digamma(a + b) - digamma(a) + digamma(a) * first_by_x.sum() + digamma(a + 1) * second_by_x.sum() - psi_abx
+    psi_left = digamma(np.where(repeat, b + x_values - 1, 1.0))
+    d_b = digamma(a + b) - digamma(b) + first_by_x @ digamma(b + x_values) + second_by_x @ psi_left - psi_abx
+    return value, np.array([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
 
 
 def fit(
@@ -84,16 +116,16 @@ def fit(
     """Maximum-likelihood parameters from collapsed summaries (each row a distinct (x, t_x, T), `weight`
     customers having it). Starts at r = 1, a = 1, b = 1 and alpha = mean T / mean x, so the starting mean rate
     r / alpha is the customers' mean repeat rate whatever the time scale of the data."""
-    total = float(weight.sum())
-    mean_x = max(float(np.dot(weight, x)) / total, 1e-3)
-    mean_T = max(float(np.dot(weight, T)) / total, 1.0)
-    share = weight / total
+    rows = _Rows.of(x, t_x, T, weight)
+    mean_x = max(float(rows.share @ rows.x), 1e-3)
+    mean_T = max(float(rows.share @ rows.T_values[rows.T_index]), 1.0)
 
     def mean_log_likelihood(log_params: np.ndarray) -> tuple[float, np.ndarray]:
-        value, gradient = _terms(log_params, x, t_x, T, gradient=True)
-        return float(np.dot(share, value)), share @ gradient
+        value, gradient = _evaluate(log_params, rows, gradient=True)
+        return float(rows.share @ value), gradient
 
-    result = maximise(mean_log_likelihood, np.array([1.0, mean_T / mean_x, 1.0, 1.0]), total, max_iterations, tolerance)
+    start = np.array([1.0, mean_T / mean_x, 1.0, 1.0])
+    result = maximise(mean_log_likelihood, start, float(np.sum(weight)), max_iterations, tolerance)
     return BetaGeoParams(*result.params), result
 
 

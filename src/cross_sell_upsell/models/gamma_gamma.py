@@ -35,26 +35,49 @@ def log_likelihood(params: GammaGammaParams, x: np.ndarray, m: np.ndarray) -> np
     density of the mean of x Gamma(p, nu) amounts integrated over nu ~ Gamma(q, v)):
 
         f(m | x) = Gamma(p x + q) / (Gamma(p x) Gamma(q)) v^q m^(p x - 1) x^(p x) / (v + x m)^(p x + q)"""
-    value, _ = _terms(np.log([params.p, params.q, params.v]), x, m, gradient=False)
+    value, _ = _evaluate(np.log([params.p, params.q, params.v]), _Rows.of(x, m, np.ones(np.shape(x))), False)
     return value
 
 
-def _terms(
-    log_params: np.ndarray, x: np.ndarray, m: np.ndarray, gradient: bool
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Per-row log-likelihood and (when asked) its gradient with respect to the log parameters (rows x 3)."""
+@dataclass(frozen=True)
+class _Rows:
+    """Repeat customers made ready for repeated evaluations: what depends on x alone is computed once per
+    distinct x and gathered, and ln m once."""
+
+    x: np.ndarray
+    m: np.ndarray
+    log_m: np.ndarray
+    share: np.ndarray
+    x_values: np.ndarray
+    x_index: np.ndarray
+    share_by_x: np.ndarray
+
+    @classmethod
+    def of(cls, x: np.ndarray, m: np.ndarray, weight: np.ndarray) -> _Rows:
+        share = np.asarray(weight, dtype=float) / float(np.sum(weight))
+        x_values, x_index = np.unique(np.asarray(x, dtype=float), return_inverse=True)
+        share_by_x = np.bincount(x_index, share, minlength=len(x_values))
+        m = np.asarray(m, dtype=float)
+        return cls(x_values[x_index], m, np.log(m), share, x_values, x_index, share_by_x)
+
+
+def _evaluate(log_params: np.ndarray, rows: _Rows, gradient: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per-row log-likelihood and (when asked) the gradient of its weighted mean with respect to the log
+    parameters."""
     p, q, v = np.exp(log_params)
-    px = p * x
-    log_spend = np.log(v + x * m)
-    value = gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(v) + (px - 1) * np.log(m) + px * np.log(x)
-    value = value - (px + q) * log_spend
+    px_values = p * rows.x_values
+    px = p * rows.x
+    log_spend = np.log(v + rows.x * rows.m)
+    by_x = gammaln(px_values + q) - gammaln(px_values) - gammaln(q) + q * np.log(v) + px_values * np.log(rows.x_values)
+    value = by_x[rows.x_index] + (px - 1.0) * rows.log_m - (px + q) * log_spend
     if not gradient:
         return value, None
-    psi_total = digamma(px + q)
-    d_p = x * (psi_total - digamma(px) + np.log(m) + np.log(x) - log_spend)
-    d_q = psi_total - digamma(q) + np.log(v) - log_spend
-    d_v = q / v - (px + q) / (v + x * m)
-    return value, np.column_stack([d_p * p, d_q * q, d_v * v])
+    psi_total = digamma(px_values + q)
+    d_p = rows.share_by_x @ (rows.x_values * (psi_total - digamma(px_values) + np.log(rows.x_values)))
+    d_p += rows.share @ (rows.x * (rows.log_m - log_spend))
+    d_q = rows.share_by_x @ psi_total - digamma(q) + np.log(v) - rows.share @ log_spend
+    d_v = q / v - rows.share @ ((px + q) / (v + rows.x * rows.m))
+    return value, np.array([d_p * p, d_q * q, d_v * v])
 
 
 def fit(
@@ -63,15 +86,14 @@ def fit(
     """Maximum-likelihood parameters from customers with x >= 1 and m > 0 (`weight` customers per row). Starts
     at p = q = 2 and v = the mean of m, so the starting population mean p v / (q - 1) is twice the observed mean
     whatever the currency; a nearby start, as the model is scale-free in v."""
-    total = float(weight.sum())
-    share = weight / total
+    rows = _Rows.of(x, m, weight)
 
     def mean_log_likelihood(log_params: np.ndarray) -> tuple[float, np.ndarray]:
-        value, gradient = _terms(log_params, x, m, gradient=True)
-        return float(np.dot(share, value)), share @ gradient
+        value, gradient = _evaluate(log_params, rows, gradient=True)
+        return float(rows.share @ value), gradient
 
-    start = np.array([2.0, 2.0, max(float(np.dot(share, m)), 1e-6)])
-    result = maximise(mean_log_likelihood, start, total, max_iterations, tolerance)
+    start = np.array([2.0, 2.0, max(float(rows.share @ rows.m), 1e-6)])
+    result = maximise(mean_log_likelihood, start, float(np.sum(weight)), max_iterations, tolerance)
     return GammaGammaParams(*result.params), result
 
 
