@@ -6,8 +6,10 @@ parameters are few and the likelihoods smooth, so a quasi-Newton method with an 
 of evaluations where Nelder-Mead needs hundreds (each one a pass over the collapsed rows), and the gradient at the
 optimum is a convergence test one can report. Why not L-BFGS-B, the usual choice: scipy's calls multithreaded
 BLAS on its tiny matrices, and on a busy two-core machine that made it a hundred times slower (0.6 s instead of
-0.02 s on CDNOW) than SLSQP, which took the same optimum in fewer evaluations (docs/customer-models.md). Log parameters keep every parameter positive without constraints; the box bounds on them only keep
-`exp` finite. The mean rather than the sum makes the tolerance mean the same for 2,000 or 2,000,000 customers.
+0.02 s on CDNOW) than SLSQP, which took the same optimum in fewer evaluations (docs/customer-models.md).
+
+Log parameters keep every parameter positive without constraints; the box bounds on them only keep `exp` finite.
+The mean rather than the sum makes the tolerance mean the same for 2,000 or 2,000,000 customers.
 """
 
 from __future__ import annotations

@@ -106,7 +106,7 @@ def _model_scores(models: CustomerModels, summary: pl.DataFrame, window: int) ->
         # The window's first day is the as-of date, day T + 1 after the first purchase; a purchase at time s
         # past T falls on day ceil(s) of the window.
         expected_next_order=pl.col("first_purchase")
-        + pl.duration(days=pl.col("T") + pl.col("days_to_next").ceil().cast(pl.Int64)),
+        + pl.duration(days=pl.col("T") + pl.col("days_to_next").ceil().cast(pl.Int64, strict=False)),
         expected_spend=pl.Series(np.maximum(spend, 0.0)),
         predicted_clv=pl.Series(np.maximum(spend, 0.0) * alive) * pl.col("discounted_if_alive"),
         model_source=pl.lit("model"),
