@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, log_expit
 
-from cross_sell_upsell.models.mle import MaximumLikelihood, maximise
+from cross_sell_upsell.models.mle import MaximumLikelihood, maximise, weighted_sum
 
 _NEAR_ONE = 1e-6
 
@@ -98,15 +98,16 @@ def _evaluate(log_params: np.ndarray, rows: _Rows, gradient: bool) -> tuple[np.n
     w_second = 1.0 - w_first
     first_by_x = np.bincount(x_index, rows.share * w_first, minlength=len(x_values))
     second_by_x = rows.share_by_x - first_by_x
-    psi_abx = rows.share_by_x @ digamma(a + b + x_values)
+    psi_abx = weighted_sum(rows.share_by_x, digamma(a + b + x_values))
     inverse_T = (1.0 / (alpha + rows.T_values))[rows.T_index]
     inverse_t = (1.0 / (alpha + rows.t_values))[rows.t_index]
-    d_r = rows.share_by_x @ digamma(r + x_values) - digamma(r) + np.log(alpha)
-    d_r -= rows.share @ (w_first * log_T + w_second * log_t)
-    d_alpha = r / alpha - rows.share @ (rate_power * (w_first * inverse_T + w_second * inverse_t))
+    d_r = weighted_sum(rows.share_by_x, digamma(r + x_values)) - digamma(r) + np.log(alpha)
+    d_r -= weighted_sum(rows.share, w_first * log_T + w_second * log_t)
+    d_alpha = r / alpha - weighted_sum(rows.share, rate_power * (w_first * inverse_T + w_second * inverse_t))
     d_a = digamma(a + b) - digamma(a) + digamma(a) * first_by_x.sum() + digamma(a + 1) * second_by_x.sum() - psi_abx
     psi_left = digamma(np.where(repeat, b + x_values - 1, 1.0))
-    d_b = digamma(a + b) - digamma(b) + first_by_x @ digamma(b + x_values) + second_by_x @ psi_left - psi_abx
+    d_b = digamma(a + b) - digamma(b) - psi_abx
+    d_b += weighted_sum(first_by_x, digamma(b + x_values)) + weighted_sum(second_by_x, psi_left)
     return value, np.array([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
 
 
@@ -117,12 +118,12 @@ def fit(
     customers having it). Starts at r = 1, a = 1, b = 1 and alpha = mean T / mean x, so the starting mean rate
     r / alpha is the customers' mean repeat rate whatever the time scale of the data."""
     rows = _Rows.of(x, t_x, T, weight)
-    mean_x = max(float(rows.share @ rows.x), 1e-3)
-    mean_T = max(float(rows.share @ rows.T_values[rows.T_index]), 1.0)
+    mean_x = max(weighted_sum(rows.share, rows.x), 1e-3)
+    mean_T = max(weighted_sum(rows.share, rows.T_values[rows.T_index]), 1.0)
 
     def mean_log_likelihood(log_params: np.ndarray) -> tuple[float, np.ndarray]:
         value, gradient = _evaluate(log_params, rows, gradient=True)
-        return float(rows.share @ value), gradient
+        return weighted_sum(rows.share, value), gradient
 
     start = np.array([1.0, mean_T / mean_x, 1.0, 1.0])
     result = maximise(mean_log_likelihood, start, float(np.sum(weight)), max_iterations, tolerance)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import digamma, gammaln
 
-from cross_sell_upsell.models.mle import MaximumLikelihood, maximise
+from cross_sell_upsell.models.mle import MaximumLikelihood, maximise, weighted_sum
 
 
 @dataclass(frozen=True)
@@ -73,10 +73,10 @@ def _evaluate(log_params: np.ndarray, rows: _Rows, gradient: bool) -> tuple[np.n
     if not gradient:
         return value, None
     psi_total = digamma(px_values + q)
-    d_p = rows.share_by_x @ (rows.x_values * (psi_total - digamma(px_values) + np.log(rows.x_values)))
-    d_p += rows.share @ (rows.x * (rows.log_m - log_spend))
-    d_q = rows.share_by_x @ psi_total - digamma(q) + np.log(v) - rows.share @ log_spend
-    d_v = q / v - rows.share @ ((px + q) / (v + rows.x * rows.m))
+    d_p = weighted_sum(rows.share_by_x, rows.x_values * (psi_total - digamma(px_values) + np.log(rows.x_values)))
+    d_p += weighted_sum(rows.share, rows.x * (rows.log_m - log_spend))
+    d_q = weighted_sum(rows.share_by_x, psi_total) - digamma(q) + np.log(v) - weighted_sum(rows.share, log_spend)
+    d_v = q / v - weighted_sum(rows.share, (px + q) / (v + rows.x * rows.m))
     return value, np.array([d_p * p, d_q * q, d_v * v])
 
 
@@ -90,9 +90,9 @@ def fit(
 
     def mean_log_likelihood(log_params: np.ndarray) -> tuple[float, np.ndarray]:
         value, gradient = _evaluate(log_params, rows, gradient=True)
-        return float(rows.share @ value), gradient
+        return weighted_sum(rows.share, value), gradient
 
-    start = np.array([2.0, 2.0, max(float(rows.share @ rows.m), 1e-6)])
+    start = np.array([2.0, 2.0, max(weighted_sum(rows.share, rows.m), 1e-6)])
     result = maximise(mean_log_likelihood, start, float(np.sum(weight)), max_iterations, tolerance)
     return GammaGammaParams(*result.params), result
 

@@ -96,3 +96,9 @@ def maximise(
         iterations=int(result.nit),
         message=str(result.message),
     )
+
+
+def weighted_sum(weights: np.ndarray, values: np.ndarray) -> float:
+    """sum(weights * values), without BLAS: numpy's dot product wakes OpenBLAS's threads, and on a busy machine
+    waiting for them cost more than the product (the 1M-customer fit took 2.4 s instead of 0.9 s)."""
+    return float(np.einsum("i,i->", weights, values))

@@ -59,14 +59,14 @@ def score_customers(models: CustomerModels, summary: pl.DataFrame, horizon_days:
     hold (`models.fallback`, or a window too long for the history), and for any customer whose model values are
     not finite."""
     window = horizon_days or models.settings.window_days
-    fallback = fallback_scores(summary, window)
     if fallback_reason(models, window) is not None:
-        return fallback
+        return fallback_scores(summary, window)
     model = _model_scores(models, summary, window).with_columns(
         finite=pl.all_horizontal(pl.col(pl.Float64).is_finite()) & pl.col("expected_next_order").is_not_null()
     )
     if model.get_column("finite").all():
         return model.drop("finite")
+    fallback = fallback_scores(summary, window)
     return model.select(
         "customer_id",
         *(
