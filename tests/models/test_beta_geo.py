@@ -48,14 +48,26 @@ def test_p_alive_by_hand():
 
 
 def test_no_purchase_and_median_wait_by_hand():
-    # Customer 1 is active (x = 0): P(no purchase in 10 days) = (40 / 50)^0.5; the median wait s solves
-    # (40 / (40 + s))^0.5 = 1/2, so s = 40 (2^2 - 1) = 120 days.
-    assert beta_geo.p_no_purchase(PARAMS, X[:1], T_X[:1], T[:1], 10.0) == pytest.approx([math.sqrt(0.8)])
-    assert beta_geo.median_days_to_next_purchase(PARAMS, X[:1], T[:1]) == pytest.approx([120.0])
+    # Customer 1 is active (x = 0): P(no purchase in 10 days) G = (40 / 50)^0.5. Given a purchase within the 10
+    # days, the median wait s solves (1 - (40 / (40 + s))^0.5) / (1 - G) = 1/2: s = 40 (((1 + G) / 2)^-2 - 1).
+    none = math.sqrt(0.8)
+    assert beta_geo.p_no_purchase(PARAMS, X[:1], T_X[:1], T[:1], 10.0) == pytest.approx([none])
+    median = 40 * (((1 + none) / 2) ** -2 - 1)
+    assert beta_geo.median_days_to_next_purchase(PARAMS, X[:1], T[:1], 10.0) == pytest.approx([median])
+    assert median == pytest.approx(4.5825, abs=1e-4)
     # Customer 2 may have left: P(none) = 1 - P(alive) + P(alive) (30 / 40)^1.5.
     alive = 1 / (1 + 0.8 / 2.5 * 2**1.5)
     expected = 1 - alive + alive * 0.75**1.5
     assert beta_geo.p_no_purchase(PARAMS, X[1:2], T_X[1:2], T[1:2], 10.0) == pytest.approx([expected])
+
+
+@pytest.mark.parametrize("params", [PARAMS, BetaGeoParams(0.01, 500.0, 0.8, 2.5), BetaGeoParams(3.0, 2.0, 0.8, 2.5)])
+def test_the_median_wait_halves_the_chance_of_buying_within_the_horizon(params):
+    x, T = np.array([0.0, 1.0, 40.0, 500.0]), np.array([0.0, 30.0, 200.0, 700.0])
+    median = beta_geo.median_days_to_next_purchase(params, x, T, 365.0)
+    buys_by = [1 - beta_geo.p_no_purchase_if_alive(params, x, T, days) for days in (median, 365.0)]
+    assert np.all((median > 0) & (median <= 365))
+    assert buys_by[0] / buys_by[1] == pytest.approx(np.full(4, 0.5), rel=1e-9)
 
 
 def _purchases_if_alive_by_integral(params: BetaGeoParams, x: float, T: float, horizon: float) -> float:

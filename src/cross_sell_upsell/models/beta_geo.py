@@ -194,11 +194,20 @@ def p_no_purchase(params: BetaGeoParams, x: np.ndarray, t_x: np.ndarray, T: np.n
     return 1.0 - alive + alive * p_no_purchase_if_alive(params, x, T, horizon)
 
 
-def median_days_to_next_purchase(params: BetaGeoParams, x: np.ndarray, T: np.ndarray) -> np.ndarray:
-    """Median days from T to the next purchase of a customer still active at T: the s that makes
-    p_no_purchase_if_alive(s) = 1/2, s = (alpha + T) (2^(1 / (r + x)) - 1). Finite for every customer, unlike
-    the mean (infinite when r + x <= 1) or the day the expected count reaches 1 (never, for most)."""
-    return (params.alpha + T) * np.expm1(np.log(2.0) / (params.r + x))
+def median_days_to_next_purchase(params: BetaGeoParams, x: np.ndarray, T: np.ndarray, horizon: float) -> np.ndarray:
+    """Median days from T to the next purchase of a customer who buys again within `horizon` days: with
+    G(s) = p_no_purchase_if_alive(s), P(next purchase by s | a purchase by horizon) = (1 - G(s)) / (1 - G(horizon))
+    (P(alive) cancels: only an active customer buys), which is 1/2 at
+
+        s = (alpha + T) [((1 + G(horizon)) / 2)^(-1 / (r + x)) - 1],
+
+    always within (0, horizon]. Not the median given alive, (alpha + T)(2^(1 / (r + x)) - 1): with the few
+    purchases of most customers the Gamma posterior of their rate has so heavy a tail that it puts a CDNOW
+    one-time buyer's next order 13 years away (docs/customer-models.md)."""
+    power = params.r + x
+    # 1 - G(horizon), and ln((1 + G) / 2) = ln(1 - (1 - G) / 2), computed without cancelling when G is near 1.
+    buys = -np.expm1(power * (np.log(params.alpha + T) - np.log(params.alpha + T + horizon)))
+    return (params.alpha + T) * np.expm1(-np.log1p(-buys / 2) / power)
 
 
 def simulate(params: BetaGeoParams, T: np.ndarray, generator: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

@@ -32,18 +32,11 @@ SCORE_SCHEMA: dict[str, pl.DataType] = {
 - expected_purchases: purchases expected in the window;
 - p_alive: the probability that the customer is still active (will buy again some day);
 - churn_probability: the probability of no purchase in the window;
-- expected_next_order: the day by which an active customer has even odds of having ordered again;
+- expected_next_order: the day by which a customer who orders in the window has even odds of having done so;
 - expected_spend: expected spend per future purchase;
 - predicted_clv: expected spend over the settings' CLV horizon, discounted to the as-of date;
 - model_source: "model", or "fallback" where the models do not hold (then the values are the derived ones
   described in `fallback_scores`)."""
-
-
-MAX_DAYS_TO_NEXT_ORDER = 36_525
-
-
-"""The expected next order is at most a century away: a customer whose median wait is longer (almost no
-purchases over a long life) is shown this far out rather than at an overflowing date."""
 
 
 CLV_PERIOD_DAYS = 30
@@ -92,7 +85,7 @@ def _model_scores(models: CustomerModels, summary: pl.DataFrame, window: int) ->
         discounted_if_alive=discounted_purchases_if_alive(
             bgnbd, x, T, settings.clv_horizon_days, settings.annual_discount_rate
         ),
-        days_to_next=np.minimum(beta_geo.median_days_to_next_purchase(bgnbd, x, T), MAX_DAYS_TO_NEXT_ORDER),
+        days_to_next=beta_geo.median_days_to_next_purchase(bgnbd, x, T, window),
     )
     rows = summary.join(pairs, on=["frequency", "T"], how="left", maintain_order="left")
     x, t_x, T = (rows.get_column(name).to_numpy().astype(float) for name in ("frequency", "recency", "T"))
