@@ -144,7 +144,7 @@ def _log_dropout_odds(params: BetaGeoParams, x: np.ndarray, t_x: np.ndarray, T: 
 
 def p_alive(params: BetaGeoParams, x: np.ndarray, t_x: np.ndarray, T: np.ndarray) -> np.ndarray:
     """P(still active at T | x, t_x, T) = 1 / (1 + [x > 0] a / (b + x - 1) ((alpha + T) / (alpha + t_x))^(r + x))
-    (paper, eq. 11); 1 without a repeat purchase."""
+    (Fader, Hardie & Lee's note "Computing P(alive) using the BG/NBD model"); 1 without a repeat purchase."""
     return expit(-_log_dropout_odds(params, x, t_x, T))
 
 
@@ -188,8 +188,9 @@ def p_no_purchase_if_alive(params: BetaGeoParams, x: np.ndarray, T: np.ndarray, 
 
 
 def p_no_purchase(params: BetaGeoParams, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, horizon: float) -> np.ndarray:
-    """P(no purchase in (T, T + horizon] | x, t_x, T) = 1 - P(alive) + P(alive) p_no_purchase_if_alive (Fader,
-    Hardie & Lee, "Computing P(X(t, t + tau) = x) for the BG/NBD", the case x = 0): the churn probability."""
+    """P(no purchase in (T, T + horizon] | x, t_x, T) = 1 - P(alive) + P(alive) p_no_purchase_if_alive: the
+    customer has left, or is active and does not buy (a customer who does not buy cannot leave). The churn
+    probability."""
     alive = p_alive(params, x, t_x, T)
     return 1.0 - alive + alive * p_no_purchase_if_alive(params, x, T, horizon)
 

@@ -31,7 +31,7 @@ class GammaGammaParams:
 
 
 def log_likelihood(params: GammaGammaParams, x: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """Each customer's log-likelihood of mean spend m over x >= 1 repeat purchases (the paper's eq. 3, the
+    """Each customer's log-likelihood of mean spend m over x >= 1 repeat purchases (Fader & Hardie's note: the
     density of the mean of x Gamma(p, nu) amounts integrated over nu ~ Gamma(q, v)):
 
         f(m | x) = Gamma(p x + q) / (Gamma(p x) Gamma(q)) v^q m^(p x - 1) x^(p x) / (v + x m)^(p x + q)"""
@@ -103,7 +103,7 @@ def population_mean_spend(params: GammaGammaParams) -> float:
 
 
 def expected_spend(params: GammaGammaParams, x: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """E[spend per purchase | x, m] = p (v + x m) / (p x + q - 1) (the paper's eq. 5): a weighted mean of the
+    """E[spend per purchase | x, m] = p (v + x m) / (p x + q - 1) (Fader & Hardie's note): a weighted mean of the
     population's p v / (q - 1) (weight (q - 1) / (p x + q - 1)) and the customer's own m (weight p x /
     (p x + q - 1)). With x = 0 (m then null, read as 0) it is the population mean. Needs q > 1."""
     return params.p * (params.v + x * m) / (params.p * x + params.q - 1.0)

@@ -5,8 +5,8 @@ the weighted mean log-likelihood; with box bounds only, SLSQP is a quasi-Newton 
 parameters are few and the likelihoods smooth, so a quasi-Newton method with an exact gradient converges in tens
 of evaluations where Nelder-Mead needs hundreds (each one a pass over the collapsed rows), and the gradient at the
 optimum is a convergence test one can report. Why not L-BFGS-B, the usual choice: scipy's calls multithreaded
-BLAS on its tiny matrices, and on a busy two-core machine that made it a hundred times slower (0.6 s instead of
-0.02 s on CDNOW) than SLSQP, which took the same optimum in fewer evaluations (docs/customer-models.md).
+BLAS on its tiny matrices, and on a busy two-core machine the CDNOW fit took 0.6 s with it (0.02 s with one BLAS
+thread) where SLSQP takes 0.01 s to the same optimum (docs/customer-models.md).
 
 Log parameters keep every parameter positive without constraints; the box bounds on them only keep `exp` finite.
 The mean rather than the sum makes the tolerance mean the same for 2,000 or 2,000,000 customers.

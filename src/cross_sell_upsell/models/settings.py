@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 class CustomerModelSettings(BaseModel):
     """When the BG/NBD and Gamma-Gamma models are fitted and trusted, and what they predict. The gating defaults
-    follow Klaviyo's published requirements for its predictive analytics (500 customers who ordered, 180 days of
+    follow Klaviyo's stated requirements for its predictive analytics (500 customers who ordered, 180 days of
     orders, some customers with three or more) and a simulation study of how far the fitted model's aggregate
     forecast strays from the true model's with few repeat customers."""
 
