@@ -22,7 +22,9 @@ from cross_sell_upsell.evaluation.metrics import per_user
 COMPARISONS = (("new", "item_knn", "ndcg"), ("repeat", "buy_again", "precision"))
 
 
-def _per_user(split, ranked: pl.DataFrame, relevant: pl.DataFrame, owned: pl.DataFrame, part: str, k: int) -> pl.DataFrame:
+def _per_user(
+    split, ranked: pl.DataFrame, relevant: pl.DataFrame, owned: pl.DataFrame, part: str, k: int
+) -> pl.DataFrame:
     items = _at_level(ranked.sort("user", "rank"), {}, "product").with_columns(price=pl.lit(0.0))
     mine = items.join(owned, on=["user", "item"], how="semi" if part == "repeat" else "anti")
     users = per_user(mine, relevant, k)
@@ -42,7 +44,10 @@ def main() -> None:
     owned = split.train.ownership.select(user="customer_id", item="product_id").unique()
     future = split.future.select(user="customer_id", item="product_id").unique()
     future = future.join(owned.select("user").unique(), on="user")
-    relevant = {"new": future.join(owned, on=["user", "item"], how="anti"), "repeat": future.join(owned, on=["user", "item"], how="semi")}
+    relevant = {
+        "new": future.join(owned, on=["user", "item"], how="anti"),
+        "repeat": future.join(owned, on=["user", "item"], how="semi"),
+    }
     generator = np.random.default_rng(20261122)
     print(f"Cutoff {args.cutoff}, horizon {args.horizon_days} days, K = {args.k}, {args.resamples} resamples\n")
     print("| items | metric | orchestrator - baseline | mean difference | 95% interval | users better / worse |")
@@ -50,7 +55,12 @@ def main() -> None:
     for part, baseline, metric in COMPARISONS:
         ours = _per_user(split, lists["orchestrator"], relevant[part], owned, part, args.k)
         theirs = _per_user(split, lists[baseline], relevant[part], owned, part, args.k)
-        difference = ours.join(theirs, on="user", suffix="_b").select(pl.col(metric) - pl.col(f"{metric}_b")).to_series().to_numpy()
+        difference = (
+            ours.join(theirs, on="user", suffix="_b")
+            .select(pl.col(metric) - pl.col(f"{metric}_b"))
+            .to_series()
+            .to_numpy()
+        )
         means = generator.choice(difference, size=(args.resamples, len(difference)), replace=True).mean(axis=1)
         low, high = np.percentile(means, [2.5, 97.5])
         print(

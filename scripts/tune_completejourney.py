@@ -16,9 +16,7 @@ from cross_sell_upsell.configuration import OrchestratorConfig, ScoringWeights, 
 from cross_sell_upsell.data.completejourney import GROCERY_SIGNALS, GROCERY_WEIGHTS, grocery_config, load_before
 from cross_sell_upsell.evaluation.backtest import METHODS, evaluate, method_lists, temporal_split
 
-DOCUMENT_SIGNALS: dict[str, float] = {
-    field: SignalSettings.model_fields[field].default for field in GROCERY_SIGNALS
-}
+DOCUMENT_SIGNALS: dict[str, float] = {field: SignalSettings.model_fields[field].default for field in GROCERY_SIGNALS}
 """Documents 002 and 004's settings: support 1%, confidence 10%, similarity blend 0.84 / 0.16."""
 SIGNAL_VARIANTS: dict[str, dict[str, float]] = {
     "documents": DOCUMENT_SIGNALS,

@@ -31,23 +31,23 @@ def rows(header: str, *lines: str) -> list[dict]:
 
 MINI_CATALOG = rows(
     "product_id | name              | category    | tier | price | margin  | replenishment_cycle_days | cross_sell_products | upgrade_path         | target_concerns",
-    "A1         | Basic Cleanser    | cleanser    | 1    | 10.0  | medium  | 30                       | [\"A2\", \"A4\"]    | {\"tier_2\": \"B1\"} | [\"general\"]",
-    "A2         | Basic Toner       | toner       | 1    | 12.0  | low     | 40                       | [\"A1\"]            | {}                   | [\"general\"]",
-    "A3         | Basic Serum       | serum       | 1    | 20.0  | high    | 30                       | []                  | {\"tier_2\": \"B3\"} | [\"dryness\"]",
-    "A4         | Basic Moisturizer | moisturizer | 1    | 16.0  | medium  | 45                       | [\"A5\", \"A6\"]    | {}                   | [\"dryness\"]",
-    "A5         | Basic SPF         | spf         | 1    | 14.0  | medium  | 30                       | []                  | {}                   | [\"general\"]",
-    "A6         | Calm Mask         | mask        | 1    | 18.0  | medium  | 20                       | []                  | {}                   | [\"sensitivity\"]",
-    "B1         | Pro Cleanser      | cleanser    | 2    | 30.0  | high    | 60                       | []                  | {}                   | [\"acne\"]",
-    "B3         | Pro Serum         | serum       | 2    | 40.0  | premium | 60                       | []                  | {}                   | [\"dryness\", \"aging\"]",
+    'A1         | Basic Cleanser    | cleanser    | 1    | 10.0  | medium  | 30                       | ["A2", "A4"]    | {"tier_2": "B1"} | ["general"]',
+    'A2         | Basic Toner       | toner       | 1    | 12.0  | low     | 40                       | ["A1"]            | {}                   | ["general"]',
+    'A3         | Basic Serum       | serum       | 1    | 20.0  | high    | 30                       | []                  | {"tier_2": "B3"} | ["dryness"]',
+    'A4         | Basic Moisturizer | moisturizer | 1    | 16.0  | medium  | 45                       | ["A5", "A6"]    | {}                   | ["dryness"]',
+    'A5         | Basic SPF         | spf         | 1    | 14.0  | medium  | 30                       | []                  | {}                   | ["general"]',
+    'A6         | Calm Mask         | mask        | 1    | 18.0  | medium  | 20                       | []                  | {}                   | ["sensitivity"]',
+    'B1         | Pro Cleanser      | cleanser    | 2    | 30.0  | high    | 60                       | []                  | {}                   | ["acne"]',
+    'B3         | Pro Serum         | serum       | 2    | 40.0  | premium | 60                       | []                  | {}                   | ["dryness", "aging"]',
 )
 """Eight products: a Tier 1 routine, an extra, and two Tier 2 upgrades."""
 
 MINI_CUSTOMERS = rows(
     "customer_id | name  | loyalty_tier | lifetime_value | churn_risk | price_sensitivity | tier_preference | skin_concerns           | products_owned",
-    "K1          | Ana   | gold         | 250.0          | 0.2        | low               | 1               | [\"dryness\"]           | [{\"product_id\": \"A1\", \"purchase_date\": \"2024-02-01\"}, {\"product_id\": \"A3\", \"purchase_date\": \"2024-01-01\"}]",
-    "K2          | Ben   | bronze       | 100.0          | 0.4        | high              | 1               | []                      | [{\"product_id\": \"A1\", \"purchase_date\": \"2024-02-25\"}, {\"product_id\": \"A3\", \"purchase_date\": \"2024-02-20\"}]",
-    "K3          | Cleo  | silver       | 500.0          | 0.0        | medium            | null            | [\"acne\", \"dryness\"] | []",
-    "K4          | Dan   | platinum     | 400.0          | 0.1        | high              | 2               | []                      | [{\"product_id\": \"A1\", \"purchase_date\": \"2024-02-20\"}, {\"product_id\": \"A2\", \"purchase_date\": \"2024-02-20\"}, {\"product_id\": \"A3\", \"purchase_date\": \"2024-02-20\"}, {\"product_id\": \"A4\", \"purchase_date\": \"2024-02-20\"}, {\"product_id\": \"A5\", \"purchase_date\": \"2024-02-20\"}]",
+    'K1          | Ana   | gold         | 250.0          | 0.2        | low               | 1               | ["dryness"]           | [{"product_id": "A1", "purchase_date": "2024-02-01"}, {"product_id": "A3", "purchase_date": "2024-01-01"}]',
+    'K2          | Ben   | bronze       | 100.0          | 0.4        | high              | 1               | []                      | [{"product_id": "A1", "purchase_date": "2024-02-25"}, {"product_id": "A3", "purchase_date": "2024-02-20"}]',
+    'K3          | Cleo  | silver       | 500.0          | 0.0        | medium            | null            | ["acne", "dryness"] | []',
+    'K4          | Dan   | platinum     | 400.0          | 0.1        | high              | 2               | []                      | [{"product_id": "A1", "purchase_date": "2024-02-20"}, {"product_id": "A2", "purchase_date": "2024-02-20"}, {"product_id": "A3", "purchase_date": "2024-02-20"}, {"product_id": "A4", "purchase_date": "2024-02-20"}, {"product_id": "A5", "purchase_date": "2024-02-20"}]',
 )
 """Four customers: K1 upgrade-ready, K2 price-sensitive bronze, K3 owns nothing, K4 has the whole routine."""
 

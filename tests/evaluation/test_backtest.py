@@ -79,8 +79,15 @@ def test_new_and_repeat_items_and_their_metrics(tmp_path):
     # hit at rank 1 of 2. Precision 1/2, recall 1, NDCG 1, revenue 2 x $3. Flag precision counts every active
     # customer's list: C3 lists P1 too, not rebought: 2 hits of 5 listed = 0.4.
     assert result["methods"]["buy_again"]["repeat"] == pytest.approx(
-        {"hit_rate": 1.0, "precision": 0.5, "recall": 1.0, "ndcg": 1.0, "revenue": 6.0, "flag_precision": 0.4,
-         "date_error_days": None}
+        {
+            "hit_rate": 1.0,
+            "precision": 0.5,
+            "recall": 1.0,
+            "ndcg": 1.0,
+            "revenue": 6.0,
+            "flag_precision": 0.4,
+            "date_error_days": None,
+        }
     )
     # Popularity: P1 (3 buyers), P2 (2). C3 lacks P2: a hit at rank 1; C2 lacks neither, so lists no new item.
     # Means over C2 and C3: hit rate 1/2, precision (1/2 + 0) / 2, recall (1 + 0) / 2, NDCG (1 + 0) / 2; $4.
@@ -102,24 +109,55 @@ def test_category_level_counts_categories(tmp_path):
 def test_json_output_has_every_metric_of_every_method(tmp_path, capsys):
     transactions, catalog = _files(tmp_path, BEFORE + AFTER)
     code = main(
-        ["--transactions", str(transactions), "--catalog", str(catalog), "--cutoff", "2024-03-01",
-         "--horizon-days", "7", "--k", "2", "--format", "json"]
+        [
+            "--transactions",
+            str(transactions),
+            "--catalog",
+            str(catalog),
+            "--cutoff",
+            "2024-03-01",
+            "--horizon-days",
+            "7",
+            "--k",
+            "2",
+            "--format",
+            "json",
+        ]
     )
     assert code == 0
     result = json.loads(capsys.readouterr().out)
     assert list(result["methods"]) == list(METHODS)
     for scores in result["methods"].values():
         assert set(scores["new"]) == {"hit_rate", "precision", "recall", "ndcg", "revenue"}
-        assert set(scores["repeat"]) == {"hit_rate", "precision", "recall", "ndcg", "revenue", "flag_precision",
-                                         "date_error_days"}
+        assert set(scores["repeat"]) == {
+            "hit_rate",
+            "precision",
+            "recall",
+            "ndcg",
+            "revenue",
+            "flag_precision",
+            "date_error_days",
+        }
     assert (result["cutoff"], result["horizon_days"], result["k"], result["level"]) == ("2024-03-01", 7, 2, "product")
 
 
 def test_markdown_output_is_written_atomically(tmp_path, capsys):
     transactions, catalog = _files(tmp_path, BEFORE + AFTER)
     output = tmp_path / "out" / "backtest.md"
-    arguments = ["--transactions", str(transactions), "--catalog", str(catalog), "--cutoff", "2024-03-01",
-                 "--horizon-days", "7", "--k", "2", "--output", str(output)]
+    arguments = [
+        "--transactions",
+        str(transactions),
+        "--catalog",
+        str(catalog),
+        "--cutoff",
+        "2024-03-01",
+        "--horizon-days",
+        "7",
+        "--k",
+        "2",
+        "--output",
+        str(output),
+    ]
     assert main(arguments) == 0
     text = output.read_text(encoding="utf-8")
     assert "| orchestrator |" in text and "## Repeat items" in text
@@ -139,7 +177,9 @@ def test_errors_are_one_line_and_write_nothing(tmp_path, capsys, arguments, mess
     transactions, catalog = _files(tmp_path, BEFORE + AFTER)
     output = tmp_path / "out" / "backtest.md"
     arguments = [str(catalog) if argument == "CATALOG" else argument for argument in arguments]
-    code = main(["--transactions", str(transactions), *arguments, "--horizon-days", "7", "--k", "2", "--output", str(output)])
+    code = main(
+        ["--transactions", str(transactions), *arguments, "--horizon-days", "7", "--k", "2", "--output", str(output)]
+    )
     captured = capsys.readouterr()
     assert code == 2
     assert captured.err.startswith(message) and captured.err.count("\n") == 1

@@ -65,5 +65,10 @@ def test_k_beyond_the_list_and_a_perfect_ranking():
 
 def test_no_relevant_items_scores_no_user():
     assert ranking_metrics(RECOMMENDED, RELEVANT.clear(), 3) == {
-        "hit_rate": 0.0, "precision": 0.0, "recall": 0.0, "ndcg": 0.0, "revenue": 0.0, "users": 0
+        "hit_rate": 0.0,
+        "precision": 0.0,
+        "recall": 0.0,
+        "ndcg": 0.0,
+        "revenue": 0.0,
+        "users": 0,
     }

@@ -78,17 +78,27 @@ def test_potential_revenue_counts_a_bundle_instead_of_its_products(mini_output):
 
 
 def test_price_sensitivity_lowers_fit_with_price(mini_output):
-    k2 = mini_output["opportunities"].filter(pl.col("customer_id") == "K2", pl.col("offer_id") == "A4").row(0, named=True)
+    k2 = (
+        mini_output["opportunities"]
+        .filter(pl.col("customer_id") == "K2", pl.col("offer_id") == "A4")
+        .row(0, named=True)
+    )
     # K2: high sensitivity (penalty 1) on $16 -> price fit 0.84; bronze 0.25; churn 0.4 -> 0.6; 100/500 = 0.2.
     assert k2["customer_fit"] == pytest.approx(100 * (0.84 + 0.25 + 0.6 + 0.2) / 4)
 
 
 def test_no_product_is_offered_twice_or_while_owned(mini_output, tier1, tiered):
-    for output in (mini_output, analyze_cohort(None, as_of=AS_OF, dataset=tier1), analyze_cohort(None, as_of=AS_OF, dataset=tiered)):
+    for output in (
+        mini_output,
+        analyze_cohort(None, as_of=AS_OF, dataset=tier1),
+        analyze_cohort(None, as_of=AS_OF, dataset=tiered),
+    ):
         offers = output["opportunities"]
         assert offers.select("customer_id", "offer_id").is_duplicated().sum() == 0
         owned = output["customer_summaries"].select("customer_id", offer_id="products_owned").explode("offer_id")
-        offered_while_owned = offers.join(owned, on=["customer_id", "offer_id"]).filter(pl.col("type") != "replenishment")
+        offered_while_owned = offers.join(owned, on=["customer_id", "offer_id"]).filter(
+            pl.col("type") != "replenishment"
+        )
         assert offered_while_owned.is_empty()
 
 
@@ -104,7 +114,10 @@ def test_equal_scores_break_ties_by_type_then_price_then_id(tier1):
     offers = analyze_cohort(None, as_of=AS_OF, dataset=tier1)["opportunities"]
     order = {"routine_gap": 0, "replenishment": 1, "tier_upgrade": 2, "product_cross_sell": 3, "bundle": 4}
     for _, group in offers.group_by("customer_id"):
-        keys = [(-row["score"], order[row["type"]], -row["price"], row["offer_id"]) for row in group.sort("rank").iter_rows(named=True)]
+        keys = [
+            (-row["score"], order[row["type"]], -row["price"], row["offer_id"])
+            for row in group.sort("rank").iter_rows(named=True)
+        ]
         assert keys == sorted(keys)
 
 

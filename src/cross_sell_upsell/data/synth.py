@@ -38,8 +38,6 @@ HISTORY_DAYS = 730
 
 
 SUGGESTED_AS_OF = HISTORY_START + timedelta(days=HISTORY_DAYS)
-
-
 """The first day after the generated history: the natural as-of date for analysing it."""
 
 
@@ -47,21 +45,15 @@ SENSITIVITY_SHARE = (0.25, 0.45, 0.30)
 
 
 START_TIER_PROBABILITY = ((0.10, 0.40, 0.50), (0.30, 0.55, 0.15), (0.85, 0.14, 0.01))
-
-
 """Per sensitivity (low, medium, high): the probability of starting at Tier 1, 2 and 3 (or the nearest tier the
 category stocks)."""
 
 
 UPGRADE_PROBABILITY = (0.06, 0.03, 0.005)
-
-
 """Per sensitivity: the chance that a repurchase moves up the product's upgrade path."""
 
 
 PROMOTION_PROBABILITY = (0.05, 0.15, 0.40)
-
-
 """Per sensitivity: the chance a purchase is on promotion (twice that in November)."""
 
 
@@ -78,8 +70,6 @@ ADOPTION_PROBABILITY = {
     "eye_cream": 0.25,
     "treatment": 0.2,
 }
-
-
 """The chance a customer ever takes up a category; other catalogs' categories get OTHER_ADOPTION."""
 
 
@@ -87,44 +77,30 @@ OTHER_ADOPTION = 0.3
 
 
 ADOPTION_DELAY_DAYS = 90.0
-
-
 """Mean delay (exponential) between joining and taking up each further category."""
 
 
 ACTIVE_LIFE_DAYS = 1000.0
-
-
 """Mean (exponential) time a customer keeps buying."""
 
 
 PROSPECT_SHARE = 0.02
-
-
 """Customers on file who never bought anything."""
 
 
 CYCLE_NOISE_SIGMA = 0.25
-
-
 """Sigma of the lognormal factor on each repurchase interval."""
 
 
 DOUBLE_QUANTITY_PROBABILITY = 0.08
-
-
 """The chance a purchase is of two units, which lasts twice as long."""
 
 
 UNKNOWN_CYCLE_DAYS = 60
-
-
 """How often a product whose catalog entry has no replenishment cycle is rebought, on average."""
 
 
 CONCERN_MATCH_PROBABILITY = 0.7
-
-
 """The chance a customer picks a product that targets their main concern, where the category has one."""
 
 
@@ -132,8 +108,6 @@ SEASONAL_FACTOR = {
     "spf": (1.35, 1.35, 1.1, 0.9, 0.75, 0.75, 0.75, 0.75, 0.9, 1.1, 1.35, 1.35),
     "moisturizer": (0.8, 0.8, 0.9, 1.0, 1.1, 1.2, 1.2, 1.1, 1.0, 0.9, 0.8, 0.8),
 }
-
-
 """Multiplier of a repurchase interval by the month it starts in: below 1 means bought more often."""
 
 

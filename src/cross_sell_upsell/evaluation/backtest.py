@@ -63,8 +63,6 @@ _LIST_SCHEMA: dict[str, pl.DataType] = {
     "rank": pl.UInt32(),
     "due_date": pl.Date(),
 }
-
-
 """A method's ranked list: one row per (user, product), `due_date` when the method predicts one."""
 
 
@@ -310,8 +308,10 @@ def render_markdown(result: dict[str, Any]) -> str:
         ),
         "",
         f"- **Data:** {plain_text(result['source'])}",
-        f"- **Users scored:** {result['users']['new']:,} with a new item bought in the horizon, "
-        f"{result['users']['repeat']:,} with a repeat item",
+        (
+            f"- **Users scored:** {result['users']['new']:,} with a new item bought in the horizon, "
+            f"{result['users']['repeat']:,} with a repeat item"
+        ),
         "",
     ]
     for split_name in SPLITS:

@@ -37,8 +37,10 @@ def per_user(recommended: pl.DataFrame, relevant: pl.DataFrame, k: int) -> pl.Da
     """One row per user with a relevant item: hits, relevant, dcg, idcg, revenue in the top K."""
     relevant = relevant.select("user", "item").unique()
     shown = top_k(recommended, k).join(relevant.with_columns(hit=pl.lit(True)), on=["user", "item"], how="left")
-    gains = shown.filter(pl.col("hit")).group_by("user").agg(
-        hits=pl.len().cast(pl.UInt32), dcg=discount(pl.col("rank")).sum(), revenue=pl.col("price").sum()
+    gains = (
+        shown.filter(pl.col("hit"))
+        .group_by("user")
+        .agg(hits=pl.len().cast(pl.UInt32), dcg=discount(pl.col("rank")).sum(), revenue=pl.col("price").sum())
     )
     ideal = relevant.group_by("user").agg(relevant=pl.len().cast(pl.UInt32))
     return (

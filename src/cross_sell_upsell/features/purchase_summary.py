@@ -31,8 +31,6 @@ SUMMARY_SCHEMA: dict[str, pl.DataType] = {
     "lifetime_spend": pl.Float64(),
     "mean_gap_days": pl.Float64(),
 }
-
-
 """The columns after `customer_id` (which keeps its input type), one row per customer with a purchase before the
 as-of date (see the module docstring). Besides the models' inputs: `lifetime_spend`, the spend of every
 purchase, and `mean_gap_days` = recency / frequency, the mean days between purchase days (null for a single

@@ -32,8 +32,6 @@ RULE_SCHEMA: dict[str, pl.DataType] = {
     "confidence": pl.Float64(),
     "lift": pl.Float64(),
 }
-
-
 """A rule source -> product: baskets holding both (`count`), their share of all baskets (`support`), the share
 of the source's baskets that hold the product (`confidence`) and confidence / the product's own support (`lift`)."""
 
@@ -52,15 +50,11 @@ NEIGHBOUR_SCHEMA: dict[str, pl.DataType] = {
     "price_similarity": pl.Float64(),
     "similarity": pl.Float64(),
 }
-
-
 """The most similar products of each product: cosine of their buyer vectors, price similarity
 1 - |p1 - p2| / max(p1, p2), and the blend of the two that ranks them."""
 
 
 _SIMILARITY_BLOCK = 512
-
-
 """Products whose similarity row is computed at once: bounds the memory of one block of B.T @ B."""
 
 

@@ -21,14 +21,10 @@ from cross_sell_upsell.features.holdings import holdings, keyed_ownership
 from cross_sell_upsell.features.signals import Signals, learn_signals
 
 MAX_CONCERNS = 64
-
-
 """Concerns are bits of a UInt64 mask, so a data set may use at most 64 distinct skin concerns."""
 
 
 OFFER_TIME_SIGNAL_SETTINGS = frozenset({"learned_offers", "lift_reference"})
-
-
 """Signal settings the offers read, not the snapshot: runs that differ only in them can share one."""
 
 

@@ -15,8 +15,6 @@ from cross_sell_upsell.io.files import write_atomic
 from cross_sell_upsell.llm.chat_model import Answer, OfferRationale, RationaleSet
 
 CACHE_SCHEMA_VERSION = 1
-
-
 """Part of every cache key: bump it when the answer schema or the prompt's layout changes."""
 
 

@@ -25,8 +25,6 @@ from cross_sell_upsell.offers.rationale import money
 from cross_sell_upsell.offers.results import RationaleStats
 
 CUSTOMER_FACTS: tuple[str, ...] = ("loyalty_tier", "price_sensitivity", "skin_concerns", "tier_preference")
-
-
 """The customer attributes every prompt carries: none of them identifies a person."""
 
 

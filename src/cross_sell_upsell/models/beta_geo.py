@@ -18,8 +18,6 @@ from scipy.special import betaln, digamma, expit, gammaln, hyp2f1, log_expit
 from cross_sell_upsell.models.mle import MaximumLikelihood, maximise, weighted_sum
 
 _NEAR_ONE = 1e-6
-
-
 """The expected-purchases formula divides by a - 1; a closer to 1 than this is moved this far from it (the
 result changes by about this share, where the exact formula would be 0 / 0)."""
 

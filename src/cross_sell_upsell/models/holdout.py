@@ -13,8 +13,6 @@ from cross_sell_upsell.features.purchase_summary import purchase_days
 from cross_sell_upsell.models.scoring import fallback_scores
 
 DECILES = 10
-
-
 """Groups of the decile table: customers ranked by predicted purchases, cut into this many of (nearly) equal
 size."""
 

@@ -21,14 +21,10 @@ import numpy as np
 from scipy.optimize import minimize
 
 LOG_BOUND = 20.0
-
-
 """Each log parameter stays within [-LOG_BOUND, LOG_BOUND] (a parameter within about [2e-9, 5e8])."""
 
 
 OPTIMISER_FTOL = 1e-15
-
-
 """The optimiser stops once a step changes the mean log-likelihood by less than this (SLSQP's `ftol`)."""
 
 

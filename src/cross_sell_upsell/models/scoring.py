@@ -25,8 +25,6 @@ SCORE_SCHEMA: dict[str, pl.DataType] = {
     "predicted_clv": pl.Float64(),
     "model_source": pl.String(),
 }
-
-
 """The columns after `customer_id`, one row per customer of the summary, in its order:
 
 - expected_purchases: purchases expected in the window;
@@ -40,8 +38,6 @@ SCORE_SCHEMA: dict[str, pl.DataType] = {
 
 
 CLV_PERIOD_DAYS = 30
-
-
 """The CLV horizon is cut into periods of about this many days; each period's expected purchases are discounted
 from its end."""
 

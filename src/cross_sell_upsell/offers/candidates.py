@@ -20,14 +20,10 @@ from cross_sell_upsell.offers.keys import customer_product_key, lookup
 from cross_sell_upsell.registry import OPPORTUNITY_SOURCES, OPPORTUNITY_TYPES
 
 OfferType = pl.Enum(list(OPPORTUNITY_TYPES))
-
-
 """Offer types; sorting on this column follows `registry.OPPORTUNITY_TYPES`, the tie-break order."""
 
 
 OfferSource = pl.Enum(list(OPPORTUNITY_SOURCES))
-
-
 """Which signal proposed an offer; sorting follows `registry.OPPORTUNITY_SOURCES` (catalog first)."""
 
 
@@ -56,8 +52,6 @@ CANDIDATE_SCHEMA: dict[str, pl.DataType] = {
     "link": pl.Float64(),
     "rule_lift": pl.Float64(),
 }
-
-
 """Candidate columns. A single-product offer has `product_key`; a bundle has a null `product_key` (its members
 are in `bundle_keys`, see `bundle_offers`). `source_key` is the owned product that led to the offer. Learned
 offers carry `evidence_share` (0-1, see `learned_offers` and `replenishment_offers`), `link` (the strength of
@@ -169,7 +163,10 @@ def routine_gap_offers(
             tier_distance=(pl.col("tier").cast(pl.Int16) - pl.col("preferred_tier").cast(pl.Int16)).abs(),
             concerns_hit=(pl.col("concern_mask") & pl.col("customer_concerns")).bitwise_count_ones(),
         )
-        .sort([*profile, "tier_distance", "concerns_hit", "price", "id_order"], descending=[False] * 4 + [True, False, False])
+        .sort(
+            [*profile, "tier_distance", "concerns_hit", "price", "id_order"],
+            descending=[False] * 4 + [True, False, False],
+        )
         .unique(profile, keep="first")
         .select(*profile, "product_key")
     )
@@ -252,9 +249,7 @@ def learned_offers(holdings: pl.DataFrame, links: pl.DataFrame, products: pl.Dat
     customer_keys = holdings.get_column("customer_key").to_numpy()
     owned = position_of_key[holdings.get_column("product_key").to_numpy()]
     n_customers = int(customer_keys.max()) + 1
-    ownership = sparse.csr_matrix(
-        (np.ones(len(owned)), (customer_keys, owned)), shape=(n_customers, n_products)
-    )
+    ownership = sparse.csr_matrix((np.ones(len(owned)), (customer_keys, owned)), shape=(n_customers, n_products))
     ranked = _ranked_links(links, position_of_key)
     sources, targets = ranked.get_column("source").to_numpy(), ranked.get_column("target").to_numpy()
     strengths = sparse.csr_matrix(

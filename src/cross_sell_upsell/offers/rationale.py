@@ -44,8 +44,6 @@ TEMPLATES: dict[str, pl.Expr] = {
         money("saving"),
     ),
 }
-
-
 """One sentence per offer type, from the offer's own facts."""
 
 
@@ -60,8 +58,6 @@ SOURCE_TEMPLATES: dict[str, pl.Expr] = {
         "Customers who buy {} also buy it (similarity {}).", pl.col("source_name"), pl.col("link").round(2)
     ),
 }
-
-
 """Cross-sells a learned signal proposed say what the customer's purchases have in common with it; they
 replace the type's sentence."""
 

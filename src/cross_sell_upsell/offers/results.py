@@ -39,8 +39,6 @@ OPPORTUNITY_COLUMNS: tuple[str, ...] = (
     "rationale_error",
     "counts_toward_revenue",
 )
-
-
 """The published offer columns. `offer_id` is the product id, or BUNDLE-<member ids> for a bundle, whose
 members are in `product_ids` (null for a single-product offer). `source` is the signal that proposed the offer
 (`registry.OPPORTUNITY_SOURCES`)."""

@@ -33,8 +33,6 @@ COMPONENTS: tuple[str, ...] = (
 
 
 LEARNED_COMPONENTS: tuple[str, ...] = ("affinity", "lift")
-
-
 """Components that only learned signals feed."""
 
 
@@ -104,13 +102,18 @@ def score_offers(
     total_weight = sum(weights.values())
     factors = customer_factors(customers, routine, config)
     scored = (
-        candidates.with_columns(lookup(factors.get_column(name), "customer_key").alias(name) for name in factors.columns)
+        candidates.with_columns(
+            lookup(factors.get_column(name), "customer_key").alias(name) for name in factors.columns
+        )
         .with_columns(
-            fills_missing_essential=(pl.col("type") == "bundle") | (pl.col("essential_bit") & pl.col("missing_mask") != 0)
+            fills_missing_essential=(pl.col("type") == "bundle")
+            | (pl.col("essential_bit") & pl.col("missing_mask") != 0)
         )
         .with_columns(**component_expressions(config))
         .with_columns(
-            score=(pl.sum_horizontal(pl.col(name) * weight for name, weight in weights.items()) * (1.0 / total_weight)).round(2)
+            score=(
+                pl.sum_horizontal(pl.col(name) * weight for name, weight in weights.items()) * (1.0 / total_weight)
+            ).round(2)
         )
         .drop(factors.columns)
     )

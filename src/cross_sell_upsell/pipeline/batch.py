@@ -36,20 +36,14 @@ from cross_sell_upsell.pipeline.totals import (
 )
 
 DEFAULT_CHUNK_SIZE = 50_000
-
-
 """Customers per graph run. The graph is columnar, so big chunks are cheap; smaller ones bound memory."""
 
 
 CHUNKS_IN_FLIGHT = 2
-
-
 """Graph runs at a time (see `_in_request_order`)."""
 
 
 SUGGESTED_UNKNOWN_IDS = 10
-
-
 """Unknown ids that get closest-match suggestions; beyond that the search over every id costs too much."""
 
 

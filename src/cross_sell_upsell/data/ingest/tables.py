@@ -35,8 +35,6 @@ def file_kind(path: Path, allowed: Sequence[str]) -> str:
 
 
 _READ_ERRORS = (pl.exceptions.PolarsError, OSError)
-
-
 """What polars raises for a file it cannot parse or read."""
 
 

@@ -42,14 +42,10 @@ REJECT_REASONS: dict[str, str] = {
     "unknown_product": "the product is not in the catalog",
     "duplicate": "the row repeats an earlier row exactly",
 }
-
-
 """Why a transaction row is rejected, in the order the checks apply: a row gets the first reason that fits."""
 
 
 _CODES = {reason: code for code, reason in enumerate(REJECT_REASONS, start=1)}
-
-
 """Each reason's code in the checked frame; 0 is a valid row."""
 
 
@@ -70,8 +66,6 @@ REJECTED_SCHEMA: dict[str, pl.DataType] = {
     "reason": pl.String(),
     **{field: pl.String() for field in TRANSACTION_FIELDS},
 }
-
-
 """A rejected row: its file, its 1-based data row number (the header line is not counted), the reason and
 the row's values as they were in the file."""
 
