@@ -14,11 +14,10 @@ from typing import Any
 from hostile_values import HOSTILE_NUMBERS, MARKDOWN_TEXTS, hostile_ids, hostile_json_values
 from hypothesis import strategies as st
 
+from cross_sell_upsell.configuration import LOYALTY_TIERS, MARGIN_LEVELS, PRICE_SENSITIVITIES
+
 CATEGORIES = ("cleanser", "toner", "serum", "moisturizer", "spf", "mask")
 CONCERNS = ("dryness", "acne", "aging", "sensitivity", "general")
-MARGINS = ("low", "medium", "high", "premium")
-LOYALTY = ("bronze", "silver", "gold", "platinum")
-SENSITIVITY = ("low", "medium", "high")
 
 PRODUCT_FIELDS = (
     "product_id",
@@ -78,7 +77,7 @@ def catalogs(draw: st.DrawFn) -> list[dict[str, Any]]:
             "name": f"Product {number}",
             "category": draw(st.sampled_from(CATEGORIES)),
             "price": draw(cents(1000, 2499)),
-            "margin": draw(st.sampled_from(MARGINS)),
+            "margin": draw(st.sampled_from(MARGIN_LEVELS)),
             "replenishment_cycle_days": draw(st.integers(7, 120)),
             "target_concerns": draw(st.lists(st.sampled_from(CONCERNS), max_size=2, unique=True)),
         }
@@ -116,10 +115,10 @@ def customer_records(draw: st.DrawFn, product_ids: list[str]) -> list[dict[str, 
                 "customer_id": f"C{number}",
                 "name": f"Customer {number}",
                 "email": f"c{number}@example.com",
-                "loyalty_tier": draw(st.sampled_from(LOYALTY)),
+                "loyalty_tier": draw(st.sampled_from(LOYALTY_TIERS)),
                 "lifetime_value": draw(cents(0, 500_000)),
                 "churn_risk": draw(st.integers(0, 100)) / 100,
-                "price_sensitivity": draw(st.sampled_from(SENSITIVITY)),
+                "price_sensitivity": draw(st.sampled_from(PRICE_SENSITIVITIES)),
                 "tier_preference": draw(st.sampled_from((None, 1, 2))),
                 "skin_concerns": draw(st.lists(st.sampled_from(CONCERNS), max_size=2, unique=True)),
                 "products_owned": products_owned,

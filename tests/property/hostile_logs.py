@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from hostile_data import CONCERNS, LOYALTY, SENSITIVITY, catalogs, cents, dates
+from hostile_data import CONCERNS, catalogs, cents, dates
 from hostile_values import HOSTILE_TEXTS, NUMBER_TEXTS, RAW_BYTE
 from hypothesis import strategies as st
+
+from cross_sell_upsell.configuration import LOYALTY_TIERS, PRICE_SENSITIVITIES
 
 LOG_HEADER = ["customer_id", "product_id", "date", "quantity", "amount"]
 CATALOG_HEADER = [
@@ -209,10 +211,10 @@ def _customers_table(draw: st.DrawFn, customer_ids: list[str]) -> Table:
         [
             customer_id,
             f"Customer {customer_id}",
-            draw(st.sampled_from(LOYALTY)),
+            draw(st.sampled_from(LOYALTY_TIERS)),
             f"{draw(cents(0, 500_000)):.2f}",
             f"{draw(st.integers(0, 100)) / 100:.2f}",
-            draw(st.sampled_from(SENSITIVITY)),
+            draw(st.sampled_from(PRICE_SENSITIVITIES)),
             ";".join(draw(st.lists(st.sampled_from(CONCERNS), max_size=2, unique=True))),
         ]
         for customer_id in draw(st.lists(st.sampled_from(customer_ids), max_size=len(customer_ids), unique=True))
