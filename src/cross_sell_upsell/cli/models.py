@@ -85,6 +85,10 @@ def models_command(args: argparse.Namespace) -> int:
 
     def run() -> int:
         document = models_document(args)
+        rejected = document["rows"]["rejected"]
+        if rejected:
+            reasons = ", ".join(f"{reason} {count:,}" for reason, count in rejected.items())
+            print(f"note: {sum(rejected.values()):,} transaction rows rejected ({reasons})", file=sys.stderr)
         text = json_text(document) if args.format == "json" else render_markdown(document)
         if args.output is None:
             sys.stdout.write(text)
@@ -103,7 +107,7 @@ def models_document(args: argparse.Namespace) -> dict[str, Any]:
     summary = purchase_summary(purchases, as_of)
     if listed is not None:
         # The models start at a customer's first purchase: a listed customer without one is not modelled.
-        data["customers_without_purchases"] = int((~listed.is_in(summary.get_column("customer_id"))).sum())
+        data["customers_without_purchases"] = listed.to_frame().join(summary, on="customer_id", how="anti").height
     models = fit_customer_models(summary, CustomerModelSettings())
     document = {"as_of": as_of.isoformat(), **data, **models.as_dict(), "diagnostics": models.diagnostics.as_dict()}
     if days is not None:
@@ -141,9 +145,6 @@ def _read_log(log: Path, catalog: Path, settings: IngestSettings, strict: bool) 
         "source": f"{log} + {catalog}",
         "rows": {"read": rows_read, "used": rows_read - rejected.height, "rejected": by_reason},
     }
-    if by_reason:
-        reasons = ", ".join(f"{reason} {count:,}" for reason, count in by_reason.items())
-        print(f"note: {rejected.height:,} transaction rows rejected ({reasons})", file=sys.stderr)
     return purchases, data
 
 
