@@ -22,7 +22,6 @@ from cross_sell_upsell.models.fit import fit_customer_models
 from cross_sell_upsell.models.holdout import evaluate_holdout
 from cross_sell_upsell.models.scoring import score_customers
 from cross_sell_upsell.models.settings import CustomerModelSettings
-from cross_sell_upsell.reporting.strict_json import json_text
 
 # As of 2024-03-01 (the last day seen is 2024-02-29) with a 10-day holdout, 2024-03-01 .. 2024-03-10:
 #   A: 3 purchase days, first 01-01, last 02-20: x = 2, t_x = 50, T = 59; bought once in the holdout (03-05)
@@ -241,8 +240,10 @@ def test_output_writes_the_file(log, tmp_path, capsys):
         (["--as-of", "2024-03-01", "--holdout-days", "0"], "argument --holdout-days: '0' must be at least 1"),
         (
             ["--as-of", "2024-03-01", "--holdout-days", "11"],
-            "--holdout-days 11: the purchases end on 2024-03-10, before the holdout's last day 2024-03-11; "
-            "give an earlier --as-of or fewer days",
+            (
+                "--holdout-days 11: the purchases end on 2024-03-10, before the holdout's last day 2024-03-11; "
+                "give an earlier --as-of or fewer days"
+            ),
         ),
         (
             ["--as-of", "2024-03-01", "--dataset", "completejourney"],
