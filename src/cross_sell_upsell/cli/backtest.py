@@ -12,10 +12,12 @@ from cross_sell_upsell.cli.common import (
     EXIT_OK,
     DataSource,
     Invocation,
+    add_dataset_option,
     add_log_options,
     column_option,
     data_source,
     iso_date,
+    positive_int,
     run_guarded,
 )
 from cross_sell_upsell.configuration import OrchestratorConfig, ScoringWeights, SignalSettings
@@ -39,16 +41,6 @@ def _assignment(text: str) -> tuple[str, float]:
         raise argparse.ArgumentTypeError(f"'{text}' is not NAME=NUMBER") from None
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"'{text}' must be at least 1")
-    return value
-
-
 MODULE = Invocation("python -m cross_sell_upsell.cli.backtest")
 """How the module is started on its own."""
 
@@ -60,14 +52,12 @@ def backtest_parser(invocation: Invocation = MODULE) -> argparse.ArgumentParser:
         epilog=invocation.example("--dataset completejourney --cutoff 2017-10-01 --horizon-days 28 --k 10"),
     )
     data = parse.add_argument_group("data (--transactions with its --catalog, or --dataset)")
-    data.add_argument(
-        "--dataset", choices=["completejourney"], help="a packaged data set (needs the backtest extra) instead of a log"
-    )
+    add_dataset_option(data)
     add_log_options(data, alternative="--dataset")
     run = parse.add_argument_group("backtest")
     run.add_argument("--cutoff", type=iso_date, required=True, help="first day of the horizon, YYYY-MM-DD")
-    run.add_argument("--horizon-days", type=_positive, required=True, help="days after the cutoff that are scored")
-    run.add_argument("--k", type=_positive, required=True, help="items per customer that are scored")
+    run.add_argument("--horizon-days", type=positive_int, required=True, help="days after the cutoff that are scored")
+    run.add_argument("--k", type=positive_int, required=True, help="items per customer that are scored")
     run.add_argument("--level", choices=LEVELS, default="product", help="score products or categories")
     run.add_argument(
         "--weight",

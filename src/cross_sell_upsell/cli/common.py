@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal, NoReturn, get_args
 
 from cross_sell_upsell.cli.interrupts import interrupts_raised, report_interrupt
-from cross_sell_upsell.configuration import OrchestratorConfig
+from cross_sell_upsell.configuration import IngestSettings, OrchestratorConfig
 from cross_sell_upsell.data.dataset import Dataset, load_dataset
 from cross_sell_upsell.data.ingest import (
     learned_cycles_note,
@@ -44,6 +44,16 @@ def iso_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date in YYYY-MM-DD form") from None
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' must be at least 1")
+    return value
 
 
 def column_option(text: str) -> tuple[str, str]:
@@ -111,6 +121,27 @@ def add_log_options(group: argparse._ArgumentGroup, alternative: str) -> None:
     )
 
 
+def add_dataset_option(group: argparse._ArgumentGroup) -> None:
+    """`--dataset`: a packaged data set, read instead of a transaction log."""
+    group.add_argument(
+        "--dataset", choices=["completejourney"], help="a packaged data set (needs the backtest extra) instead of a log"
+    )
+
+
+def add_reading_options(group: argparse._ArgumentGroup) -> None:
+    """The options that say how input files are read: strictly or not, and in which encoding."""
+    group.add_argument(
+        "--strict",
+        action="store_true",
+        help="treat any bad transaction row as an error (exit 2) instead of rejecting it",
+    )
+    group.add_argument(
+        "--encoding",
+        default=None,
+        help="encoding of input files that are not UTF-8, e.g. latin-1 or cp1252 (default: the config's ingest.encoding)",
+    )
+
+
 def data_options(default_data_dir: Path) -> argparse.ArgumentParser:
     """Options the report and the batch share: where the data is (a folder of JSON profiles, or a transaction
     log with its catalog), the as-of date, and the LLM switch."""
@@ -124,16 +155,7 @@ def data_options(default_data_dir: Path) -> argparse.ArgumentParser:
         help="folder with catalog.json and customers.json (default: %(default)s)",
     )
     add_log_options(group, alternative="--data-dir")
-    group.add_argument(
-        "--strict",
-        action="store_true",
-        help="treat any bad transaction row as an error (exit 2) instead of rejecting it",
-    )
-    group.add_argument(
-        "--encoding",
-        default=None,
-        help="encoding of input files that are not UTF-8, e.g. latin-1 or cp1252 (default: the config's ingest.encoding)",
-    )
+    add_reading_options(group)
     group.add_argument(
         "--as-of", type=iso_date, default=None, help="date the analysis is relative to, YYYY-MM-DD (default: today)"
     )
@@ -184,12 +206,9 @@ def dataset_from_args(args: argparse.Namespace, config: OrchestratorConfig | Non
     """The dataset the shared data options name, its files read in `--encoding` when not UTF-8. A transaction
     log's customer attributes are derived as of `--as-of` (default today) with the config's ingest settings and
     the `--column` mappings."""
-    ingest = (config or OrchestratorConfig()).ingest
-    if args.encoding is not None:
-        ingest = ingest.model_copy(update={"encoding": args.encoding})
     if data_source(args) == "data_dir":
-        return load_dataset(args.data_dir, encoding=ingest.encoding)
-    settings = with_column_overrides(ingest, args.column)
+        return load_dataset(args.data_dir, encoding=ingest_settings(args, config).encoding)
+    settings = ingest_settings(args, config)
     return load_transactions_dataset(
         args.transactions,
         args.catalog,
@@ -198,6 +217,15 @@ def dataset_from_args(args: argparse.Namespace, config: OrchestratorConfig | Non
         settings=settings,
         strict=args.strict,
     )
+
+
+def ingest_settings(args: argparse.Namespace, config: OrchestratorConfig | None = None) -> IngestSettings:
+    """The config's ingest settings (default: the default config's) with the `--encoding` and `--column`
+    options applied."""
+    ingest = (config or OrchestratorConfig()).ingest
+    if args.encoding is not None:
+        ingest = ingest.model_copy(update={"encoding": args.encoding})
+    return with_column_overrides(ingest, args.column)
 
 
 def note_ingest(dataset: Dataset, path: Path) -> None:
