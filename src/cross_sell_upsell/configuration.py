@@ -135,13 +135,15 @@ class SegmentSettings(_Frozen):
     fit_sample_size: int = Field(
         50_000, ge=100, description="Most customers (chosen by a stable hash of the id) K-means is fitted on."
     )
-    silhouette_sample_size: int = Field(4_000, ge=100, description="Customers 'auto' scores each k's silhouette on.")
+    silhouette_sample_size: int = Field(2_000, ge=100, description="Customers 'auto' scores each k's silhouette on.")
+    threads: int = Field(1, ge=1, description="Threads of K-means: spinning threads on a busy machine cost 10x.")
     min_customers: int = Field(100, ge=2, description="Fewest customers to cluster; fewer get no segment, and why.")
     keep_given: bool = Field(True, description="Customers given a segment by the retailer keep it, unclustered.")
     name_threshold: float = Field(
         0.5, gt=0, description="Standard deviations from the population mean before a name mentions a feature."
     )
     max_name_chars: int = Field(40, ge=8, description="Longest segment name taken from the chat model.")
+
 
 class LLMSettings(_Frozen):
     """How the optional `write_rationales` step talks to a chat model, what it may tell it, and what it costs."""
