@@ -129,6 +129,8 @@ def test_the_sample_order_does_not_depend_on_the_row_order():
     reversed_ids = ids.reverse()
     assert ids.gather(order).to_list() == reversed_ids.gather(sample_order(reversed_ids)).to_list()
     assert sorted(order.tolist()) == list(range(500))
+    assert sample_order(ids, 100).tolist() == order[:100].tolist()  # only the first hundred sorted, the same
+    assert sample_order(ids, 800).tolist() == order.tolist()
     first_hundred = ids.gather(order[:100]).str.slice(1).cast(pl.Int64)
     assert 100 < first_hundred.mean() < 400  # sequential ids are spread, not the first hundred
 

@@ -94,30 +94,40 @@ def segment_features(
 
 def stable_hash(ids: pl.Series) -> np.ndarray:
     """A 64-bit hash of each id's UTF-8 text that depends on nothing else (no library version, no platform, no
-    process): a polynomial over the bytes modulo 2^64, mixed by the splitmix64 finaliser. Vectorised: one pass over
-    all the ids' bytes."""
+    process): the polynomial sum of (byte + 1) x P^position modulo 2^64 (P the FNV prime), the length mixed in,
+    then the splitmix64 finaliser. Vectorised by byte position, each pass over the ids still that long."""
     text = ids.cast(pl.String).fill_null("")
     lengths = text.str.len_bytes().to_numpy().astype(np.int64)
     data = np.frombuffer(text.str.join("").item().encode("utf-8"), dtype=np.uint8)
-    ends = np.cumsum(lengths)
-    starts = ends - lengths
-    powers = np.ones(int(lengths.max(initial=0)) + 1, dtype=np.uint64)
-    for position in range(1, len(powers)):
-        powers[position] = (int(powers[position - 1]) * 0x100000001B3) % 2**64
-    offsets = np.arange(len(data), dtype=np.int64) - np.repeat(starts, lengths)
-    terms = (data.astype(np.uint64) + np.uint64(1)) * powers[offsets]
-    sums = np.concatenate([np.zeros(1, dtype=np.uint64), np.cumsum(terms, dtype=np.uint64)])
-    mixed = (sums[ends] - sums[starts]) ^ (lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+    starts = np.cumsum(lengths) - lengths
+    total = np.zeros(len(lengths), dtype=np.uint64)
+    rows = np.arange(len(lengths))
+    power = 1
+    for position in range(int(lengths.max(initial=0))):
+        rows = rows[lengths[rows] > position]
+        terms = (data[starts[rows] + position].astype(np.uint64) + np.uint64(1)) * np.uint64(power)
+        if len(rows) == len(total):
+            total += terms
+        else:
+            total[rows] += terms
+        power = power * 0x100000001B3 % 2**64
+    mixed = total ^ (lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
     mixed = (mixed ^ (mixed >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     mixed = (mixed ^ (mixed >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     return mixed ^ (mixed >> np.uint64(31))
 
 
-def sample_order(ids: pl.Series) -> np.ndarray:
-    """The positions of `ids` ordered by (stable hash, id): a fixed pseudo-random order that does not depend on
-    the rows' order. Its first n are the fitting sample; sequential ids (often signup order) are spread evenly."""
-    keyed = pl.DataFrame({"hash": stable_hash(ids), "id": ids.cast(pl.String)}).with_row_index("row")
-    return keyed.sort("hash", "id").get_column("row").to_numpy()
+def sample_order(ids: pl.Series, size: int | None = None) -> np.ndarray:
+    """The positions of the first `size` (all when None) of `ids` in (stable hash, id) order: a fixed
+    pseudo-random order that does not depend on the rows' order, in which sequential ids (often signup order)
+    are spread evenly. Only the candidates up to the size-th hash are sorted."""
+    hashed = stable_hash(ids)
+    candidates = np.arange(len(hashed))
+    if size is not None and size < len(hashed):
+        boundary = np.partition(hashed, size - 1)[size - 1]
+        candidates = np.flatnonzero(hashed <= boundary)  # ties at the boundary are settled by the id below
+    keyed = pl.DataFrame({"hash": hashed[candidates], "id": ids.gather(candidates).cast(pl.String), "row": candidates})
+    return keyed.sort("hash", "id").get_column("row").to_numpy()[:size]
 
 
 @dataclass(frozen=True)
@@ -141,27 +151,29 @@ class Scaling:
         return cls(mean, np.where(spread > 1e-9 * (1.0 + np.abs(mean)), spread, 1.0))
 
     def apply(self, matrix: np.ndarray) -> np.ndarray:
-        """z-scores of a `transformed` matrix; a missing value is 0, the mean: it pulls toward no segment."""
-        return np.nan_to_num((matrix - self.mean) / self.scale, nan=0.0)
+        """z-scores of a `transformed` matrix, in place; a missing value is 0, the mean: it pulls toward no
+        segment."""
+        np.subtract(matrix, self.mean, out=matrix)
+        np.divide(matrix, self.scale, out=matrix)
+        return np.nan_to_num(matrix, copy=False, nan=0.0)
 
 
 def transformed(features: pl.DataFrame) -> np.ndarray:
-    """The SEGMENT_FEATURES of `features` as a float matrix, log1p applied to LOGGED_FEATURES (negative values
-    clipped at 0 first); null is NaN."""
-    matrix = features.select(pl.col(name).cast(pl.Float64) for name in SEGMENT_FEATURES).to_numpy().copy()
-    logged = len(LOGGED_FEATURES)
-    matrix[:, :logged] = np.log1p(np.fmax(matrix[:, :logged], 0.0))
-    return matrix
+    """The SEGMENT_FEATURES of `features` as a float matrix, one row per customer, with log1p applied to
+    LOGGED_FEATURES (negative values clipped at 0 first); null is NaN."""
+    columns = [pl.col(name).cast(pl.Float64) for name in SEGMENT_FEATURES]
+    logged = [column.clip(lower_bound=0.0).log1p() for column in columns[: len(LOGGED_FEATURES)]]
+    return np.ascontiguousarray(features.select(*logged, *columns[len(LOGGED_FEATURES) :]).to_numpy())
 
 
 def feature_means(features: pl.DataFrame, labels: np.ndarray, groups: int) -> list[dict[str, float | None]]:
     """Per group 0..groups-1 of `labels` (one per row of `features`), each feature's mean in its own units over
-    the group's customers that have it; None where there are none."""
-    matrix = features.select(pl.col(name).cast(pl.Float64) for name in SEGMENT_FEATURES).to_numpy()
-    means = []
-    for column in matrix.T:
-        present = ~np.isnan(column)
-        sums = np.bincount(labels[present], weights=column[present], minlength=groups)
-        counts = np.bincount(labels[present], minlength=groups)
-        means.append([float(total / count) if count else None for total, count in zip(sums, counts, strict=True)])
-    return [dict(zip(SEGMENT_FEATURES, row, strict=True)) for row in zip(*means, strict=True)]
+    the group's customers that have it; None where there are none (or the group is empty)."""
+    means = (
+        features.select(SEGMENT_FEATURES)
+        .with_columns(group=pl.Series(labels, dtype=pl.Int64))
+        .group_by("group")
+        .agg(pl.col(SEGMENT_FEATURES).cast(pl.Float64).mean())
+    )
+    found = {row.pop("group"): row for row in means.iter_rows(named=True)}
+    return [found.get(group, dict.fromkeys(SEGMENT_FEATURES)) for group in range(groups)]

@@ -146,7 +146,7 @@ def assign_segments(
     (lloyd, `seed`, `n_init`) fitted on the sample, every customer assigned to the nearest centre ("model").
     Otherwise they get no segment ("none") and `Segments.reason` says why; this never raises on data."""
     kept = _kept_given(given, settings)
-    clustered = features.join(kept, on="customer_id", how="anti", maintain_order="left")
+    clustered = features.join(kept, on="customer_id", how="anti", maintain_order="left") if kept.height else features
     population = feature_means(clustered, np.zeros(clustered.height, dtype=np.int64), 1)[0]
     given_names = sorted(set(kept.get_column("segment")))
     clusters, reason = None, _too_few(clustered.height, kept.height, settings)
@@ -164,7 +164,7 @@ def assign_segments(
         ]
     modelled = clustered.select(
         pl.col("customer_id").cast(pl.String),
-        segment=pl.Series(np.array(names, dtype=object)[clusters.labels], dtype=pl.String)
+        segment=pl.Series(names, dtype=pl.String).gather(clusters.labels)
         if clusters is not None
         else pl.lit(None, dtype=pl.String),
         segment_source=pl.lit("model" if clusters is not None else "none"),
@@ -214,11 +214,10 @@ def _cluster(features: pl.DataFrame, settings: SegmentSettings) -> tuple[_Cluste
     from threadpoolctl import threadpool_limits  # with scikit-learn: loaded only when there is work for them
 
     matrix = transformed(features)
-    order = sample_order(features.get_column("customer_id"))
-    sample = matrix[order[: settings.fit_sample_size]]
+    sample = matrix[sample_order(features.get_column("customer_id"), settings.fit_sample_size)]
     scaling = Scaling.fit(sample)
     standard = scaling.apply(sample)
-    distinct = len(np.unique(standard, axis=0))
+    distinct = pl.DataFrame(standard).n_unique()
     if distinct < 2:
         return None, "the customers do not differ in any feature: there is nothing to segment"
     with threadpool_limits(limits=settings.threads):
