@@ -9,10 +9,14 @@ import math
 import numpy as np
 import polars as pl
 import pytest
+from pydantic import ValidationError
 from segment_data import GROUPS, drawn_clusters, feature_table, grouped
+from support import AS_OF, TIER1
 from threadpoolctl import threadpool_limits
 
-from cross_sell_upsell.configuration import SegmentSettings
+from cross_sell_upsell.configuration import OrchestratorConfig, SegmentSettings
+from cross_sell_upsell.data.dataset import load_dataset
+from cross_sell_upsell.models.segment_features import segment_features
 from cross_sell_upsell.models.segment_naming import SEGMENT_FEATURES
 from cross_sell_upsell.models.segments import ASSIGNMENT_SCHEMA, assign_segments, with_names
 
@@ -208,3 +212,32 @@ def test_a_small_fitting_sample_finds_the_same_segments():
     _, full = assign_segments(features, SegmentSettings(k=2))
     assert sampled.sizes == full.sizes == (300, 300)
     assert np.allclose(sampled.segments[0].centre, full.segments[0].centre, atol=0.3)
+
+
+def test_the_tier1_sample_is_too_small_to_segment():
+    dataset = load_dataset(TIER1)
+    purchases = dataset.ownership.with_columns(amount=pl.lit(None, dtype=pl.Float64))  # the catalog's prices
+    scores = dataset.customers.select("customer_id", predicted_clv="lifetime_value", churn_probability="churn_risk")
+    features = segment_features(purchases, dataset.products, scores, AS_OF)
+    assignments, segments = assign_segments(features, SegmentSettings(), dataset.customers)
+    assert features.height == 10 and features.null_count().sum_horizontal().item() == 0
+    assert segments.reason == (
+        "too few customers to segment: 10 with a purchase, segmenting needs at least 100 (segments.min_customers)"
+    )
+    assert assignments.height == 10 and set(assignments["segment_source"]) == {"none"}
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [({"k": 1}, "k"), ({"k": "many"}, "k"), ({"n_init": 0}, "n_init"), ({"clusters": 4}, "clusters")],
+)
+def test_bad_segment_settings_name_the_field(values, field):
+    with pytest.raises(ValidationError) as raised:
+        SegmentSettings(**values)
+    assert {error["loc"][0] for error in raised.value.errors()} == {field}
+
+
+def test_the_configuration_carries_the_segment_settings():
+    config = OrchestratorConfig(segments={"k": "auto", "keep_given": False})
+    assert (config.segments.k, config.segments.keep_given, config.segments.min_customers) == ("auto", False, 100)
+    assert OrchestratorConfig().segments == SegmentSettings()
