@@ -158,6 +158,17 @@ def test_given_segments_are_kept_and_their_names_are_not_reused():
     assert len({name.casefold() for name in segments.names}) == len(segments.names)
 
 
+def test_numeric_ids_meet_the_given_text_ids():
+    features = grouped().with_columns(customer_id=pl.int_range(1, 13).cast(pl.Int64))
+    given = pl.DataFrame({"customer_id": ["1", "99"], "segment": ["VIP", "Staff"]})
+    assignments, _ = assign_segments(features, SMALL, given)
+    assert assignments.filter(pl.col("customer_id").is_in(["1", "99"])).rows() == [
+        ("1", "VIP", "given"),
+        ("99", "Staff", "given"),
+    ]
+    assert assignments.height == 13
+
+
 def test_given_segments_can_be_ignored():
     assignments, segments = assign_segments(grouped(), SegmentSettings(k=3, min_customers=2, keep_given=False), GIVEN)
     assert set(assignments["segment_source"]) == {"model"} and assignments.height == 12

@@ -145,6 +145,7 @@ def assign_segments(
     feature: standardised (`Scaling`) on a sample of at most `fit_sample_size` chosen by `sample_order`, K-means
     (lloyd, `seed`, `n_init`) fitted on the sample, every customer assigned to the nearest centre ("model").
     Otherwise they get no segment ("none") and `Segments.reason` says why; this never raises on data."""
+    features = features.with_columns(pl.col("customer_id").cast(pl.String))  # a log's ids may be numbers
     kept = _kept_given(given, settings)
     clustered = features.join(kept, on="customer_id", how="anti", maintain_order="left") if kept.height else features
     population = feature_means(clustered, np.zeros(clustered.height, dtype=np.int64), 1)[0]
