@@ -44,33 +44,7 @@ def segment_features(
       the customers' median gap (the days of history when nobody bought twice) and the days since that purchase:
       one purchase tells nothing of a customer's pace, but they have gone at least that long without another;
     - predicted_clv, churn_probability: from `scores`."""
-    lazy = purchases.lazy()
-    has_quantity = "quantity" in lazy.collect_schema().names()
-    units = pl.col("quantity").cast(pl.Float64).fill_null(1.0) if has_quantity else pl.lit(1.0)
-    rows = (
-        lazy.filter(pl.col("purchase_date").cast(pl.Date) <= as_of)
-        .join(products.lazy().select("product_id", "category", "price"), on="product_id", how="left")
-        .with_columns(units=units)
-        .with_columns(paid=pl.coalesce(pl.col("amount").cast(pl.Float64), pl.col("price") * pl.col("units")))
-        .filter(pl.col("paid").is_finite() & (pl.col("paid") >= 0) & (pl.col("units") > 0))
-    )
-    customers = (
-        rows.group_by("customer_id")
-        .agg(
-            purchases=pl.col("purchase_date").cast(pl.Date).n_unique().cast(pl.Int64),
-            first=pl.col("purchase_date").cast(pl.Date).min(),
-            last=pl.col("purchase_date").cast(pl.Date).max(),
-            spend=pl.col("paid").sum(),
-            units=pl.col("units").sum(),
-            categories=pl.col("category").drop_nulls().n_unique().cast(pl.Int64),
-        )
-        .with_columns(
-            gap=pl.when(pl.col("purchases") > 1).then(
-                (pl.col("last") - pl.col("first")).dt.total_days() / (pl.col("purchases") - 1)
-            )
-        )
-        .collect()
-    )
+    customers = _customer_totals(purchases, products, as_of)
     history = (as_of - customers.get_column("first").min()).days + 1 if customers.height else 1
     median = customers.get_column("gap").median()
     typical = float(history) if median is None else float(median)
@@ -89,6 +63,38 @@ def segment_features(
         )
         .cast(FEATURE_SCHEMA)
         .sort("customer_id")
+    )
+
+
+def _customer_totals(purchases: pl.DataFrame | pl.LazyFrame, products: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """Per customer: purchase days, first and last, spend, units, categories and the mean gap of repeat
+    customers (null for one purchase day), over the rows `segment_features` keeps."""
+    lazy = purchases.lazy()
+    has_quantity = "quantity" in lazy.collect_schema().names()
+    units = pl.col("quantity").cast(pl.Float64).fill_null(1.0) if has_quantity else pl.lit(1.0)
+    rows = (
+        lazy.filter(pl.col("purchase_date").cast(pl.Date) <= as_of)
+        .join(products.lazy().select("product_id", "category", "price"), on="product_id", how="left")
+        .with_columns(units=units)
+        .with_columns(paid=pl.coalesce(pl.col("amount").cast(pl.Float64), pl.col("price") * pl.col("units")))
+        .filter(pl.col("paid").is_finite() & (pl.col("paid") >= 0) & (pl.col("units") > 0))
+    )
+    return (
+        rows.group_by("customer_id")
+        .agg(
+            purchases=pl.col("purchase_date").cast(pl.Date).n_unique().cast(pl.Int64),
+            first=pl.col("purchase_date").cast(pl.Date).min(),
+            last=pl.col("purchase_date").cast(pl.Date).max(),
+            spend=pl.col("paid").sum(),
+            units=pl.col("units").sum(),
+            categories=pl.col("category").drop_nulls().n_unique().cast(pl.Int64),
+        )
+        .with_columns(
+            gap=pl.when(pl.col("purchases") > 1).then(
+                (pl.col("last") - pl.col("first")).dt.total_days() / (pl.col("purchases") - 1)
+            )
+        )
+        .collect()
     )
 
 
