@@ -157,3 +157,18 @@ def test_unreadable_files_are_named(tmp_path):
 
 def test_shipped_tiered_data_validates():
     assert load_dataset(TIERED).customers.height == 18
+
+
+def test_a_retailer_segment_is_kept_and_a_blank_one_is_none(tmp_path):
+    customers = copy.deepcopy(MINI_CUSTOMERS)
+    customers[0]["segment"] = "  VIP  "
+    customers[1]["segment"] = "   "
+    customers[2]["segment"] = None
+    loaded = load_dataset(_mutated(tmp_path, customers=customers)).customers
+    assert loaded.select("customer_id", "segment").rows() == [("K1", "VIP"), ("K2", None), ("K3", None), ("K4", None)]
+
+
+def test_a_segment_that_is_not_text_names_the_field(tmp_path):
+    with pytest.raises(DataValidationError) as raised:
+        load_dataset(_mutated(tmp_path, customers=_customers_with(1, segment=["VIP"])))
+    assert (raised.value.record_id, raised.value.field) == ("K2", "segment")

@@ -55,6 +55,7 @@ CUSTOMER_SCHEMA: dict[str, pl.DataType] = {
     "tier_preference": pl.Int8(),
     "skin_concerns": pl.List(pl.String()),
     "notes": pl.String(),
+    "segment": pl.String(),
 }
 
 

@@ -175,6 +175,7 @@ def derive_customers(features: pl.DataFrame, given: pl.DataFrame | None, setting
         "tier_preference": pl.lit(None, dtype=pl.Int8),
         "skin_concerns": pl.lit([], dtype=pl.List(pl.String)),
         "notes": pl.lit(""),
+        "segment": pl.lit(None, dtype=pl.String),
     }
     merged = derived.with_columns(
         (pl.coalesce(given_columns[field], default) if field in given_columns else default)

@@ -91,11 +91,17 @@ class CustomerRecord(_Record):
     skin_concerns: list[str] = Field(default_factory=list)
     tier_preference: int | None = Field(None, ge=1, le=MAX_TIER)
     notes: str = ""
+    segment: str | None = Field(None, description="The retailer's own segment for the customer; blank means none.")
 
     @field_validator("notes", mode="before")
     @classmethod
     def _null_notes(cls, value: Any) -> Any:
         return "" if value is None else value
+
+    @field_validator("segment", mode="before")
+    @classmethod
+    def _blank_segment(cls, value: Any) -> Any:
+        return value.strip() or None if isinstance(value, str) else value
 
 
 def field_path(location: Sequence[int | str]) -> str:

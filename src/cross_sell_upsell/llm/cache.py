@@ -12,7 +12,7 @@ from langchain_core.language_models import BaseChatModel
 
 from cross_sell_upsell.configuration import LLMSettings
 from cross_sell_upsell.io.files import write_atomic
-from cross_sell_upsell.llm.chat_model import Answer, OfferRationale, RationaleSet
+from cross_sell_upsell.llm.chat_model import Answer, RationaleSet, TextAnswer
 
 CACHE_SCHEMA_VERSION = 1
 """Part of every cache key: bump it when the answer schema or the prompt's layout changes."""
@@ -20,11 +20,13 @@ CACHE_SCHEMA_VERSION = 1
 
 class AnswerCache:
     """Parsed model answers on disk, one JSON file per sha256 of (schema version, model, prompt). A file holds
-    the answer and its token counts only: never the API key or anything else about the client."""
+    the answer (as `schema`, the rationales by default) and its token counts only: never the API key or anything
+    else about the client."""
 
-    def __init__(self, folder: Path, model_identity: dict[str, Any]) -> None:
+    def __init__(self, folder: Path, model_identity: dict[str, Any], schema: type[TextAnswer] = RationaleSet) -> None:
         self.folder = folder
         self.model_identity = model_identity
+        self.schema = schema
 
     def key(self, messages: Sequence[tuple[str, str]]) -> str:
         """The file name (without `.json`) of the answer to `messages`."""
@@ -35,20 +37,15 @@ class AnswerCache:
         """The cached answer, or None when there is none or it is unreadable (then it is asked again)."""
         try:
             stored = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
-            return Answer(RationaleSet.model_validate(stored["answer"]).by_offer(), cached=True)
+            return Answer(self.schema.model_validate(stored["answer"]).texts(), cached=True)
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
     def put(self, key: str, answer: Answer) -> None:
         """Stores a parsed answer; a cache that cannot be written only costs a request next time."""
-        answer_set = RationaleSet(
-            rationales=[
-                OfferRationale(offer_id=offer_id, rationale=text) for offer_id, text in answer.rationales.items()
-            ]
-        )
         record = {
             "model": self.model_identity["model"],
-            "answer": answer_set.model_dump(),
+            "answer": self.schema.from_texts(answer.rationales).model_dump(),
             "input_tokens": answer.input_tokens,
             "output_tokens": answer.output_tokens,
         }

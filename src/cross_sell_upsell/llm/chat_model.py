@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
 from langchain_core.exceptions import OutputParserException
 from langchain_core.language_models import BaseChatModel
@@ -27,12 +27,32 @@ class RationaleSet(BaseModel):
 
     rationales: list[OfferRationale] = Field(description="One entry per offer in the data.")
 
-    def by_offer(self) -> dict[str, str]:
+    def texts(self) -> dict[str, str]:
         """The rationales by offer id; the first one stands when the model repeats an offer."""
         rationales: dict[str, str] = {}
         for item in self.rationales:
             rationales.setdefault(item.offer_id, item.rationale)
         return rationales
+
+    @classmethod
+    def from_texts(cls, texts: dict[str, str]) -> RationaleSet:
+        """The answer holding these rationales by offer id (what the cache stores)."""
+        return cls(rationales=[OfferRationale(offer_id=key, rationale=text) for key, text in texts.items()])
+
+
+class TextAnswer(Protocol):
+    """A structured answer that is one text per key (`RationaleSet`, `segment_names.SegmentNameSet`): what
+    `ask` parses and the cache stores."""
+
+    def texts(self) -> dict[str, str]: ...
+
+    @classmethod
+    def from_texts(cls, texts: dict[str, str]) -> TextAnswer: ...
+
+    @classmethod
+    def model_validate(cls, value: Any) -> TextAnswer: ...
+
+    def model_dump(self) -> dict[str, Any]: ...
 
 
 def build_chat_model(settings: LLMSettings) -> BaseChatModel | None:
@@ -114,10 +134,11 @@ def classify_fault(exc: BaseException) -> Fault:
 
 @dataclass
 class Answer:
-    """One customer's answer: the rationales by offer id, or the fault that left none, and what it cost."""
+    """One request's answer: the texts by key (a customer's rationales by offer id, or the segment names by
+    segment key), or the fault that left none, and what it cost."""
 
     rationales: dict[str, str] = field(default_factory=dict)
-    """The model's rationale text by offer id, before the output checks."""
+    """The model's text by key, before the output checks."""
     fault: Fault | None = None
     """Why there are no rationales; None when the answer parsed."""
     input_tokens: int = 0
@@ -130,8 +151,13 @@ class Answer:
     """Whether the answer came from the cache."""
 
 
-def ask(structured: Runnable, messages: Sequence[tuple[str, str]], retries: int) -> Answer:
-    """Asks `structured` (a `with_structured_output(RationaleSet, include_raw=True)` runnable) until an answer
+def ask(
+    structured: Runnable,
+    messages: Sequence[tuple[str, str]],
+    retries: int,
+    schema: type[TextAnswer] = RationaleSet,
+) -> Answer:
+    """Asks `structured` (a `with_structured_output(schema, include_raw=True)` runnable) until an answer
     parses: up to 1 + `retries` calls for malformed answers and refusals; a transport fault ends it at once."""
     answer = Answer()
     for _ in range(retries + 1):
@@ -143,7 +169,7 @@ def ask(structured: Runnable, messages: Sequence[tuple[str, str]], retries: int)
             answer.output_tokens += usage.get("output_tokens", 0)
             if result.get("parsing_error") is not None:
                 raise result["parsing_error"]
-            answer.rationales = RationaleSet.model_validate(result.get("parsed")).by_offer()
+            answer.rationales = schema.model_validate(result.get("parsed")).texts()
             answer.fault = None
             return answer
         except Exception as exc:  # noqa: BLE001 - every fault falls back to the template

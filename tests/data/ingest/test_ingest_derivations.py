@@ -122,6 +122,7 @@ def test_given_attributes_override_derived_ones_field_by_field():
             "loyalty_tier": ["platinum", None, None],
             "lifetime_value": [None, 600.0, None],
             "skin_concerns": [["acne"], None, []],
+            "segment": ["VIP", None, "New"],
         },
         schema={
             "customer_id": pl.String,
@@ -129,6 +130,7 @@ def test_given_attributes_override_derived_ones_field_by_field():
             "loyalty_tier": pl.String,
             "lifetime_value": pl.Float64,
             "skin_concerns": pl.List(pl.String),
+            "segment": pl.String,
         },
     )
     customers = derive_customers(features, given, IngestSettings())
@@ -136,6 +138,8 @@ def test_given_attributes_override_derived_ones_field_by_field():
     assert sorted(rows) == ["A", "B", "D"]
     assert (rows["A"]["name"], rows["A"]["loyalty_tier"], rows["A"]["lifetime_value"]) == ("Ann", "platinum", 58.0)
     assert rows["A"]["skin_concerns"] == ["acne"]
+    # a given segment is kept; none is derived
+    assert [rows[key]["segment"] for key in "ABD"] == ["VIP", None, "New"]
     # B's given lifetime value 600 wins over the 40 spent, and the derived tier follows it: gold from 500
     assert (rows["B"]["name"], rows["B"]["lifetime_value"], rows["B"]["loyalty_tier"]) == ("", 600.0, "gold")
     assert rows["B"]["skin_concerns"] == []

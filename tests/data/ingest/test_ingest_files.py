@@ -289,6 +289,21 @@ def test_customers_file_csv_lists_and_case(tmp_path):
     assert given.rows() == [("C1", "Ann Lee", "gold", 0.2, 2, ["acne", "dryness"]), ("C2", None, None, None, None, [])]
 
 
+def test_customers_file_segments_blank_cells_are_none(tmp_path):
+    path = write_text(
+        tmp_path / "customers.csv",
+        """
+        customer_id,Segment
+        C1, Loyal core
+        C2,
+        C3,"  "
+        """,
+    )
+    given = load_customer_attributes(path, IngestSettings(customer_columns={"segment": "Segment"}))
+    assert given.rows() == [("C1", "Loyal core"), ("C2", None), ("C3", None)]
+    assert given.schema["segment"] == CUSTOMER_SCHEMA["segment"]
+
+
 @pytest.mark.parametrize(
     ("row", "message"),
     [

@@ -42,6 +42,8 @@ def load_customer_attributes(path: str | Path, settings: IngestSettings) -> pl.D
             typed[field] = as_text(pl.col(field))
             if field in ("loyalty_tier", "price_sensitivity"):
                 typed[field] = typed[field].str.to_lowercase()
+            elif field == "segment":  # a blank cell: no segment given
+                typed[field] = pl.when(typed[field] != "").then(typed[field])
         else:
             typed[field] = as_number(pl.col(field), dtype)
     checked = raw.with_columns(**{f"_{field}": expr for field, expr in typed.items()})
