@@ -8,6 +8,7 @@ from datetime import date
 
 import polars as pl
 import pytest
+from support import AS_OF, TIER1
 
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.data.ingest import load_transactions_dataset
@@ -17,7 +18,6 @@ from cross_sell_upsell.pipeline.graph import graph as frame_graph
 from cross_sell_upsell.server.context import ServerContext, ServerInputError, config_from_overrides
 from cross_sell_upsell.server.graph import as_json
 from cross_sell_upsell.server.graph import graph as server_graph
-from support import AS_OF, TIER1
 
 
 def _strict_json(value):
@@ -74,7 +74,10 @@ def test_config_overrides_are_validated_settings() -> None:
     ("context", "message"),
     [
         ({"config": {"colour": "red"}}, "context config key 'colour': not a setting"),
-        ({"config": {"weights": {"lift": "high"}}}, "context config key 'weights.lift': Input should be a valid number"),
+        (
+            {"config": {"weights": {"lift": "high"}}},
+            "context config key 'weights.lift': Input should be a valid number",
+        ),
         ({"config": {"due_soon_days": -1}}, "context config key 'due_soon_days': "),
         ({"config": ["due_soon_days"]}, "context config: expected an object of OrchestratorConfig settings"),
         ({"as_of": "2024-3-1"}, "context as_of: '2024-3-1' is not a date in YYYY-MM-DD form"),

@@ -7,8 +7,8 @@ and returns only the keys it changes.
 
 from __future__ import annotations
 
-from datetime import date
 from collections.abc import Callable
+from datetime import date
 from typing import Any, Literal, get_args
 
 import polars as pl

@@ -55,7 +55,9 @@ class ServerContext:
     ] = None
     as_of: Annotated[
         str | None,
-        Field(description="Date the analysis is relative to, YYYY-MM-DD, for runs whose input has none. Default: today."),
+        Field(
+            description="Date the analysis is relative to, YYYY-MM-DD, for runs whose input has none. Default: today."
+        ),
     ] = None
     customer_ids: Annotated[
         list[str] | None,
@@ -64,7 +66,7 @@ class ServerContext:
     config: Annotated[
         dict[str, Any],
         Field(
-            description="OrchestratorConfig settings to change, as JSON, e.g. {\"due_soon_days\": 14, "
+            description='OrchestratorConfig settings to change, as JSON, e.g. {"due_soon_days": 14, '
             '"weights": {"concern_match": 40}, "ingest": {"transaction_columns": {"product_id": "sku"}}}. '
             "Unknown keys and bad values are errors."
         ),
@@ -112,7 +114,9 @@ class ServerContext:
         if self.transactions is None:
             folder = Path(self.data_dir or DEFAULT_DATA_DIR)
             if not folder.is_dir():
-                raise ServerInputError(f"context data_dir: no folder {elided(str(folder))!r} (relative to {Path.cwd()})")
+                raise ServerInputError(
+                    f"context data_dir: no folder {elided(str(folder))!r} (relative to {Path.cwd()})"
+                )
             return load_dataset(folder, encoding=ingest.encoding)
         return load_transactions_dataset(
             self.transactions, self.catalog, self.customers_file, as_of=as_of, settings=ingest
