@@ -145,6 +145,7 @@ def config_from_overrides(overrides: Mapping[str, Any]) -> OrchestratorConfig:
         return OrchestratorConfig.model_validate(dict(overrides))
     except ValidationError as exc:
         error = exc.errors()[0]
-        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        key = ".".join(str(part) for part in error["loc"])
         problem = "not a setting" if error["type"] == "extra_forbidden" else error["msg"]
-        raise ServerInputError(f"context config key '{elided(key)}': {problem}") from None
+        where = f" key '{elided(key)}'" if key else ""  # a check across settings names none
+        raise ServerInputError(f"context config{where}: {problem}") from None
