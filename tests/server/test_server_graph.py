@@ -19,7 +19,6 @@ from cross_sell_upsell.server.context import ServerContext, ServerInputError, co
 from cross_sell_upsell.server.graph import as_json
 from cross_sell_upsell.server.graph import graph as server_graph
 
-
 ZERO_WEIGHTS = tuple(OrchestratorConfig().weights.as_dict())
 
 
