@@ -100,6 +100,7 @@ def served(step: Callable[..., Any]) -> Callable[..., Any]:
             raise ServerInputError(str(error)) from error
         if not isinstance(result, dict):
             return result
+        # The parallel candidate steps write different keys; a dict update from a dict is one step under the GIL.
         served_context.values.update(result)
         return as_json(result)
 
