@@ -7,8 +7,9 @@ and returns only the keys it changes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import polars as pl
 from langgraph.graph import END, START, StateGraph
@@ -121,7 +122,10 @@ def score_opportunities(state: State, runtime: Runtime[Context]) -> dict[str, An
     return {"opportunities": opportunities}
 
 
-def route_rationales(state: State, runtime: Runtime[Context]) -> Literal["write_rationales", "assemble_results"]:
+RationaleRoute = Literal["write_rationales", "assemble_results"]
+
+
+def route_rationales(state: State, runtime: Runtime[Context]) -> RationaleRoute:
     return "write_rationales" if runtime.context.config.llm.enabled else "assemble_results"
 
 
@@ -148,23 +152,25 @@ def assemble_results(state: State) -> dict[str, Any]:
     }
 
 
-def build_graph():
-    """The uncompiled graph, for callers that compile it with their own checkpointer or options."""
-    builder = StateGraph(State, context_schema=Context, input_schema=InputState, output_schema=OutputState)
-    builder.add_node(load_customers)
-    builder.add_node(detect_routine_gaps)
-    candidate_steps = (check_replenishment, find_cross_sells, find_tier_upgrades, build_bundles)
-    for step in candidate_steps:
-        builder.add_node(step)
-    builder.add_node(score_opportunities)
-    builder.add_node(write_rationales)
-    builder.add_node(assemble_results)
+CANDIDATE_STEPS = (check_replenishment, find_cross_sells, find_tier_upgrades, build_bundles)
+"""The candidate steps, run in parallel branches between `detect_routine_gaps` and `score_opportunities`."""
+FINAL_STEPS = (write_rationales, assemble_results)
+
+
+def build_graph(builder: StateGraph | None = None, adapt: Callable[[Callable], Callable] = lambda step: step):
+    """The uncompiled graph, for callers that compile it with their own checkpointer or options. The server layer
+    passes its own `builder` (JSON schemas) and `adapt`, which wraps every node and the rationale route, to run
+    the same steps over JSON state; the defaults build the in-process graph over frames."""
+    if builder is None:
+        builder = StateGraph(State, context_schema=Context, input_schema=InputState, output_schema=OutputState)
+    for step in (load_customers, detect_routine_gaps, *CANDIDATE_STEPS, score_opportunities, *FINAL_STEPS):
+        builder.add_node(step.__name__, adapt(step))
     builder.add_edge(START, "load_customers")
     builder.add_edge("load_customers", "detect_routine_gaps")
-    for step in candidate_steps:
+    for step in CANDIDATE_STEPS:
         builder.add_edge("detect_routine_gaps", step.__name__)
-    builder.add_edge([step.__name__ for step in candidate_steps], "score_opportunities")
-    builder.add_conditional_edges("score_opportunities", route_rationales)
+    builder.add_edge([step.__name__ for step in CANDIDATE_STEPS], "score_opportunities")
+    builder.add_conditional_edges("score_opportunities", adapt(route_rationales), list(get_args(RationaleRoute)))
     builder.add_edge("write_rationales", "assemble_results")
     builder.add_edge("assemble_results", END)
     return builder
