@@ -63,7 +63,8 @@ class SarSettings:
     """Items bought by fewer customers get no similarity to other items (only to themselves): a Jaccard
     similarity from fewer buyers is mostly noise, and these items hold most of the co-occurrence matrix."""
     max_items: int = 10_000
-    """At most this many items (the most bought) get similarities: the matrix then never exceeds 10^8 cells."""
+    """At most this many items (the most bought) get similarities: the dense similarity matrix then holds at
+    most 10^8 float32 cells (400 MB)."""
 
 
 def popularity(purchases: pl.DataFrame, k: int, since: date | None = None) -> pl.DataFrame:
@@ -108,18 +109,19 @@ def tifu_knn(purchases: pl.DataFrame, k: int, settings: TifuSettings = TifuSetti
     nearest = min(settings.neighbours, len(users) - 1)
     squared = np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel()
 
+    by_item = matrix.T.tocsr()
+
     def scores(start: int, stop: int) -> np.ndarray:
-        own = matrix[start:stop]
+        # Sparse x dense products: a sparse x sparse product of these shapes is several times slower.
+        own = matrix[start:stop].toarray()
         if nearest == 0:
-            return own.toarray()
-        distance = squared[start:stop, None] + squared[None, :] - 2 * (own @ matrix.T).toarray()
+            return own
+        distance = squared[start:stop, None] + squared[None, :] - 2 * (matrix @ own.T).T
         distance[np.arange(stop - start), np.arange(start, stop)] = np.inf
         closest = np.argsort(distance, axis=1, kind="stable")[:, :nearest]
-        mean = sp.csr_matrix(
-            (np.full(closest.size, 1 / nearest), closest.ravel(), np.arange(0, closest.size + 1, nearest)),
-            shape=(stop - start, len(users)),
-        )
-        return settings.alpha * own.toarray() + (1 - settings.alpha) * (mean @ matrix).toarray()
+        mean = np.zeros_like(distance)
+        np.put_along_axis(mean, closest, 1 / nearest, axis=1)
+        return settings.alpha * own + (1 - settings.alpha) * (by_item @ mean.T).T
 
     return _best_scored(users, items, matrix, scores, k)
 
@@ -176,10 +178,11 @@ def sar(purchases: pl.DataFrame, as_of: date, k: int, settings: SarSettings = Sa
     buyers = both.diagonal()
     rows = np.repeat(np.arange(both.shape[0]), np.diff(both.indptr))
     both.data = both.data / (buyers[rows] + buyers[both.indices] - both.data)
+    similarity = both.toarray()  # at most max_items^2 float32 cells; sparse x dense is the fast product
 
     def scores(start: int, stop: int) -> np.ndarray:
         values = matrix[start:stop].toarray()
-        values[:, kept] = (bought[start:stop] @ both).toarray()
+        values[:, kept] = bought[start:stop] @ similarity
         return values
 
     return _best_scored(users, items, matrix, scores, k)
