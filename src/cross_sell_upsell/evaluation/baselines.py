@@ -88,10 +88,11 @@ def popularity(purchases: pl.DataFrame, k: int, since: date | None = None) -> pl
 def basket_buy_again(purchases: pl.DataFrame) -> pl.DataFrame:
     """The customer's own products by the number of distinct baskets holding them, then the latest purchase,
     then the product id."""
+    # `_baskets` has one row per product in a basket, so a product's rows are its baskets.
     counts = (
         _baskets(purchases)
         .group_by("customer_id", "product_id")
-        .agg(baskets=pl.struct("purchase_date", "basket").n_unique(), latest=pl.col("purchase_date").max())
+        .agg(baskets=pl.len(), latest=pl.col("purchase_date").max())
     )
     return ranked(
         counts.sort(["customer_id", "baskets", "latest", "product_id"], descending=[False, True, True, False]).select(
@@ -108,7 +109,6 @@ def tifu_knn(purchases: pl.DataFrame, k: int, settings: TifuSettings = TifuSetti
     users, items, matrix = _matrix(vectors, "weight")
     nearest = min(settings.neighbours, len(users) - 1)
     squared = np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel()
-
     by_item = matrix.T.tocsr()
 
     def scores(start: int, stop: int) -> np.ndarray:
