@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
+import numpy as np
 import polars as pl
 import pytest
 from backtest_split import AS_OF, CUTOFF, RANK2, K, hand_split
+from polars.testing import assert_frame_equal
 from support import rows
 
+from cross_sell_upsell.evaluation import baselines
 from cross_sell_upsell.evaluation.backtest import evaluate
 from cross_sell_upsell.evaluation.baselines import (
     RECENT_WEEKS,
@@ -142,3 +145,25 @@ def test_sar_items_with_few_buyers_are_similar_only_to_themselves():
     # Only A (first of A, B, C, with two buyers each) keeps similarities, and no other kept product to be similar
     # to: every score is the customer's affinity.
     assert _lists(capped) == {"C1": ["A", "C"], "C2": ["B", "D"], "C3": ["C", "E"]}
+
+
+@pytest.mark.parametrize("method", ["tifu_knn", "sar"])
+def test_scoring_a_few_customers_at_a_time_changes_no_list(monkeypatch, method):
+    # 40 customers buying from 12 products over 60 days, drawn with a fixed seed; one customer per chunk must
+    # give the lists the one-chunk run gives.
+    generator = np.random.default_rng(5)
+    log = pl.DataFrame(
+        {
+            "customer_id": [f"C{number:02d}" for number in generator.integers(0, 40, 400)],
+            "product_id": [f"P{number:02d}" for number in generator.integers(0, 12, 400)],
+            "purchase_date": [date(2024, 1, 1) + timedelta(days=int(day)) for day in generator.integers(0, 60, 400)],
+        }
+    )
+    run = {
+        "tifu_knn": lambda: tifu_knn(log, 3, TifuSettings(neighbours=5)),
+        "sar": lambda: sar(log, date(2024, 2, 29), 3, SarSettings(min_buyers=3, max_items=8)),
+    }[method]
+    whole = run()
+    monkeypatch.setattr(baselines, "_CELLS_PER_CHUNK", 1)
+    assert_frame_equal(run(), whole)
+    assert whole.get_column("user").n_unique() == log.get_column("customer_id").n_unique()
