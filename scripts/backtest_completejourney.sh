@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The full Complete Journey backtest (not part of the default test run): the tuned grocery configuration on the
-# test cutoff and on the validation cutoff it was tuned on, then the documents' own settings on the test cutoff.
+# test cutoff, on the validation cutoff it was tuned on and on two more earlier cutoffs (2017-07-01, 2017-08-15, for
+# the baselines' paired bootstrap intervals), then the documents' own settings on the test cutoff.
 # Needs the backtest extra: pip install -c constraints.txt -e '.[backtest]'. Writes output/backtest/*.md and *.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,10 @@ for format in markdown json; do
         --format "$format" --output "$out/test_2017-10-01.$suffix"
     "$python" -m cross_sell_upsell.cli.backtest --dataset completejourney --cutoff 2017-08-01 --horizon-days 28 --k 10 \
         --format "$format" --output "$out/validation_2017-08-01.$suffix"
+    for cutoff in 2017-07-01 2017-08-15; do
+        "$python" -m cross_sell_upsell.cli.backtest --dataset completejourney --cutoff "$cutoff" --horizon-days 28 --k 10 \
+            --format "$format" --output "$out/earlier_$cutoff.$suffix"
+    done
     "$python" -m cross_sell_upsell.cli.backtest --dataset completejourney --cutoff 2017-10-01 --horizon-days 28 --k 10 \
         "${documents[@]}" --format "$format" --output "$out/test_2017-10-01_document_settings.$suffix"
 done

@@ -139,6 +139,20 @@ def test_json_output_has_every_metric_of_every_method(tmp_path, capsys):
             "date_error_days",
         }
     assert (result["cutoff"], result["horizon_days"], result["k"], result["level"]) == ("2024-03-01", 7, 2, "product")
+    for method, scores in result["methods"].items():
+        expected = set() if method == "orchestrator" else {"vs_orchestrator"}
+        assert set(scores) - {"new", "repeat"} == expected
+        if expected:
+            assert set(scores["vs_orchestrator"]) == {"new", "repeat"}
+            interval = scores["vs_orchestrator"]["new"]["ndcg"]
+            assert interval["low"] <= interval["difference"] <= interval["high"]
+            assert set(scores["vs_orchestrator"]["repeat"]["precision"]) == {
+                "difference",
+                "low",
+                "high",
+                "better",
+                "worse",
+            }
 
 
 def test_markdown_output_is_written_atomically(tmp_path, capsys):

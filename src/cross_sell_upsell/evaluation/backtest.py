@@ -10,7 +10,11 @@ purchases dated before the cutoff; nothing later is visible to any method):
 | method | ranking |
 |---|---|
 | popularity | products by how many customers bought them |
+| recent_popularity | products by how many customers bought them in the 8 weeks before the cutoff |
 | buy_again | the customer's own products by the days they bought them on, then the latest purchase |
+| basket_buy_again | the customer's own products by the baskets holding them, then the latest purchase |
+| tifu_knn | TIFU-KNN: time-decayed personal item frequency blended with the nearest customers' |
+| sar | SAR: time-decayed affinity times the items' Jaccard similarity |
 | catalog_rules | the orchestrator with learned signals off and the documents' weights: catalog rules, routine, cycles |
 | basket_rules | products the learned basket rules link to the customer's products, by summed confidence |
 | item_knn | products similar to the customer's products, by summed blended similarity |
@@ -22,10 +26,11 @@ customer's purchases of that kind in [cutoff, cutoff + horizon) with `metrics.ra
 in a split when they were active before the cutoff and bought at least one item of that kind in the horizon.
 At `--level category` items are categories: a list keeps each category's first product.
 
-For repeat items two more figures: `flag_precision`, the share of all top-K items listed (over every active
+The baselines outside the orchestrator are in `baselines.py`. For repeat items two more figures: `flag_precision`, the share of all top-K items listed (over every active
 customer) that were bought in the horizon, and `date_error_days`, the mean absolute days between a hit's
 predicted date (its due date, or the cutoff when already due) and its first purchase in the horizon, for the
-methods that predict dates.
+methods that predict dates. Every method but the orchestrator also gets `vs_orchestrator`: the paired
+bootstrap interval (`bootstrap.py`) of the orchestrator's per-user lead on new-item NDCG and repeat precision.
 """
 
 from __future__ import annotations
@@ -40,7 +45,16 @@ import polars as pl
 from cross_sell_upsell.configuration import OrchestratorConfig, ScoringWeights
 from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.errors import ConfigurationError
-from cross_sell_upsell.evaluation.metrics import RANKING_METRICS, ranking_metrics, top_k
+from cross_sell_upsell.evaluation.baselines import RECENT_WEEKS, basket_buy_again, popularity, sar, tifu_knn
+from cross_sell_upsell.evaluation.bootstrap import (
+    DEFAULT_BOOTSTRAP,
+    HEADLINE,
+    REFERENCE,
+    BootstrapSettings,
+    versus_reference,
+)
+from cross_sell_upsell.evaluation.lists import ranked
+from cross_sell_upsell.evaluation.metrics import RANKING_METRICS, per_user, summarize, top_k, user_metrics
 from cross_sell_upsell.features.snapshot import Snapshot, build_snapshot, without_signals
 from cross_sell_upsell.offers.candidates import learned_offers
 from cross_sell_upsell.offers.cohort import select_cohort
@@ -48,22 +62,24 @@ from cross_sell_upsell.offers.keys import lookup
 from cross_sell_upsell.pipeline.api import analyze_cohort
 from cross_sell_upsell.reporting.text import plain_text
 
-METHODS: tuple[str, ...] = ("popularity", "buy_again", "catalog_rules", "basket_rules", "item_knn", "orchestrator")
+METHODS: tuple[str, ...] = (
+    "popularity",
+    "recent_popularity",
+    "buy_again",
+    "basket_buy_again",
+    "tifu_knn",
+    "sar",
+    "catalog_rules",
+    "basket_rules",
+    "item_knn",
+    "orchestrator",
+)
 
 
 SPLITS: tuple[str, ...] = ("new", "repeat")
 
 
 LEVELS: tuple[str, ...] = ("product", "category")
-
-
-_LIST_SCHEMA: dict[str, pl.DataType] = {
-    "user": pl.String(),
-    "product_id": pl.String(),
-    "rank": pl.UInt32(),
-    "due_date": pl.Date(),
-}
-"""A method's ranked list: one row per (user, product), `due_date` when the method predicts one."""
 
 
 @dataclass(frozen=True)
@@ -96,23 +112,11 @@ def temporal_split(dataset: Dataset, cutoff: date, horizon_days: int) -> Split:
     return Split(train=train, future=future, cutoff=cutoff, horizon_days=horizon_days)
 
 
-def _ranked(frame: pl.DataFrame) -> pl.DataFrame:
-    """A list in _LIST_SCHEMA from rows in each user's order."""
-    if "due_date" not in frame.columns:
-        frame = frame.with_columns(due_date=pl.lit(None, dtype=pl.Date))
-    return frame.select(
-        "user",
-        "product_id",
-        rank=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).over("user"),
-        due_date="due_date",
-    ).cast(_LIST_SCHEMA)  # type: ignore[arg-type]
-
-
 def _orchestrator_list(split: Split, config: OrchestratorConfig, snapshot: Snapshot) -> pl.DataFrame:
     """The graph's ranked offers, a bundle standing for its members in their order."""
     offers = analyze_cohort(None, as_of=split.as_of, dataset=split.train, config=config, snapshot=snapshot)
     offers = offers["opportunities"]
-    return _ranked(
+    return ranked(
         offers.sort("customer_id", "rank")
         .select(
             user="customer_id",
@@ -145,11 +149,16 @@ def method_lists(
     )
 
     learned_limit = max(k, config.signals.learned_offers)
+    purchases = split.train.ownership
     builders = {
-        "popularity": lambda: _popularity(holdings, k),
-        "buy_again": lambda: _ranked(
+        "popularity": lambda: popularity(purchases, k),
+        "recent_popularity": lambda: popularity(purchases, k, since=split.cutoff - timedelta(weeks=RECENT_WEEKS)),
+        "buy_again": lambda: ranked(
             holdings.sort("user", "purchase_days", "last_purchase", "id_order", descending=[False, True, True, False])
         ),
+        "basket_buy_again": lambda: basket_buy_again(purchases),
+        "tifu_knn": lambda: tifu_knn(purchases, k),
+        "sar": lambda: sar(purchases, split.as_of, k),
         "catalog_rules": lambda: _orchestrator_list(
             split,
             config.model_copy(
@@ -168,35 +177,10 @@ def method_lists(
     return {name: builders[name]() for name in methods}
 
 
-def _popularity(holdings: pl.DataFrame, k: int) -> pl.DataFrame:
-    """The K most popular products each user lacks, then the user's own products by popularity; popularity is
-    the number of customers who bought the product, ties by product id."""
-    buyers = holdings.group_by("product_id").agg(buyers=pl.len(), id_order=pl.col("id_order").first())
-    most_owned = int(holdings.group_by("user").len().get_column("len").max() or 0)
-    # Enough of the most popular products that every user lacks at least K of them (or all there are).
-    popular = buyers.sort(["buyers", "id_order"], descending=[True, False]).head(k + most_owned)
-    by_popularity = (["user", "buyers", "id_order"], [False, True, False])
-    lacking = (
-        holdings.select("user")
-        .unique()
-        .join(popular, how="cross")
-        .join(holdings.select("user", "product_id"), on=["user", "product_id"], how="anti")
-        .sort(by_popularity[0], descending=by_popularity[1])
-        .group_by("user", maintain_order=True)
-        .head(k)
-    )
-    owned = (
-        holdings.select("user", "product_id")
-        .join(buyers, on="product_id")
-        .sort(by_popularity[0], descending=by_popularity[1])
-    )
-    return _ranked(pl.concat([lacking, owned]).sort("user", maintain_order=True))
-
-
 def _learned_list(cohort: Any, links: pl.DataFrame, k: int) -> pl.DataFrame:
     """One learned signal alone: its offers ranked by their evidence."""
     offers = learned_offers(cohort.holdings, links, cohort.products, k)
-    return _ranked(
+    return ranked(
         offers.select(
             user=lookup(cohort.customers.get_column("customer_id"), "customer_key"),
             product_id=lookup(cohort.products.get_column("product_id"), "product_key"),
@@ -213,8 +197,15 @@ def _at_level(items: pl.DataFrame, categories: dict[str, str], level: str, keep_
     return with_category.unique(["user", "item"], keep="first", maintain_order=True) if keep_first else with_category
 
 
-def evaluate(split: Split, lists: dict[str, pl.DataFrame], k: int, level: str = "product") -> dict[str, Any]:
-    """Every metric of every method, for new and repeat items (see the module docstring)."""
+def evaluate(
+    split: Split,
+    lists: dict[str, pl.DataFrame],
+    k: int,
+    level: str = "product",
+    bootstrap: BootstrapSettings = DEFAULT_BOOTSTRAP,
+) -> dict[str, Any]:
+    """Every metric of every method, for new and repeat items, and each method's paired bootstrap interval of
+    the orchestrator's lead on the HEADLINE metrics (`vs_orchestrator`; see the module docstring)."""
     products = split.train.products
     categories = dict(zip(products.get_column("product_id"), products.get_column("category"), strict=True))
     prices = products.select("product_id", "price")
@@ -233,19 +224,28 @@ def evaluate(split: Split, lists: dict[str, pl.DataFrame], k: int, level: str = 
         "repeat": first_bought.join(past, on=["user", "item"], how="semi"),
     }
     result: dict[str, Any] = {"methods": {}}
-    for method, ranked in lists.items():
-        items = _at_level(ranked.sort("user", "rank"), categories, level).join(users, on="user")
+    scored: dict[str, dict[str, pl.DataFrame]] = {}
+    for method, ranked_items in lists.items():
+        items = _at_level(ranked_items.sort("user", "rank"), categories, level).join(users, on="user")
         items = items.join(prices, on="product_id", how="left")
         owned = pl.struct("user", "item").is_in(past.select(pl.struct("user", "item")).to_series().implode())
-        scores: dict[str, Any] = {}
-        for split_name, in_split in (("new", ~owned), ("repeat", owned)):
-            part = items.filter(in_split)
-            scores[split_name] = ranking_metrics(part, relevant[split_name], k)
-        scores["repeat"].update(_repeat_figures(top_k(items.filter(owned), k), relevant["repeat"], split.cutoff))
-        for split_name in SPLITS:
-            scores[split_name].pop("users")  # the same for every method: reported once, below
+        parts = {"new": items.filter(~owned), "repeat": items.filter(owned)}
+        scored[method] = {name: user_metrics(per_user(parts[name], relevant[name], k), k) for name in SPLITS}
+        scores = {name: summarize(scored[method][name]) for name in SPLITS}
+        for name in SPLITS:
+            scores[name].pop("users")  # the same for every method: reported once, below
+        scores["repeat"].update(_repeat_figures(top_k(parts["repeat"], k), relevant["repeat"], split.cutoff))
         result["methods"][method] = scores
+    for method, intervals in versus_reference(scored, bootstrap).items():
+        result["methods"][method][f"vs_{REFERENCE}"] = intervals
     result["users"] = {name: relevant[name].get_column("user").n_unique() for name in SPLITS}
+    result["bootstrap"] = {
+        "reference": REFERENCE,
+        "metrics": [f"{name}.{metric}" for name, metric in HEADLINE],
+        "resamples": bootstrap.resamples,
+        "seed": bootstrap.seed,
+        "confidence": bootstrap.confidence,
+    }
     return result
 
 
@@ -300,7 +300,8 @@ def _figure(value: float | None, money: bool = False) -> str:
 
 
 def render_markdown(result: dict[str, Any]) -> str:
-    """The results as markdown tables, one per split; deterministic for the same inputs."""
+    """The results as markdown tables, one per split, then the bootstrap intervals; deterministic for the same
+    inputs."""
     lines = [
         (
             f"# Backtest: cutoff {result['cutoff']}, horizon {result['horizon_days']} days, K = {result['k']}, "
@@ -328,4 +329,37 @@ def render_markdown(result: dict[str, Any]) -> str:
             cells = [_figure(figures[name], money=name == "revenue") for name in header]
             lines.append(f"| {method} | " + " | ".join(cells) + " |")
         lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines + _bootstrap_lines(result))
+
+
+def _bootstrap_lines(result: dict[str, Any]) -> list[str]:
+    """The table of each method's `vs_orchestrator` intervals; none when the orchestrator was not run."""
+    key, settings = f"vs_{REFERENCE}", result["bootstrap"]
+    compared = {method: scores[key] for method, scores in result["methods"].items() if key in scores}
+    if not compared:
+        return []
+    lines = [
+        f"## {REFERENCE.capitalize()} minus each method",
+        "",
+        (
+            f"Per user, the {REFERENCE}'s figure minus the method's: the mean, its "
+            f"{settings['confidence']:.0%} paired bootstrap interval ({settings['resamples']:,} resamples of the "
+            f"users, seed {settings['seed']}) and how many users the {REFERENCE} does better / worse for."
+        ),
+        "",
+        "| method | "
+        + " | ".join(f"{split} {metric}: difference | interval | better / worse" for split, metric in HEADLINE)
+        + " |",
+        "|---|" + "---:|---|---:|" * len(HEADLINE),
+    ]
+    for method, intervals in compared.items():
+        cells = []
+        for split_name, metric in HEADLINE:
+            figure = intervals[split_name][metric]
+            cells += [
+                f"{figure['difference']:+.4f}",
+                f"[{figure['low']:+.4f}, {figure['high']:+.4f}]",
+                f"{figure['better']:,} / {figure['worse']:,}",
+            ]
+        lines.append(f"| {method} | " + " | ".join(cells) + " |")
+    return [*lines, ""]

@@ -55,17 +55,27 @@ def per_user(recommended: pl.DataFrame, relevant: pl.DataFrame, k: int) -> pl.Da
     )
 
 
+def user_metrics(users: pl.DataFrame, k: int) -> pl.DataFrame:
+    """Each user's hit_rate, precision, recall, ndcg and revenue from `per_user`'s rows, sorted by user."""
+    return users.select(
+        "user",
+        hit_rate=(pl.col("hits") > 0).cast(pl.Float64),
+        precision=pl.col("hits") / k,
+        recall=pl.col("hits") / pl.col("relevant"),
+        ndcg=pl.col("dcg") / pl.col("idcg"),
+        revenue="revenue",
+    )
+
+
 def ranking_metrics(recommended: pl.DataFrame, relevant: pl.DataFrame, k: int) -> dict[str, float]:
     """hit_rate, precision, recall, ndcg (means over users with a relevant item) and revenue (their sum);
     `users` is how many users were scored."""
-    users = per_user(recommended, relevant, k)
+    return summarize(user_metrics(per_user(recommended, relevant, k), k))
+
+
+def summarize(users: pl.DataFrame) -> dict[str, float]:
+    """The means over `user_metrics`' users (revenue: the sum) and `users`, how many there are."""
     if users.is_empty():
         return {**dict.fromkeys(RANKING_METRICS, 0.0), "users": 0}
-    totals = users.select(
-        hit_rate=(pl.col("hits") > 0).cast(pl.Float64).mean(),
-        precision=(pl.col("hits") / k).mean(),
-        recall=(pl.col("hits") / pl.col("relevant")).mean(),
-        ndcg=(pl.col("dcg") / pl.col("idcg")).mean(),
-        revenue=pl.col("revenue").sum(),
-    ).row(0, named=True)
-    return {**totals, "users": users.height}
+    means = [pl.col(name).sum() if name == "revenue" else pl.col(name).mean() for name in RANKING_METRICS]
+    return {**users.select(means).row(0, named=True), "users": users.height}
