@@ -355,7 +355,7 @@ class OrchestratorConfig(_Frozen):
         description="Upgrades and gap picks go at most this many tiers above the customer's tier preference.",
     )
     offers_per_category: int | None = Field(
-        2,
+        5,
         ge=1,
         description="Outside the routine (categories not in essential_categories, so every category of a catalog "
         "without one): at most this many offers per category to one customer, the best-ranked; None: no cap. An "
