@@ -377,6 +377,13 @@ class OrchestratorConfig(_Frozen):
         ge=0,
         description="Upgrades and gap picks go at most this many tiers above the customer's tier preference.",
     )
+    offers_per_category: int | None = Field(
+        5,
+        ge=1,
+        description="Outside the routine (categories not in essential_categories, so every category of a catalog "
+        "without one): at most this many offers per category to one customer, the best-ranked; None: no cap. An "
+        "essential category is one need and always gets at most one offer (see docs/offers.md).",
+    )
     weights: ScoringWeights = Field(default_factory=ScoringWeights, description="Score component weights.")
     top_n: int = Field(5, ge=1, description="How many recommendations the single-customer report details.")
     llm: LLMSettings = Field(default_factory=LLMSettings, description="The optional chat-model rationale step.")

@@ -69,9 +69,10 @@ def test_summary_holds_the_required_figures(tmp_path: Path) -> None:
     assert (figures["customers_requested"], figures["customers_processed"], figures["customers_failed"]) == (10, 10, 0)
     assert figures["errors"] == []
     # tier1 per-customer potential revenue: 56.61 + 70.76 + 51.82 + 76.85 + 53.52 + 55.22 + 81.95 + 74.60
-    # + 56.51 + 74.85 = 652.69
-    assert figures["total_potential_revenue"] == pytest.approx(652.69)
-    assert figures["average_potential_revenue_per_customer"] == pytest.approx(65.27)
+    # + 56.51 + 59.86 = 637.70 (C010 owns a cleanser, so the cross-sold cleanser P001, $14.99, is not offered
+    # beside it: 74.85 - 14.99 = 59.86)
+    assert figures["total_potential_revenue"] == pytest.approx(637.70)
+    assert figures["average_potential_revenue_per_customer"] == pytest.approx(63.77)
 
 
 def test_unknown_customer_exits_1_with_the_id_in_the_errors(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -181,7 +182,7 @@ def test_progress_log_lines_when_not_a_terminal(tmp_path: Path, capsys: pytest.C
         "4 of 10 customers done, 0 failed",
         "8 of 10 customers done, 0 failed",
         "10 of 10 customers done, 0 failed",
-        "analysed 10 of 10 customers; potential revenue $652.69",
+        "analysed 10 of 10 customers; potential revenue $637.70",
     ]
 
 

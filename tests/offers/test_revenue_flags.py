@@ -1,9 +1,10 @@
-"""Which offers count toward a customer's potential revenue (`flag_revenue`), the sum per customer
-(`summarize_customers`) and the readable columns of `describe_offers`, on ranked offers built here (no graph).
+"""Which offers count toward a customer's potential revenue (`flag_revenue` on the offers `one_offer_per_need`
+makes), the sum per customer (`summarize_customers`) and the readable columns of `describe_offers`, on ranked
+offers built here (no graph).
 
-A customer buys one product per missing essential: the bundle when there is one, else the best-ranked offer for
-each missing essential; restocks, upgrades and other cross-sells each count. Essential bits: cleanser 1, toner 2,
-serum 4, moisturizer 8, spf 16. Columns a table leaves out are null.
+A customer buys one product per need: the bundle for the steps it fills (its products offered on their own do not
+count), one offer per other essential step, and each offer outside the routine. Essential bits: cleanser 1, toner
+2, serum 4, moisturizer 8, spf 16. Columns a table leaves out are null. tests/offers/test_needs.py has each rule.
 """
 
 from __future__ import annotations
@@ -12,19 +13,24 @@ import polars as pl
 import pytest
 from offer_tables import table
 
+from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.offers.candidates import CANDIDATE_SCHEMA
+from cross_sell_upsell.offers.needs import one_offer_per_need
 from cross_sell_upsell.offers.results import BUNDLE_NAME, describe_offers, flag_revenue, summarize_customers
 
 PRODUCTS = table(
-    {"product_key": pl.UInt32()},
-    "product_key | product_id | name              | category",
-    "0           | A1         | Basic Cleanser    | cleanser",
-    "1           | A2         | Basic Toner       | toner",
-    "2           | A3         | Basic Serum       | serum",
-    "3           | A4         | Basic Moisturizer | moisturizer",
-    "4           | A5         | Basic SPF         | spf",
-    "5           | A6         | Calm Mask         | mask",
-    "6           | B3         | Pro Serum         | serum",
+    {"product_key": pl.UInt32(), "essential_bit": pl.UInt64()},
+    "product_key | product_id | name              | category    | essential_bit",
+    "0           | A1         | Basic Cleanser    | cleanser    | 1",
+    "1           | A2         | Basic Toner       | toner       | 2",
+    "2           | A3         | Basic Serum       | serum       | 4",
+    "3           | A4         | Basic Moisturizer | moisturizer | 8",
+    "4           | A5         | Basic SPF         | spf         | 16",
+    "5           | A6         | Calm Mask         | mask        | 0",
+    "6           | B3         | Pro Serum         | serum       | 4",
+    "7           | B1         | Pro Cleanser      | cleanser    | 1",
+    "8           | C2         | Clear Toner       | toner       | 2",
+    "9           | C5         | Clear SPF         | spf         | 16",
 )
 
 CUSTOMERS = table(
@@ -46,22 +52,22 @@ BUNDLES = table(
 
 OPPORTUNITIES = table(
     {**CANDIDATE_SCHEMA, "rank": pl.UInt32(), "score": pl.Float64()},
-    "label       | customer_key | rank | type               | essential_bit | fills_missing_essential | price | score",
-    "0 up serum  | 0            | 1    | tier_upgrade       | 4             | false                   | 40.0  | 61.5",
-    "0 bundle    | 0            | 2    | bundle             | 0             | true                    | 35.7  | 55.0",
-    "0 re serum  | 0            | 3    | replenishment      | 4             | false                   | 20.0  | 50.0",
-    "0 gap moist | 0            | 4    | routine_gap        | 8             | true                    | 16.0  | 45.0",
-    "0 x toner   | 0            | 5    | product_cross_sell | 2             | true                    | 11.0  | 44.0",
-    "0 gap spf   | 0            | 6    | routine_gap        | 16            | true                    | 14.0  | 40.0",
-    "0 x mask    | 0            | 7    | product_cross_sell | 0             | false                   | 18.0  | 30.0",
-    "1 x toner   | 1            | 1    | product_cross_sell | 2             | true                    | 11.0  | 50.0",
-    "1 gap toner | 1            | 2    | routine_gap        | 2             | true                    | 12.0  | 48.0",
-    "1 re clean  | 1            | 3    | replenishment      | 1             | false                   | 10.0  | 40.0",
-    "1 up clean  | 1            | 4    | tier_upgrade       | 1             | false                   | 30.0  | 35.0",
-    "2 gap toner | 2            | 1    | routine_gap        | 2             | true                    | 12.0  | 45.0",
-    "2 gap spf   | 2            | 2    | routine_gap        | 16            | true                    | 14.0  | 44.0",
-    "2 x spf     | 2            | 3    | product_cross_sell | 16            | true                    | 15.0  | 40.0",
-    "2 x toner   | 2            | 4    | product_cross_sell | 2             | true                    | 11.0  | 38.0",
+    "label       | customer_key | rank | type               | product_key | essential_bit | fills_missing_essential | price | score",
+    "0 up serum  | 0            | 1    | tier_upgrade       | 6           | 4             | false                   | 40.0  | 61.5",
+    "0 bundle    | 0            | 2    | bundle             | null        | 0             | true                    | 35.7  | 55.0",
+    "0 re serum  | 0            | 3    | replenishment      | 2           | 4             | false                   | 20.0  | 50.0",
+    "0 gap moist | 0            | 4    | routine_gap        | 3           | 8             | true                    | 16.0  | 45.0",
+    "0 x toner   | 0            | 5    | product_cross_sell | 8           | 2             | true                    | 11.0  | 44.0",
+    "0 gap spf   | 0            | 6    | routine_gap        | 4           | 16            | true                    | 14.0  | 40.0",
+    "0 x mask    | 0            | 7    | product_cross_sell | 5           | 0             | false                   | 18.0  | 30.0",
+    "1 x toner   | 1            | 1    | product_cross_sell | 8           | 2             | true                    | 11.0  | 50.0",
+    "1 gap toner | 1            | 2    | routine_gap        | 1           | 2             | true                    | 12.0  | 48.0",
+    "1 re clean  | 1            | 3    | replenishment      | 0           | 1             | false                   | 10.0  | 40.0",
+    "1 up clean  | 1            | 4    | tier_upgrade       | 7           | 1             | false                   | 30.0  | 35.0",
+    "2 gap toner | 2            | 1    | routine_gap        | 1           | 2             | true                    | 12.0  | 45.0",
+    "2 gap spf   | 2            | 2    | routine_gap        | 4           | 16            | true                    | 14.0  | 44.0",
+    "2 x spf     | 2            | 3    | product_cross_sell | 9           | 16            | true                    | 15.0  | 40.0",
+    "2 x toner   | 2            | 4    | product_cross_sell | 8           | 2             | true                    | 11.0  | 38.0",
 )
 """Ranked offers (up: upgrade, re: restock, x: cross-sell, moist: moisturizer) in customer and rank order."""
 
@@ -95,57 +101,54 @@ ROUTINE = table(
 )
 
 
+def flagged() -> pl.DataFrame:
+    return flag_revenue(one_offer_per_need(OPPORTUNITIES, BUNDLES, PRODUCTS, OrchestratorConfig()))
+
+
 def counted(customer_key: int) -> dict[str, bool]:
-    flagged = flag_revenue(OPPORTUNITIES, BUNDLES).filter(pl.col("customer_key") == customer_key)
-    return dict(flagged.select("label", "counts_toward_revenue").iter_rows())
+    offers = flagged().filter(pl.col("customer_key") == customer_key)
+    return dict(offers.select("label", "counts_toward_revenue").iter_rows())
 
 
-def test_with_a_bundle_only_the_bundle_counts_for_the_missing_essentials():
+def test_with_a_bundle_only_the_bundle_counts_for_the_steps_it_fills():
     assert counted(0) == {
-        "0 up serum": True,  # an upgrade counts
+        "0 up serum": True,  # the serum step's one offer (the restock "0 re serum" is not made beside it)
         "0 bundle": True,  # buys the toner, moisturizer and spf
-        "0 re serum": True,  # a restock counts
-        "0 gap moist": False,  # a member of the bundle
-        "0 x toner": False,  # another toner: the bundle has one
+        "0 gap moist": False,  # a member of the bundle (the other toner "0 x toner" is not made)
         "0 gap spf": False,  # a member of the bundle
-        "0 x mask": True,  # a cross-sell outside the routine counts
+        "0 x mask": True,  # an offer outside the routine counts
     }
 
 
-def test_without_a_bundle_the_best_ranked_offer_per_missing_essential_counts():
+def test_without_a_bundle_each_missing_step_is_one_offer_and_counts():
     assert counted(1) == {
         "1 x toner": True,  # the best-ranked toner, though a cross-sell rather than the gap pick
-        "1 gap toner": False,  # a second toner
-        "1 re clean": True,
-        "1 up clean": True,
+        "1 re clean": True,  # the cleanser step's one offer: the restock outranks the upgrade
     }
     assert counted(2) == {
         "2 gap toner": True,  # customer 1's toner does not take customer 2's place
         "2 gap spf": True,
-        "2 x spf": False,
-        "2 x toner": False,
     }
 
 
 def test_flagging_keeps_the_offers_and_their_order():
-    flagged = flag_revenue(OPPORTUNITIES, BUNDLES)
-    assert flagged.drop("counts_toward_revenue").equals(OPPORTUNITIES)
+    made = one_offer_per_need(OPPORTUNITIES, BUNDLES, PRODUCTS, OrchestratorConfig())
+    assert flag_revenue(made).drop("counts_toward_revenue").equals(made)
 
 
 def test_potential_revenue_is_the_sum_of_the_counted_prices():
-    flagged = flag_revenue(OPPORTUNITIES, BUNDLES)
-    summary = summarize_customers(CUSTOMERS, HOLDINGS, PRODUCTS, ROUTINE, flagged)
+    summary = summarize_customers(CUSTOMERS, HOLDINGS, PRODUCTS, ROUTINE, flagged())
     assert summary["customer_id"].to_list() == ["K0", "K1", "K2", "K3"]
     assert summary["potential_revenue"].to_list() == pytest.approx(
         [
-            113.70,  # upgrade 40 + bundle 35.70 + restock 20 + mask 18
-            51.00,  # toner cross-sell 11 + restock 10 + upgrade 30
+            93.70,  # upgrade 40 + bundle 35.70 + mask 18 (was 113.70 with the serum restock beside the upgrade)
+            21.00,  # toner cross-sell 11 + restock 10 (was 51.00 with the cleanser upgrade beside the restock)
             26.00,  # toner 12 + spf 14
             0.0,  # no offer
         ]
     )
-    assert summary["offer_count"].to_list() == [7, 4, 4, 0]
-    assert summary["replenishment_due_count"].to_list() == [1, 1, 0, 0]
+    assert summary["offer_count"].to_list() == [5, 2, 2, 0]
+    assert summary["replenishment_due_count"].to_list() == [0, 1, 0, 0]
     assert summary["top_score"].to_list() == pytest.approx([61.5, 50.0, 45.0, 0.0])
     assert summary["products_owned"].to_list() == [
         ["A1", "A3"],  # sorted by id

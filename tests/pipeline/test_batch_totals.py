@@ -227,6 +227,19 @@ def test_top_k_tables_keep_only_k_rows() -> None:
     ]
 
 
+def test_top_opportunities_leave_out_the_products_a_bundle_covers() -> None:
+    limits = Limits(top_opportunities=5)
+    folded = combine(totals("A1", "A2", limits=limits), totals("B1", limits=limits), limits)
+    # Ann's T1 (60) and S1 (55) would rank 4th and 5th; they are in her bundle, which is listed (70).
+    assert folded.top_offers.select("customer_id", "offer_id", "score").rows() == [
+        ("B1", "C1", 80.0),
+        ("A1", "BUNDLE-T1-S1", 70.0),
+        ("A2", "S1", 65.0),
+        ("A1", "C1", 50.0),
+        ("B1", "M1", 45.0),
+    ]
+
+
 def test_top_k_breaks_ties_on_the_first_key_with_the_rest_of_the_order() -> None:
     ranked = pl.DataFrame(
         [("Z", 1, 70.0), ("C", 1, 65.0), ("A", 2, 65.0), ("A", 1, 65.0), ("Y", 1, 10.0)],

@@ -88,20 +88,12 @@ def describe_offers(
     )
 
 
-def flag_revenue(opportunities: pl.DataFrame, bundles: pl.DataFrame) -> pl.DataFrame:
-    """Adds `counts_toward_revenue`: whether an offer's price is part of the customer's potential revenue.
-
-    A customer buys one product for each missing essential. So a bundle counts and nothing else that fills one
-    of its missing essentials does (its members, and alternatives in the same categories); without a bundle,
-    only the best-ranked offer for each missing essential counts. Every other offer counts. Nothing is counted
-    twice. Expects the offers in customer and rank order."""
-    has_bundle = pl.col("customer_key").is_in(bundles.get_column("customer_key").implode())
-    fills_single = pl.col("fills_missing_essential") & (pl.col("type") != "bundle")
-    customer_and_essential = (
-        pl.col("customer_key").cast(pl.UInt64) * 64 + pl.col("essential_bit").bitwise_trailing_zeros()
-    )
-    first_for_its_essential = pl.when(fills_single).then(customer_and_essential).is_first_distinct()
-    return opportunities.with_columns(counts_toward_revenue=~fills_single | (~has_bundle & first_for_its_essential))
+def flag_revenue(opportunities: pl.DataFrame) -> pl.DataFrame:
+    """Adds `counts_toward_revenue`: whether an offer's price is part of the customer's potential revenue, one
+    purchase per need, from the offers `needs.one_offer_per_need` made. A bundle counts for the steps it fills,
+    so its products shown on their own (`covered_by_bundle`) do not count again; every other offer is a need of
+    its own (one per essential step, at most `offers_per_category` per other category) and counts."""
+    return opportunities.with_columns(counts_toward_revenue=~pl.col("covered_by_bundle"))
 
 
 def publish_opportunities(opportunities: pl.DataFrame) -> pl.DataFrame:

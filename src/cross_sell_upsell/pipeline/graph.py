@@ -31,6 +31,7 @@ from cross_sell_upsell.offers.candidates import (
     tier_upgrade_offers,
 )
 from cross_sell_upsell.offers.cohort import select_cohort
+from cross_sell_upsell.offers.needs import one_offer_per_need
 from cross_sell_upsell.offers.rationale import template_rationales
 from cross_sell_upsell.offers.results import (
     RationaleStats,
@@ -113,9 +114,12 @@ def build_bundles(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
 
 
 def score_opportunities(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Scores the candidates, keeps one offer per need (`offers/needs.py`), then names and explains them."""
     candidates = pl.concat([state[key].select(list(CANDIDATE_SCHEMA)) for key in CANDIDATE_KEYS])
-    scored = score_offers(candidates, state["customers"], state["routine"], runtime.context.config)
-    described = describe_offers(scored, state["bundle_offers"], state["customers"], state["products"])
+    config = runtime.context.config
+    scored = score_offers(candidates, state["customers"], state["routine"], config)
+    made = one_offer_per_need(scored, state["bundle_offers"], state["products"], config)
+    described = describe_offers(made, state["bundle_offers"], state["customers"], state["products"])
     opportunities = template_rationales(
         described, state["customers"], state["routine"], len(state["essentials"]), state["concerns"]
     )
@@ -143,7 +147,7 @@ def write_rationales(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
 
 
 def assemble_results(state: State) -> dict[str, Any]:
-    flagged = flag_revenue(state["opportunities"], state["bundle_offers"])
+    flagged = flag_revenue(state["opportunities"])
     return {
         "opportunities": publish_opportunities(flagged),
         "customer_summaries": summarize_customers(

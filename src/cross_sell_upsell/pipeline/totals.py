@@ -37,11 +37,11 @@ SEGMENT_ORDER: dict[str, tuple[str, ...]] = {
 
 POTENTIAL_REVENUE_DEFINITION = (
     "Potential revenue is what the offers are worth if every customer accepted them: the sum of the offer "
-    "prices, counting one purchase for each missing essential. A complete-your-routine bundle counts at its "
-    "discounted price, and neither the products inside it nor other products for the same missing steps count "
-    "again; without a bundle, only the best-ranked offer for each missing essential counts. Restocks, upgrades "
-    "and other cross-sells each count. No sale is counted twice. It is the size of the opportunity, not a sales "
-    "forecast."
+    "prices, counting one purchase per need. Each step of the routine is one need with at most one offer (a "
+    "restock, an upgrade or the product for a missing step). A complete-your-routine bundle counts at its "
+    "discounted price for the steps it fills, and its products offered on their own do not count again. Outside "
+    "the routine each offer counts{cap}. No sale is counted twice. It is an upper bound "
+    "on the size of the opportunity, not a sales forecast."
 )
 
 
@@ -101,7 +101,6 @@ TOP_OFFER_SCHEMA: dict[str, pl.DataType] = {
     "type": pl.String(),
     "price": pl.Float64(),
     "score": pl.Float64(),
-    "counts_toward_revenue": pl.Boolean(),
 }
 
 
@@ -146,7 +145,7 @@ class Totals:
     priority: pl.DataFrame = field(default_factory=lambda: _empty(PRIORITY_SCHEMA))
     """The top-K priority customers so far, best first."""
     top_offers: pl.DataFrame = field(default_factory=lambda: _empty(TOP_OFFER_SCHEMA))
-    """The top-K offers so far across customers, best first."""
+    """The top-K offers so far across customers that count toward revenue, best first."""
 
 
 def _cents(column: str) -> pl.Expr:
@@ -195,9 +194,10 @@ def _priority(opportunities: pl.DataFrame, summaries: pl.DataFrame, config: Orch
 
 
 def _top_offers(opportunities: pl.DataFrame, summaries: pl.DataFrame, limit: int) -> pl.DataFrame:
+    """The best-scoring offers that count toward revenue: a bundle's product offered on its own is in the bundle."""
     names = summaries.select("customer_id", customer_name="name")
     return (
-        _top(opportunities, _TOP_OFFER_ORDER, limit)
+        _top(opportunities.filter("counts_toward_revenue"), _TOP_OFFER_ORDER, limit)
         .join(names, on="customer_id", how="left", maintain_order="left")
         .select(pl.col(name).cast(dtype) for name, dtype in TOP_OFFER_SCHEMA.items())
     )
@@ -436,6 +436,10 @@ class BatchResult:
 
     def top_opportunities(self) -> pl.DataFrame:
         return self.totals.top_offers
+
+    def potential_revenue_definition(self) -> str:
+        cap = self.config.offers_per_category
+        return POTENTIAL_REVENUE_DEFINITION.format(cap=f" (at most {cap} per category)" if cap else "")
 
     def priority_definition(self) -> str:
         return PRIORITY_DEFINITION.format(reference=f"${self.config.lifetime_value_reference:,.0f}")

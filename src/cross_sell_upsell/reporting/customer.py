@@ -66,7 +66,7 @@ def _summary(report: CustomerReport) -> list[str]:
         f"- **Total opportunities:** {len(report.opportunities)}",
         (
             f"- **Potential revenue:** {money_text(report.potential_revenue)} "
-            "(one purchase per missing essential: the bundle counts, not the products it covers)"
+            "(one purchase per need: the bundle counts, not the products it covers)"
         ),
         "",
     ]

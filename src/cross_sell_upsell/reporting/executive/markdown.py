@@ -8,7 +8,7 @@ from typing import Any
 
 import polars as pl
 
-from cross_sell_upsell.pipeline.totals import POTENTIAL_REVENUE_DEFINITION, SEGMENT_DIMENSIONS, BatchResult
+from cross_sell_upsell.pipeline.totals import SEGMENT_DIMENSIONS, BatchResult
 from cross_sell_upsell.registry import SOURCE_ENTRIES, TYPE_ENTRIES, TYPE_LABELS, Entry
 from cross_sell_upsell.reporting.executive.files import BatchFiles
 from cross_sell_upsell.reporting.executive.labels import (
@@ -98,7 +98,7 @@ def _summary_section(result: BatchResult) -> list[str]:
     findings = _findings(result)
     if findings:
         lines += ["**What stands out**", "", *[f"- {finding}" for finding in findings], ""]
-    return [*lines, f"> **How potential revenue is counted.** {POTENTIAL_REVENUE_DEFINITION}", ""]
+    return [*lines, f"> **How potential revenue is counted.** {result.potential_revenue_definition()}", ""]
 
 
 def _chart(charts: dict[str, str], name: str, alt: str) -> list[str]:
@@ -283,7 +283,7 @@ def _top_offers_section(result: BatchResult) -> list[str]:
         f"## Top {len(table)} opportunities across customers",
         "",
         (
-            "The best-scoring single offers. The score (0-100) weighs what the sale is worth, how well the offer fits "
+            "The best-scoring offers that count toward potential revenue (a bundle stands for its products). The score (0-100) weighs what the sale is worth, how well the offer fits "
             "the customer, how much it completes their routine, how urgent a restock is, and their skin concerns."
         ),
         "",
@@ -294,18 +294,10 @@ def _top_offers_section(result: BatchResult) -> list[str]:
     lines += [
         f"| {position} | {name_with_id(row['customer_name'], row['customer_id'])} "
         f"| {name_with_id(row['name'], row['offer_id'])} "
-        f"| {TYPE_LABELS[row['type']]}{'' if row['counts_toward_revenue'] else ', covered'} "
+        f"| {TYPE_LABELS[row['type']]} "
         f"| {money_text(row['price'])} | {row['score']:.2f} |"
         for position, row in enumerate(_rows(table), start=1)
     ]
-    if not table["counts_toward_revenue"].all():
-        lines += [
-            "",
-            (
-                "An offer marked _covered_ fills a missing essential that the customer's bundle or a better offer "
-                "already fills, and is counted there."
-            ),
-        ]
     return [*lines, ""]
 
 

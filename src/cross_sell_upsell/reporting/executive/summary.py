@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from cross_sell_upsell.pipeline.totals import POTENTIAL_REVENUE_DEFINITION, SEGMENT_DIMENSIONS, BatchResult
+from cross_sell_upsell.pipeline.totals import SEGMENT_DIMENSIONS, BatchResult
 from cross_sell_upsell.reporting.executive.files import BatchFiles
 from cross_sell_upsell.reporting.strict_json import json_text
 
@@ -23,7 +23,10 @@ def summary_dict(result: BatchResult, files: BatchFiles, charts: list[str], gene
         "total_potential_revenue": result.total_potential_revenue,
         "average_potential_revenue_per_customer": result.average_potential_revenue,
         "average_offers_per_customer": result.average_offers,
-        "definitions": {"potential_revenue": POTENTIAL_REVENUE_DEFINITION, "priority": result.priority_definition()},
+        "definitions": {
+            "potential_revenue": result.potential_revenue_definition(),
+            "priority": result.priority_definition(),
+        },
         "most_common_gaps": result.most_common_gaps().to_dicts(),
         "opportunity_mix": result.opportunity_mix().to_dicts(),
         "source_mix": result.source_mix().to_dicts(),

@@ -1,0 +1,92 @@
+"""One offer per need: which of a customer's scored offers are made, in what order, and which a bundle covers.
+
+A routine step (an essential category) is one need. A customer gets at most one single-product offer for it,
+the best-ranked of its candidates:
+
+- a step the customer already covers: a restock or an upgrade; other products of that category are
+  alternatives to what they use, so they are not offered beside it as cross-sells;
+- a missing step the customer's bundle covers: only the bundle's own product for it, so a product shown on its
+  own never contradicts the bundle;
+- any other missing step: the best of its candidates (the routine's pick, or a cross-sell of that category).
+
+Outside the routine (every category of a grocer's, which has none) a shopper may buy several products of one
+category, so a category gets at most `config.offers_per_category` offers (restocks, upgrades, cross-sells),
+best-ranked first. Bundles are always kept.
+
+An offer a bundle covers (its product for a step) never leads: when it ranks above its bundle, it moves to
+just after it. Ranks are renumbered from 1.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from cross_sell_upsell.configuration import OrchestratorConfig
+from cross_sell_upsell.offers.keys import customer_product_key, lookup
+
+_CROSS_SELL = "product_cross_sell"
+
+
+def bundle_steps(bundles: pl.DataFrame, products: pl.DataFrame) -> pl.DataFrame:
+    """Per customer with a bundle: `bundle_mask`, the essential bits of the steps its members fill, and
+    `member_keys`, the members as packed customer-product keys."""
+    members = bundles.select("customer_key", product_key="bundle_keys").explode("product_key")
+    return members.group_by("customer_key", maintain_order=True).agg(
+        bundle_mask=lookup(products.get_column("essential_bit"), "product_key").bitwise_or(),
+        member_keys=customer_product_key(),
+    )
+
+
+def one_offer_per_need(
+    scored: pl.DataFrame, bundles: pl.DataFrame, products: pl.DataFrame, config: OrchestratorConfig
+) -> pl.DataFrame:
+    """The offers made, from scored offers in customer and rank order (`scoring.score_offers`), renumbered and
+    with `covered_by_bundle` (a single offer for a step the customer's bundle fills). See the module docstring.
+    `bundles` are the cohort's bundle candidates (`candidates.bundle_offers`, with `bundle_keys`)."""
+    steps = bundle_steps(bundles, products)
+    single = pl.col("type") != "bundle"
+    essential = single & (pl.col("essential_bit") != 0)
+    frame = (
+        scored.join(steps, on="customer_key", how="left", maintain_order="left")
+        .with_columns(
+            pl.col("bundle_mask").fill_null(0),
+            covered_by_bundle=single & (pl.col("essential_bit") & pl.col("bundle_mask").fill_null(0) != 0),
+        )
+        .filter(
+            ~(pl.col("covered_by_bundle") & ~pl.col("member_keys").list.contains(customer_product_key())),
+            ~(essential & ~pl.col("fills_missing_essential") & (pl.col("type") == _CROSS_SELL)),
+        )
+        .drop("bundle_mask", "member_keys")
+    )
+    return _renumbered(frame.filter(_kept(frame, products, config)))
+
+
+def _kept(frame: pl.DataFrame, products: pl.DataFrame, config: OrchestratorConfig) -> pl.Expr:
+    """Bundles, the first offer of each (customer, essential step), and the first `offers_per_category` of each
+    (customer, other category), over rows in customer and rank order."""
+    customer = pl.col("customer_key").cast(pl.UInt64)
+    essential = pl.col("essential_bit") != 0
+    step = customer * 64 + pl.col("essential_bit").bitwise_trailing_zeros()
+    first_for_step = pl.when(essential).then(step).is_first_distinct()
+    if config.offers_per_category is None:
+        within_cap = pl.lit(True)
+    else:
+        # Categories numbered once per catalog, so (customer, category) packs into one integer key.
+        codes = products.select(pl.col("category").rank("dense").cast(pl.UInt64)).to_series()
+        category = customer * (1 << 32) + lookup(codes, "product_key")
+        within_cap = pl.int_range(pl.len()).over(category) < config.offers_per_category
+    return (pl.col("type") == "bundle") | pl.when(essential).then(first_for_step).otherwise(within_cap)
+
+
+def _renumbered(frame: pl.DataFrame) -> pl.DataFrame:
+    """A covered offer ranked above its bundle moves to just after it; ranks run from 1 again."""
+    bundle_rank = pl.col("rank").filter(pl.col("type") == "bundle").min().over("customer_key")
+    place = pl.when(pl.col("covered_by_bundle")).then(pl.max_horizontal("rank", bundle_rank)).otherwise("rank")
+    order = frame.select(
+        pl.arg_sort_by(["customer_key", place, "covered_by_bundle", "rank"], maintain_order=True)
+    ).to_series()
+    ordered = frame[order]
+    return ordered.with_columns(
+        pl.col("customer_key").set_sorted(),
+        rank=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).over("customer_key"),
+    )
