@@ -24,12 +24,12 @@ from cross_sell_upsell.cli.progress import batch_progress
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.data.ingest import learned_cycles_note
-from cross_sell_upsell.features.snapshot import Snapshot, build_snapshot
 from cross_sell_upsell.io.staging import StagedOutputs
 from cross_sell_upsell.pipeline.batch import DEFAULT_CHUNK_SIZE, priority_rationales, run_batch
 from cross_sell_upsell.pipeline.totals import DEFAULT_TOP_PRIORITY, BatchResult, Limits
 from cross_sell_upsell.reporting.executive import BatchFiles, RecommendationsExport, stage_report
 from cross_sell_upsell.reporting.text import money_text
+from cross_sell_upsell.snapshot.build import Snapshot, build_snapshot
 
 SCRIPT = Invocation("run_batch_analysis.py", "python run_batch_analysis.py")
 """How the top-level script is started."""

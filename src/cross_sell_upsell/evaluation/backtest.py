@@ -41,12 +41,12 @@ from cross_sell_upsell.configuration import OrchestratorConfig, ScoringWeights
 from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.errors import ConfigurationError
 from cross_sell_upsell.evaluation.metrics import RANKING_METRICS, ranking_metrics, top_k
-from cross_sell_upsell.features.snapshot import Snapshot, build_snapshot, without_signals
 from cross_sell_upsell.offers.candidates import learned_offers
 from cross_sell_upsell.offers.cohort import select_cohort
 from cross_sell_upsell.offers.keys import lookup
 from cross_sell_upsell.pipeline.api import analyze_cohort
 from cross_sell_upsell.reporting.text import plain_text
+from cross_sell_upsell.snapshot.build import Snapshot, build_snapshot, without_signals
 
 METHODS: tuple[str, ...] = ("popularity", "buy_again", "catalog_rules", "basket_rules", "item_knn", "orchestrator")
 

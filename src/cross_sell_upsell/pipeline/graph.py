@@ -15,7 +15,6 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
 from cross_sell_upsell.data.dataset import load_dataset
-from cross_sell_upsell.features.snapshot import Snapshot, build_snapshot, check_snapshot
 from cross_sell_upsell.llm.chat_model import build_chat_model
 from cross_sell_upsell.llm.rationales import NO_KEY_NOTE, fallback_note, llm_rationales
 from cross_sell_upsell.offers.candidates import (
@@ -41,6 +40,7 @@ from cross_sell_upsell.offers.results import (
 from cross_sell_upsell.offers.scoring import score_offers
 from cross_sell_upsell.pipeline.context import Context
 from cross_sell_upsell.pipeline.state import InputState, OutputState, State
+from cross_sell_upsell.snapshot.build import Snapshot, build_snapshot, check_snapshot
 
 CANDIDATE_KEYS = ("gap_offers", "replenishment_offers", "cross_sell_offers", "upgrade_offers", "bundle_offers")
 

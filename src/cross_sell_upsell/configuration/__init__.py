@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from cross_sell_upsell.configuration.customer_models import CustomerModelSettings
 from cross_sell_upsell.errors import ConfigurationError
 
 SAMPLE_DATA = Path("data")
@@ -341,7 +342,10 @@ class OrchestratorConfig(_Frozen):
         description="Fit contribution (0-1) of each loyalty tier.",
     )
     lifetime_value_reference: float = Field(
-        500.0, gt=0, description="Customer lifetime value that earns the full lifetime-value fit."
+        500.0,
+        gt=0,
+        description="Predicted customer lifetime value (the customer models' CLV, or the fallback's) that earns the "
+        "full lifetime-value fit and the full value factor of the priority.",
     )
     upgrade_blocked_sensitivities: tuple[str, ...] = Field(
         ("high",), description="Price sensitivities that get no tier upgrades, unless the loyalty tier overrides it."
@@ -363,6 +367,23 @@ class OrchestratorConfig(_Frozen):
     ingest: IngestSettings = Field(
         default_factory=IngestSettings,
         description="Reading transaction logs and deriving customer attributes from them.",
+    )
+    customer_models: CustomerModelSettings = Field(
+        default_factory=CustomerModelSettings,
+        description="The BG/NBD and Gamma-Gamma customer models fitted into the snapshot: gating, window, CLV horizon.",
+    )
+    win_back_below_p_alive: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="A customer whose probability of still being active is below this has most likely left: they go "
+        "to the win-back list, not the priority list. 0.5: more likely gone than active.",
+    )
+    win_back_overdue_cycles: float = Field(
+        3.0,
+        gt=0,
+        description="For a customer who has most likely left, a restock last bought more than this many replenishment "
+        "cycles ago is no reminder: their favourite such product becomes one win-back offer, the rest are dropped.",
     )
 
     @model_validator(mode="after")
