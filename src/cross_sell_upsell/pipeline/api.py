@@ -52,5 +52,6 @@ def analyze_customer(
     """The typed report of one customer. Raises UnknownCustomerError, with the closest ids, for an unknown id."""
     dataset = dataset or load_dataset(data_dir)
     require_known(dataset, [customer_id])
+    config = config or OrchestratorConfig()
     output = analyze_cohort([customer_id], as_of=as_of, dataset=dataset, config=config, chat_model=chat_model)
-    return customer_report(output, customer_id)
+    return customer_report(output, customer_id, config.customer_models)
