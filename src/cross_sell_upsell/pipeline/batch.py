@@ -121,6 +121,7 @@ def run_batch(
         limits=limits,
         rows_rejected=rows_rejected_summary(dataset),
         learned_cycles=dataset.learned_cycles,
+        customer_models=snapshot.customer_models,
     )
 
 

@@ -27,6 +27,7 @@ from cross_sell_upsell.offers.candidates import (
     routine_gaps,
     routine_status,
     tier_upgrade_offers,
+    win_back_restocks,
 )
 from cross_sell_upsell.offers.cohort import select_cohort
 from cross_sell_upsell.offers.rationale import template_rationales
@@ -89,7 +90,10 @@ def check_replenishment(state: State, runtime: Runtime[Context]) -> dict[str, An
     offers = replenishment_offers(
         state["holdings"], state["products"], state["as_of"], config.due_soon_days, habits=state["signals"] is not None
     )
-    return {"replenishment_offers": offers}
+    lapsed = state["customers"].get_column("p_alive") < config.win_back_below_p_alive
+    return {
+        "replenishment_offers": win_back_restocks(offers, state["holdings"], lapsed, config.win_back_overdue_cycles)
+    }
 
 
 def find_cross_sells(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
