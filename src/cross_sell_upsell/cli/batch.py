@@ -61,7 +61,7 @@ def batch_parser(
         type=int,
         default=DEFAULT_TOP_PRIORITY,
         metavar="N",
-        help="priority customers to list (default: %(default)s)",
+        help="priority customers, and customers to win back, to list (default: %(default)s)",
     )
     parser.add_argument(
         "--chunk-size",
@@ -144,7 +144,7 @@ def _write_batch(
                     config,
                     args.chunk_size,
                     on_progress,
-                    limits=Limits(top_priority=args.top_priority),
+                    limits=Limits(top_priority=args.top_priority, top_win_back=args.top_priority),
                     on_chunk=export.append,
                     snapshot=snapshot,
                 )
