@@ -83,9 +83,9 @@ def per_customer_seconds(folder: Path, as_of: date, sample: int, config: dict) -
     """Mean seconds of one graph invocation for one customer, over `sample` customers spread over the data."""
     from cross_sell_upsell.configuration import OrchestratorConfig
     from cross_sell_upsell.data.ingest import load_transactions_dataset
-    from cross_sell_upsell.features.snapshot import build_snapshot
     from cross_sell_upsell.pipeline.context import Context
     from cross_sell_upsell.pipeline.graph import graph
+    from cross_sell_upsell.snapshot.build import build_snapshot
 
     dataset = load_transactions_dataset(
         folder / "transactions.parquet", folder / "catalog.parquet", folder / "customers.parquet", as_of=as_of

@@ -17,12 +17,12 @@ from datetime import date
 import numpy as np
 import polars as pl
 
+from cross_sell_upsell.configuration import CustomerModelSettings
 from cross_sell_upsell.features.purchase_summary import purchase_summary
 from cross_sell_upsell.models import beta_geo
 from cross_sell_upsell.models.beta_geo import BetaGeoParams
 from cross_sell_upsell.models.fit import fit_customer_models
 from cross_sell_upsell.models.scoring import score_customers
-from cross_sell_upsell.models.settings import CustomerModelSettings
 
 AS_OF = date(2026, 1, 1)
 PURCHASES = BetaGeoParams(r=0.8, alpha=40.0, a=0.8, b=4.0)

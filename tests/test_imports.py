@@ -11,7 +11,7 @@ import pytest
 
 import cross_sell_upsell
 
-DOMAIN_PACKAGES = ("data", "features", "models", "offers")
+DOMAIN_PACKAGES = ("data", "features", "models", "snapshot", "offers")
 
 IMPORT_EVERY_DOMAIN_MODULE = f"""
 import importlib, json, pkgutil, sys

@@ -9,7 +9,8 @@ import polars as pl
 import pytest
 from support import MINI_CATALOG, MINI_CUSTOMERS, ROOT, TIER1, TIERED, write_data
 
-from cross_sell_upsell.data.dataset import load_dataset
+from cross_sell_upsell.data.dataset import customers_frame, load_dataset
+from cross_sell_upsell.data.records import CustomerRecord
 from cross_sell_upsell.errors import DataValidationError
 
 
@@ -172,3 +173,30 @@ def test_a_segment_that_is_not_text_names_the_field(tmp_path):
     with pytest.raises(DataValidationError) as raised:
         load_dataset(_mutated(tmp_path, customers=_customers_with(1, segment=["VIP"])))
     assert (raised.value.record_id, raised.value.field) == ("K2", "segment")
+
+
+def test_json_purchases_keep_the_amount_paid_and_a_listed_purchase_has_none():
+    record = CustomerRecord.model_validate(
+        {
+            "customer_id": "K1",
+            "loyalty_tier": "gold",
+            "lifetime_value": 50.0,
+            "churn_risk": 0.1,
+            "price_sensitivity": "low",
+            "products_owned": [
+                {"product_id": "A1", "purchase_date": "2024-01-10"},  # also in the history: counted once
+                {"product_id": "A2", "purchase_date": "2024-02-01"},  # only listed: no amount
+            ],
+            "purchase_history": [
+                {"product_id": "A1", "date": "2023-12-01", "amount": 9.5},
+                {"product_id": "A1", "date": "2024-01-10", "price_paid": 10.0},
+                {"product_id": "A9", "date": "2024-01-10", "amount": 5.0},  # not owned: not ownership
+            ],
+        }
+    )
+    _, ownership = customers_frame([record])
+    assert ownership.select("product_id", pl.col("purchase_date").cast(pl.String), "amount").rows() == [
+        ("A2", "2024-02-01", None),
+        ("A1", "2023-12-01", 9.5),
+        ("A1", "2024-01-10", 10.0),
+    ]

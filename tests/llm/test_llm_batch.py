@@ -20,10 +20,11 @@ from cross_sell_upsell.pipeline.totals import Limits
 from cross_sell_upsell.reporting.executive import BatchFiles, RecommendationsExport, stage_report
 
 GENERATED_AT = datetime(2024, 3, 4, 6, 0, 0)
-# tier1 priority order on 2024-03-01 (test_batch_totals has the formula): C004 168.23, C007 163.59,
-# C008 113.91 (74.60 x 1.2516 x 1.22), C002 106.79 (70.76 x 1.179 x 1.28), C009 101.44 (56.51 x 1.561 x 1.15), ...;
-# C010 is 7th, 86.21 (59.86 x 1.2205 x 1.18): her cleanser cross-sell is not made beside the cleanser she owns.
-PRIORITY_ORDER = ["C004", "C007", "C008", "C002", "C009"]
+# tier1 priority order on 2024-03-01 (test_batch_totals has the formula; the models fall back to the given churn
+# risk and lifetime value): C007 148.01 (81.95 x 0.95 x 1.9012), C004 81.00 (76.85 x 0.65 x 1.6215),
+# C009 74.98 (56.51 x 0.85 x 1.561), C008 72.83 (74.60 x 0.78 x 1.2516), C001 70.78 (56.61 x 0.88 x 1.4208), ...;
+# C010 follows at 59.91 (59.86 x 0.82 x 1.2205): one offer per need leaves her no cleanser beside her own.
+PRIORITY_ORDER = ["C007", "C004", "C009", "C008", "C001"]
 
 
 def write_batch(tmp_path: Path, dataset, config: OrchestratorConfig, model, top_priority: int):
@@ -52,9 +53,9 @@ def test_the_model_writes_the_top_offers_of_the_priority_customers_in_priority_o
     assert len(rows) == 53  # still one row per tier1 offer
 
     assert result.priority_customers().select("customer_id", "lead_rationale_source").rows() == [
-        ("C004", "llm"),
         ("C007", "llm"),
-        ("C008", "llm"),
+        ("C004", "llm"),
+        ("C009", "llm"),
     ]
     assert result.rationale_stats.offers_asked == 10 and result.rationale_stats.llm == 10
     report = files.report.read_text(encoding="utf-8")
@@ -65,11 +66,11 @@ def test_the_model_writes_the_top_offers_of_the_priority_customers_in_priority_o
 
 def test_offers_the_model_gets_wrong_keep_the_template_and_a_note_says_so(tmp_path: Path, tier1) -> None:
     config = OrchestratorConfig(llm=offline_settings(priority_customers=1, offers_per_customer=2))
-    # Answers only the second offer: the lead offer (C004's P003) has no rationale.
+    # Answers only the second offer: the lead offer (C007's P003) has no rationale.
     model = FakeRationaleModel(reply=lambda data: tool_answer(honest_rationales({"offers": data["offers"][1:]})))
     result, files, rows = write_batch(tmp_path, tier1, config, model, top_priority=1)
 
-    assert [(row["customer_id"], row["rank"]) for row in rows if row["rationale_source"] == "llm"] == [("C004", "2")]
+    assert [(row["customer_id"], row["rank"]) for row in rows if row["rationale_source"] == "llm"] == [("C007", "2")]
     assert result.priority_customers()["lead_rationale_source"].to_list() == ["template"]
     note = "the chat model's rationale was not used for 1 of 2 offers (missing 1): templates kept"
     assert result.rationale_notes == (note,)

@@ -9,12 +9,12 @@ from datetime import date
 import numpy as np
 import polars as pl
 
+from cross_sell_upsell.configuration import CustomerModelSettings
 from cross_sell_upsell.features.purchase_summary import purchase_summary
 from cross_sell_upsell.models import beta_geo
 from cross_sell_upsell.models.beta_geo import BetaGeoParams
 from cross_sell_upsell.models.fit import CustomerModels, FitDiagnostics
 from cross_sell_upsell.models.gamma_gamma import GammaGammaParams
-from cross_sell_upsell.models.settings import CustomerModelSettings
 
 AS_OF = date(2024, 3, 1)
 ACTIVE = BetaGeoParams(r=0.6, alpha=15.0, a=0.7, b=3.0)

@@ -18,9 +18,9 @@ import polars as pl
 import pytest
 
 from cross_sell_upsell.cli.models import main
+from cross_sell_upsell.configuration import CustomerModelSettings
 from cross_sell_upsell.features.purchase_summary import purchase_summary
 from cross_sell_upsell.models.fit import fit_customer_models
-from cross_sell_upsell.models.settings import CustomerModelSettings
 
 AS_OF = date(1997, 10, 1)
 

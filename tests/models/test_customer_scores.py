@@ -11,13 +11,13 @@ import polars as pl
 import pytest
 from model_data import AS_OF, hand_set_models, simulated_summary
 
+from cross_sell_upsell.configuration import CustomerModelSettings
 from cross_sell_upsell.features.purchase_summary import SUMMARY_SCHEMA
 from cross_sell_upsell.models import beta_geo
 from cross_sell_upsell.models.beta_geo import BetaGeoParams
 from cross_sell_upsell.models.fit import fit_customer_models
 from cross_sell_upsell.models.gamma_gamma import GammaGammaParams
 from cross_sell_upsell.models.scoring import fallback_scores, score_customers
-from cross_sell_upsell.models.settings import CustomerModelSettings
 
 PURCHASES = BetaGeoParams(r=0.5, alpha=10.0, a=0.8, b=2.5)
 SPEND = GammaGammaParams(p=2.0, q=3.0, v=10.0)

@@ -7,10 +7,10 @@ import polars as pl
 import pytest
 from model_data import AS_OF, simulated_purchases
 
+from cross_sell_upsell.configuration import CustomerModelSettings
 from cross_sell_upsell.features.purchase_summary import purchase_summary
 from cross_sell_upsell.models.fit import fit_customer_models
 from cross_sell_upsell.models.scoring import SCORE_SCHEMA, fallback_reason, score_customers
-from cross_sell_upsell.models.settings import CustomerModelSettings
 
 DEFAULTS = CustomerModelSettings()
 

@@ -17,11 +17,11 @@ from support import ROOT
 
 from cross_sell_upsell.cli.app import main as cross_sell
 from cross_sell_upsell.cli.models import main
+from cross_sell_upsell.configuration import CustomerModelSettings
 from cross_sell_upsell.features.purchase_summary import purchase_summary
 from cross_sell_upsell.models.fit import fit_customer_models
 from cross_sell_upsell.models.holdout import evaluate_holdout
 from cross_sell_upsell.models.scoring import score_customers
-from cross_sell_upsell.models.settings import CustomerModelSettings
 
 # As of 2024-03-01 (the last day seen is 2024-02-29) with a 10-day holdout, 2024-03-01 .. 2024-03-10:
 #   A: 3 purchase days, first 01-01, last 02-20: x = 2, t_x = 50, T = 59; bought once in the holdout (03-05)

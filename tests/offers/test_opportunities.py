@@ -9,7 +9,6 @@ import pytest
 from support import AS_OF
 
 from cross_sell_upsell.configuration import OrchestratorConfig
-from cross_sell_upsell.features.snapshot import build_snapshot
 from cross_sell_upsell.offers.candidates import (
     bundle_offers,
     cross_sell_offers,
@@ -20,6 +19,7 @@ from cross_sell_upsell.offers.candidates import (
     tier_upgrade_offers,
 )
 from cross_sell_upsell.offers.cohort import Cohort, select_cohort
+from cross_sell_upsell.snapshot.build import build_snapshot
 
 CONFIG = OrchestratorConfig()
 

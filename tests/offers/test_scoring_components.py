@@ -16,19 +16,19 @@ from offer_tables import sideways, table, typed
 
 from cross_sell_upsell.configuration import OrchestratorConfig, SignalSettings
 from cross_sell_upsell.data.dataset import PRODUCT_SCHEMA, Dataset
-from cross_sell_upsell.features.snapshot import keyed_products
 from cross_sell_upsell.offers.candidates import CANDIDATE_SCHEMA, bundle_offers
 from cross_sell_upsell.offers.scoring import effective_weights, score_offers
+from cross_sell_upsell.snapshot.build import keyed_products
 
 ESSENTIALS = ("cleanser", "toner", "serum", "moisturizer", "spf")
 CONCERNS = ("dryness", "acne", "aging", "redness")
 
 CUSTOMERS = table(
     {"customer_key": pl.UInt32(), "concern_mask": pl.UInt64()},
-    "customer_key | loyalty_tier | lifetime_value | churn_risk | price_sensitivity | concern_mask",
-    "0            | gold         | 250.0          | 0.2        | low               | 1",
-    "1            | bronze       | 1000.0         | 0.4        | high              | 0",
-    "2            | silver       | 100.0          | 0.0        | medium            | 7",
+    "customer_key | loyalty_tier | predicted_clv  | churn_probability | price_sensitivity | concern_mask",
+    "0            | gold         | 250.0          | 0.2               | low               | 1",
+    "1            | bronze       | 1000.0         | 0.4               | high              | 0",
+    "2            | silver       | 100.0          | 0.0               | medium            | 7",
 )
 """Customer 0 has dryness; 1 has no concern; 2 has dryness, acne and aging."""
 
@@ -122,7 +122,7 @@ def test_a_bundle_is_worth_its_members_sum_at_the_discount(discount, price, marg
     assert row["concern_match"] == 100.0  # the moisturizer targets dryness, customer 0's only concern
 
 
-def test_customer_fit_averages_price_fit_loyalty_retention_and_lifetime_value():
+def test_customer_fit_averages_price_fit_loyalty_retention_and_predicted_clv():
     candidates = offers(
         "label       | customer_key | type               | source  | product_key | price",
         "gold $40    | 0            | product_cross_sell | catalog | 1           | 40.0",

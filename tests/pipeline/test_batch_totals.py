@@ -25,6 +25,10 @@ SUMMARY_COLUMNS = (
     "replenishment_due_count",
     "offer_count",
     "potential_revenue",
+    "predicted_clv",
+    "churn_probability",
+    "p_alive",
+    "model_source",
 )
 SUMMARY_SCHEMA = {
     "customer_id": pl.String,
@@ -38,14 +42,21 @@ SUMMARY_SCHEMA = {
     "replenishment_due_count": pl.UInt32,
     "offer_count": pl.UInt32,
     "potential_revenue": pl.Float64,
+    "predicted_clv": pl.Float64,
+    "churn_probability": pl.Float64,
+    "p_alive": pl.Float64,
+    "model_source": pl.String,
 }
-# Cohort A: Ann and Ben. Cohort B: Cat.
+# Cohort A: Ann and Ben. Cohort B: Cat (and Dee, who has most likely left, in the win-back tests).
 SUMMARIES = [
-    # id    name   loyalty  CLV     churn sens.   pref  missing           due offers potential revenue
-    ("A1", "Ann", "gold", 250.0, 0.2, "low", 2, ["toner", "spf"], 1, 4, 55.00),  # bundle 40 + restock 15
-    ("A2", "Ben", "bronze", 1000.0, 0.0, "high", None, ["spf"], 0, 2, 57.06),  # gap 27.06 + cross-sell 30
-    ("B1", "Cat", "gold", 0.0, 0.5, "low", 2, [], 2, 2, 45.00),  # restocks 15 + 30
+    # id    name  loyalty  lifetime churn sens. pref missing     due offers revenue  CLV    churn  alive source
+    ("A1", "Ann", "gold", 250.0, 0.2, "low", 2, ["toner", "spf"], 1, 4, 55.00, 250.0, 0.2, 0.8, "model"),
+    ("A2", "Ben", "bronze", 1000.0, 0.0, "high", None, ["spf"], 0, 2, 57.06, 1000.0, 0.0, 1.0, "model"),
+    ("B1", "Cat", "gold", 0.0, 0.5, "low", 2, [], 2, 2, 45.00, 0.0, 0.5, 0.5, "fallback"),
+    ("B2", "Dee", "gold", 800.0, 0.9, "low", 2, [], 0, 1, 30.00, 20.0, 0.9, 0.1, "model"),
 ]
+"""Ann: bundle 40 + restock 15; Ben: gap 27.06 + cross-sell 30; Cat: restocks 15 + 30, P(alive) exactly at the
+win-back threshold (0.5), so still on the priority list; Dee: P(alive) 0.1, a win-back offer of 30."""
 OFFER_SCHEMA = {
     "customer_id": pl.String,
     "rank": pl.UInt32,
@@ -71,6 +82,7 @@ OFFERS = [
     ("A2", 2, "M1", "product_cross_sell", "basket_rule", None, "Mask", 30.00, 40.0, True, None),
     ("B1", 1, "C1", "replenishment", "replenishment", None, "Cleanser", 15.00, 80.0, True, "due_soon"),
     ("B1", 2, "M1", "replenishment", "replenishment", None, "Mask", 30.00, 45.0, True, "due"),
+    ("B2", 1, "M1", "replenishment", "replenishment", None, "Mask", 30.00, 60.0, True, "win_back"),
 ]
 CATALOG = pl.DataFrame(
     [
@@ -208,12 +220,40 @@ def test_most_recommended_products(folded: BatchResult) -> None:
 
 
 def test_priority_formula_and_order(folded: BatchResult) -> None:
+    # potential revenue x (1 - churn probability) x (1 + min(1, predicted CLV / 500))
     priority = folded.priority_customers().select("customer_id", "priority", "lead_offer_id")
     assert priority.rows() == [
-        ("A2", 114.12, "S1"),  # 57.06 x (1 + min(1, 1000 / 500)) x (1 + 0.0) = 57.06 x 2 x 1
-        ("A1", 99.00, "BUNDLE-T1-S1"),  # 55.00 x (1 + 250 / 500) x (1 + 0.2) = 55 x 1.5 x 1.2
-        ("B1", 67.50, "C1"),  # 45.00 x (1 + 0 / 500) x (1 + 0.5)
+        ("A2", 114.12, "S1"),  # 57.06 x (1 - 0.0) x (1 + min(1, 1000 / 500)) = 57.06 x 1 x 2
+        ("A1", 66.00, "BUNDLE-T1-S1"),  # 55.00 x (1 - 0.2) x (1 + 250 / 500) = 55 x 0.8 x 1.5
+        ("B1", 22.50, "C1"),  # 45.00 x (1 - 0.5) x (1 + 0 / 500)
     ]
+    assert folded.totals.model_customers == 2  # Ann and Ben; Cat has the fallback values
+
+
+def test_customers_who_have_most_likely_left_go_to_the_win_back_list() -> None:
+    folded = result(combine(totals("A1", "A2"), totals("B1", "B2"), Limits()))
+    assert folded.priority_customers().get_column("customer_id").to_list() == ["A2", "A1", "B1"]
+    win_back = folded.win_back_list().select("customer_id", "lifetime_value", "p_alive", "lead_offer_id")
+    assert win_back.rows() == [("B2", 800.0, 0.1, "M1")]  # P(alive) 0.1 < 0.5
+    assert (folded.totals.win_back_customers, folded.totals.win_back_revenue_cents) == (1, 3000)
+    # A win-back offer is no restock: Ann's C1 and Cat's C1 and M1, not Dee's M1.
+    assert folded.replenishment_due().select("product_id", "customers").rows() == [("C1", 2), ("M1", 1)]
+    assert folded.total_potential_revenue == pytest.approx(187.06)  # 157.06 + Dee's 30
+
+
+def test_win_back_list_ranks_by_lifetime_value_and_keeps_k() -> None:
+    lapsed = pl.DataFrame(
+        [
+            (f"W{n}", "", "gold", value, 0.8, "low", None, [], 0, 0, 10.0, 0.0, 1.0, 0.2, "model")
+            for n, value in enumerate([300.0, 900.0, 100.0, 900.0])
+        ],
+        schema=SUMMARY_SCHEMA,
+        orient="row",
+    )
+    empty = pl.DataFrame(schema=OFFER_SCHEMA)
+    limits = Limits(top_win_back=3)
+    kept = chunk_totals(empty, lapsed, CONFIG, limits).win_back
+    assert kept.get_column("customer_id").to_list() == ["W1", "W3", "W0"]  # 900, 900 (ids break the tie), 300
 
 
 def test_top_k_tables_keep_only_k_rows() -> None:
@@ -251,18 +291,21 @@ def test_top_k_breaks_ties_on_the_first_key_with_the_rest_of_the_order() -> None
     assert top.rows() == [("Z", 1, 70.0), ("A", 1, 65.0), ("A", 2, 65.0)]
 
 
-@pytest.mark.parametrize("split", [("A1",), ("A1", "A2"), ("A2", "B1")])
+@pytest.mark.parametrize("split", [("A1",), ("A1", "A2"), ("A2", "B1"), ("B2",), ("A1", "B2")])
 def test_folding_chunks_equals_one_big_chunk(split: tuple[str, ...]) -> None:
-    rest = tuple(customer for customer in ("A1", "A2", "B1") if customer not in split)
+    rest = tuple(customer for customer in ("A1", "A2", "B1", "B2") if customer not in split)
     chunked = result(combine(totals(*split), totals(*rest), Limits()))
-    whole = result(totals("A1", "A2", "B1"))
-    assert chunked.totals.revenue_cents == whole.totals.revenue_cents == 15706
+    whole = result(totals("A1", "A2", "B1", "B2"))
+    assert chunked.totals.revenue_cents == whole.totals.revenue_cents == 18706
+    assert chunked.totals.win_back_revenue_cents == whole.totals.win_back_revenue_cents == 3000
+    assert chunked.totals.model_customers == whole.totals.model_customers == 3
     for view in (
         "most_common_gaps",
         "opportunity_mix",
         "replenishment_due",
         "most_recommended",
         "priority_customers",
+        "win_back_list",
         "top_opportunities",
     ):
         assert_frame_equal(getattr(chunked, view)(), getattr(whole, view)())

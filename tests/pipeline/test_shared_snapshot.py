@@ -14,11 +14,11 @@ from support import AS_OF, TIER1
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.data.dataset import Dataset, load_dataset
 from cross_sell_upsell.errors import ConfigurationError
-from cross_sell_upsell.features.snapshot import build_snapshot
 from cross_sell_upsell.pipeline.api import analyze_cohort
 from cross_sell_upsell.pipeline.batch import run_batch
 from cross_sell_upsell.pipeline.context import Context
 from cross_sell_upsell.pipeline.graph import graph
+from cross_sell_upsell.snapshot.build import build_snapshot
 
 CONFIG = OrchestratorConfig()
 

@@ -24,12 +24,12 @@ from cross_sell_upsell.cli.progress import batch_progress
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.data.ingest import learned_cycles_note
-from cross_sell_upsell.features.snapshot import Snapshot, build_snapshot
 from cross_sell_upsell.io.staging import StagedOutputs
 from cross_sell_upsell.pipeline.batch import DEFAULT_CHUNK_SIZE, priority_rationales, run_batch
 from cross_sell_upsell.pipeline.totals import DEFAULT_TOP_PRIORITY, BatchResult, Limits
 from cross_sell_upsell.reporting.executive import BatchFiles, RecommendationsExport, stage_report
 from cross_sell_upsell.reporting.text import money_text
+from cross_sell_upsell.snapshot.build import Snapshot, build_snapshot
 
 SCRIPT = Invocation("run_batch_analysis.py", "python run_batch_analysis.py")
 """How the top-level script is started."""
@@ -61,7 +61,7 @@ def batch_parser(
         type=int,
         default=DEFAULT_TOP_PRIORITY,
         metavar="N",
-        help="priority customers to list (default: %(default)s)",
+        help="priority customers, and customers to win back, to list (default: %(default)s)",
     )
     parser.add_argument(
         "--chunk-size",
@@ -144,7 +144,7 @@ def _write_batch(
                     config,
                     args.chunk_size,
                     on_progress,
-                    limits=Limits(top_priority=args.top_priority),
+                    limits=Limits(top_priority=args.top_priority, top_win_back=args.top_priority),
                     on_chunk=export.append,
                     snapshot=snapshot,
                 )

@@ -25,7 +25,7 @@ from cross_sell_upsell.cli.common import (
     positive_int,
     run_guarded,
 )
-from cross_sell_upsell.configuration import IngestSettings
+from cross_sell_upsell.configuration import CustomerModelSettings, IngestSettings
 from cross_sell_upsell.data.ingest.catalog import load_catalog
 from cross_sell_upsell.data.ingest.customers import load_customer_attributes
 from cross_sell_upsell.data.ingest.transactions import read_transactions
@@ -35,7 +35,6 @@ from cross_sell_upsell.io.files import write_atomic
 from cross_sell_upsell.models.fit import fit_customer_models
 from cross_sell_upsell.models.holdout import evaluate_holdout
 from cross_sell_upsell.models.scoring import fallback_reason, score_customers
-from cross_sell_upsell.models.settings import CustomerModelSettings
 from cross_sell_upsell.reporting.model_fit import render_markdown
 from cross_sell_upsell.reporting.strict_json import json_text
 

@@ -66,10 +66,14 @@ OWNERSHIP_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+GIVEN_VALUE_COLUMNS: tuple[str, ...] = ("lifetime_value", "churn_risk")
+"""Customer attributes the retailer may give that the customer models otherwise predict (`Dataset.given_values`)."""
+
+
 @dataclass(frozen=True)
 class Dataset:
     """A retailer's data as loaded: frames only. What is owned and learned as of a date is derived from them
-    (`features.snapshot.build_snapshot`), so one dataset serves any as-of date and holds no derived state."""
+    (`snapshot.build.build_snapshot`), so one dataset serves any as-of date and holds no derived state."""
 
     products: pl.DataFrame
     """The catalog (`PRODUCT_SCHEMA`), one row per product."""
@@ -78,8 +82,9 @@ class Dataset:
     customers: pl.DataFrame
     """Customer attributes (`CUSTOMER_SCHEMA`), one row per customer."""
     ownership: pl.DataFrame
-    """One row per dated purchase of a product the customer owns (`OWNERSHIP_SCHEMA`, and `basket_id` when a
-    transaction log has one)."""
+    """One row per dated purchase of a product the customer owns (`OWNERSHIP_SCHEMA`, and the optional columns
+    `basket_id` when a transaction log has one and `amount`, what was paid for the row, null where the source
+    does not say: the snapshot then values the purchase at the catalog price)."""
     source: str = ""
     """Where the data came from, as the reports name it."""
     rejected_rows: pl.DataFrame | None = None
@@ -94,6 +99,11 @@ class Dataset:
     customer_features: pl.DataFrame | None = None
     """Per-customer purchase features (RFM, spend, price index) derived from a transaction log as of the
     as-of date (`derivations.FEATURE_SCHEMA`); None for sources without a log."""
+
+    given_values: pl.DataFrame | None = None
+    """customer_id and whichever of GIVEN_VALUE_COLUMNS the retailer's customers file gives (null where a row
+    gives none), for a transaction-log dataset, whose `customers` fills the rest from derived values; None when
+    every value in `customers` was given (JSON profiles). The customer models' fallback uses given values."""
 
     def customer_ids(self) -> list[str]:
         """Every customer id, in row order."""
@@ -128,18 +138,29 @@ def products_frame(products: Iterable[ProductRecord]) -> tuple[pl.DataFrame, pl.
 
 
 def customers_frame(customers: Iterable[CustomerRecord]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Customer attributes and dated ownership as frames. A product is owned when the profile lists it;
-    its purchase dates are the listed date and every dated purchase of it in the history."""
+    """Customer attributes and dated ownership (with `amount`) as frames. A product is owned when the profile
+    lists it; its purchases are every dated purchase of it in the history, at the amount paid where the history
+    gives one, and the listed purchase date when no history line has that product and day (a purchase whose
+    amount the profile does not give)."""
     rows, ownership = [], []
     for customer in customers:
         rows.append(customer.model_dump(include=set(CUSTOMER_SCHEMA)))
         owned = {item.product_id for item in customer.products_owned}
+        history = [item for item in customer.purchase_history if item.product_id in owned]
+        in_history = {(item.product_id, item.purchase_date) for item in history}
+        listed = [item for item in customer.products_owned if (item.product_id, item.purchase_date) not in in_history]
         ownership.extend(
-            {"customer_id": customer.customer_id, "product_id": item.product_id, "purchase_date": item.purchase_date}
-            for item in [*customer.products_owned, *customer.purchase_history]
-            if item.product_id in owned
+            {
+                "customer_id": customer.customer_id,
+                "product_id": item.product_id,
+                "purchase_date": item.purchase_date,
+                "amount": getattr(item, "amount", None),
+            }
+            for item in [*listed, *history]
         )
-    return pl.DataFrame(rows, schema=CUSTOMER_SCHEMA), pl.DataFrame(ownership, schema=OWNERSHIP_SCHEMA)
+    return pl.DataFrame(rows, schema=CUSTOMER_SCHEMA), pl.DataFrame(
+        ownership, schema={**OWNERSHIP_SCHEMA, "amount": pl.Float64()}
+    )
 
 
 def load_dataset(

@@ -10,11 +10,11 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from cross_sell_upsell.configuration import CustomerModelSettings
 from cross_sell_upsell.models import beta_geo, gamma_gamma
 from cross_sell_upsell.models.beta_geo import BetaGeoParams
 from cross_sell_upsell.models.gamma_gamma import GammaGammaParams
 from cross_sell_upsell.models.mle import MaximumLikelihood
-from cross_sell_upsell.models.settings import CustomerModelSettings
 
 
 @dataclass(frozen=True)

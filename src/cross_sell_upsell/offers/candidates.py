@@ -27,7 +27,9 @@ OfferSource = pl.Enum(list(OPPORTUNITY_SOURCES))
 """Which signal proposed an offer; sorting follows `registry.OPPORTUNITY_SOURCES` (catalog first)."""
 
 
-ReplenishmentStatus = pl.Enum(["due", "due_soon"])
+ReplenishmentStatus = pl.Enum(["due", "due_soon", "win_back"])
+"""A restock is due (its cycle has ended), due soon, or, for a customer who has most likely left, a win-back
+offer (`win_back_restocks`)."""
 
 
 CANDIDATE_SCHEMA: dict[str, pl.DataType] = {
@@ -208,6 +210,38 @@ def replenishment_offers(
         )
     )
     return _single_offers(status, products, "replenishment", "replenishment")
+
+
+def win_back_restocks(
+    restocks: pl.DataFrame, holdings: pl.DataFrame, lapsed: pl.Series, overdue_cycles: float
+) -> pl.DataFrame:
+    """The restock offers (`replenishment_offers`) as a customer who has most likely left should get them: for
+    a customer flagged in `lapsed` (by customer_key), restocks last bought more than `overdue_cycles` cycles ago
+    are no reminders; the favourite of them (bought on the most days, then the latest bought, then the lowest
+    product id) becomes their one `win_back` offer and the others are dropped. Other customers' restocks, and
+    a lapsed customer's more recent ones, stay as they are."""
+    purchase_days = holdings.select(
+        "customer_key", "product_key", favourite_days=pl.col("purchase_days").cast(pl.Int64)
+    )
+    overdue = lookup(lapsed, "customer_key") & (pl.col("days_since_purchase") > overdue_cycles * pl.col("cycle_days"))
+    marked = restocks.join(purchase_days, on=["customer_key", "product_key"], how="left", maintain_order="left")
+    favourite = (
+        marked.filter(overdue)
+        .sort(["customer_key", "favourite_days", "last_purchase", "id_order"], descending=[False, True, True, False])
+        .unique("customer_key", keep="first", maintain_order=True)
+        .select("customer_key", "product_key", win_back=pl.lit(True))
+    )
+    return (
+        marked.join(favourite, on=["customer_key", "product_key"], how="left", maintain_order="left")
+        .filter(~overdue | pl.col("win_back").is_not_null())
+        .with_columns(
+            replenishment_status=pl.when(pl.col("win_back"))
+            .then(pl.lit("win_back"))
+            .otherwise(pl.col("replenishment_status").cast(pl.String))
+            .cast(ReplenishmentStatus)
+        )
+        .drop("favourite_days", "win_back")
+    )
 
 
 def cross_sell_offers(holdings: pl.DataFrame, cross_sells: pl.DataFrame, products: pl.DataFrame) -> pl.DataFrame:

@@ -18,7 +18,7 @@ import polars as pl
 from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.errors import UnknownCustomerError
 from cross_sell_upsell.features.signals import Signals
-from cross_sell_upsell.features.snapshot import Snapshot
+from cross_sell_upsell.snapshot.build import Snapshot
 
 
 @dataclass(frozen=True)

@@ -27,12 +27,24 @@ TEMPLATES: dict[str, pl.Expr] = {
         pl.col("owned_essentials"),
         pl.col("essentials_total"),
     ),
-    "replenishment": pl.format(
-        "Last bought {} days ago on a {}-day cycle; {} {}.",
-        pl.col("days_since_purchase"),
-        pl.col("cycle_days"),
-        pl.when(pl.col("replenishment_status") == "due").then(pl.lit("due since")).otherwise(pl.lit("due on")),
-        pl.col("due_date"),
+    "replenishment": pl.when(pl.col("replenishment_status") == "win_back")
+    .then(
+        pl.format(
+            "Win back: a favourite, last bought {} days ago, more than {} of its {}-day cycles; the customer has most "
+            "likely lapsed, so welcome them back with it.",
+            pl.col("days_since_purchase"),
+            (pl.col("days_since_purchase") // pl.col("cycle_days")),
+            pl.col("cycle_days"),
+        )
+    )
+    .otherwise(
+        pl.format(
+            "Last bought {} days ago on a {}-day cycle; {} {}.",
+            pl.col("days_since_purchase"),
+            pl.col("cycle_days"),
+            pl.when(pl.col("replenishment_status") == "due").then(pl.lit("due since")).otherwise(pl.lit("due on")),
+            pl.col("due_date"),
+        )
     ),
     "product_cross_sell": pl.format("Pairs with {}, which the customer already uses.", pl.col("source_name")),
     "tier_upgrade": pl.format("Tier {} step up from {}.", pl.col("tier"), pl.col("source_name")),

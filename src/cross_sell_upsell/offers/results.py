@@ -8,9 +8,19 @@ from typing import Any
 import polars as pl
 from pydantic import BaseModel, Field, computed_field
 
+from cross_sell_upsell.configuration import CustomerModelSettings
 from cross_sell_upsell.offers.keys import lookup
 from cross_sell_upsell.offers.scoring import COMPONENTS
 from cross_sell_upsell.registry import OpportunitySource, OpportunityType
+
+CUSTOMER_PREDICTION_COLUMNS: tuple[str, ...] = (
+    "predicted_clv",
+    "churn_probability",
+    "expected_purchases",
+    "expected_next_order",
+)
+"""The customer models' predictions (or the fallback values) each offer row carries for its customer."""
+
 
 OPPORTUNITY_COLUMNS: tuple[str, ...] = (
     "customer_id",
@@ -38,10 +48,11 @@ OPPORTUNITY_COLUMNS: tuple[str, ...] = (
     "rationale_source",
     "rationale_error",
     "counts_toward_revenue",
+    *CUSTOMER_PREDICTION_COLUMNS,
 )
 """The published offer columns. `offer_id` is the product id, or BUNDLE-<member ids> for a bundle, whose
 members are in `product_ids` (null for a single-product offer). `source` is the signal that proposed the offer
-(`registry.OPPORTUNITY_SOURCES`)."""
+(`registry.OPPORTUNITY_SOURCES`). The CUSTOMER_PREDICTION_COLUMNS are the customer's, on each of their offers."""
 
 
 BUNDLE_NAME = "Complete Your Routine Bundle"
@@ -68,7 +79,8 @@ def describe_offers(
     scored: pl.DataFrame, bundles: pl.DataFrame, customers: pl.DataFrame, products: pl.DataFrame
 ) -> pl.DataFrame:
     """Adds the readable columns to scored candidates: customer_id, offer_id, product_ids (bundles), name,
-    category, source_product_id, source_name, bundle_categories. Keeps the frame's order."""
+    category, source_product_id, source_name, bundle_categories, and the customer's CUSTOMER_PREDICTION_COLUMNS.
+    Keeps the frame's order."""
     per_customer = _bundle_lookups(bundles, customers, products)
     is_bundle = pl.col("type") == "bundle"
     bundle_key = pl.when(is_bundle).then(pl.col("customer_key"))
@@ -85,6 +97,7 @@ def describe_offers(
         source_product_id=lookup(products.get_column("product_id"), "source_key"),
         source_name=lookup(products.get_column("name"), "source_key"),
         bundle_categories=bundle_value("bundle_categories"),
+        **{name: lookup(customers.get_column(name), "customer_key") for name in CUSTOMER_PREDICTION_COLUMNS},
     )
 
 
@@ -193,7 +206,28 @@ class ReplenishmentItem(BaseModel):
     days_since_purchase: int
     cycle_days: int
     due_date: date
-    status: str = Field(description="due or due_soon.")
+    status: str = Field(description="due, due_soon, or win_back (see `candidates.win_back_restocks`).")
+
+
+class CustomerPredictions(BaseModel):
+    """What the customer models predict for one customer (the snapshot's customer-model columns), or the
+    fallback values, and why."""
+
+    predicted_clv: float = Field(
+        description="Predicted spend over the CLV horizon, discounted to the as-of date (fallback: the given, else "
+        "past, lifetime value)."
+    )
+    churn_probability: float = Field(description="Probability of no purchase in the window, 0-1.")
+    expected_purchases: float = Field(description="Purchases expected in the window.")
+    expected_next_order: date | None = Field(
+        description="The day by which, if the customer orders in the window, they have even odds of having done so; "
+        "None for a customer with no purchase yet."
+    )
+    p_alive: float = Field(description="Probability that the customer is still active, 0-1.")
+    source: str = Field(description="model, or fallback.")
+    fallback_reason: str | None = Field(None, description="Why the fallback values are used; None for the model.")
+    window_days: int = Field(description="Days from the as-of date the window covers.")
+    clv_horizon_days: int = Field(description="Days the predicted CLV covers.")
 
 
 class CustomerReport(BaseModel):
@@ -213,6 +247,7 @@ class CustomerReport(BaseModel):
     routine_completeness: float
     replenishment_due: list[ReplenishmentItem]
     potential_revenue: float = Field(description="Sum of the prices of offers that count toward revenue.")
+    predictions: CustomerPredictions = Field(description="The customer models' predictions, or the fallback's.")
     opportunities: list[Opportunity]
     run_notes: list[str] = Field(
         default_factory=list, description="Run notes, such as templates used for lack of a key."
@@ -231,8 +266,8 @@ def _opportunity(row: dict[str, Any]) -> Opportunity:
     )
 
 
-def customer_report(output: dict[str, Any], customer_id: str) -> CustomerReport:
-    """The typed report of one customer from the graph's output state."""
+def customer_report(output: dict[str, Any], customer_id: str, settings: CustomerModelSettings) -> CustomerReport:
+    """The typed report of one customer from the graph's output state, run with customer-model `settings`."""
     summaries, opportunities = output["customer_summaries"], output["opportunities"]
     summary = summaries.filter(pl.col("customer_id") == customer_id).row(0, named=True)
     offers = opportunities.filter(pl.col("customer_id") == customer_id).sort("rank")
@@ -254,5 +289,12 @@ def customer_report(output: dict[str, Any], customer_id: str) -> CustomerReport:
             for row in due.iter_rows(named=True)
         ],
         opportunities=[_opportunity(row) for row in offers.iter_rows(named=True)],
+        predictions=CustomerPredictions(
+            source=summary["model_source"],
+            fallback_reason=summary["model_fallback_reason"],
+            window_days=settings.window_days,
+            clv_horizon_days=settings.clv_horizon_days,
+            **{key: value for key, value in summary.items() if key in CustomerPredictions.model_fields},
+        ),
         **{key: value for key, value in summary.items() if key in CustomerReport.model_fields},
     )

@@ -3,7 +3,7 @@
 | component | formula |
 |---|---|
 | business_value | min(100, 100 x margin_value / business_value_reference), margin_value = price x margin multiplier |
-| customer_fit | 100 x mean(price fit, loyalty score, 1 - churn_risk, min(1, lifetime_value / lifetime_value_reference)), price fit = 1 - sensitivity penalty x min(1, price / price_reference) |
+| customer_fit | 100 x mean(price fit, loyalty score, 1 - churn_probability, min(1, predicted_clv / lifetime_value_reference)), price fit = 1 - sensitivity penalty x min(1, price / price_reference); churn_probability and predicted_clv are the snapshot's customer-model predictions (the retailer's churn risk and lifetime value where the models fall back and it gives them) |
 | routine_completeness | 100 when the offer adds a missing essential (every bundle does), 50 when it keeps an owned essential category stocked or upgrades it, else 0 |
 | replenishment_urgency | 100 x min(1, days since purchase / cycle) for replenishment offers, else 0 |
 | concern_match | 100 x share of the customer's skin concerns the offer targets (0 for a customer with none) |
@@ -50,13 +50,13 @@ def _lookup_table(column: str, table: dict[str, float]) -> pl.Expr:
 
 def customer_factors(customers: pl.DataFrame, routine: pl.DataFrame, config: OrchestratorConfig) -> pl.DataFrame:
     """Per customer, what scoring needs: the price-sensitivity penalty, the price-independent part of the fit
-    (loyalty score + (1 - churn risk) + min(1, lifetime value / reference)), the concern mask and the routine
+    (loyalty score + (1 - churn probability) + min(1, predicted CLV / reference)), the concern mask and the routine
     masks. One row per customer_key, in key order."""
     return customers.select(
         penalty=_lookup_table("price_sensitivity", config.price_sensitivity_penalty),
         fit_base=_lookup_table("loyalty_tier", config.loyalty_scores)
-        + (1.0 - pl.col("churn_risk"))
-        + (pl.col("lifetime_value") * (1.0 / config.lifetime_value_reference)).clip(upper_bound=1.0),
+        + (1.0 - pl.col("churn_probability"))
+        + (pl.col("predicted_clv") * (1.0 / config.lifetime_value_reference)).clip(upper_bound=1.0),
         customer_concerns=pl.col("concern_mask"),
     ).with_columns(routine.select("owned_mask", "missing_mask"))
 

@@ -11,10 +11,10 @@ from langchain_core.language_models import BaseChatModel
 
 from cross_sell_upsell.configuration import DEFAULT_DATA_DIR, OrchestratorConfig
 from cross_sell_upsell.data.dataset import Dataset, load_dataset
-from cross_sell_upsell.features.snapshot import Snapshot, build_snapshot
 from cross_sell_upsell.offers.cohort import require_known
 from cross_sell_upsell.offers.results import CustomerReport, customer_report
 from cross_sell_upsell.pipeline.context import Context
+from cross_sell_upsell.snapshot.build import Snapshot, build_snapshot
 
 
 def analyze_cohort(
@@ -52,5 +52,6 @@ def analyze_customer(
     """The typed report of one customer. Raises UnknownCustomerError, with the closest ids, for an unknown id."""
     dataset = dataset or load_dataset(data_dir)
     require_known(dataset, [customer_id])
+    config = config or OrchestratorConfig()
     output = analyze_cohort([customer_id], as_of=as_of, dataset=dataset, config=config, chat_model=chat_model)
-    return customer_report(output, customer_id)
+    return customer_report(output, customer_id, config.customer_models)

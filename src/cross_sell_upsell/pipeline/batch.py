@@ -20,7 +20,6 @@ from cross_sell_upsell.configuration import (
 from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.data.ingest import rows_rejected_summary
 from cross_sell_upsell.errors import ConfigurationError, CrossSellError, UnknownCustomerError
-from cross_sell_upsell.features.snapshot import Snapshot, build_snapshot, check_snapshot
 from cross_sell_upsell.llm.chat_model import build_chat_model
 from cross_sell_upsell.llm.rationales import NO_KEY_NOTE, fallback_note, llm_rationales
 from cross_sell_upsell.offers.cohort import closest_customer_ids
@@ -34,6 +33,7 @@ from cross_sell_upsell.pipeline.totals import (
     chunk_totals,
     combine,
 )
+from cross_sell_upsell.snapshot.build import Snapshot, build_snapshot, check_snapshot
 
 DEFAULT_CHUNK_SIZE = 50_000
 """Customers per graph run. The graph is columnar, so big chunks are cheap; smaller ones bound memory."""
@@ -121,6 +121,7 @@ def run_batch(
         limits=limits,
         rows_rejected=rows_rejected_summary(dataset),
         learned_cycles=dataset.learned_cycles,
+        customer_models=snapshot.customer_models,
     )
 
 

@@ -8,7 +8,7 @@ from langchain_core.language_models import BaseChatModel
 
 from cross_sell_upsell.configuration import DEFAULT_DATA_DIR, OrchestratorConfig
 from cross_sell_upsell.data.dataset import Dataset
-from cross_sell_upsell.features.snapshot import Snapshot
+from cross_sell_upsell.snapshot.build import Snapshot
 
 
 @dataclass

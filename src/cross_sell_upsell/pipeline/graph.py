@@ -16,7 +16,6 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 
 from cross_sell_upsell.data.dataset import load_dataset
-from cross_sell_upsell.features.snapshot import Snapshot, build_snapshot, check_snapshot
 from cross_sell_upsell.llm.chat_model import build_chat_model
 from cross_sell_upsell.llm.rationales import NO_KEY_NOTE, fallback_note, llm_rationales
 from cross_sell_upsell.offers.candidates import (
@@ -29,6 +28,7 @@ from cross_sell_upsell.offers.candidates import (
     routine_gaps,
     routine_status,
     tier_upgrade_offers,
+    win_back_restocks,
 )
 from cross_sell_upsell.offers.cohort import select_cohort
 from cross_sell_upsell.offers.needs import one_offer_per_need
@@ -43,6 +43,7 @@ from cross_sell_upsell.offers.results import (
 from cross_sell_upsell.offers.scoring import score_offers
 from cross_sell_upsell.pipeline.context import Context
 from cross_sell_upsell.pipeline.state import InputState, OutputState, State
+from cross_sell_upsell.snapshot.build import Snapshot, build_snapshot, check_snapshot
 
 CANDIDATE_KEYS = ("gap_offers", "replenishment_offers", "cross_sell_offers", "upgrade_offers", "bundle_offers")
 
@@ -91,7 +92,10 @@ def check_replenishment(state: State, runtime: Runtime[Context]) -> dict[str, An
     offers = replenishment_offers(
         state["holdings"], state["products"], state["as_of"], config.due_soon_days, habits=state["signals"] is not None
     )
-    return {"replenishment_offers": offers}
+    lapsed = state["customers"].get_column("p_alive") < config.win_back_below_p_alive
+    return {
+        "replenishment_offers": win_back_restocks(offers, state["holdings"], lapsed, config.win_back_overdue_cycles)
+    }
 
 
 def find_cross_sells(state: State, runtime: Runtime[Context]) -> dict[str, Any]:

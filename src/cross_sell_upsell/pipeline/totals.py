@@ -16,7 +16,16 @@ from typing import Any
 import polars as pl
 
 from cross_sell_upsell.configuration import LOYALTY_TIERS, PRICE_SENSITIVITIES, OrchestratorConfig
+from cross_sell_upsell.models.fit import CustomerModels
 from cross_sell_upsell.offers.results import RationaleStats
+from cross_sell_upsell.pipeline.priority import (
+    PRIORITY_DEFINITION,
+    PRIORITY_ORDER,
+    PRIORITY_SCHEMA,
+    WIN_BACK_DEFINITION,
+    WIN_BACK_ORDER,
+    customer_rows,
+)
 from cross_sell_upsell.registry import OPPORTUNITY_SOURCES, OPPORTUNITY_TYPES
 
 DEFAULT_TOP_PRIORITY = 10
@@ -45,14 +54,6 @@ POTENTIAL_REVENUE_DEFINITION = (
 )
 
 
-PRIORITY_DEFINITION = (
-    "Priority = potential revenue x value factor x churn factor. The value factor is 1 + lifetime value / "
-    "{reference} (capped at 2), so long-standing, high-spending customers count up to double. The churn factor "
-    "is 1 + churn risk (between 1 and 2), because a customer likely to leave is worth reaching sooner. Missing "
-    "essentials raise the potential revenue, through the bundle and gap offers."
-)
-
-
 _SUM_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "gaps": {"category": pl.String(), "customers": pl.Int64()},
     "mix": {"type": pl.String(), "offers": pl.Int64(), "customers": pl.Int64(), "revenue_cents": pl.Int64()},
@@ -67,29 +68,6 @@ _SUM_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "restock": {"product_id": pl.String(), "due": pl.Int64(), "due_soon": pl.Int64(), "revenue_cents": pl.Int64()},
     "products": {"product_id": pl.String(), "customers": pl.Int64(), "in_bundle": pl.Int64(), "top_offer": pl.Int64()},
 }
-
-
-PRIORITY_SCHEMA: dict[str, pl.DataType] = {
-    "customer_id": pl.String(),
-    "name": pl.String(),
-    "loyalty_tier": pl.String(),
-    "lifetime_value": pl.Float64(),
-    "churn_risk": pl.Float64(),
-    "missing_essentials": pl.List(pl.String()),
-    "replenishment_due_count": pl.Int64(),
-    "offer_count": pl.Int64(),
-    "potential_revenue": pl.Float64(),
-    "priority": pl.Float64(),
-    "lead_offer_id": pl.String(),
-    "lead_offer_name": pl.String(),
-    "lead_offer_type": pl.String(),
-    "lead_offer_price": pl.Float64(),
-    "lead_rationale": pl.String(),
-    "lead_rationale_source": pl.String(),
-}
-
-
-_PRIORITY_ORDER = (["priority", "potential_revenue", "customer_id"], [True, True, False])
 
 
 TOP_OFFER_SCHEMA: dict[str, pl.DataType] = {
@@ -120,6 +98,7 @@ class Limits:
 
     top_priority: int = DEFAULT_TOP_PRIORITY
     top_opportunities: int = DEFAULT_TOP_OPPORTUNITIES
+    top_win_back: int = DEFAULT_TOP_PRIORITY
 
 
 @dataclass(frozen=True)
@@ -130,6 +109,12 @@ class Totals:
     customers: int = 0
     offers: int = 0
     revenue_cents: int = 0
+    model_customers: int = 0
+    """Customers whose predictions come from the customer models (the rest have the fallback values)."""
+    win_back_customers: int = 0
+    """Customers who have most likely left (`priority.lapsed`): on the win-back list, not the priority list."""
+    win_back_revenue_cents: int = 0
+    """Their potential revenue."""
     gaps: pl.DataFrame = field(default_factory=lambda: _empty(_SUM_SCHEMAS["gaps"]))
     """Customers missing each essential category."""
     mix: pl.DataFrame = field(default_factory=lambda: _empty(_SUM_SCHEMAS["mix"]))
@@ -143,7 +128,9 @@ class Totals:
     products: pl.DataFrame = field(default_factory=lambda: _empty(_SUM_SCHEMAS["products"]))
     """Per product: customers offered it (alone or in a bundle), in a bundle, as their top offer."""
     priority: pl.DataFrame = field(default_factory=lambda: _empty(PRIORITY_SCHEMA))
-    """The top-K priority customers so far, best first."""
+    """The top-K priority customers so far (those still active), best first."""
+    win_back: pl.DataFrame = field(default_factory=lambda: _empty(PRIORITY_SCHEMA))
+    """The top-K customers to win back so far, most valuable first."""
     top_offers: pl.DataFrame = field(default_factory=lambda: _empty(TOP_OFFER_SCHEMA))
     """The top-K offers so far across customers that count toward revenue, best first."""
 
@@ -154,12 +141,6 @@ def _cents(column: str) -> pl.Expr:
 
 def _dollars(cents: str) -> pl.Expr:
     return (pl.col(cents) / 100).round(2)
-
-
-def priority_expression(lifetime_value_reference: float) -> pl.Expr:
-    """The priority of a customer summary row (see PRIORITY_DEFINITION)."""
-    value_factor = 1.0 + (pl.col("lifetime_value") / lifetime_value_reference).clip(upper_bound=1.0)
-    return (pl.col("potential_revenue") * value_factor * (1.0 + pl.col("churn_risk"))).round(2)
 
 
 def _segments(summaries: pl.DataFrame) -> pl.DataFrame:
@@ -174,23 +155,6 @@ def _segments(summaries: pl.DataFrame) -> pl.DataFrame:
         for dimension in SEGMENT_DIMENSIONS
     ]
     return pl.concat(frames).cast(_SUM_SCHEMAS["segments"])  # type: ignore[arg-type]
-
-
-def _priority(opportunities: pl.DataFrame, summaries: pl.DataFrame, config: OrchestratorConfig) -> pl.DataFrame:
-    lead = opportunities.filter(pl.col("rank") == 1).select(
-        "customer_id",
-        lead_offer_id="offer_id",
-        lead_offer_name="name",
-        lead_offer_type="type",
-        lead_offer_price="price",
-        lead_rationale="rationale",
-        lead_rationale_source="rationale_source",
-    )
-    return (
-        summaries.join(lead, on="customer_id", how="left")
-        .with_columns(priority=priority_expression(config.lifetime_value_reference))
-        .select(pl.col(name).cast(dtype) for name, dtype in PRIORITY_SCHEMA.items())
-    )
 
 
 def _top_offers(opportunities: pl.DataFrame, summaries: pl.DataFrame, limit: int) -> pl.DataFrame:
@@ -256,11 +220,15 @@ def chunk_totals(
 ) -> Totals:
     """The totals of one chunk from the graph's `opportunities` and `customer_summaries` frames."""
     offers_in = _offered_products(opportunities)
-    restock = opportunities.filter(pl.col("type") == "replenishment")
+    restock = opportunities.filter(pl.col("replenishment_status").is_in(["due", "due_soon"]))
+    active, win_back = customer_rows(opportunities, summaries, config)
     return Totals(
         customers=summaries.height,
         offers=opportunities.height,
         revenue_cents=int(summaries.select(_cents("potential_revenue").sum()).item() or 0),
+        model_customers=int((summaries.get_column("model_source") == "model").sum()),
+        win_back_customers=win_back.height,
+        win_back_revenue_cents=int(win_back.select(_cents("potential_revenue").sum()).item() or 0),
         gaps=summaries.select(pl.col("missing_essentials").list.explode(keep_nulls=False, empty_as_null=False))
         .group_by(category="missing_essentials")
         .agg(customers=pl.len().cast(pl.Int64)),
@@ -277,7 +245,8 @@ def chunk_totals(
             in_bundle=pl.col("customer").filter(pl.col("type") == "bundle").n_unique().cast(pl.Int64),
             top_offer=pl.col("customer").filter(pl.col("rank") == 1).n_unique().cast(pl.Int64),
         ),
-        priority=_top(_priority(opportunities, summaries, config), _PRIORITY_ORDER, limits.top_priority),
+        priority=_top(active, PRIORITY_ORDER, limits.top_priority),
+        win_back=_top(win_back, WIN_BACK_ORDER, limits.top_win_back),
         top_offers=_top_offers(opportunities, summaries, limits.top_opportunities),
     )
 
@@ -299,13 +268,17 @@ def combine(left: Totals, right: Totals, limits: Limits) -> Totals:
         customers=left.customers + right.customers,
         offers=left.offers + right.offers,
         revenue_cents=left.revenue_cents + right.revenue_cents,
+        model_customers=left.model_customers + right.model_customers,
+        win_back_customers=left.win_back_customers + right.win_back_customers,
+        win_back_revenue_cents=left.win_back_revenue_cents + right.win_back_revenue_cents,
         gaps=_add(left.gaps, right.gaps, ["category"]),
         mix=_add(left.mix, right.mix, ["type"]),
         sources=_add(left.sources, right.sources, ["source"]),
         segments=_add(left.segments, right.segments, ["dimension", "segment"]),
         restock=_add(left.restock, right.restock, ["product_id"]),
         products=_add(left.products, right.products, ["product_id"]),
-        priority=_top(pl.concat([left.priority, right.priority]), _PRIORITY_ORDER, limits.top_priority),
+        priority=_top(pl.concat([left.priority, right.priority]), PRIORITY_ORDER, limits.top_priority),
+        win_back=_top(pl.concat([left.win_back, right.win_back]), WIN_BACK_ORDER, limits.top_win_back),
         top_offers=_top(pl.concat([left.top_offers, right.top_offers]), _TOP_OFFER_ORDER, limits.top_opportunities),
     )
 
@@ -336,6 +309,8 @@ class BatchResult:
     """Input rows the loader set aside: {"total": n, "by_reason": {reason: count}} (a transaction log's)."""
     learned_cycles: pl.DataFrame | None = None
     """Replenishment cycles learned from a transaction log: product_id, cycle_days, basis, repeats."""
+    customer_models: CustomerModels | None = None
+    """The customer models of the run's snapshot (fitted, or why the fallback values are used)."""
 
     @property
     def customers_processed(self) -> int:
@@ -441,5 +416,16 @@ class BatchResult:
         cap = self.config.offers_per_category
         return POTENTIAL_REVENUE_DEFINITION.format(cap=f" (at most {cap} per category)" if cap else "")
 
+    def win_back_list(self) -> pl.DataFrame:
+        """The top customers to win back, most valuable first (see `win_back_definition`)."""
+        return self.totals.win_back.head(self.limits.top_win_back)
+
     def priority_definition(self) -> str:
-        return PRIORITY_DEFINITION.format(reference=f"${self.config.lifetime_value_reference:,.0f}")
+        return PRIORITY_DEFINITION.format(
+            reference=f"${self.config.lifetime_value_reference:,.0f}", window=self.config.customer_models.window_days
+        )
+
+    def win_back_definition(self) -> str:
+        return WIN_BACK_DEFINITION.format(
+            threshold=f"{self.config.win_back_below_p_alive:g}", cycles=f"{self.config.win_back_overdue_cycles:g}"
+        )

@@ -37,6 +37,31 @@ def _overview(report: CustomerReport) -> list[str]:
     ]
 
 
+def _outlook(report: CustomerReport) -> list[str]:
+    """The customer models' predictions, or the fallback values, and where they come from."""
+    predicted = report.predictions
+    window = f"next {predicted.window_days} days"
+    if predicted.source == "model":
+        origin = "Predicted by the customer models (BG/NBD and Gamma-Gamma) fitted on the retailer's purchases."
+        value = f"- **Predicted CLV (next {predicted.clv_horizon_days} days, discounted):** "
+    else:
+        origin = f"Fallback values, not the customer models: {plain_text(predicted.fallback_reason or '')}."
+        value = "- **Lifetime value (fallback for the predicted CLV):** "
+    next_order = predicted.expected_next_order or "no prediction (no purchase yet)"
+    return [
+        "## Outlook",
+        "",
+        origin,
+        "",
+        value + money_text(predicted.predicted_clv),
+        f"- **Churn probability (no purchase in the {window}):** {percent_text(predicted.churn_probability * 100)}",
+        f"- **Expected purchases ({window}):** {predicted.expected_purchases:.2f}",
+        f"- **Expected next order:** {next_order}",
+        f"- **Probability still active:** {percent_text(predicted.p_alive * 100)}",
+        "",
+    ]
+
+
 def _routine(report: CustomerReport) -> list[str]:
     missing = plain_text(", ".join(report.missing_essentials)) or "none: the routine is complete"
     lines = ["## Routine analysis", "", f"**Missing essentials:** {missing}", ""]
@@ -165,7 +190,14 @@ def render_markdown(report: CustomerReport, top_n: int, generated_at: datetime) 
         "",
     ]
     notes = [f"> {note}" for note in report.run_notes]
-    body = _overview(report) + _routine(report) + _summary(report) + _bundles(report) + _top(report, top_n)
+    body = (
+        _overview(report)
+        + _outlook(report)
+        + _routine(report)
+        + _summary(report)
+        + _bundles(report)
+        + _top(report, top_n)
+    )
     body += rationale_stats_lines(report.rationale_stats) + _all(report)
     return "\n".join(header + ([*notes, ""] if notes else []) + body) + "\n"
 

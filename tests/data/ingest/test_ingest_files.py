@@ -84,7 +84,8 @@ def test_every_bad_row_reason_is_counted_kept_and_written(tmp_path, catalog):
         "total": 9,
         "by_reason": dict.fromkeys(REJECT_REASONS, 1),
     }
-    assert dataset.ownership.rows() == [("C1", "P1", date(2024, 1, 10)), ("C2", "P2", date(2024, 1, 12))]
+    # The amount paid stays with each purchase, for the customer models.
+    assert dataset.ownership.rows() == [("C1", "P1", date(2024, 1, 10), 12.0), ("C2", "P2", date(2024, 1, 12), 40.0)]
     written = write_rejected_rows(dataset, tmp_path / "out" / "rejected.csv")
     assert pl.read_csv(written, infer_schema=False).select("row", "reason", "amount").row(3) == (
         "5",
@@ -114,7 +115,7 @@ def test_dataset_frames_have_the_json_loaders_schemas(tmp_path, catalog):
     dataset = load_transactions_dataset(log, catalog, as_of=AS_OF, settings=SETTINGS)
     assert dataset.products.schema == pl.Schema(PRODUCT_SCHEMA)
     assert dataset.customers.schema == pl.Schema(CUSTOMER_SCHEMA)
-    assert dataset.ownership.schema == pl.Schema(OWNERSHIP_SCHEMA)
+    assert dataset.ownership.schema == pl.Schema({**OWNERSHIP_SCHEMA, "amount": pl.Float64()})
     assert dataset.customer_ids() == ["C1", "C2"]
 
 
@@ -193,7 +194,7 @@ def test_column_mapping_reads_retailer_names(tmp_path):
     assert settings.catalog_columns == {"product_id": "sku", "name": "title"}
     assert settings.customer_columns == {"customer_id": "client"}  # an unqualified name maps every file
     dataset = load_transactions_dataset(log, catalog, as_of=AS_OF, settings=settings)
-    assert dataset.ownership.rows() == [("K1", "S1", date(2024, 2, 1))]
+    assert dataset.ownership.rows() == [("K1", "S1", date(2024, 2, 1), 9.5)]
     assert dataset.products.select("product_id", "name").row(0) == ("S1", "Bar Soap")
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 
 from cross_sell_upsell.configuration import CATALOG_FIELDS, CUSTOMER_FIELDS, TRANSACTION_FIELDS, IngestSettings
-from cross_sell_upsell.data.dataset import OWNERSHIP_SCHEMA, Dataset
+from cross_sell_upsell.data.dataset import GIVEN_VALUE_COLUMNS, OWNERSHIP_SCHEMA, Dataset
 from cross_sell_upsell.data.derivations import customer_features, derive_customers, learn_cycles, with_learned_cycles
 from cross_sell_upsell.data.ingest.catalog import load_catalog
 from cross_sell_upsell.data.ingest.customers import load_customer_attributes
@@ -39,9 +39,9 @@ def load_transactions_dataset(
     customer attributes.
 
     The customers are those with a valid purchase on or before `as_of` and everyone in the customers file.
-    Every product a customer bought counts as owned: ownership holds each dated purchase (and its `basket_id`
-    when the log has them), so the cohort sees what was owned on the as-of date. Attributes the customers file does not give are derived from purchases
-    up to `as_of`. Bad log rows are kept in `rejected_rows`, or raise DataValidationError in strict mode."""
+    Every product a customer bought counts as owned: ownership holds each dated purchase with its `amount` (and
+    its `basket_id` when the log has them), so the cohort sees what was owned on the as-of date and the customer
+    models what was paid. Attributes the customers file does not give are derived from purchases up to `as_of`. Bad log rows are kept in `rejected_rows`, or raise DataValidationError in strict mode."""
     settings = settings or IngestSettings()
     products, cross_sells = load_catalog(catalog, settings, tier_price_ranges)
     given = load_customer_attributes(customers_file, settings) if customers_file is not None else None
@@ -56,12 +56,15 @@ def load_transactions_dataset(
         products=with_learned_cycles(products, learned),
         cross_sells=cross_sells,
         customers=derive_customers(features, given, settings),
-        ownership=purchases.select(*OWNERSHIP_SCHEMA, *(["basket_id"] if has_baskets else [])),
+        ownership=purchases.select(*OWNERSHIP_SCHEMA, "amount", *(["basket_id"] if has_baskets else [])),
         source=source,
         rejected_rows=rejected,
         rows_read=rows_read,
         learned_cycles=learned,
         customer_features=features,
+        given_values=pl.DataFrame(schema={"customer_id": pl.String()})
+        if given is None
+        else given.select("customer_id", *(name for name in GIVEN_VALUE_COLUMNS if name in given.columns)),
     )
 
 

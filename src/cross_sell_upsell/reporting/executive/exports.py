@@ -10,6 +10,7 @@ import polars as pl
 
 from cross_sell_upsell.io.files import stage_file, writing
 from cross_sell_upsell.io.staging import StagedOutputs
+from cross_sell_upsell.offers.results import CUSTOMER_PREDICTION_COLUMNS
 from cross_sell_upsell.offers.scoring import COMPONENTS
 
 RECOMMENDATION_COLUMNS: tuple[str, ...] = (
@@ -29,10 +30,12 @@ RECOMMENDATION_COLUMNS: tuple[str, ...] = (
     "counts_toward_revenue",
     "rationale",
     "rationale_source",
+    *CUSTOMER_PREDICTION_COLUMNS,
 )
 """The CSV's columns. `product_id` is the product offered, or the bundle's id; `product_ids` lists the products
 in the offer, separated by ';' (one for a single product, the members for a bundle); `source` is the signal that
-proposed it."""
+proposed it. The last columns are the customer's predicted CLV, churn probability, expected purchases in the
+window and expected next order date (`offers.results.CUSTOMER_PREDICTION_COLUMNS`), on each of their rows."""
 
 
 PRODUCT_ID_SEPARATOR = ";"
@@ -44,7 +47,8 @@ def recommendations_frame(opportunities: pl.DataFrame) -> pl.DataFrame:
     decimals (12.99, 100.00): fixed-point text is what spreadsheets and marketing tools expect, and formatting
     decimals is much cheaper than formatting floats over millions of rows."""
     return opportunities.with_columns(
-        pl.col("price", "list_price", "score", *COMPONENTS).round(2).cast(pl.Decimal(14, 2)),
+        pl.col("price", "list_price", "score", *COMPONENTS, "predicted_clv").round(2).cast(pl.Decimal(14, 2)),
+        pl.col("churn_probability", "expected_purchases").round(4).cast(pl.Decimal(14, 4)),
         product_id=pl.col("offer_id"),
         product_ids=pl.coalesce(pl.col("product_ids").list.join(PRODUCT_ID_SEPARATOR), pl.col("offer_id")),
     ).select(RECOMMENDATION_COLUMNS)

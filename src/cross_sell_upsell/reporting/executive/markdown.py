@@ -10,6 +10,7 @@ import polars as pl
 
 from cross_sell_upsell.pipeline.totals import SEGMENT_DIMENSIONS, BatchResult
 from cross_sell_upsell.registry import SOURCE_ENTRIES, TYPE_ENTRIES, TYPE_LABELS, Entry
+from cross_sell_upsell.reporting.executive.customers import customer_models_section, priority_section, win_back_section
 from cross_sell_upsell.reporting.executive.files import BatchFiles
 from cross_sell_upsell.reporting.executive.labels import (
     SEGMENT_TITLES,
@@ -29,10 +30,6 @@ from cross_sell_upsell.reporting.text import (
 
 TOP_PRODUCTS = 10
 """Rows of the product tables in the report; the summary JSON has them all."""
-
-
-def _list(items: list[str]) -> str:
-    return ", ".join(items[:-1]) + f" and {items[-1]}" if len(items) > 1 else "".join(items)
 
 
 def _rows(frame: pl.DataFrame) -> Iterator[dict[str, Any]]:
@@ -228,55 +225,6 @@ def _restock_section(result: BatchResult) -> list[str]:
     return [*lines, ""]
 
 
-def _value(row: dict[str, Any]) -> str:
-    return f"{row['loyalty_tier'].capitalize()}, {money_text(row['lifetime_value'])} lifetime"
-
-
-def _gaps(row: dict[str, Any]) -> str:
-    missing = row["missing_essentials"]
-    parts = [
-        f"missing {_list([plain_text(category_in_text(name)) for name in missing])}" if missing else "routine complete"
-    ]
-    if row["replenishment_due_count"]:
-        parts.append(f"{plural(row['replenishment_due_count'], 'restock')} due")
-    return "; ".join(parts)
-
-
-def _priority_section(result: BatchResult) -> list[str]:
-    table = result.priority_customers()
-    lines = [
-        f"## Top {len(table)} priority customers" if len(table) != 1 else "## Top priority customer",
-        "",
-        f"Who to contact first, and why. {result.priority_definition()}",
-        "",
-    ]
-    if table.is_empty():
-        return [*lines, "No customer was analysed.", ""]
-    lines += [
-        "| # | Customer | Priority | Potential revenue | Value | Gaps | Churn risk |",
-        "|---:|---|---:|---:|---|---|---:|",
-    ]
-    lines += [
-        f"| {position} | {name_with_id(row['name'], row['customer_id'])} | {row['priority']:,.2f} "
-        f"| {money_text(row['potential_revenue'])} | {_value(row)} | {_gaps(row)} "
-        f"| {percent_text(row['churn_risk'] * 100)} |"
-        for position, row in enumerate(_rows(table), start=1)
-    ]
-    lines += ["", "### What to lead with", ""]
-    for position, row in enumerate(_rows(table), start=1):
-        who = name_with_id(row["name"], row["customer_id"])
-        if row["lead_offer_id"] is None:
-            lines.append(f"{position}. **{who}:** no offer.")
-            continue
-        source = " _(written by the chat model)_" if row["lead_rationale_source"] == "llm" else ""
-        lines.append(
-            f"{position}. **{who}:** {name_with_id(row['lead_offer_name'], row['lead_offer_id'])}, "
-            f"{TYPE_LABELS[row['lead_offer_type']].lower()} at {money_text(row['lead_offer_price'])}. "
-            f"{plain_text(row['lead_rationale'])}{source}"
-        )
-    return [*lines, ""]
-
-
 def _top_offers_section(result: BatchResult) -> list[str]:
     table = result.top_opportunities()
     lines = [
@@ -415,7 +363,9 @@ def render_markdown(result: BatchResult, files: BatchFiles, charts: list[str], g
         + _mix_section(result, chart_links)
         + _segments_section(result, chart_links)
         + _restock_section(result)
-        + _priority_section(result)
+        + customer_models_section(result)
+        + priority_section(result)
+        + win_back_section(result)
         + _top_offers_section(result)
         + _products_section(result)
         + rationale_stats_lines(result.rationale_stats)

@@ -26,7 +26,9 @@ def summary_dict(result: BatchResult, files: BatchFiles, charts: list[str], gene
         "definitions": {
             "potential_revenue": result.potential_revenue_definition(),
             "priority": result.priority_definition(),
+            "win_back": result.win_back_definition(),
         },
+        "customer_models": customer_models_dict(result),
         "most_common_gaps": result.most_common_gaps().to_dicts(),
         "opportunity_mix": result.opportunity_mix().to_dicts(),
         "source_mix": result.source_mix().to_dicts(),
@@ -37,6 +39,11 @@ def summary_dict(result: BatchResult, files: BatchFiles, charts: list[str], gene
         },
         "replenishment_due": result.replenishment_due().to_dicts(),
         "top_priority_customers": result.priority_customers().to_dicts(),
+        "win_back": {
+            "customers": result.totals.win_back_customers,
+            "potential_revenue": result.totals.win_back_revenue_cents / 100,
+            "top": result.win_back_list().to_dicts(),
+        },
         "top_opportunities": result.top_opportunities().to_dicts(),
         "most_recommended_products": result.most_recommended().to_dicts(),
         "files": {
@@ -49,6 +56,40 @@ def summary_dict(result: BatchResult, files: BatchFiles, charts: list[str], gene
         "errors": result.errors.to_dicts(),
         "rows_rejected": result.rows_rejected,
         "learned_cycles": result.learned_cycles.to_dicts() if result.learned_cycles is not None else [],
+    }
+
+
+def customer_models_dict(result: BatchResult) -> dict[str, Any] | None:
+    """The customer models' parameters and fallback (`CustomerModels.as_dict`), the settings they predict with,
+    how the fits went, and how many customers analysed got model or fallback values; None without models."""
+    models = result.customer_models
+    if models is None:
+        return None
+    diagnostics, settings = models.diagnostics, models.settings
+    fits = {"bgnbd_fit": diagnostics.bgnbd, "gamma_gamma_fit": diagnostics.gamma_gamma}
+    return {
+        **models.as_dict(),
+        "window_days": settings.window_days,
+        "clv_horizon_days": settings.clv_horizon_days,
+        "annual_discount_rate": settings.annual_discount_rate,
+        "diagnostics": {
+            "repeat_customers": diagnostics.repeat_customers,
+            "frequent_customers": diagnostics.frequent_customers,
+            "history_days": diagnostics.history_days,
+            "collapsed_rows": diagnostics.collapsed_rows,
+            **{
+                name: None
+                if fit is None
+                else {"converged": fit.converged, "iterations": fit.iterations, "log_likelihood": fit.log_likelihood}
+                for name, fit in fits.items()
+            },
+            "spend_frequency_correlation": diagnostics.spend_frequency_correlation,
+            "seconds": round(diagnostics.seconds, 3),
+        },
+        "customers_analysed": {
+            "model": result.totals.model_customers,
+            "fallback": result.customers_processed - result.totals.model_customers,
+        },
     }
 
 

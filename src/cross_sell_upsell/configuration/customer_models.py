@@ -1,5 +1,6 @@
-"""The customer models' knobs, with their defaults and why (docs/customer-models.md has the study behind the
-thresholds)."""
+"""The customer models' knobs (`OrchestratorConfig.customer_models`), with their defaults and why
+(docs/customer-models.md has the study behind the thresholds). A module of its own, in the configuration layer,
+because the models below read it as much as the orchestrator above."""
 
 from __future__ import annotations
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from cross_sell_upsell.configuration.customer_models import CustomerModelSettings
+from cross_sell_upsell.configuration.segments import SegmentSettings
 from cross_sell_upsell.errors import ConfigurationError
 
 SAMPLE_DATA = Path("data")
@@ -121,28 +123,6 @@ class SignalSettings(_Frozen):
     lift_reference: float = Field(
         5.0, gt=1, description="Rule lift that earns the full 100 lift points; lift 1 (chance) earns 0."
     )
-
-
-class SegmentSettings(_Frozen):
-    """Customer segments: K-means over purchase behaviour and the models' predictions (docs/customer-models.md)."""
-
-    k: Annotated[int, Field(ge=2, le=20)] | Literal["auto"] = Field(
-        5, description="Segments, or 'auto': the k in 2..max_auto_k with the best silhouette on the fitting sample."
-    )
-    max_auto_k: int = Field(8, ge=2, le=20, description="Largest k that 'auto' tries.")
-    seed: int = Field(0, ge=0, description="Seed of K-means' initial centres, so that a run is repeatable.")
-    n_init: int = Field(4, ge=1, description="K-means runs from different starts; the least inertia wins.")
-    fit_sample_size: int = Field(
-        50_000, ge=100, description="Most customers (chosen by a stable hash of the id) K-means is fitted on."
-    )
-    silhouette_sample_size: int = Field(2_000, ge=100, description="Customers 'auto' scores each k's silhouette on.")
-    threads: int = Field(1, ge=1, description="Threads of K-means: spinning threads on a busy machine cost 10x.")
-    min_customers: int = Field(100, ge=2, description="Fewest customers to cluster; fewer get no segment, and why.")
-    keep_given: bool = Field(True, description="Customers given a segment by the retailer keep it, unclustered.")
-    name_threshold: float = Field(
-        0.5, gt=0, description="Standard deviations from the population mean before a name mentions a feature."
-    )
-    max_name_chars: int = Field(40, ge=8, description="Longest segment name taken from the chat model.")
 
 
 class LLMSettings(_Frozen):
@@ -364,7 +344,10 @@ class OrchestratorConfig(_Frozen):
         description="Fit contribution (0-1) of each loyalty tier.",
     )
     lifetime_value_reference: float = Field(
-        500.0, gt=0, description="Customer lifetime value that earns the full lifetime-value fit."
+        500.0,
+        gt=0,
+        description="Predicted customer lifetime value (the customer models' CLV, or the fallback's) that earns the "
+        "full lifetime-value fit and the full value factor of the priority.",
     )
     upgrade_blocked_sensitivities: tuple[str, ...] = Field(
         ("high",), description="Price sensitivities that get no tier upgrades, unless the loyalty tier overrides it."
@@ -391,11 +374,27 @@ class OrchestratorConfig(_Frozen):
         default_factory=SignalSettings, description="Signals learned from purchases: basket rules and item similarity."
     )
     ingest: IngestSettings = Field(
-        default_factory=IngestSettings,
-        description="Reading transaction logs and deriving customer attributes from them.",
+        default_factory=IngestSettings, description="Reading transaction logs and deriving customer attributes."
     )
     segments: SegmentSettings = Field(
         default_factory=SegmentSettings, description="Customer segments: K-means over purchase behaviour, named."
+    )
+    customer_models: CustomerModelSettings = Field(
+        default_factory=CustomerModelSettings,
+        description="The BG/NBD and Gamma-Gamma customer models fitted into the snapshot: gating, window, CLV horizon.",
+    )
+    win_back_below_p_alive: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="A customer whose probability of still being active is below this has most likely left: they go "
+        "to the win-back list, not the priority list. 0.5: more likely gone than active.",
+    )
+    win_back_overdue_cycles: float = Field(
+        3.0,
+        gt=0,
+        description="For a customer who has most likely left, a restock last bought more than this many replenishment "
+        "cycles ago is no reminder: their favourite such product becomes one win-back offer, the rest are dropped.",
     )
 
     @model_validator(mode="after")

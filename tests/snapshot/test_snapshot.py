@@ -16,9 +16,9 @@ from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.data.ingest import load_transactions_dataset
 from cross_sell_upsell.data.synth import SUGGESTED_AS_OF, generate, write_parquet
 from cross_sell_upsell.errors import ConfigurationError
-from cross_sell_upsell.features.snapshot import build_snapshot, check_snapshot, without_signals
 from cross_sell_upsell.offers.cohort import select_cohort
 from cross_sell_upsell.pipeline.api import analyze_cohort
+from cross_sell_upsell.snapshot.build import build_snapshot, check_snapshot, without_signals
 
 CONFIG = OrchestratorConfig()
 
