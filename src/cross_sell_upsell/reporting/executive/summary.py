@@ -61,7 +61,8 @@ def summary_dict(result: BatchResult, files: BatchFiles, charts: list[str], gene
 
 def customer_models_dict(result: BatchResult) -> dict[str, Any] | None:
     """The customer models' parameters and fallback (`CustomerModels.as_dict`), the settings they predict with,
-    how the fits went, and how many customers analysed got model or fallback values; None without models."""
+    how the fits went (not how long they took: the summary is the same for the same inputs), and how many customers
+    analysed got model or fallback values; None without models."""
     models = result.customer_models
     if models is None:
         return None
@@ -84,7 +85,6 @@ def customer_models_dict(result: BatchResult) -> dict[str, Any] | None:
                 for name, fit in fits.items()
             },
             "spend_frequency_correlation": diagnostics.spend_frequency_correlation,
-            "seconds": round(diagnostics.seconds, 3),
         },
         "customers_analysed": {
             "model": result.totals.model_customers,
