@@ -10,9 +10,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal, NoReturn, get_args
 
-from cross_sell_upsell.cli.interrupts import interrupts_raised, report_interrupt
 from pydantic import ValidationError
 
+from cross_sell_upsell.cli.interrupts import interrupts_raised, report_interrupt
 from cross_sell_upsell.configuration import IngestSettings, OrchestratorConfig
 from cross_sell_upsell.data.dataset import Dataset, load_dataset
 from cross_sell_upsell.data.ingest import (
@@ -243,7 +243,9 @@ def data_source(args: argparse.Namespace) -> DataSource:
         )
     shop = [_SHOP_OPTIONS[field][0] for field in _SHOP_OPTIONS if getattr(args, field, None) is not None]
     if source != "transactions" and shop:
-        raise ConfigurationError(f"{', '.join(shop)} go{'es' if len(shop) == 1 else ''} with --transactions, not {_option(source)}")
+        raise ConfigurationError(
+            f"{', '.join(shop)} go{'es' if len(shop) == 1 else ''} with --transactions, not {_option(source)}"
+        )
     if source == "transactions" and args.catalog is None:
         raise ConfigurationError("--transactions needs --catalog")
     return source

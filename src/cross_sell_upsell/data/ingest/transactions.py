@@ -95,6 +95,7 @@ def read_transactions(
         with reported_as_unreadable(path):
             read = _LogRead(source, kind, delimiter, sources, dtypes, settings)
             checked, scan = _checked_log(path, read, product_ids)
+            checked = _with_products_matched(checked, product_ids)
             codes = _with_duplicates(checked, scan, sources)
         purchases = checked.select(*PURCHASE_SCHEMA, "basket_id")  # lets the row hashes go before the sort below
         del checked
@@ -153,8 +154,8 @@ def _checked(
     scan: pl.LazyFrame, read: _LogRead, product_ids: pl.Series, extra_rows: pl.Series | None = None
 ) -> pl.LazyFrame:
     """Per log row, in file order: its reason code (0 for a valid row), a hash of its values as read, and the
-    typed purchase columns (the quantity only on valid rows; the product id as the catalog writes it, the
-    customer id by `customer_key`). `extra_rows` are the 1-based numbers of rows with more fields than the
+    typed purchase columns (the quantity only on rows that are valid or name an unknown product; the customer
+    id by `customer_key`). `extra_rows` are the 1-based numbers of rows with more fields than the
     header."""
     sources, dtypes = read.sources, read.dtypes
     # Hand-edited CSV picks up stray spaces; typed Parquet ids are taken as stored, which saves a pass.
@@ -167,27 +168,51 @@ def _checked(
         .with_columns(
             customer_key(identifier(pl.col("customer_id"))),
             identifier(pl.col("product_id")),
-            catalog_id=catalog_ids(pl.col("product_id"), product_ids),
             purchase_date=as_date(pl.col("date"), dtypes["date"], read.settings.date_format),
             basket_id=identifier(pl.col("basket_id")) if "basket_id" in sources else pl.lit(None, dtype=pl.String),
             amount=amount,
             ambiguous_amount=ambiguous,
         )
-        .with_columns(reason_code=_reason_code(quantity, extra_rows))
+        .with_columns(reason_code=_reason_code(quantity, product_ids, extra_rows))
         .select(
             "reason_code",
             "row_hash",
             "customer_id",
-            product_id="catalog_id",
-            purchase_date="purchase_date",
-            quantity=pl.when(pl.col("reason_code") == 0).then(quantity).cast(pl.Int32),
+            "product_id",
+            "purchase_date",
+            # unknown_product is the last check: such a row's quantity is valid, for `_with_products_matched`.
+            quantity=pl.when(pl.col("reason_code").is_in([0, _CODES["unknown_product"]])).then(quantity).cast(pl.Int32),
             amount="amount",
             basket_id="basket_id",
         )
     )
 
 
-def _reason_code(quantity: pl.Expr, extra_rows: pl.Series | None) -> pl.Expr:
+def _with_products_matched(checked: pl.DataFrame, product_ids: pl.Series) -> pl.DataFrame:
+    """The checked rows with products the catalog writes in another case or with spaces (`p002 ` for `P002`)
+    named as the catalog does and no longer rejected as `unknown_product`.
+
+    The scan matches ids exactly, which is fast; only the distinct ids it did not match are keyed here, so a log
+    whose ids match exactly costs nothing more."""
+    unknown = pl.col("reason_code") == _CODES["unknown_product"]
+    missed = checked.lazy().filter(unknown).select(pl.col("product_id").unique()).collect().to_series()
+    if missed.is_empty():
+        return checked
+    matched = missed.to_frame().select(
+        missed=pl.col("product_id"), catalog=catalog_ids(pl.col("product_id"), product_ids)
+    )
+    matched = matched.filter(pl.col("catalog").is_not_null())
+    if matched.is_empty():
+        return checked
+    catalog = pl.col("product_id").replace_strict(matched["missed"], matched["catalog"], default=None)
+    fixed = unknown & pl.col("product_id").is_in(matched["missed"].implode())
+    return checked.with_columns(
+        product_id=pl.when(fixed).then(catalog).otherwise("product_id"),
+        reason_code=pl.when(fixed).then(pl.lit(0, dtype=pl.UInt8)).otherwise("reason_code"),
+    )
+
+
+def _reason_code(quantity: pl.Expr, product_ids: pl.Series, extra_rows: pl.Series | None) -> pl.Expr:
     """The code of the first reason of REJECT_REASONS that fits a row, 0 when none does (a `duplicate` is
     found afterwards, by `_with_duplicates`)."""
     row = pl.int_range(1, pl.len() + 1, dtype=pl.UInt32)
@@ -201,7 +226,7 @@ def _reason_code(quantity: pl.Expr, extra_rows: pl.Series | None) -> pl.Expr:
         "invalid_amount": amount.is_null() | amount.is_nan() | amount.is_infinite() | (amount > MAX_MONEY),
         "non_positive_amount": amount <= 0,
         "invalid_quantity": ~(quantity.is_between(1, 2**31 - 1) & (quantity == quantity.floor())).fill_null(False),
-        "unknown_product": pl.col("catalog_id").is_null(),
+        "unknown_product": ~pl.col("product_id").is_in(product_ids.implode()),
     }
     code = pl.lit(0, dtype=pl.UInt8)
     for reason, check in reversed(checks.items()):
