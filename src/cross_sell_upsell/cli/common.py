@@ -124,23 +124,24 @@ def add_log_options(group: argparse._ArgumentGroup, alternative: str) -> None:
 
 
 _SHOP_OPTIONS = {
-    "delimiter": ("--delimiter", "is not one character other than a quote or a line break, e.g. ';' or tab"),
-    "decimal_comma": ("--decimal-comma", ""),
-    "date_format": ("--date-format", "is not a strftime format of a whole date, e.g. %d.%m.%Y or %m/%d/%Y"),
-    "max_rejected_share": ("--max-rejected-share", "is not a share from 0 to 1, e.g. 0.5"),
+    "delimiter": "--delimiter",
+    "decimal_comma": "--decimal-comma",
+    "date_format": "--date-format",
+    "max_rejected_share": "--max-rejected-share",
 }
-"""IngestSettings field -> the option that sets it for one run, and what is wrong with a value it refuses."""
+"""IngestSettings field -> the option that sets it for one run."""
 
 
-def _ingest_value(field: str) -> Callable[[str], Any]:
-    """An argparse type reading the option's text as IngestSettings' `field`, through that field's own checks."""
+def _ingest_value(field: str, problem: str) -> Callable[[str], Any]:
+    """An argparse type reading the option's text as IngestSettings' `field`, through that field's own checks;
+    `problem` says what is wrong with a value they refuse."""
 
     def parse(text: str) -> Any:
         value = "\t" if field == "delimiter" and text in ("tab", "\\t") else text
         try:
             return getattr(IngestSettings.model_validate({field: value}), field)
         except ValidationError:
-            raise argparse.ArgumentTypeError(f"'{text}' {_SHOP_OPTIONS[field][1]}") from None
+            raise argparse.ArgumentTypeError(f"'{text}' {problem}") from None
 
     return parse
 
@@ -150,7 +151,7 @@ def add_shop_options(group: argparse._ArgumentGroup) -> None:
     its ingest setting for the run."""
     group.add_argument(
         "--delimiter",
-        type=_ingest_value("delimiter"),
+        type=_ingest_value("delimiter", "is not one character other than a quote or a line break, e.g. ';' or tab"),
         default=None,
         help="the CSV field delimiter, e.g. ';' or tab (default: the config's ingest.delimiter, else sniffed from "
         "each file's header among comma, semicolon, tab and pipe)",
@@ -164,14 +165,14 @@ def add_shop_options(group: argparse._ArgumentGroup) -> None:
     )
     group.add_argument(
         "--date-format",
-        type=_ingest_value("date_format"),
+        type=_ingest_value("date_format", "is not a strftime format of a whole date, e.g. %d.%m.%Y or %m/%d/%Y"),
         default=None,
         metavar="FORMAT",
         help="strftime format of the log's dates, e.g. %%m/%%d/%%Y or %%d.%%m.%%Y (default: ISO dates)",
     )
     group.add_argument(
         "--max-rejected-share",
-        type=_ingest_value("max_rejected_share"),
+        type=_ingest_value("max_rejected_share", "is not a share from 0 to 1, e.g. 0.5"),
         default=None,
         metavar="SHARE",
         help="stop (exit 2, nothing written) when more than this share of the log's rows is rejected "
@@ -241,7 +242,7 @@ def data_source(args: argparse.Namespace) -> DataSource:
         raise ConfigurationError(
             f"--catalog, --customers-file and --column go with --transactions, not {_option(source)}"
         )
-    shop = [_SHOP_OPTIONS[field][0] for field in _SHOP_OPTIONS if getattr(args, field, None) is not None]
+    shop = [option for field, option in _SHOP_OPTIONS.items() if getattr(args, field, None) is not None]
     if source != "transactions" and shop:
         raise ConfigurationError(
             f"{', '.join(shop)} go{'es' if len(shop) == 1 else ''} with --transactions, not {_option(source)}"
@@ -264,10 +265,12 @@ def _option(source: DataSource) -> str:
 def dataset_from_args(args: argparse.Namespace, config: OrchestratorConfig | None = None) -> Dataset:
     """The dataset the shared data options name, its files read in `--encoding` when not UTF-8. A transaction
     log's customer attributes are derived as of `--as-of` (default today) with the config's ingest settings and
-    the `--column` mappings."""
+    the `--column` mappings and the shop options. An essential category the catalog lacks is a warning on stderr
+    (not with --quiet), an error with --strict."""
     config = config or OrchestratorConfig()
+    source = data_source(args)
     settings = ingest_settings(args, config.ingest)
-    if data_source(args) == "data_dir":
+    if source == "data_dir":
         dataset, catalog = load_dataset(args.data_dir, encoding=settings.encoding), args.data_dir / "catalog.json"
     else:
         dataset, catalog = (

@@ -39,8 +39,9 @@ def sniff_delimiter(path: Path, source: Path) -> str:
     return best[0]
 
 
-_CURRENCY = r"(?:[A-Za-z]{0,3}\p{Sc}|[A-Za-z]{3})"
-"""A currency symbol, possibly after up to three letters (`$`, `€`, `US$`, `CHF`... `R$`), or a three-letter code."""
+_CURRENCY = r"(?:[A-Z]{0,3}\p{Sc}|[A-Z]{3})"
+"""A currency symbol, possibly after up to three capitals (`$`, `€`, `US$`, `R$`), or a three-letter code in capitals
+(`EUR`, `CHF`): lower-case letters are no currency, so `abc12` is not read as 12."""
 
 _MONEY = rf"^([-+]?)\s*(?:{_CURRENCY}\s*)?([-+]?)\s*([0-9](?:[0-9.,'\s]*[0-9])?)\s*(?:{_CURRENCY})?$"
 """Sign, optional currency, sign, the number's digits and separators, optional currency."""
@@ -53,7 +54,10 @@ _GROUPED = {
 non-breaking space, an apostrophe; the first group does not start with 0) or not at all, then the decimal part."""
 
 
-AMBIGUOUS_MONEY = "reads as two numbers (1,234: thousands or decimals) or only against the decimal setting; give --decimal-comma or --no-decimal-comma (ingest.decimal_comma)"
+AMBIGUOUS_MONEY = (
+    "reads as two numbers (1,234: thousands or decimals) or only against the decimal setting; "
+    "give --decimal-comma or --no-decimal-comma (ingest.decimal_comma)"
+)
 """What is wrong with a value `money` flags as ambiguous."""
 
 
