@@ -16,7 +16,7 @@ from cross_sell_upsell import OrchestratorConfig
 from cross_sell_upsell.cli.batch import batch_main
 from cross_sell_upsell.configuration import IngestSettings
 from cross_sell_upsell.data.ingest import load_catalog, load_customer_attributes, load_transactions_dataset
-from cross_sell_upsell.data.ingest.values import money
+from cross_sell_upsell.data.ingest.values import with_money
 from cross_sell_upsell.errors import DataValidationError
 
 # Comma-delimited, prices with symbols and codes, categories capitalised, a cross-sell in lower case.
@@ -152,18 +152,20 @@ MONEY = [
 "ambiguous" reads as two numbers that nothing settles, or only against the setting: a rejected row."""
 
 
+def _read(frame: pl.DataFrame, decimal_comma: bool | None) -> pl.DataFrame:
+    return with_money(frame, "text", pl.String, decimal_comma, value="value", ambiguous="ambiguous").drop("text")
+
+
 @pytest.mark.parametrize(("text", "auto", "comma", "point"), MONEY)
 def test_money_text_is_read_or_refused_never_misread(text, auto, comma, point):
     for decimal_comma, expected in ((None, auto), (True, comma), (False, point)):
-        value, ambiguous = money(pl.col("text"), pl.String, decimal_comma)
-        got = pl.DataFrame({"text": [text]}).select(value=value, ambiguous=ambiguous).row(0)
+        got = _read(pl.DataFrame({"text": [text]}), decimal_comma).row(0)
         assert got == ((None, True) if expected == "ambiguous" else (pytest.approx(expected), False)), decimal_comma
 
 
 def test_a_value_with_two_readings_follows_its_columns_convention():
     for column, expected in ((["1,234", "14.99"], 1234.0), (["1,234", "14,99"], 1.234), (["1,234", "12"], None)):
-        value, ambiguous = money(pl.col("text"), pl.String, None)
-        got = pl.DataFrame({"text": column}).select(value=value, ambiguous=ambiguous).row(0)
+        got = _read(pl.DataFrame({"text": column}), None).row(0)
         assert got == ((None, True) if expected is None else (pytest.approx(expected), False)), column
 
 

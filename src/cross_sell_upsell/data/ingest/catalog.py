@@ -11,7 +11,7 @@ import polars as pl
 from cross_sell_upsell.configuration import CATALOG_FIELDS, IngestSettings
 from cross_sell_upsell.data.dataset import products_frame
 from cross_sell_upsell.data.ingest.tables import field_columns, field_sources, file_kind, read_table
-from cross_sell_upsell.data.ingest.values import AMBIGUOUS_MONEY, category_key, money, product_id_key
+from cross_sell_upsell.data.ingest.values import AMBIGUOUS_MONEY, category_key, product_id_key, with_money
 from cross_sell_upsell.data.records import (
     DEFAULT_TIER_PRICE_RANGES,
     ProductRecord,
@@ -59,13 +59,15 @@ def _renamed(record: Any, mapping: dict[str, str]) -> Any:
 def _with_prices(path: Path, frame: pl.DataFrame, decimal_comma: bool | None) -> pl.DataFrame:
     """The catalog with prices written as money (`$14.99`, `14,99 €`) as plain numbers; a price that reads as
     two numbers stops the run, and text that is no price is left for the record validation to name."""
-    price, ambiguous = money(pl.col("price"), frame.schema["price"], decimal_comma)
-    flagged = frame.with_row_index("row", 1).filter(ambiguous)
+    money = {"value": "_price", "ambiguous": "_ambiguous"}
+    read = with_money(frame, "price", frame.schema["price"], decimal_comma, **money)
+    flagged = read.with_row_index("row", 1).filter("_ambiguous")
     if not flagged.is_empty():
         first = flagged.row(0, named=True)
         problem = f"'{first['price']}' {AMBIGUOUS_MONEY}"
         raise DataValidationError(str(path), str(first["product_id"] or f"row {first['row']}"), "price", problem)
-    return frame.with_columns(price=pl.coalesce(price.cast(pl.String), pl.col("price").cast(pl.String)))
+    price = pl.coalesce(pl.col("_price").cast(pl.String), pl.col("price").cast(pl.String))
+    return read.with_columns(price=price).drop("_price", "_ambiguous")
 
 
 def _same_product_ids(path: Path, records: list[Any]) -> list[Any]:

@@ -20,7 +20,7 @@ from cross_sell_upsell.data.ingest.tables import (
     is_blank,
     read_table,
 )
-from cross_sell_upsell.data.ingest.values import AMBIGUOUS_MONEY, customer_key, money
+from cross_sell_upsell.data.ingest.values import AMBIGUOUS_MONEY, customer_key, with_money
 from cross_sell_upsell.data.records import MAX_MONEY, MAX_TIER
 from cross_sell_upsell.errors import DataValidationError
 
@@ -40,7 +40,8 @@ def load_customer_attributes(path: str | Path, settings: IngestSettings) -> pl.D
         if field == "customer_id":
             typed[field] = customer_key(as_text(pl.col(field)))
         elif field == "lifetime_value":
-            typed[field], typed["ambiguous_lifetime_value"] = money(pl.col(field), dtype, settings.decimal_comma)
+            money = {"value": "_lifetime_value", "ambiguous": "_ambiguous_lifetime_value"}
+            raw = with_money(raw, field, dtype, settings.decimal_comma, **money)
         elif field == "skin_concerns":
             typed[field] = as_list(pl.col(field), dtype, settings.list_separator)
         elif target == pl.String:

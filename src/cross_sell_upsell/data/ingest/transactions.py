@@ -29,7 +29,7 @@ from cross_sell_upsell.data.ingest.tables import (
     reported_as_unreadable,
     scan_table,
 )
-from cross_sell_upsell.data.ingest.values import catalog_ids, customer_key, money, sniff_delimiter
+from cross_sell_upsell.data.ingest.values import catalog_ids, customer_key, sniff_delimiter, with_money
 from cross_sell_upsell.data.records import MAX_MONEY
 from cross_sell_upsell.errors import DataValidationError
 
@@ -160,18 +160,16 @@ def _checked(
     sources, dtypes = read.sources, read.dtypes
     # Hand-edited CSV picks up stray spaces; typed Parquet ids are taken as stored, which saves a pass.
     identifier = as_text if read.kind == "csv" else lambda expr: expr.cast(pl.String)
-    amount, ambiguous = money(pl.col("amount"), dtypes["amount"], read.settings.decimal_comma)
     quantity = as_number(pl.col("quantity"), dtypes["quantity"]) if "quantity" in sources else pl.lit(1.0)
+    hashed = scan.select(field_columns(sources)).with_columns(row_hash=pl.struct(list(sources)).hash())
+    money = {"value": "amount", "ambiguous": "ambiguous_amount"}
     return (
-        scan.select(field_columns(sources))
-        .with_columns(row_hash=pl.struct(list(sources)).hash())
+        with_money(hashed, "amount", dtypes["amount"], read.settings.decimal_comma, **money)
         .with_columns(
             customer_key(identifier(pl.col("customer_id"))),
             identifier(pl.col("product_id")),
             purchase_date=as_date(pl.col("date"), dtypes["date"], read.settings.date_format),
             basket_id=identifier(pl.col("basket_id")) if "basket_id" in sources else pl.lit(None, dtype=pl.String),
-            amount=amount,
-            ambiguous_amount=ambiguous,
         )
         .with_columns(reason_code=_reason_code(quantity, product_ids, extra_rows))
         .select(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import TypeVar
 
 import polars as pl
 
@@ -61,47 +62,78 @@ AMBIGUOUS_MONEY = (
 """What is wrong with a value `money` flags as ambiguous."""
 
 
-def money(expr: pl.Expr, dtype: pl.DataType, decimal_comma: bool | None) -> tuple[pl.Expr, pl.Expr]:
-    """(value, ambiguous): a Float64 amount or price, null when it is not one, and whether it is text that reads
-    as two different numbers (`1,234`: 1234 or 1.234) that nothing settles, or that reads only against the
-    setting (`14.99` with `decimal_comma`).
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
+
+
+def with_money(
+    frame: Frame, source: str, dtype: pl.DataType, decimal_comma: bool | None, *, value: str, ambiguous: str
+) -> Frame:
+    """`frame` with the amounts or prices of column `source` (of type `dtype`) read as Float64 `value`, null
+    where they are no number, and Boolean `ambiguous`: text that reads as two different numbers (`1,234`: 1234
+    or 1.234) that nothing settles, or that reads only against the setting (`14.99` with `decimal_comma`).
 
     Text may carry a currency symbol or code before or after the number (`$14.99`, `EUR 39.98`, `14,99 €`) and
     thousands separators. `decimal_comma` True: the comma is the decimal separator; False: the dot is; None:
     a value with one reading takes it (`14,99`, `1.234,50`, `£1,234.50`), and a value with two takes the
     column's convention, the one its values with a single reading all share; without one it is ambiguous.
-    Text the rules do not cover (`1e3`, `NaN`) is cast as before, so non-finite values stay refusable."""
+    Text the rules do not cover (`1e3`, `NaN`) is cast as before, so non-finite values stay refusable.
+
+    Each step is a column of its own, so no step is computed twice; and a plain number (`14.99`, most of a
+    log) skips the pattern matching: only text that is no plain number, or that may mean another one (a dot
+    before three digits), or any separator under `decimal_comma`, is matched."""
     if dtype != pl.String:
-        return expr.cast(pl.Float64, strict=False), pl.lit(False)
-    text = expr.cast(pl.String).str.strip_chars()
-    parts = text.str.extract_groups(_MONEY)
-    sign, number = pl.concat_str(parts.struct.field("1"), parts.struct.field("2")), parts.struct.field("3")
-    point = _grouped_value(sign, number, ".")
-    comma = _grouped_value(sign, number, ",")
-    plain = text.cast(pl.Float64, strict=False)
+        return frame.with_columns(
+            pl.col(source).cast(pl.Float64, strict=False).alias(value), pl.lit(False).alias(ambiguous)
+        )
+    text, plain = pl.col("__text"), pl.col("__plain")
+    if decimal_comma:
+        others = text.str.contains(r"[.,]")
+    else:
+        others = pl.lit(False) if decimal_comma is False else text.str.slice(-4, 1) == "."
+    staged = (
+        frame.with_columns(__text=pl.col(source).cast(pl.String).str.strip_chars())
+        .with_columns(__plain=text.cast(pl.Float64, strict=False))
+        .with_columns(__matched=plain.is_null() | others)
+        .with_columns(
+            __parts=pl.when("__matched").then(text).str.extract_groups(_MONEY),
+            __point_plain=~pl.col("__matched") & text.str.contains(".", literal=True),
+        )
+        .with_columns(
+            __sign=pl.concat_str(pl.col("__parts").struct.field("1"), pl.col("__parts").struct.field("2")),
+            __number=pl.col("__parts").struct.field("3"),
+        )
+        .with_columns(__point=_grouped_value("."), __comma=_grouped_value(","))
+    )
+    number, point, comma = pl.col("__number"), pl.col("__point"), pl.col("__comma")
     if decimal_comma is not None:
         chosen, other = (comma, point) if decimal_comma else (point, comma)
-        value = pl.when(number.is_null()).then(plain).otherwise(chosen)
-        return value, number.is_not_null() & chosen.is_null() & other.is_not_null()
-    two_readings = point.is_not_null() & comma.is_not_null() & (point != comma)
-    point_only, comma_only = point.is_not_null() & comma.is_null(), comma.is_not_null() & point.is_null()
-    resolved = (
-        pl.when(~two_readings)
-        .then(pl.coalesce(point, comma))
-        .when(point_only.any() & ~comma_only.any())
-        .then(point)
-        .when(comma_only.any() & ~point_only.any())
-        .then(comma)
-    )
-    value = pl.when(number.is_null()).then(plain).otherwise(resolved)
-    return value, (number.is_not_null() & value.is_null() & two_readings)
+        flagged = number.is_not_null() & chosen.is_null() & other.is_not_null()
+        resolved = chosen
+    else:
+        two_readings = point.is_not_null() & comma.is_not_null() & (point != comma)
+        point_only = (point.is_not_null() & comma.is_null()).any() | pl.col("__point_plain").any()
+        comma_only = (comma.is_not_null() & point.is_null()).any()
+        resolved = (
+            pl.when(~two_readings)
+            .then(pl.coalesce(point, comma))
+            .when(point_only & ~comma_only)
+            .then(point)
+            .when(comma_only & ~point_only)
+            .then(comma)
+        )
+        flagged = two_readings & ~(point_only ^ comma_only)
+    return staged.with_columns(
+        pl.when(number.is_null()).then(plain).otherwise(resolved).alias(value),
+        flagged.fill_null(False).alias(ambiguous),
+    ).drop("__text", "__plain", "__matched", "__parts", "__point_plain", "__sign", "__number", "__point", "__comma")
 
 
-def _grouped_value(sign: pl.Expr, number: pl.Expr, decimal: str) -> pl.Expr:
-    """The number read with `decimal` as its decimal separator; null where its separators do not fit that."""
+def _grouped_value(decimal: str) -> pl.Expr:
+    """The staged number read with `decimal` as its decimal separator; null where its separators do not fit."""
+    number = pl.col("__number")
     groupers = r"[,'\s]" if decimal == "." else r"[.'\s]"
     digits = number.str.replace_all(groupers, "").str.replace(decimal, ".", literal=True)
-    return pl.when(number.str.contains(_GROUPED[decimal])).then(pl.concat_str(sign, digits).cast(pl.Float64))
+    return pl.when(number.str.contains(_GROUPED[decimal])).then(pl.concat_str("__sign", digits).cast(pl.Float64))
 
 
 def product_key(expr: pl.Expr) -> pl.Expr:
