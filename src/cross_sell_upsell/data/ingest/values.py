@@ -85,26 +85,9 @@ def with_money(
         return frame.with_columns(
             pl.col(source).cast(pl.Float64, strict=False).alias(value), pl.lit(False).alias(ambiguous)
         )
-    text, plain = pl.col("__text"), pl.col("__plain")
-    if decimal_comma:
-        others = text.str.contains(r"[.,]")
-    else:
-        others = pl.lit(False) if decimal_comma is False else text.str.slice(-4, 1) == "."
-    staged = (
-        frame.with_columns(__text=pl.col(source).cast(pl.String).str.strip_chars())
-        .with_columns(__plain=text.cast(pl.Float64, strict=False))
-        .with_columns(__matched=plain.is_null() | others)
-        .with_columns(
-            __parts=pl.when("__matched").then(text).str.extract_groups(_MONEY),
-            __point_plain=~pl.col("__matched") & text.str.contains(".", literal=True),
-        )
-        .with_columns(
-            __sign=pl.concat_str(pl.col("__parts").struct.field("1"), pl.col("__parts").struct.field("2")),
-            __number=pl.col("__parts").struct.field("3"),
-        )
-        .with_columns(__point=_grouped_value("."), __comma=_grouped_value(","))
-    )
+    staged = _readings(frame, source, decimal_comma)
     number, point, comma = pl.col("__number"), pl.col("__point"), pl.col("__comma")
+    plain = pl.col("__plain")
     if decimal_comma is not None:
         chosen, other = (comma, point) if decimal_comma else (point, comma)
         flagged = number.is_not_null() & chosen.is_null() & other.is_not_null()
@@ -126,6 +109,30 @@ def with_money(
         pl.when(number.is_null()).then(plain).otherwise(resolved).alias(value),
         flagged.fill_null(False).alias(ambiguous),
     ).drop("__text", "__plain", "__matched", "__parts", "__point_plain", "__sign", "__number", "__point", "__comma")
+
+
+def _readings(frame: Frame, source: str, decimal_comma: bool | None) -> Frame:
+    """`frame` with the staged columns of `with_money`: the text, its plain reading, whether it is matched, and
+    its sign, number and readings with a decimal point and with a decimal comma (null where not matched)."""
+    text, plain = pl.col("__text"), pl.col("__plain")
+    if decimal_comma:
+        others = text.str.contains(r"[.,]")
+    else:
+        others = pl.lit(False) if decimal_comma is False else text.str.slice(-4, 1) == "."
+    return (
+        frame.with_columns(__text=pl.col(source).cast(pl.String).str.strip_chars())
+        .with_columns(__plain=text.cast(pl.Float64, strict=False))
+        .with_columns(__matched=plain.is_null() | others)
+        .with_columns(
+            __parts=pl.when("__matched").then(text).str.extract_groups(_MONEY),
+            __point_plain=~pl.col("__matched") & text.str.contains(".", literal=True),
+        )
+        .with_columns(
+            __sign=pl.concat_str(pl.col("__parts").struct.field("1"), pl.col("__parts").struct.field("2")),
+            __number=pl.col("__parts").struct.field("3"),
+        )
+        .with_columns(__point=_grouped_value("."), __comma=_grouped_value(","))
+    )
 
 
 def _grouped_value(decimal: str) -> pl.Expr:
