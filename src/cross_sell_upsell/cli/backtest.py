@@ -16,13 +16,14 @@ from cross_sell_upsell.cli.common import (
     add_log_options,
     column_option,
     data_source,
+    ingest_settings,
     iso_date,
     positive_int,
     run_guarded,
 )
 from cross_sell_upsell.configuration import OrchestratorConfig, ScoringWeights, SignalSettings
 from cross_sell_upsell.data.dataset import Dataset
-from cross_sell_upsell.data.ingest import load_transactions_dataset, with_column_overrides
+from cross_sell_upsell.data.ingest import load_transactions_dataset
 from cross_sell_upsell.errors import ConfigurationError
 from cross_sell_upsell.evaluation.backtest import (
     LEVELS,
@@ -99,7 +100,7 @@ def _dataset(args: argparse.Namespace, source: DataSource, config: OrchestratorC
         from cross_sell_upsell.data.completejourney import load_before
 
         return load_before(args.cutoff, config)
-    settings = with_column_overrides(config.ingest, args.column)
+    settings = ingest_settings(args, config.ingest)
     return load_transactions_dataset(
         args.transactions, args.catalog, args.customers_file, as_of=args.cutoff - timedelta(days=1), settings=settings
     )

@@ -16,6 +16,7 @@ from cross_sell_upsell.cli.common import (
     data_options,
     dataset_from_args,
     print_error,
+    rejected_rows_note,
     run_guarded,
     with_llm_switch,
 )
@@ -24,6 +25,7 @@ from cross_sell_upsell.cli.progress import batch_progress
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.data.ingest import learned_cycles_note
+from cross_sell_upsell.errors import DataValidationError
 from cross_sell_upsell.io.staging import StagedOutputs
 from cross_sell_upsell.pipeline.batch import DEFAULT_CHUNK_SIZE, priority_rationales, run_batch
 from cross_sell_upsell.pipeline.totals import DEFAULT_TOP_PRIORITY, BatchResult, Limits
@@ -151,6 +153,8 @@ def _write_batch(
             if config.llm.enabled:
                 result, rationales = priority_rationales(result, dataset, config, snapshot=snapshot)
                 export.replace_rationales(rationales)
+            if not result.customers_processed:
+                raise DataValidationError(dataset.source, "-", "-", _nobody_analysed(result))
             if result.rows_rejected["total"]:
                 staged.add(files.rejected_rows, dataset.rejected_rows.write_csv())
             # Drawn while the export's last chunk is still being written.
@@ -160,15 +164,24 @@ def _write_batch(
     return result
 
 
+def _nobody_analysed(result: BatchResult) -> str:
+    """Why a batch that analysed no customer writes nothing (a cron job would send an empty report)."""
+    if not result.customers_requested:
+        return f"no customer can be analysed: none has a valid purchase on or before {result.as_of} or a profile"
+    first = result.errors.row(0, named=True)
+    return (
+        f"no customer can be analysed: all {result.customers_requested:,} requested failed, the first "
+        f"({first['customer_id']}) with: {first['error']}"
+    )
+
+
 def _print_outcome(dataset: Dataset, result: BatchResult, files: BatchFiles) -> None:
     """The notes and the one-line summary on stderr, and the report's path on stdout."""
     cycles = learned_cycles_note(dataset)
     if cycles:
         print(f"note: {cycles}", file=sys.stderr)
     if result.rows_rejected["total"]:
-        print(
-            f"note: {result.rows_rejected['total']:,} input rows rejected; see {files.rejected_rows}", file=sys.stderr
-        )
+        print(rejected_rows_note(dataset, files.rejected_rows), file=sys.stderr)
     for note in result.rationale_notes:
         print(f"note: {note}", file=sys.stderr)
     print(

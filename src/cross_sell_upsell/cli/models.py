@@ -123,12 +123,12 @@ def _purchases(args: argparse.Namespace) -> tuple[pl.DataFrame, dict[str, Any], 
     if data_source(args) == "dataset":
         from cross_sell_upsell.data.completejourney import SOURCE, grocery_config, write_files
 
-        settings = ingest_settings(args, grocery_config())
+        settings = ingest_settings(args, grocery_config().ingest)
         with tempfile.TemporaryDirectory(prefix="completejourney-") as scratch:
             log, catalog = write_files(scratch, priced_before=args.as_of)
             purchases, data = _read_log(log, catalog, settings, args.strict)
         return purchases, {**data, "source": SOURCE}, None
-    settings = ingest_settings(args)
+    settings = ingest_settings(args, IngestSettings())
     purchases, data = _read_log(args.transactions, args.catalog, settings, args.strict)
     if args.customers_file is None:
         return purchases, data, None

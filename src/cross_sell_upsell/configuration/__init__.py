@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -240,6 +241,20 @@ class IngestSettings(_Frozen):
         None,
         description="strftime format of text dates in the log (e.g. '%d/%m/%Y'); None reads ISO dates and the date part of ISO timestamps.",
     )
+    delimiter: str | None = Field(
+        None,
+        pattern='^[^"\r\n]$',
+        description="The one character between the fields of CSV files; None tries comma, semicolon, tab and pipe on "
+        "each file's header.",
+    )
+    decimal_comma: bool | None = Field(
+        None,
+        description="True: amounts and prices write decimals after a comma (1.234,50); False: after a dot; None: "
+        "whichever reading a value has, and its column's where it has two (docs/ingest.md).",
+    )
+    max_rejected_share: float = Field(
+        0.5, ge=0, le=1, description="The run stops when more than this share of the log's rows is rejected."
+    )
     list_separator: str = Field(
         ";",
         min_length=1,
@@ -285,6 +300,19 @@ class IngestSettings(_Frozen):
         {"silver": 200.0, "gold": 500.0, "platinum": 1000.0},
         description="Lifetime spend from which a customer without a given loyalty tier is silver, gold or platinum (else bronze).",
     )
+
+    @field_validator("date_format")
+    @classmethod
+    def _whole_date(cls, text: str | None) -> str | None:
+        # Writing a date and reading it back fails for a format without a day, a month or a year.
+        sample = datetime(2024, 1, 22)
+        try:
+            readable = text is None or datetime.strptime(sample.strftime(text), text) == sample
+        except ValueError:
+            readable = False
+        if not readable:
+            raise ValueError(f"'{text}' is not a strftime format of a whole date, e.g. %d.%m.%Y or %m/%d/%Y")
+        return text
 
     @model_validator(mode="after")
     def _consistent(self) -> IngestSettings:
