@@ -16,6 +16,7 @@ from cross_sell_upsell.cli.common import (
     column_option,
     data_source,
     iso_date,
+    positive_int,
     run_guarded,
 )
 from cross_sell_upsell.configuration import OrchestratorConfig, ScoringWeights, SignalSettings
@@ -39,16 +40,6 @@ def _assignment(text: str) -> tuple[str, float]:
         raise argparse.ArgumentTypeError(f"'{text}' is not NAME=NUMBER") from None
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"'{text}' must be at least 1")
-    return value
-
-
 MODULE = Invocation("python -m cross_sell_upsell.cli.backtest")
 """How the module is started on its own."""
 
@@ -66,8 +57,8 @@ def backtest_parser(invocation: Invocation = MODULE) -> argparse.ArgumentParser:
     add_log_options(data, alternative="--dataset")
     run = parse.add_argument_group("backtest")
     run.add_argument("--cutoff", type=iso_date, required=True, help="first day of the horizon, YYYY-MM-DD")
-    run.add_argument("--horizon-days", type=_positive, required=True, help="days after the cutoff that are scored")
-    run.add_argument("--k", type=_positive, required=True, help="items per customer that are scored")
+    run.add_argument("--horizon-days", type=positive_int, required=True, help="days after the cutoff that are scored")
+    run.add_argument("--k", type=positive_int, required=True, help="items per customer that are scored")
     run.add_argument("--level", choices=LEVELS, default="product", help="score products or categories")
     run.add_argument(
         "--weight",
