@@ -50,10 +50,14 @@ class CrmFormat:
 CRM_FORMATS: dict[str, CrmFormat] = {
     # Klaviyo list upload: the first column `Email` (or `Phone Number`), every row with one, no duplicates,
     # 50 MB at most (help.klaviyo.com, "Create and add contacts to a new list").
-    "klaviyo": CrmFormat("Klaviyo", id_header="customer_id", email_header="Email", email_required=True, max_bytes=50_000_000),
+    "klaviyo": CrmFormat(
+        "Klaviyo", id_header="customer_id", email_header="Email", email_required=True, max_bytes=50_000_000
+    ),
     # Braze attribute import: `external_id` identifies the user, `email` is a default attribute, 500 MB at most
     # (braze.com/docs, "CSV import").
-    "braze": CrmFormat("Braze", id_header="external_id", email_header="email", email_required=False, max_bytes=500_000_000),
+    "braze": CrmFormat(
+        "Braze", id_header="external_id", email_header="email", email_required=False, max_bytes=500_000_000
+    ),
 }
 """The `--crm` choices."""
 
