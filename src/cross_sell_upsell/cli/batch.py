@@ -16,10 +16,10 @@ from cross_sell_upsell.cli.common import (
     Invocation,
     data_options,
     dataset_from_args,
+    effective_config,
     positive_int,
     print_error,
     run_guarded,
-    with_llm_switch,
 )
 from cross_sell_upsell.cli.interrupts import finish_uninterrupted
 from cross_sell_upsell.cli.progress import batch_progress
@@ -123,7 +123,7 @@ def batch_command(args: argparse.Namespace, config: OrchestratorConfig, default_
         return EXIT_BAD_INPUT
 
     def run() -> int:
-        run_config = with_llm_switch(config, args.llm)
+        run_config = effective_config(args, config)
         dataset = dataset_from_args(args, run_config)
         as_of = args.as_of or date.today()
         snapshot = build_snapshot(dataset, as_of, run_config)  # the batch's and the chat model's cohorts share it

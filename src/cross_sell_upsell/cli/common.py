@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal, NoReturn, get_args
 
+from cross_sell_upsell.cli.config_file import config_from_file, settings_in_effect
 from cross_sell_upsell.cli.interrupts import interrupts_raised, report_interrupt
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.data.dataset import Dataset, load_dataset
@@ -121,6 +122,18 @@ def add_log_options(group: argparse._ArgumentGroup, alternative: str) -> None:
     )
 
 
+def add_config_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """`--config PATH`: settings from a TOML file, between the code-level defaults and the flags."""
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="PATH.toml",
+        help="business rules from a TOML file: any OrchestratorConfig field, nested settings as tables "
+        "(command-line flags override it)",
+    )
+
+
 def data_options(default_data_dir: Path) -> argparse.ArgumentParser:
     """Options the report and the batch share: where the data is (a folder of JSON profiles, or a transaction
     log with its catalog), the as-of date, and the LLM switch."""
@@ -147,6 +160,7 @@ def data_options(default_data_dir: Path) -> argparse.ArgumentParser:
     group.add_argument(
         "--as-of", type=iso_date, default=None, help="date the analysis is relative to, YYYY-MM-DD (default: today)"
     )
+    add_config_option(parent.add_argument_group("settings"))
     llm = parent.add_argument_group("rationales")
     llm.add_argument(
         "--llm",
@@ -227,6 +241,37 @@ def with_llm_switch(config: OrchestratorConfig, llm: bool | None) -> Orchestrato
     if llm is None:
         return config
     return config.model_copy(update={"llm": config.llm.model_copy(update={"enabled": llm})})
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """The settings a command runs with, and which of them the --config file and the flags set."""
+
+    config: OrchestratorConfig
+    """The code-level defaults, then the --config file, then the flags."""
+    from_file: frozenset[str]
+    """Dotted keys (`weights.affinity`) the --config file set."""
+    from_flags: frozenset[str]
+    """Dotted keys a flag set (--llm, --encoding, --column)."""
+
+
+def run_settings(args: argparse.Namespace, base: OrchestratorConfig) -> RunSettings:
+    """`base` (config.py's or the library's defaults) with the --config file's settings and then the flags'."""
+    config, from_file = (base, frozenset()) if args.config is None else config_from_file(args.config, base)
+    flagged = with_llm_switch(config, args.llm)
+    ingest = with_column_overrides(flagged.ingest, args.column)
+    if args.encoding is not None:
+        ingest = ingest.model_copy(update={"encoding": args.encoding})
+    flagged = flagged.model_copy(update={"ingest": ingest})
+    before, after = settings_in_effect(config), settings_in_effect(flagged)
+    given = {"llm.enabled": args.llm is not None, "ingest.encoding": args.encoding is not None}
+    changed = {key for key, value in after.items() if value != before[key]}
+    return RunSettings(flagged, from_file, frozenset(changed | {key for key, set_ in given.items() if set_}))
+
+
+def effective_config(args: argparse.Namespace, base: OrchestratorConfig) -> OrchestratorConfig:
+    """The settings the shared data options' command runs with (see `run_settings`)."""
+    return run_settings(args, base).config
 
 
 def run_guarded(action: Callable[[], int]) -> int:
