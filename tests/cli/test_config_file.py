@@ -120,8 +120,10 @@ BAD_FILES = [
     ("[llm]\nzzz = 1\n", "unknown key 'llm.zzz'; the keys in [llm]: see the README's configuration section"),
     (
         "[weights]\nzzz = 1\n",
-        "unknown key 'weights.zzz'; the keys in [weights]: business_value, customer_fit, routine_completeness, "
-        "replenishment_urgency, concern_match, affinity, lift",
+        (
+            "unknown key 'weights.zzz'; the keys in [weights]: business_value, customer_fit, routine_completeness, "
+            "replenishment_urgency, concern_match, affinity, lift"
+        ),
     ),
     ("[weights]\nafinity = 3\n", "unknown key 'weights.afinity'; did you mean 'affinity'?"),
     ("[ingest]\nencodin = 'latin-1'\n", "unknown key 'ingest.encodin'; did you mean 'encoding'?"),

@@ -50,7 +50,7 @@ def backtest_parser(invocation: Invocation = MODULE) -> argparse.ArgumentParser:
     """The options of the backtest, for `python -m` or the `cross-sell backtest` subcommand."""
     parse = invocation.parser(
         description="Backtest the offers against what customers really bought after a cutoff date.",
-        epilog=invocation.example("--dataset completejourney --cutoff 2017-10-01 --horizon-days 28 --k 10"),
+        **invocation.epilog("--dataset completejourney --cutoff 2017-10-01 --horizon-days 28 --k 10"),
     )
     data = parse.add_argument_group("data (--transactions with its --catalog, or --dataset)")
     data.add_argument(

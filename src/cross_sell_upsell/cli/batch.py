@@ -44,11 +44,13 @@ def batch_parser(
     """The options of the weekly batch, for the script or the `cross-sell batch` subcommand."""
     parser = invocation.parser(
         description="Analyse every customer (or the ones listed) and write the weekly executive report, its charts,\n"
-        "a per-offer CSV for marketing tools and a JSON summary, all with the same file stem.",
-        epilog="exit codes: 0 every customer analysed; 1 some could not be (the report lists them); "
-        "2 bad input or arguments (nothing written).\n"
-        + invocation.example("--data-dir data/tiered --as-of 2024-03-01"),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "a per-offer and a per-customer CSV for marketing tools and a JSON summary, all with the same file stem.",
+        **invocation.epilog(
+            "--data-dir data/tiered --as-of 2024-03-01",
+            exit_codes="exit codes: 0 every customer analysed; 1 some could not be (the report lists them); 2 bad input, "
+            "arguments or settings (one line on stderr, nothing written); 130 interrupted (Ctrl-C); 143 terminated "
+            "(SIGTERM)",
+        ),
         parents=[data_options(default_data_dir)],
     )
     parser.add_argument("--customers", nargs="+", metavar="ID", help="customer ids to analyse (default: everyone)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -12,7 +13,7 @@ from typing import Any, Literal, NoReturn, get_args
 
 from cross_sell_upsell.cli.config_file import config_from_file, settings_in_effect
 from cross_sell_upsell.cli.interrupts import interrupts_raised, report_interrupt
-from cross_sell_upsell.configuration import OrchestratorConfig
+from cross_sell_upsell.configuration import CATALOG_FIELDS, CUSTOMER_FIELDS, TRANSACTION_FIELDS, OrchestratorConfig
 from cross_sell_upsell.data.dataset import Dataset, load_dataset
 from cross_sell_upsell.data.ingest import (
     learned_cycles_note,
@@ -24,6 +25,21 @@ from cross_sell_upsell.data.ingest import (
 from cross_sell_upsell.errors import LINE_HEAD, LINE_TAIL, ConfigurationError, CrossSellError, elided
 
 EXIT_OK, EXIT_PARTIAL, EXIT_BAD_INPUT = 0, 1, 2
+
+EXIT_CODES_HELP = (
+    "exit codes: 0 done; 2 bad input, arguments or settings (one line on stderr, nothing written); "
+    "130 interrupted (Ctrl-C); 143 terminated (SIGTERM)"
+)
+"""The exit codes every command shares, as its --help lists them."""
+
+COLUMN_FIELDS_HELP = (
+    f"fields --column NAME=SOURCE maps: {', '.join(TRANSACTION_FIELDS)} (transaction log); "
+    f"catalog.{', catalog.'.join(CATALOG_FIELDS)}; customers.{', customers.'.join(CUSTOMER_FIELDS)}"
+)
+"""The field names a `--column` option accepts, for every --help."""
+
+HELP_WIDTH = 100
+"""Characters per line of a --help's closing paragraphs."""
 
 
 def print_error(message: str) -> None:
@@ -85,6 +101,15 @@ class Invocation:
         """The help's closing line: this command run with `arguments`."""
         return f"example: {self.command or self.prog} {arguments}"
 
+    def epilog(self, arguments: str, exit_codes: str = EXIT_CODES_HELP) -> dict[str, Any]:
+        """The parser options for the help's closing paragraphs: the exit codes, the fields `--column` accepts
+        and an example run with `arguments`, each kept on its own line."""
+        paragraphs = (exit_codes, COLUMN_FIELDS_HELP, self.example(arguments))
+        return {
+            "epilog": "\n\n".join(textwrap.fill(text, HELP_WIDTH, subsequent_indent="  ") for text in paragraphs),
+            "formatter_class": argparse.RawDescriptionHelpFormatter,
+        }
+
 
 class _NoteGiven(argparse.Action):
     """Stores the value and records that the option was given, which tells `--data-dir data/tier1` from the
@@ -118,7 +143,8 @@ def add_log_options(group: argparse._ArgumentGroup, alternative: str) -> None:
         action="append",
         default=[],
         metavar="NAME=SOURCE",
-        help="read field NAME from column SOURCE (repeatable), e.g. product_id=sku or catalog.name=title",
+        help="read field NAME from column SOURCE (repeatable), e.g. product_id=sku or catalog.name=title; the "
+        "fields are listed below",
     )
 
 

@@ -19,7 +19,6 @@ from pydantic import BaseModel, ValidationError
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.errors import ConfigurationError
 
-
 KNOWN_KEYS_SHOWN = 160
 """An unknown key's error lists the keys it could have been when they fit in this many characters."""
 

@@ -35,7 +35,7 @@ def orchestrator_parser(
     """The options of one customer's report, for the script or the `cross-sell report` subcommand."""
     parser = invocation.parser(
         description="Recommend what to offer one customer next, and why.",
-        epilog=invocation.example("--customer C001 --data-dir data/tier1 --as-of 2024-03-01"),
+        **invocation.epilog("--customer C001 --data-dir data/tier1 --as-of 2024-03-01"),
         parents=[data_options(default_data_dir)],
     )
     parser.add_argument("--customer", required=True, help="customer id, e.g. C001")
