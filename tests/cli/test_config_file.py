@@ -11,6 +11,7 @@ from textwrap import dedent
 import pytest
 from support import AS_OF, ROOT, TIER1
 
+from cross_sell_upsell.cli.backtest import _config, backtest_parser
 from cross_sell_upsell.cli.batch import batch_main
 from cross_sell_upsell.cli.common import data_options, run_settings
 from cross_sell_upsell.cli.config_file import config_from_file
@@ -165,3 +166,10 @@ def test_a_missing_or_binary_file_is_one_line(tmp_path: Path, capsys: pytest.Cap
     binary.write_bytes(b"bundle_discount = 0.1 # \xff\xfe\n")
     assert orchestrator_main([*argv, "--config", str(binary)], OrchestratorConfig(), TIER1, tmp_path) == 2
     assert capsys.readouterr() == ("", f"error: {binary}: not UTF-8 text, so not a TOML file\n")
+
+
+def test_the_backtest_reads_the_file_and_its_flags_override_it(tmp_path: Path) -> None:
+    rules = toml(tmp_path, "[weights]\naffinity = 25\nlift = 7\n")
+    argv = ["--transactions", "t.csv", "--catalog", "c.csv", "--cutoff", "2024-03-01", "--horizon-days", "28"]
+    args = backtest_parser().parse_args([*argv, "--k", "5", "--config", str(rules), "--weight", "lift=9"])
+    assert (_config(args).weights.affinity, _config(args).weights.lift) == (25.0, 9.0)
