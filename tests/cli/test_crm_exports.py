@@ -81,6 +81,8 @@ def test_a_crm_limit_splits_the_file_into_parts(tmp_path: Path, monkeypatch: pyt
     assert ids == [f"C{n:03d}" for n in range(1, 11)]
     summary = json.loads((tmp_path / "report.summary.json").read_text(encoding="utf-8"))
     assert summary["files"]["customers"] == [part.name for part in parts]
+    report = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert all(f"`{part.name}`" in report for part in parts)
 
 
 def test_parquet_copy_equals_the_csv_rows(tmp_path: Path) -> None:
