@@ -19,6 +19,7 @@ from cross_sell_upsell.cli.app import PROG, main
 from cross_sell_upsell.cli.backtest import backtest_parser
 from cross_sell_upsell.cli.batch import batch_parser
 from cross_sell_upsell.cli.commands import cross_sell_parser, environment_config
+from cross_sell_upsell.cli.models import models_parser
 from cross_sell_upsell.cli.orchestrator import orchestrator_main, orchestrator_parser
 from cross_sell_upsell.cli.synth import synth_parser
 from cross_sell_upsell.configuration import CATALOG_FIELDS, CUSTOMER_FIELDS, TRANSACTION_FIELDS, OrchestratorConfig
@@ -41,6 +42,7 @@ def every_parser() -> dict[str, argparse.ArgumentParser]:
         "python run_batch_analysis.py": batch_parser(TIER1, ROOT / "output"),
         "python -m cross_sell_upsell.cli.backtest": backtest_parser(),
         "python -m cross_sell_upsell.cli.synth": synth_parser(),
+        "python -m cross_sell_upsell.models": models_parser(),
         PROG: cross_sell_parser(),
         **{parser.prog: parser for parser in subcommands().values()},  # an alias's parser once, by its name
     }
@@ -51,7 +53,7 @@ def test_the_entry_point_is_the_cross_sell_command() -> None:
     module, function = spec.split(":")
     assert getattr(import_module(module), function) is main
     commands = subcommands()
-    assert list(commands) == ["customer", "report", "batch", "backtest", "synth", "status"]
+    assert list(commands) == ["customer", "report", "batch", "backtest", "synth", "models", "status"]
     assert commands["report"] is commands["customer"]  # `report` stays, as an alias
 
 

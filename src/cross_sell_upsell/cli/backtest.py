@@ -13,6 +13,7 @@ from cross_sell_upsell.cli.common import (
     DataSource,
     Invocation,
     add_config_option,
+    add_dataset_option,
     add_log_options,
     column_option,
     data_source,
@@ -53,9 +54,7 @@ def backtest_parser(invocation: Invocation = MODULE) -> argparse.ArgumentParser:
         **invocation.epilog("--dataset completejourney --cutoff 2017-10-01 --horizon-days 28 --k 10"),
     )
     data = parse.add_argument_group("data (--transactions with its --catalog, or --dataset)")
-    data.add_argument(
-        "--dataset", choices=["completejourney"], help="a packaged data set (needs the backtest extra) instead of a log"
-    )
+    add_dataset_option(data)
     add_log_options(data, alternative="--dataset")
     run = parse.add_argument_group("backtest")
     run.add_argument("--cutoff", type=iso_date, required=True, help="first day of the horizon, YYYY-MM-DD")

@@ -17,6 +17,7 @@ from cross_sell_upsell.cli.app import PROG
 from cross_sell_upsell.cli.backtest import backtest_command, backtest_parser
 from cross_sell_upsell.cli.batch import batch_command, batch_parser
 from cross_sell_upsell.cli.common import EXIT_CODES_HELP, CommandParser, Invocation
+from cross_sell_upsell.cli.models import models_command, models_parser
 from cross_sell_upsell.cli.orchestrator import orchestrator_parser, report_command
 from cross_sell_upsell.cli.status import status_command, status_parser
 from cross_sell_upsell.cli.synth import synth_command, synth_parser
@@ -70,6 +71,8 @@ def cross_sell_parser() -> argparse.ArgumentParser:
     backtest = invocation("backtest", "score the offers against later purchases")
     backtest_parser(backtest).set_defaults(run=backtest_command)
     synth_parser(invocation("synth", "write synthetic data")).set_defaults(run=synth_command)
+    models = invocation("models", "fit the customer models and score them on a holdout")
+    models_parser(models).set_defaults(run=models_command)
     status = invocation("status", "what a run would use and what it learned")
     status_parser(DEFAULT_DATA_DIR, status).set_defaults(run=_status)
     return parser

@@ -13,7 +13,13 @@ from typing import Any, Literal, NoReturn, get_args
 
 from cross_sell_upsell.cli.config_file import config_from_file, settings_in_effect
 from cross_sell_upsell.cli.interrupts import interrupts_raised, report_interrupt
-from cross_sell_upsell.configuration import CATALOG_FIELDS, CUSTOMER_FIELDS, TRANSACTION_FIELDS, OrchestratorConfig
+from cross_sell_upsell.configuration import (
+    CATALOG_FIELDS,
+    CUSTOMER_FIELDS,
+    TRANSACTION_FIELDS,
+    IngestSettings,
+    OrchestratorConfig,
+)
 from cross_sell_upsell.data.dataset import Dataset, load_dataset
 from cross_sell_upsell.data.ingest import (
     learned_cycles_note,
@@ -106,7 +112,10 @@ class Invocation:
         and an example run with `arguments`, each kept on its own line."""
         paragraphs = (exit_codes, COLUMN_FIELDS_HELP, self.example(arguments))
         return {
-            "epilog": "\n\n".join(textwrap.fill(text, HELP_WIDTH, subsequent_indent="  ") for text in paragraphs),
+            "epilog": "\n\n".join(
+                textwrap.fill(text, HELP_WIDTH, subsequent_indent="  ", break_on_hyphens=False, break_long_words=False)
+                for text in paragraphs
+            ),
             "formatter_class": argparse.RawDescriptionHelpFormatter,
         }
 
@@ -160,6 +169,27 @@ def add_config_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup)
     )
 
 
+def add_dataset_option(group: argparse._ArgumentGroup) -> None:
+    """`--dataset`: a packaged data set, read instead of a transaction log."""
+    group.add_argument(
+        "--dataset", choices=["completejourney"], help="a packaged data set (needs the backtest extra) instead of a log"
+    )
+
+
+def add_reading_options(group: argparse._ArgumentGroup) -> None:
+    """The options that say how input files are read: strictly or not, and in which encoding."""
+    group.add_argument(
+        "--strict",
+        action="store_true",
+        help="treat any bad transaction row as an error (exit 2) instead of rejecting it",
+    )
+    group.add_argument(
+        "--encoding",
+        default=None,
+        help="encoding of input files that are not UTF-8, e.g. latin-1 or cp1252 (default: the config's ingest.encoding)",
+    )
+
+
 def data_options(default_data_dir: Path) -> argparse.ArgumentParser:
     """Options the report and the batch share: where the data is (a folder of JSON profiles, or a transaction
     log with its catalog), the as-of date, and the LLM switch."""
@@ -173,16 +203,7 @@ def data_options(default_data_dir: Path) -> argparse.ArgumentParser:
         help="folder with catalog.json and customers.json (default: %(default)s)",
     )
     add_log_options(group, alternative="--data-dir")
-    group.add_argument(
-        "--strict",
-        action="store_true",
-        help="treat any bad transaction row as an error (exit 2) instead of rejecting it",
-    )
-    group.add_argument(
-        "--encoding",
-        default=None,
-        help="encoding of input files that are not UTF-8, e.g. latin-1 or cp1252 (default: the config's ingest.encoding)",
-    )
+    add_reading_options(group)
     group.add_argument(
         "--as-of", type=iso_date, default=None, help="date the analysis is relative to, YYYY-MM-DD (default: today)"
     )
@@ -234,12 +255,9 @@ def dataset_from_args(args: argparse.Namespace, config: OrchestratorConfig | Non
     """The dataset the shared data options name, its files read in `--encoding` when not UTF-8. A transaction
     log's customer attributes are derived as of `--as-of` (default today) with the config's ingest settings and
     the `--column` mappings."""
-    ingest = (config or OrchestratorConfig()).ingest
-    if args.encoding is not None:
-        ingest = ingest.model_copy(update={"encoding": args.encoding})
     if data_source(args) == "data_dir":
-        return load_dataset(args.data_dir, encoding=ingest.encoding)
-    settings = with_column_overrides(ingest, args.column)
+        return load_dataset(args.data_dir, encoding=ingest_settings(args, config).encoding)
+    settings = ingest_settings(args, config)
     return load_transactions_dataset(
         args.transactions,
         args.catalog,
@@ -248,6 +266,15 @@ def dataset_from_args(args: argparse.Namespace, config: OrchestratorConfig | Non
         settings=settings,
         strict=args.strict,
     )
+
+
+def ingest_settings(args: argparse.Namespace, config: OrchestratorConfig | None = None) -> IngestSettings:
+    """The config's ingest settings (default: the default config's) with the `--encoding` and `--column`
+    options applied."""
+    ingest = (config or OrchestratorConfig()).ingest
+    if args.encoding is not None:
+        ingest = ingest.model_copy(update={"encoding": args.encoding})
+    return with_column_overrides(ingest, args.column)
 
 
 def note_ingest(dataset: Dataset, path: Path) -> None:
@@ -285,10 +312,7 @@ def run_settings(args: argparse.Namespace, base: OrchestratorConfig) -> RunSetti
     """`base` (config.py's or the library's defaults) with the --config file's settings and then the flags'."""
     config, from_file = (base, frozenset()) if args.config is None else config_from_file(args.config, base)
     flagged = with_llm_switch(config, args.llm)
-    ingest = with_column_overrides(flagged.ingest, args.column)
-    if args.encoding is not None:
-        ingest = ingest.model_copy(update={"encoding": args.encoding})
-    flagged = flagged.model_copy(update={"ingest": ingest})
+    flagged = flagged.model_copy(update={"ingest": ingest_settings(args, flagged)})
     before, after = settings_in_effect(config), settings_in_effect(flagged)
     given = {"llm.enabled": args.llm is not None, "ingest.encoding": args.encoding is not None}
     changed = {key for key, value in after.items() if value != before[key]}

@@ -40,6 +40,30 @@ class FitDiagnostics:
     seconds: float
     """Time the fitting took."""
 
+    def as_dict(self) -> dict[str, Any]:
+        """The diagnostics as plain JSON values, without `seconds`, so the same data gives the same document;
+        each fit as its log-likelihood (summed, time in days), largest gradient, iterations and convergence."""
+        fits = {
+            f"{name}_fit": None
+            if fit is None
+            else {
+                "log_likelihood": fit.log_likelihood,
+                "gradient": fit.gradient,
+                "iterations": fit.iterations,
+                "converged": fit.converged,
+                "message": fit.message,
+            }
+            for name, fit in (("bgnbd", self.bgnbd), ("gamma_gamma", self.gamma_gamma))
+        }
+        return {
+            "repeat_customers": self.repeat_customers,
+            "frequent_customers": self.frequent_customers,
+            "history_days": self.history_days,
+            "collapsed_rows": self.collapsed_rows,
+            **fits,
+            "spend_frequency_correlation": self.spend_frequency_correlation,
+        }
+
 
 @dataclass(frozen=True)
 class CustomerModels:
