@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -12,8 +13,15 @@ from typing import Any, Literal, NoReturn, get_args
 
 from pydantic import ValidationError
 
+from cross_sell_upsell.cli.config_file import config_from_file, settings_in_effect
 from cross_sell_upsell.cli.interrupts import interrupts_raised, report_interrupt
-from cross_sell_upsell.configuration import IngestSettings, OrchestratorConfig
+from cross_sell_upsell.configuration import (
+    CATALOG_FIELDS,
+    CUSTOMER_FIELDS,
+    TRANSACTION_FIELDS,
+    IngestSettings,
+    OrchestratorConfig,
+)
 from cross_sell_upsell.data.dataset import Dataset, load_dataset
 from cross_sell_upsell.data.ingest import (
     learned_cycles_note,
@@ -34,6 +42,21 @@ from cross_sell_upsell.errors import (
 )
 
 EXIT_OK, EXIT_PARTIAL, EXIT_BAD_INPUT = 0, 1, 2
+
+EXIT_CODES_HELP = (
+    "exit codes: 0 done; 2 bad input, arguments or settings (one line on stderr, nothing written); "
+    "130 interrupted (Ctrl-C); 143 terminated (SIGTERM)"
+)
+"""The exit codes every command shares, as its --help lists them."""
+
+COLUMN_FIELDS_HELP = (
+    f"fields --column NAME=SOURCE maps: {', '.join(TRANSACTION_FIELDS)} (transaction log); "
+    f"catalog.{', catalog.'.join(CATALOG_FIELDS)}; customers.{', customers.'.join(CUSTOMER_FIELDS)}"
+)
+"""The field names a `--column` option accepts, for every --help."""
+
+HELP_WIDTH = 100
+"""Characters per line of a --help's closing paragraphs."""
 
 
 def print_error(message: str) -> None:
@@ -95,6 +118,18 @@ class Invocation:
         """The help's closing line: this command run with `arguments`."""
         return f"example: {self.command or self.prog} {arguments}"
 
+    def epilog(self, arguments: str, exit_codes: str = EXIT_CODES_HELP) -> dict[str, Any]:
+        """The parser options for the help's closing paragraphs: the exit codes, the fields `--column` accepts
+        and an example run with `arguments`, each kept on its own line."""
+        paragraphs = (exit_codes, COLUMN_FIELDS_HELP, self.example(arguments))
+        return {
+            "epilog": "\n\n".join(
+                textwrap.fill(text, HELP_WIDTH, subsequent_indent="  ", break_on_hyphens=False, break_long_words=False)
+                for text in paragraphs
+            ),
+            "formatter_class": argparse.RawDescriptionHelpFormatter,
+        }
+
 
 class _NoteGiven(argparse.Action):
     """Stores the value and records that the option was given, which tells `--data-dir data/tier1` from the
@@ -128,9 +163,22 @@ def add_log_options(group: argparse._ArgumentGroup, alternative: str) -> None:
         action="append",
         default=[],
         metavar="NAME=SOURCE",
-        help="read field NAME from column SOURCE (repeatable), e.g. product_id=sku or catalog.name=title",
+        help="read field NAME from column SOURCE (repeatable), e.g. product_id=sku or catalog.name=title; the "
+        "fields are listed below",
     )
     add_shop_options(group)
+
+
+def add_config_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """`--config PATH`: settings from a TOML file, between the code-level defaults and the flags."""
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="PATH.toml",
+        help="business rules from a TOML file: any OrchestratorConfig field, nested settings as tables "
+        "(command-line flags override it)",
+    )
 
 
 _SHOP_OPTIONS = {
@@ -236,6 +284,7 @@ def data_options(default_data_dir: Path) -> argparse.ArgumentParser:
     group.add_argument(
         "--as-of", type=iso_date, default=None, help="date the analysis is relative to, YYYY-MM-DD (default: today)"
     )
+    add_config_option(parent.add_argument_group("settings"))
     llm = parent.add_argument_group("rationales")
     llm.add_argument(
         "--llm",
@@ -335,6 +384,34 @@ def with_llm_switch(config: OrchestratorConfig, llm: bool | None) -> Orchestrato
     if llm is None:
         return config
     return config.model_copy(update={"llm": config.llm.model_copy(update={"enabled": llm})})
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """The settings a command runs with, and which of them the --config file and the flags set."""
+
+    config: OrchestratorConfig
+    """The code-level defaults, then the --config file, then the flags."""
+    from_file: frozenset[str]
+    """Dotted keys (`weights.affinity`) the --config file set."""
+    from_flags: frozenset[str]
+    """Dotted keys a flag set (--llm, --encoding, --column)."""
+
+
+def run_settings(args: argparse.Namespace, base: OrchestratorConfig) -> RunSettings:
+    """`base` (config.py's or the library's defaults) with the --config file's settings and then the flags'."""
+    config, from_file = (base, frozenset()) if args.config is None else config_from_file(args.config, base)
+    flagged = with_llm_switch(config, args.llm)
+    flagged = flagged.model_copy(update={"ingest": ingest_settings(args, flagged)})
+    before, after = settings_in_effect(config), settings_in_effect(flagged)
+    given = {"llm.enabled": args.llm is not None, "ingest.encoding": args.encoding is not None}
+    changed = {key for key, value in after.items() if value != before[key]}
+    return RunSettings(flagged, from_file, frozenset(changed | {key for key, set_ in given.items() if set_}))
+
+
+def effective_config(args: argparse.Namespace, base: OrchestratorConfig) -> OrchestratorConfig:
+    """The settings the shared data options' command runs with (see `run_settings`)."""
+    return run_settings(args, base).config
 
 
 def run_guarded(action: Callable[[], int]) -> int:

@@ -48,7 +48,7 @@ def models_parser(invocation: Invocation = MODULE) -> argparse.ArgumentParser:
         description="Fit the customer models (BG/NBD and Gamma-Gamma) on the purchases before an as-of date and "
         "print their parameters and diagnostics; with --holdout-days, score their predictions against the "
         "purchases of the days from the as-of date.",
-        epilog=invocation.example("--dataset completejourney --as-of 2017-10-01 --holdout-days 28 --format json"),
+        **invocation.epilog("--dataset completejourney --as-of 2017-10-01 --holdout-days 28 --format json"),
     )
     data = parse.add_argument_group("data (--transactions with its --catalog, or --dataset)")
     add_dataset_option(data)

@@ -49,6 +49,8 @@ def summary_dict(result: BatchResult, files: BatchFiles, charts: list[str], gene
         "files": {
             "report": files.report.name,
             "recommendations": files.recommendations.name,
+            "customers": [path.name for path in files.customer_files],
+            **({"recommendations_parquet": files.recommendations_parquet.name} if files.parquet else {}),
             "charts": {name: files.chart(name).name for name in charts},
         },
         "notes": list(result.rationale_notes),
