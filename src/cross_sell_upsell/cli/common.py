@@ -402,7 +402,7 @@ def run_settings(args: argparse.Namespace, base: OrchestratorConfig) -> RunSetti
     """`base` (config.py's or the library's defaults) with the --config file's settings and then the flags'."""
     config, from_file = (base, frozenset()) if args.config is None else config_from_file(args.config, base)
     flagged = with_llm_switch(config, args.llm)
-    flagged = flagged.model_copy(update={"ingest": ingest_settings(args, flagged)})
+    flagged = flagged.model_copy(update={"ingest": ingest_settings(args, flagged.ingest)})
     before, after = settings_in_effect(config), settings_in_effect(flagged)
     given = {"llm.enabled": args.llm is not None, "ingest.encoding": args.encoding is not None}
     changed = {key for key, value in after.items() if value != before[key]}

@@ -23,8 +23,8 @@ from cross_sell_upsell.cli.config_file import settings_in_effect
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.data.ingest import learned_cycles_note, rows_rejected_summary
-from cross_sell_upsell.features.snapshot import Snapshot, build_snapshot
 from cross_sell_upsell.reporting.strict_json import json_text
+from cross_sell_upsell.snapshot.build import Snapshot, build_snapshot
 
 
 def status_parser(default_data_dir: Path, invocation: Invocation) -> argparse.ArgumentParser:
