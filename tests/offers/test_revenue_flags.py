@@ -161,6 +161,10 @@ def test_potential_revenue_is_the_sum_of_the_counted_prices():
     assert summary.columns == [
         "customer_id",
         "name",
+        "predicted_clv",  # the customer's columns pass through
+        "churn_probability",
+        "expected_purchases",
+        "expected_next_order",
         "products_owned",
         "owned_essentials",
         "missing_essentials",
