@@ -41,9 +41,10 @@ def test_one_row_per_customer_read_back_with_csv_and_polars(tmp_path: Path) -> N
     )
     frame = pl.read_csv(path)
     assert frame.height == 10 and frame.get_column("customer_id").n_unique() == 10
-    # The per-customer potential revenue adds up to the report's total (see test_batch_cli: 652.69).
-    assert frame.get_column("potential_revenue").sum() == pytest.approx(652.69)
+    # The per-customer potential revenue adds up to the report's total (see test_batch_cli: 637.70).
     summary = json.loads((tmp_path / "report.summary.json").read_text(encoding="utf-8"))
+    assert frame.get_column("potential_revenue").sum() == pytest.approx(summary["total_potential_revenue"])
+    assert summary["total_potential_revenue"] == pytest.approx(637.70)
     assert summary["files"]["customers"] == ["report.customers.csv"]
     assert "recommendations_parquet" not in summary["files"]
 

@@ -72,8 +72,6 @@ def _data(dataset: Dataset, as_of: date) -> dict[str, Any]:
 
 def _learned(dataset: Dataset, snapshot: Snapshot) -> dict[str, Any]:
     signals = snapshot.signals
-    # Present once the snapshot carries the fitted customer models (`models.fit.CustomerModels`).
-    models = getattr(snapshot, "customer_models", None)
     return {
         "signals": None
         if signals is None
@@ -83,7 +81,7 @@ def _learned(dataset: Dataset, snapshot: Snapshot) -> dict[str, Any]:
             "similar_products": signals.neighbours.height,
         },
         "replenishment_cycles": learned_cycles_note(dataset) or "every cycle is the catalog's",
-        "customer_models": models.as_dict() if models is not None else None,
+        "customer_models": snapshot.customer_models.as_dict(),
     }
 
 

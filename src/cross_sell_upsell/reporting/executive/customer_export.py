@@ -11,6 +11,7 @@ import polars as pl
 
 from cross_sell_upsell.errors import ConfigurationError
 from cross_sell_upsell.io.staging import StagedOutputs
+from cross_sell_upsell.offers.results import CUSTOMER_PREDICTION_COLUMNS
 from cross_sell_upsell.reporting.executive.cells import safe_text_cells
 
 DEFAULT_EXPORT_TOP = 3
@@ -19,15 +20,6 @@ DEFAULT_EXPORT_TOP = 3
 
 OFFER_FIELDS: dict[str, str] = {"product_id": "offer_id", "name": "name", "price": "price", "type": "type"}
 """Each offer's columns in the file (`offer_<k>_<field>`), and the opportunities column each comes from."""
-
-
-CUSTOMER_MODEL_COLUMNS: tuple[str, ...] = (
-    "predicted_clv",
-    "churn_probability",
-    "expected_purchases",
-    "expected_next_order",
-)
-"""The customer model's per-customer columns: the file carries those the customer summaries have."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +64,7 @@ _NO_CUSTOMERS = pl.DataFrame(schema={"customer_id": pl.String, "email": pl.Strin
 def customer_rows(opportunities: pl.DataFrame, summaries: pl.DataFrame, top: int, *, email: bool) -> pl.DataFrame:
     """One row per customer of `summaries`, in their order: customer_id, email (when `email`), the `top`
     best-ranked offers' OFFER_FIELDS as `offer_<k>_<field>` (empty past a customer's last offer),
-    potential_revenue, and the CUSTOMER_MODEL_COLUMNS the summaries carry. Money has exactly two decimals."""
+    potential_revenue, and the CUSTOMER_PREDICTION_COLUMNS the summaries carry. Money has exactly two decimals."""
     offers = opportunities.filter(pl.col("rank") <= top).select(
         "customer_id",
         "rank",
@@ -87,7 +79,7 @@ def customer_rows(opportunities: pl.DataFrame, summaries: pl.DataFrame, top: int
             how="left",
             maintain_order="left",
         )
-    models = [name for name in CUSTOMER_MODEL_COLUMNS if name in summaries.columns]
+    models = [name for name in CUSTOMER_PREDICTION_COLUMNS if name in summaries.columns]
     return wide.with_columns(summaries.select("potential_revenue", *models)).with_columns(
         pl.col("potential_revenue", *(f"offer_{k}_price" for k in range(1, top + 1))).round(2).cast(pl.Decimal(14, 2))
     )
