@@ -17,6 +17,7 @@ from cross_sell_upsell.cli.common import (
     add_log_options,
     column_option,
     data_source,
+    emit,
     ingest_settings,
     iso_date,
     positive_int,
@@ -32,7 +33,6 @@ from cross_sell_upsell.evaluation.backtest import (
     render_markdown,
     run_backtest,
 )
-from cross_sell_upsell.io.files import write_atomic
 from cross_sell_upsell.reporting.strict_json import json_text
 
 
@@ -125,10 +125,7 @@ def backtest_command(args: argparse.Namespace) -> int:
         dataset = _dataset(args, source, config)
         result = run_backtest(dataset, args.cutoff, args.horizon_days, args.k, args.level, config)
         text = json_text(result) if args.format == "json" else render_markdown(result)
-        if args.output is None:
-            sys.stdout.write(text)
-        else:
-            print(write_atomic(args.output, text))
+        emit(text, args.output)
         return EXIT_OK
 
     return run_guarded(run)

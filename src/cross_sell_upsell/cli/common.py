@@ -40,6 +40,7 @@ from cross_sell_upsell.errors import (
     DataValidationError,
     elided,
 )
+from cross_sell_upsell.io.files import write_atomic
 
 EXIT_OK, EXIT_PARTIAL, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -430,3 +431,11 @@ def run_guarded(action: Callable[[], int]) -> int:
             return EXIT_BAD_INPUT
         except KeyboardInterrupt as interrupt:
             return report_interrupt(interrupt)
+
+
+def emit(text: str, output: Path | None) -> None:
+    """`text` on stdout, or written atomically to `output` (whose path is then printed)."""
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        print(write_atomic(output, text))

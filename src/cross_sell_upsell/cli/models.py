@@ -20,6 +20,7 @@ from cross_sell_upsell.cli.common import (
     add_log_options,
     add_reading_options,
     data_source,
+    emit,
     ingest_settings,
     iso_date,
     positive_int,
@@ -31,7 +32,6 @@ from cross_sell_upsell.data.ingest.customers import load_customer_attributes
 from cross_sell_upsell.data.ingest.transactions import read_transactions
 from cross_sell_upsell.errors import ConfigurationError
 from cross_sell_upsell.features.purchase_summary import purchase_summary
-from cross_sell_upsell.io.files import write_atomic
 from cross_sell_upsell.models.fit import fit_customer_models
 from cross_sell_upsell.models.holdout import evaluate_holdout
 from cross_sell_upsell.models.scoring import fallback_reason, score_customers
@@ -89,10 +89,7 @@ def models_command(args: argparse.Namespace) -> int:
             reasons = ", ".join(f"{reason} {count:,}" for reason, count in rejected.items())
             print(f"note: {sum(rejected.values()):,} transaction rows rejected ({reasons})", file=sys.stderr)
         text = json_text(document) if args.format == "json" else render_markdown(document)
-        if args.output is None:
-            sys.stdout.write(text)
-        else:
-            print(write_atomic(args.output, text))
+        emit(text, args.output)
         return EXIT_OK
 
     return run_guarded(run)

@@ -15,6 +15,7 @@ from cross_sell_upsell.cli.common import (
     data_options,
     dataset_from_args,
     effective_config,
+    emit,
     note_ingest,
     print_error,
     run_guarded,
@@ -80,10 +81,7 @@ def report_command(args: argparse.Namespace, config: OrchestratorConfig, default
         note_ingest(dataset, report_folder / f"rejected_rows_{as_of}.csv")
         if args.format == "json":
             text = render_json(report)
-            if args.output is None:
-                sys.stdout.write(text)
-            else:
-                print(write_atomic(args.output, text))
+            emit(text, args.output)
             return EXIT_OK
         output = args.output or file_in(report_folder, f"report_{name_part(report.customer_id)}_{as_of}.md")
         text = render_markdown(report, args.top or run_config.top_n, datetime.now())
