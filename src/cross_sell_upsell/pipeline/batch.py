@@ -122,6 +122,7 @@ def run_batch(
         rows_rejected=rows_rejected_summary(dataset),
         learned_cycles=dataset.learned_cycles,
         customer_models=snapshot.customer_models,
+        segments=snapshot.segments,
     )
 
 
