@@ -21,6 +21,7 @@ from cross_sell_upsell.pipeline.api import analyze_cohort, analyze_customer
 from cross_sell_upsell.pipeline.batch import run_batch
 from cross_sell_upsell.pipeline.customer_totals import NOT_SEGMENTED
 from cross_sell_upsell.reporting.customer import render_json, render_markdown
+from cross_sell_upsell.reporting.executive.charts import render_charts
 from cross_sell_upsell.reporting.executive.files import BatchFiles
 from cross_sell_upsell.reporting.executive.segments import segment_table
 from cross_sell_upsell.reporting.executive.summary import render_summary
@@ -86,6 +87,20 @@ def test_summary_segments_are_the_per_customer_figures_aggregated(synthetic: Pat
     )
     assert joined.height == offers.get_column("customer_id").n_unique()
     assert (joined.get_column("segment") == joined.get_column("expected")).all()
+    check_customers_section(summary, (tmp_path / "w.md").read_text())
+    assert (tmp_path / "w.segment_profiles.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def check_customers_section(summary: dict, report: str) -> None:
+    """The report's customers section has the bands and a row per segment of the summary, and links the chart."""
+    section = report[report.index("## Customers\n") : report.index("## Top")]
+    for bands in summary["customer_bands"].values():
+        assert sum(row["customers"] for row in bands) == summary["customers_processed"]
+        assert all(f"| {row['band']} | {row['customers']:,} |" in section for row in bands)
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "$" in line.split("|")[3]]
+    assert [row.split(" | ")[0][2:] for row in rows] == [row["name"] for row in summary["segments"]]
+    assert "come from the customer models for" in section
+    assert "![Segment profiles](w.segment_profiles.png)" in section
 
 
 def test_batch_figures_do_not_depend_on_the_chunk_size_or_the_run(synthetic: Path, tmp_path: Path):
@@ -119,6 +134,29 @@ def test_the_single_customer_report_says_the_segment_and_its_source(synthetic: P
     text = render_markdown(report, 5, datetime(2024, 1, 1))
     assert f"- **Segment:** {row['segment']} (customer segments of the retailer's customers)" in text
     assert json.loads(render_json(report))["segment"] == row["segment"]
+
+
+def test_the_segment_profiles_chart_is_the_same_bytes_every_time(synthetic: Path):
+    dataset = load(synthetic)
+    result = run_batch(dataset, dataset.customer_ids()[:40], SUGGESTED_AS_OF, CONFIG, chunk_size=40)
+    first, second = render_charts(result), render_charts(result)
+    assert first["segment_profiles"] == second["segment_profiles"] and first["segment_profiles"][:4] == b"\x89PNG"
+
+
+def test_an_unsegmented_sample_says_so_in_one_line(tmp_path: Path):
+    assert (
+        batch_main(["--as-of", "2024-03-01", "--output", str(tmp_path / "t.md"), "--quiet"], CONFIG, TIER1, tmp_path)
+        == 0
+    )
+    report = (tmp_path / "t.md").read_text()
+    section = report[report.index("## Customers\n") : report.index("## Top")]
+    reason = "too few customers to segment: 10 with a purchase, segmenting needs at least 100 (segments.min_customers)"
+    assert [line for line in section.splitlines() if "segment" in line.lower()] == [f"No customer segments: {reason}."]
+    assert "are the fallback values: too little data" in section
+    assert not (tmp_path / "t.segment_profiles.png").exists()
+    summary = json.loads((tmp_path / "t.summary.json").read_text())
+    assert summary["segments"] == [{**summary["segments"][0], "name": NOT_SEGMENTED, "source": "none", "customers": 10}]
+    assert summary["segmentation"]["reason"].startswith("too few customers to segment")
 
 
 def test_a_customer_of_an_unsegmented_sample_is_said_to_be_so(tier1):

@@ -11,6 +11,9 @@ import polars as pl
 
 from cross_sell_upsell.pipeline.customer_totals import CHURN_BANDS, CHURN_UNITS, CLV_BANDS, NOT_SEGMENTED
 from cross_sell_upsell.pipeline.totals import BatchResult
+from cross_sell_upsell.registry import TYPE_LABELS
+from cross_sell_upsell.reporting.executive.labels import plural
+from cross_sell_upsell.reporting.text import money_text, name_with_id, percent_text, plain_text
 
 
 def _most(offered: pl.DataFrame, kind: str, name: str) -> pl.DataFrame:
@@ -103,3 +106,62 @@ def segments_summary(result: BatchResult) -> dict[str, Any]:
         if segments is None
         else {key: value for key, value in segments.as_dict().items() if key in ("k", "reason", "silhouettes")},
     }
+
+
+def _origin(result: BatchResult) -> str:
+    """Whether the predicted CLV and churn of the customers analysed are the models' or the fallback's."""
+    models = result.customer_models
+    if models is not None and models.fallback is not None:
+        return f"Predicted CLV and churn probability are the fallback values: {plain_text(models.fallback)}."
+    share = f"{result.totals.model_customers:,} of {result.customers_processed:,} customers analysed"
+    return f"Predicted CLV and churn probability come from the customer models for {share}; the rest get the fallback."
+
+
+def _band_lines(title: str, table: pl.DataFrame) -> list[str]:
+    lines = [f"| {title} | Customers | Share |", "|---|---:|---:|"]
+    lines += [f"| {band} | {count:,} | {percent_text(share)} |" for band, count, share in table.iter_rows()]
+    return [*lines, ""]
+
+
+def _offered_most(row: dict[str, Any]) -> str:
+    if row["offer_type"] is None:
+        return "no offer"
+    return f"{TYPE_LABELS[row['offer_type']]}; {name_with_id(row['product_name'], row['product_id'])}"
+
+
+def _segment_lines(result: BatchResult, charts: dict[str, str]) -> list[str]:
+    segments = result.segments
+    if segments is None:
+        return []
+    if segments.reason is not None:
+        return [f"No customer segments: {plain_text(segments.reason)}.", ""]
+    how = f"K-means over purchase behaviour and the models' predictions: {plural(segments.k or 0, 'segment')}"
+    lines = [
+        f"{how}, highest predicted CLV first (docs/customer-models.md).",
+        "",
+        "| Segment | Customers | Mean spend | Mean predicted CLV | Mean churn | Potential revenue | Offered most |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    lines += [
+        f"| {plain_text(row['segment'])} | {row['customers']:,} | {money_text(row['spend'])} "
+        f"| {money_text(row['predicted_clv'])} | {percent_text(row['churn_probability'] * 100)} "
+        f"| {money_text(row['potential_revenue'])} | {_offered_most(row)} |"
+        for row in segment_table(result).iter_rows(named=True)
+    ]
+    chart = [f"![Segment profiles]({charts['segment_profiles']})", ""] if "segment_profiles" in charts else []
+    return [*lines, "", *chart]
+
+
+def customers_section(result: BatchResult, charts: dict[str, str]) -> list[str]:
+    """The customers analysed by predicted CLV band, churn band and segment; empty when none was analysed."""
+    if not result.customers_processed:
+        return []
+    return [
+        "## Customers",
+        "",
+        _origin(result),
+        "",
+        *_band_lines("Predicted CLV", clv_distribution(result)),
+        *_band_lines("Churn probability", churn_distribution(result)),
+        *_segment_lines(result, charts),
+    ]
