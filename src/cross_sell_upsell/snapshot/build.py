@@ -83,7 +83,8 @@ class Snapshot:
 def build_snapshot(dataset: Dataset, as_of: date, config: OrchestratorConfig) -> Snapshot:
     """Everything a run over `dataset` as of `as_of` derives from the data, with `config`'s essentials, margin
     multipliers, signal, customer-model and segment settings. The purchases are keyed once; the customer models
-    are fitted first and the segments assigned from their scores, then the learned signals count baskets while the holdings are grouped on a second thread.
+    are fitted first and the segments assigned from their scores, then the learned signals count baskets while
+    the holdings are grouped on a second thread.
 
     Raises ConfigurationError when the data has more skin concerns than a mask holds."""
     concerns = _concerns(dataset)
