@@ -56,7 +56,9 @@ def test_tier1_gaps_table(tmp_path: Path) -> None:
 def test_every_file_is_written_beside_the_report_and_linked(tmp_path: Path) -> None:
     assert run(tmp_path, "--quiet") == 0
     names = sorted(path.name for path in tmp_path.iterdir())
-    assert names == sorted(["report.md", "report.recommendations.csv", "report.summary.json", *CHART_FILES])
+    assert names == sorted(
+        ["report.md", "report.recommendations.csv", "report.customers.csv", "report.summary.json", *CHART_FILES]
+    )
     report = (tmp_path / "report.md").read_text(encoding="utf-8")
     for chart in CHART_FILES:
         assert f"]({chart})" in report

@@ -22,7 +22,7 @@ from cross_sell_upsell.cli.commands import cross_sell_parser, environment_config
 from cross_sell_upsell.cli.models import models_parser
 from cross_sell_upsell.cli.orchestrator import orchestrator_main, orchestrator_parser
 from cross_sell_upsell.cli.synth import synth_parser
-from cross_sell_upsell.configuration import OrchestratorConfig
+from cross_sell_upsell.configuration import CATALOG_FIELDS, CUSTOMER_FIELDS, TRANSACTION_FIELDS, OrchestratorConfig
 
 
 def entry_points() -> dict[str, str]:
@@ -44,7 +44,7 @@ def every_parser() -> dict[str, argparse.ArgumentParser]:
         "python -m cross_sell_upsell.cli.synth": synth_parser(),
         "python -m cross_sell_upsell.models": models_parser(),
         PROG: cross_sell_parser(),
-        **{f"{PROG} {name}": parser for name, parser in subcommands().items()},
+        **{parser.prog: parser for parser in subcommands().values()},  # an alias's parser once, by its name
     }
 
 
@@ -52,7 +52,9 @@ def test_the_entry_point_is_the_cross_sell_command() -> None:
     (spec,) = entry_points().values()
     module, function = spec.split(":")
     assert getattr(import_module(module), function) is main
-    assert list(subcommands()) == ["report", "batch", "backtest", "synth", "models"]
+    commands = subcommands()
+    assert list(commands) == ["customer", "report", "batch", "backtest", "synth", "models", "status"]
+    assert commands["report"] is commands["customer"]  # `report` stays, as an alias
 
 
 @pytest.mark.parametrize(("command", "parser"), every_parser().items())
@@ -63,6 +65,23 @@ def test_every_help_ends_with_an_example_of_its_own_command(command: str, parser
     words, start = example.group(1).split(), command.split()
     assert words[: len(start)] == start
     parser.parse_args(words[len(start) :])  # the example's options are the command's own
+
+
+@pytest.mark.parametrize(("command", "parser"), every_parser().items())
+def test_every_help_lists_the_exit_codes_and_the_fields_column_accepts(
+    command: str, parser: argparse.ArgumentParser
+) -> None:
+    text = " ".join(parser.format_help().split())  # the closing paragraphs are wrapped
+    assert "exit codes: 0 done" in text or "exit codes: 0 every customer analysed" in text
+    for code in ("2 bad input, arguments or settings (one line on stderr, nothing written)", "130", "143"):
+        assert code in text
+    fields = [
+        *TRANSACTION_FIELDS,
+        *(f"catalog.{name}" for name in CATALOG_FIELDS),
+        *(f"customers.{name}" for name in CUSTOMER_FIELDS),
+    ]
+    listed = text.split("fields --column NAME=SOURCE maps: ", 1)[1].split(" example: ", 1)[0]
+    assert re.findall(r"[a-z_.]+(?=[,;] | \(|$)", listed) == fields
 
 
 def test_every_command_is_in_the_readme() -> None:

@@ -151,6 +151,7 @@ def test_a_batch_whose_rationales_name_product_ids(stub, tmp_path, product_id, s
     assert len(stub.requests) == 10  # every tier1 customer has offers
     written = sorted(path.name for path in output.parent.iterdir())
     assert written == [
+        "batch.customers.csv",
         "batch.gaps.png",
         "batch.md",
         "batch.opportunity_mix.png",

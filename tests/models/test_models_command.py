@@ -184,6 +184,9 @@ def test_where_the_models_hold_the_command_gives_the_librarys_figures(tmp_path, 
     assert models.fallback is None and document["fallback"] is None
     # The same figures up to rounding (the log comes back sorted by customer, so sums run in another order).
     library = {**models.as_dict(), "diagnostics": models.diagnostics.as_dict()}
+    # The optimiser may take one step more or less on sums that differ in their last digits: iterations aside.
+    for fit in ("bgnbd_fit", "gamma_gamma_fit"):
+        del document["diagnostics"][fit]["iterations"], library["diagnostics"][fit]["iterations"]
     _assert_same_figures(_leaves(document, library.keys()), _leaves(library, library.keys()))
     assert document["diagnostics"]["bgnbd_fit"]["converged"] is True
     keys = ["purchases", "churn", "next_order", "deciles"]

@@ -145,7 +145,8 @@ def check_batch_run(source: Source, draw: st.DrawFn, run: Runner, in_process: bo
         if outcome.code != 2:
             summary = check_batch_outputs(outcome, written, requested)
             if isinstance(source, LogFiles):
-                check_rows_accounted(summary["rows_rejected"], source.log_records)  # MERGE CHECK: rows_read
+                rows = {"rows_read": summary["rows_read"], "rows_used": summary["rows_used"]}
+                check_rows_accounted({**rows, "total": summary["rows_rejected"]}, source.log_records)
         return outcome
 
 

@@ -12,17 +12,20 @@ from cross_sell_upsell.cli.common import (
     EXIT_OK,
     DataSource,
     Invocation,
+    add_config_option,
     add_dataset_option,
     add_log_options,
     column_option,
     data_source,
+    ingest_settings,
     iso_date,
     positive_int,
     run_guarded,
 )
+from cross_sell_upsell.cli.config_file import config_from_file
 from cross_sell_upsell.configuration import OrchestratorConfig, ScoringWeights, SignalSettings
 from cross_sell_upsell.data.dataset import Dataset
-from cross_sell_upsell.data.ingest import load_transactions_dataset, with_column_overrides
+from cross_sell_upsell.data.ingest import load_transactions_dataset
 from cross_sell_upsell.errors import ConfigurationError
 from cross_sell_upsell.evaluation.backtest import (
     LEVELS,
@@ -49,7 +52,7 @@ def backtest_parser(invocation: Invocation = MODULE) -> argparse.ArgumentParser:
     """The options of the backtest, for `python -m` or the `cross-sell backtest` subcommand."""
     parse = invocation.parser(
         description="Backtest the offers against what customers really bought after a cutoff date.",
-        epilog=invocation.example("--dataset completejourney --cutoff 2017-10-01 --horizon-days 28 --k 10"),
+        **invocation.epilog("--dataset completejourney --cutoff 2017-10-01 --horizon-days 28 --k 10"),
     )
     data = parse.add_argument_group("data (--transactions with its --catalog, or --dataset)")
     add_dataset_option(data)
@@ -75,6 +78,7 @@ def backtest_parser(invocation: Invocation = MODULE) -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="a learned-signal setting for this run (repeatable), e.g. min_support=0.001",
     )
+    add_config_option(run)
     output = parse.add_argument_group("output")
     output.add_argument("--format", choices=["markdown", "json"], default="markdown")
     output.add_argument("--output", type=Path, help="write the results here (atomically) instead of stdout")
@@ -85,6 +89,8 @@ def _config(args: argparse.Namespace) -> OrchestratorConfig:
     from cross_sell_upsell.data.completejourney import grocery_config
 
     config = grocery_config() if args.dataset == "completejourney" else OrchestratorConfig()
+    if args.config is not None:
+        config, _ = config_from_file(args.config, config)
     try:
         weights = config.weights.model_validate({**config.weights.as_dict(), **dict(args.weight)})
         signals = SignalSettings.model_validate({**config.signals.model_dump(), **dict(args.signal)})
@@ -99,7 +105,7 @@ def _dataset(args: argparse.Namespace, source: DataSource, config: OrchestratorC
         from cross_sell_upsell.data.completejourney import load_before
 
         return load_before(args.cutoff, config)
-    settings = with_column_overrides(config.ingest, args.column)
+    settings = ingest_settings(args, config.ingest)
     return load_transactions_dataset(
         args.transactions, args.catalog, args.customers_file, as_of=args.cutoff - timedelta(days=1), settings=settings
     )

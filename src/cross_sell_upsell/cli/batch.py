@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -15,20 +16,24 @@ from cross_sell_upsell.cli.common import (
     Invocation,
     data_options,
     dataset_from_args,
+    effective_config,
+    positive_int,
     print_error,
+    rejected_rows_note,
     run_guarded,
-    with_llm_switch,
 )
 from cross_sell_upsell.cli.interrupts import finish_uninterrupted
 from cross_sell_upsell.cli.progress import batch_progress
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.data.ingest import learned_cycles_note
+from cross_sell_upsell.errors import DataValidationError
 from cross_sell_upsell.io.staging import StagedOutputs
 from cross_sell_upsell.pipeline.batch import DEFAULT_CHUNK_SIZE, priority_rationales, run_batch
 from cross_sell_upsell.pipeline.naming import named_snapshot
 from cross_sell_upsell.pipeline.totals import DEFAULT_TOP_PRIORITY, BatchResult, Limits
 from cross_sell_upsell.reporting.executive import BatchFiles, RecommendationsExport, stage_report
+from cross_sell_upsell.reporting.executive.customer_export import CRM_FORMATS, DEFAULT_EXPORT_TOP, CustomerExport
 from cross_sell_upsell.reporting.text import money_text
 from cross_sell_upsell.snapshot.build import Snapshot, build_snapshot
 
@@ -42,11 +47,13 @@ def batch_parser(
     """The options of the weekly batch, for the script or the `cross-sell batch` subcommand."""
     parser = invocation.parser(
         description="Analyse every customer (or the ones listed) and write the weekly executive report, its charts,\n"
-        "a per-offer CSV for marketing tools and a JSON summary, all with the same file stem.",
-        epilog="exit codes: 0 every customer analysed; 1 some could not be (the report lists them); "
-        "2 bad input or arguments (nothing written).\n"
-        + invocation.example("--data-dir data/tiered --as-of 2024-03-01"),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "a per-offer and a per-customer CSV for marketing tools and a JSON summary, all with the same file stem.",
+        **invocation.epilog(
+            "--data-dir data/tiered --as-of 2024-03-01",
+            exit_codes="exit codes: 0 every customer analysed; 1 some could not be (the report lists them); 2 bad input, "
+            "arguments or settings (one line on stderr, nothing written); 130 interrupted (Ctrl-C); 143 terminated "
+            "(SIGTERM)",
+        ),
         parents=[data_options(default_data_dir)],
     )
     parser.add_argument("--customers", nargs="+", metavar="ID", help="customer ids to analyse (default: everyone)")
@@ -71,6 +78,22 @@ def batch_parser(
         metavar="N",
         help="customers per graph run; memory grows with it, not with the customer count (default: %(default)s)",
     )
+    exports = parser.add_argument_group("exports for marketing tools and data teams")
+    exports.add_argument(
+        "--export-top",
+        type=positive_int,
+        default=DEFAULT_EXPORT_TOP,
+        metavar="N",
+        help="offers per customer in <stem>.customers.csv (default: %(default)s)",
+    )
+    exports.add_argument(
+        "--crm",
+        choices=sorted(CRM_FORMATS),
+        default=None,
+        help="write <stem>.customers.csv with the id and email headers that tool's import expects, split into "
+        "numbered parts over its file size limit",
+    )
+    exports.add_argument("--parquet", action="store_true", help="also write <stem>.recommendations.parquet")
     noise = parser.add_mutually_exclusive_group()
     noise.add_argument("--verbose", action="store_true", help="log every chunk with its timing")
     noise.add_argument("--quiet", action="store_true", help="print nothing but errors (for cron)")
@@ -105,7 +128,7 @@ def batch_command(args: argparse.Namespace, config: OrchestratorConfig, default_
         return EXIT_BAD_INPUT
 
     def run() -> int:
-        run_config = with_llm_switch(config, args.llm)
+        run_config = effective_config(args, config)
         dataset = dataset_from_args(args, run_config)
         as_of = args.as_of or date.today()
         # The batch's and the chat model's cohorts share it, its segments named by the chat model when it is on.
@@ -134,9 +157,17 @@ def _write_batch(
     files: BatchFiles,
     generated_at: datetime,
 ) -> BatchResult:
-    """Runs the batch over `snapshot` (the chat model's cohort reads it too), staging the export chunk by chunk, and publishes every file at the end or none."""
+    """Runs the batch over `snapshot` (the chat model's cohort reads it too), staging the exports chunk by chunk,
+    and publishes every file at the end or none."""
     with StagedOutputs() as staged:
         progress = batch_progress(sys.stderr, quiet=args.quiet, verbose=args.verbose)
+        customers = CustomerExport(
+            staged,
+            files.customers,
+            args.export_top,
+            email=bool(dataset.customers.get_column("email").is_not_null().any()),
+            crm=CRM_FORMATS.get(args.crm),
+        )
         with RecommendationsExport(staged, files.recommendations) as export:
             with progress as on_progress:
                 result = run_batch(
@@ -148,18 +179,44 @@ def _write_batch(
                     on_progress,
                     limits=Limits(top_priority=args.top_priority, top_win_back=args.top_priority),
                     on_chunk=export.append,
+                    on_results=customers.append,
                     snapshot=snapshot,
                 )
             if config.llm.enabled:
                 result, rationales = priority_rationales(result, dataset, config, snapshot=snapshot)
                 export.replace_rationales(rationales)
+            if not result.customers_processed:
+                raise DataValidationError(dataset.source, "-", "-", _nobody_analysed(result))
+            if args.parquet:
+                export.stage_parquet(files.recommendations_parquet)
+            parts = customers.close()
+            files = replace(files, customer_parts=parts if len(parts) > 1 else (), parquet=args.parquet)
             if result.rows_rejected["total"]:
                 staged.add(files.rejected_rows, dataset.rejected_rows.write_csv())
-            # Drawn while the export's last chunk is still being written.
+            # Drawn while the export's last chunk is still being written (unless the Parquet copy waited for it).
             stage_report(staged, files, result, generated_at)
         finish_uninterrupted()
         staged.commit()
+    _note_left_out(customers, args.quiet)
     return result
+
+
+def _nobody_analysed(result: BatchResult) -> str:
+    """Why a batch that analysed no customer writes nothing (a cron job would send an empty report)."""
+    if not result.customers_requested:
+        return f"no customer can be analysed: none has a valid purchase on or before {result.as_of} or a profile"
+    first = result.errors.row(0, named=True)
+    return (
+        f"no customer can be analysed: all {result.customers_requested:,} requested failed, the first "
+        f"({first['customer_id']}) with: {first['error']}"
+    )
+
+
+def _note_left_out(customers: CustomerExport, quiet: bool) -> None:
+    left_out = {reason: count for reason, count in customers.left_out.items() if count}
+    if left_out and not quiet:
+        reasons = ", ".join(f"{count:,} with {reason}" for reason, count in left_out.items())
+        print(f"note: {sum(left_out.values()):,} customers left out of the CRM file ({reasons})", file=sys.stderr)
 
 
 def _print_outcome(dataset: Dataset, result: BatchResult, files: BatchFiles) -> None:
@@ -168,9 +225,7 @@ def _print_outcome(dataset: Dataset, result: BatchResult, files: BatchFiles) -> 
     if cycles:
         print(f"note: {cycles}", file=sys.stderr)
     if result.rows_rejected["total"]:
-        print(
-            f"note: {result.rows_rejected['total']:,} input rows rejected; see {files.rejected_rows}", file=sys.stderr
-        )
+        print(rejected_rows_note(dataset, files.rejected_rows), file=sys.stderr)
     for note in result.rationale_notes:
         print(f"note: {note}", file=sys.stderr)
     print(

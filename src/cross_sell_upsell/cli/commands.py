@@ -16,9 +16,10 @@ from dotenv import load_dotenv
 from cross_sell_upsell.cli.app import PROG
 from cross_sell_upsell.cli.backtest import backtest_command, backtest_parser
 from cross_sell_upsell.cli.batch import batch_command, batch_parser
-from cross_sell_upsell.cli.common import CommandParser, Invocation
+from cross_sell_upsell.cli.common import EXIT_CODES_HELP, CommandParser, Invocation
 from cross_sell_upsell.cli.models import models_command, models_parser
 from cross_sell_upsell.cli.orchestrator import orchestrator_parser, report_command
+from cross_sell_upsell.cli.status import status_command, status_parser
 from cross_sell_upsell.cli.synth import synth_command, synth_parser
 from cross_sell_upsell.configuration import (
     DEFAULT_DATA_DIR,
@@ -43,24 +44,35 @@ def _batch(args: argparse.Namespace) -> int:
     return batch_command(args, environment_config(), DEFAULT_OUTPUT_DIR)
 
 
+def _status(args: argparse.Namespace) -> int:
+    return status_command(args, environment_config(), "environment")
+
+
 def cross_sell_parser() -> argparse.ArgumentParser:
     """The `cross-sell` parser: one subcommand per command, each parsed args carrying its `run` function."""
     parser = CommandParser(
         prog=PROG,
         description="Find, score and explain cross-sell and upsell offers. Run a command with --help for its options.",
-        epilog=f"example: {PROG} report --customer C001 --as-of 2024-03-01",
+        **Invocation(PROG).epilog(
+            "customer --customer C001 --as-of 2024-03-01",
+            exit_codes=f"{EXIT_CODES_HELP}; 1 (batch) some customers could not be analysed",
+        ),
     )
     commands = parser.add_subparsers(title="commands", dest="command", required=True, metavar="COMMAND")
 
-    def invocation(name: str, summary: str) -> Invocation:
-        return Invocation(f"{PROG} {name}", new_parser=partial(commands.add_parser, name, help=summary))
+    def invocation(name: str, summary: str, *aliases: str) -> Invocation:
+        return Invocation(
+            f"{PROG} {name}", new_parser=partial(commands.add_parser, name, help=summary, aliases=aliases)
+        )
 
-    report = invocation("report", "one customer's report")
-    orchestrator_parser(DEFAULT_DATA_DIR, DEFAULT_OUTPUT_DIR, report).set_defaults(run=_report)
+    customer = invocation("customer", "one customer's report", "report")
+    orchestrator_parser(DEFAULT_DATA_DIR, DEFAULT_OUTPUT_DIR, customer).set_defaults(run=_report)
     batch_parser(DEFAULT_DATA_DIR, DEFAULT_OUTPUT_DIR, invocation("batch", "the weekly batch")).set_defaults(run=_batch)
     backtest = invocation("backtest", "score the offers against later purchases")
     backtest_parser(backtest).set_defaults(run=backtest_command)
     synth_parser(invocation("synth", "write synthetic data")).set_defaults(run=synth_command)
     models = invocation("models", "fit the customer models and score them on a holdout")
     models_parser(models).set_defaults(run=models_command)
+    status = invocation("status", "what a run would use and what it learned")
+    status_parser(DEFAULT_DATA_DIR, status).set_defaults(run=_status)
     return parser

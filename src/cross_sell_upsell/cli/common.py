@@ -4,25 +4,59 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal, NoReturn, get_args
 
+from pydantic import ValidationError
+
+from cross_sell_upsell.cli.config_file import config_from_file, settings_in_effect
 from cross_sell_upsell.cli.interrupts import interrupts_raised, report_interrupt
-from cross_sell_upsell.configuration import IngestSettings, OrchestratorConfig
+from cross_sell_upsell.configuration import (
+    CATALOG_FIELDS,
+    CUSTOMER_FIELDS,
+    TRANSACTION_FIELDS,
+    IngestSettings,
+    OrchestratorConfig,
+)
 from cross_sell_upsell.data.dataset import Dataset, load_dataset
 from cross_sell_upsell.data.ingest import (
     learned_cycles_note,
     load_transactions_dataset,
+    reasons_text,
     rows_rejected_summary,
+    unmatched_essentials,
     with_column_overrides,
     write_rejected_rows,
 )
-from cross_sell_upsell.errors import LINE_HEAD, LINE_TAIL, ConfigurationError, CrossSellError, elided
+from cross_sell_upsell.errors import (
+    LINE_HEAD,
+    LINE_TAIL,
+    ConfigurationError,
+    CrossSellError,
+    DataValidationError,
+    elided,
+)
 
 EXIT_OK, EXIT_PARTIAL, EXIT_BAD_INPUT = 0, 1, 2
+
+EXIT_CODES_HELP = (
+    "exit codes: 0 done; 2 bad input, arguments or settings (one line on stderr, nothing written); "
+    "130 interrupted (Ctrl-C); 143 terminated (SIGTERM)"
+)
+"""The exit codes every command shares, as its --help lists them."""
+
+COLUMN_FIELDS_HELP = (
+    f"fields --column NAME=SOURCE maps: {', '.join(TRANSACTION_FIELDS)} (transaction log); "
+    f"catalog.{', catalog.'.join(CATALOG_FIELDS)}; customers.{', customers.'.join(CUSTOMER_FIELDS)}"
+)
+"""The field names a `--column` option accepts, for every --help."""
+
+HELP_WIDTH = 100
+"""Characters per line of a --help's closing paragraphs."""
 
 
 def print_error(message: str) -> None:
@@ -84,6 +118,18 @@ class Invocation:
         """The help's closing line: this command run with `arguments`."""
         return f"example: {self.command or self.prog} {arguments}"
 
+    def epilog(self, arguments: str, exit_codes: str = EXIT_CODES_HELP) -> dict[str, Any]:
+        """The parser options for the help's closing paragraphs: the exit codes, the fields `--column` accepts
+        and an example run with `arguments`, each kept on its own line."""
+        paragraphs = (exit_codes, COLUMN_FIELDS_HELP, self.example(arguments))
+        return {
+            "epilog": "\n\n".join(
+                textwrap.fill(text, HELP_WIDTH, subsequent_indent="  ", break_on_hyphens=False, break_long_words=False)
+                for text in paragraphs
+            ),
+            "formatter_class": argparse.RawDescriptionHelpFormatter,
+        }
+
 
 class _NoteGiven(argparse.Action):
     """Stores the value and records that the option was given, which tells `--data-dir data/tier1` from the
@@ -117,8 +163,87 @@ def add_log_options(group: argparse._ArgumentGroup, alternative: str) -> None:
         action="append",
         default=[],
         metavar="NAME=SOURCE",
-        help="read field NAME from column SOURCE (repeatable), e.g. product_id=sku or catalog.name=title",
+        help="read field NAME from column SOURCE (repeatable), e.g. product_id=sku or catalog.name=title; the "
+        "fields are listed below",
     )
+    add_shop_options(group)
+
+
+def add_config_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """`--config PATH`: settings from a TOML file, between the code-level defaults and the flags."""
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        metavar="PATH.toml",
+        help="business rules from a TOML file: any OrchestratorConfig field, nested settings as tables "
+        "(command-line flags override it)",
+    )
+
+
+_SHOP_OPTIONS = {
+    "delimiter": "--delimiter",
+    "decimal_comma": "--decimal-comma",
+    "date_format": "--date-format",
+    "max_rejected_share": "--max-rejected-share",
+}
+"""IngestSettings field -> the option that sets it for one run."""
+
+
+def _ingest_value(field: str, problem: str) -> Callable[[str], Any]:
+    """An argparse type reading the option's text as IngestSettings' `field`, through that field's own checks;
+    `problem` says what is wrong with a value they refuse."""
+
+    def parse(text: str) -> Any:
+        value = "\t" if field == "delimiter" and text in ("tab", "\\t") else text
+        try:
+            return getattr(IngestSettings.model_validate({field: value}), field)
+        except ValidationError:
+            raise argparse.ArgumentTypeError(f"'{text}' {problem}") from None
+
+    return parse
+
+
+def add_shop_options(group: argparse._ArgumentGroup) -> None:
+    """The options for how a shop's export writes its files (docs/ingest.md, "Shop exports"); each overrides
+    its ingest setting for the run."""
+    group.add_argument(
+        "--delimiter",
+        type=_ingest_value("delimiter", "is not one character other than a quote or a line break, e.g. ';' or tab"),
+        default=None,
+        help="the CSV field delimiter, e.g. ';' or tab (default: the config's ingest.delimiter, else sniffed from "
+        "each file's header among comma, semicolon, tab and pipe)",
+    )
+    group.add_argument(
+        "--decimal-comma",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="amounts and prices write decimals after a comma (1.234,50), or with --no-decimal-comma after a dot "
+        "(default: each value's one reading; a value with two, like 1,234, follows its column or is rejected)",
+    )
+    group.add_argument(
+        "--date-format",
+        type=_ingest_value("date_format", "is not a strftime format of a whole date, e.g. %d.%m.%Y or %m/%d/%Y"),
+        default=None,
+        metavar="FORMAT",
+        help="strftime format of the log's dates, e.g. %%m/%%d/%%Y or %%d.%%m.%%Y (default: ISO dates)",
+    )
+    group.add_argument(
+        "--max-rejected-share",
+        type=_ingest_value("max_rejected_share", "is not a share from 0 to 1, e.g. 0.5"),
+        default=None,
+        metavar="SHARE",
+        help="stop (exit 2, nothing written) when more than this share of the log's rows is rejected "
+        "(default: the config's ingest.max_rejected_share, 0.5)",
+    )
+
+
+def ingest_settings(args: argparse.Namespace, ingest: IngestSettings) -> IngestSettings:
+    """`ingest` with the run's options: --encoding, the shop options and the --column mappings."""
+    updates = {field: getattr(args, field) for field in _SHOP_OPTIONS if getattr(args, field, None) is not None}
+    if getattr(args, "encoding", None) is not None:
+        updates["encoding"] = args.encoding
+    return with_column_overrides(ingest.model_copy(update=updates), args.column)
 
 
 def add_dataset_option(group: argparse._ArgumentGroup) -> None:
@@ -159,6 +284,7 @@ def data_options(default_data_dir: Path) -> argparse.ArgumentParser:
     group.add_argument(
         "--as-of", type=iso_date, default=None, help="date the analysis is relative to, YYYY-MM-DD (default: today)"
     )
+    add_config_option(parent.add_argument_group("settings"))
     llm = parent.add_argument_group("rationales")
     llm.add_argument(
         "--llm",
@@ -187,6 +313,11 @@ def data_source(args: argparse.Namespace) -> DataSource:
         raise ConfigurationError(
             f"--catalog, --customers-file and --column go with --transactions, not {_option(source)}"
         )
+    shop = [option for field, option in _SHOP_OPTIONS.items() if getattr(args, field, None) is not None]
+    if source != "transactions" and shop:
+        raise ConfigurationError(
+            f"{', '.join(shop)} go{'es' if len(shop) == 1 else ''} with --transactions, not {_option(source)}"
+        )
     if source == "transactions" and args.catalog is None:
         raise ConfigurationError("--transactions needs --catalog")
     return source
@@ -205,27 +336,31 @@ def _option(source: DataSource) -> str:
 def dataset_from_args(args: argparse.Namespace, config: OrchestratorConfig | None = None) -> Dataset:
     """The dataset the shared data options name, its files read in `--encoding` when not UTF-8. A transaction
     log's customer attributes are derived as of `--as-of` (default today) with the config's ingest settings and
-    the `--column` mappings."""
-    if data_source(args) == "data_dir":
-        return load_dataset(args.data_dir, encoding=ingest_settings(args, config).encoding)
-    settings = ingest_settings(args, config)
-    return load_transactions_dataset(
-        args.transactions,
-        args.catalog,
-        args.customers_file,
-        as_of=args.as_of or date.today(),
-        settings=settings,
-        strict=args.strict,
-    )
-
-
-def ingest_settings(args: argparse.Namespace, config: OrchestratorConfig | None = None) -> IngestSettings:
-    """The config's ingest settings (default: the default config's) with the `--encoding` and `--column`
-    options applied."""
-    ingest = (config or OrchestratorConfig()).ingest
-    if args.encoding is not None:
-        ingest = ingest.model_copy(update={"encoding": args.encoding})
-    return with_column_overrides(ingest, args.column)
+    the `--column` mappings and the shop options. An essential category the catalog lacks is a warning on stderr
+    (not with --quiet), an error with --strict."""
+    config = config or OrchestratorConfig()
+    source = data_source(args)
+    settings = ingest_settings(args, config.ingest)
+    if source == "data_dir":
+        dataset, catalog = load_dataset(args.data_dir, encoding=settings.encoding), args.data_dir / "catalog.json"
+    else:
+        dataset, catalog = (
+            load_transactions_dataset(
+                args.transactions,
+                args.catalog,
+                args.customers_file,
+                as_of=args.as_of or date.today(),
+                settings=settings,
+                strict=args.strict,
+            ),
+            args.catalog,
+        )
+    problem = unmatched_essentials(dataset.products, config.essential_categories)
+    if problem and args.strict:
+        raise DataValidationError(str(catalog), "-", "category", problem)
+    if problem and not getattr(args, "quiet", False):
+        print(f"warning: {catalog}: {problem}", file=sys.stderr)
+    return dataset
 
 
 def note_ingest(dataset: Dataset, path: Path) -> None:
@@ -234,17 +369,49 @@ def note_ingest(dataset: Dataset, path: Path) -> None:
     cycles = learned_cycles_note(dataset)
     if cycles:
         print(f"note: {cycles}", file=sys.stderr)
+    if rows_rejected_summary(dataset)["total"]:
+        print(rejected_rows_note(dataset, write_rejected_rows(dataset, path)), file=sys.stderr)
+
+
+def rejected_rows_note(dataset: Dataset, written: Path) -> str:
+    """The note on a log's rejected rows: how many, by reason, and the file that lists them."""
     summary = rows_rejected_summary(dataset)
-    if summary["total"]:
-        reasons = ", ".join(f"{reason} {count}" for reason, count in summary["by_reason"].items() if count)
-        written = write_rejected_rows(dataset, path)
-        print(f"note: {summary['total']} transaction rows rejected ({reasons}); see {written}", file=sys.stderr)
+    reasons = reasons_text(summary["by_reason"])
+    return f"note: {summary['total']:,} transaction rows rejected ({reasons}); see {written}"
 
 
 def with_llm_switch(config: OrchestratorConfig, llm: bool | None) -> OrchestratorConfig:
     if llm is None:
         return config
     return config.model_copy(update={"llm": config.llm.model_copy(update={"enabled": llm})})
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """The settings a command runs with, and which of them the --config file and the flags set."""
+
+    config: OrchestratorConfig
+    """The code-level defaults, then the --config file, then the flags."""
+    from_file: frozenset[str]
+    """Dotted keys (`weights.affinity`) the --config file set."""
+    from_flags: frozenset[str]
+    """Dotted keys a flag set (--llm, --encoding, --column)."""
+
+
+def run_settings(args: argparse.Namespace, base: OrchestratorConfig) -> RunSettings:
+    """`base` (config.py's or the library's defaults) with the --config file's settings and then the flags'."""
+    config, from_file = (base, frozenset()) if args.config is None else config_from_file(args.config, base)
+    flagged = with_llm_switch(config, args.llm)
+    flagged = flagged.model_copy(update={"ingest": ingest_settings(args, flagged.ingest)})
+    before, after = settings_in_effect(config), settings_in_effect(flagged)
+    given = {"llm.enabled": args.llm is not None, "ingest.encoding": args.encoding is not None}
+    changed = {key for key, value in after.items() if value != before[key]}
+    return RunSettings(flagged, from_file, frozenset(changed | {key for key, set_ in given.items() if set_}))
+
+
+def effective_config(args: argparse.Namespace, base: OrchestratorConfig) -> OrchestratorConfig:
+    """The settings the shared data options' command runs with (see `run_settings`)."""
+    return run_settings(args, base).config
 
 
 def run_guarded(action: Callable[[], int]) -> int:

@@ -48,7 +48,7 @@ def models_parser(invocation: Invocation = MODULE) -> argparse.ArgumentParser:
         description="Fit the customer models (BG/NBD and Gamma-Gamma) on the purchases before an as-of date and "
         "print their parameters and diagnostics; with --holdout-days, score their predictions against the "
         "purchases of the days from the as-of date.",
-        epilog=invocation.example("--dataset completejourney --as-of 2017-10-01 --holdout-days 28 --format json"),
+        **invocation.epilog("--dataset completejourney --as-of 2017-10-01 --holdout-days 28 --format json"),
     )
     data = parse.add_argument_group("data (--transactions with its --catalog, or --dataset)")
     add_dataset_option(data)
@@ -123,12 +123,12 @@ def _purchases(args: argparse.Namespace) -> tuple[pl.DataFrame, dict[str, Any], 
     if data_source(args) == "dataset":
         from cross_sell_upsell.data.completejourney import SOURCE, grocery_config, write_files
 
-        settings = ingest_settings(args, grocery_config())
+        settings = ingest_settings(args, grocery_config().ingest)
         with tempfile.TemporaryDirectory(prefix="completejourney-") as scratch:
             log, catalog = write_files(scratch, priced_before=args.as_of)
             purchases, data = _read_log(log, catalog, settings, args.strict)
         return purchases, {**data, "source": SOURCE}, None
-    settings = ingest_settings(args)
+    settings = ingest_settings(args, IngestSettings())
     purchases, data = _read_log(args.transactions, args.catalog, settings, args.strict)
     if args.customers_file is None:
         return purchases, data, None

@@ -14,10 +14,10 @@ from cross_sell_upsell.cli.common import (
     Invocation,
     data_options,
     dataset_from_args,
+    effective_config,
     note_ingest,
     print_error,
     run_guarded,
-    with_llm_switch,
 )
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.io.files import write_atomic
@@ -35,7 +35,7 @@ def orchestrator_parser(
     """The options of one customer's report, for the script or the `cross-sell report` subcommand."""
     parser = invocation.parser(
         description="Recommend what to offer one customer next, and why.",
-        epilog=invocation.example("--customer C001 --data-dir data/tier1 --as-of 2024-03-01"),
+        **invocation.epilog("--customer C001 --data-dir data/tier1 --as-of 2024-03-01"),
         parents=[data_options(default_data_dir)],
     )
     parser.add_argument("--customer", required=True, help="customer id, e.g. C001")
@@ -70,7 +70,7 @@ def report_command(args: argparse.Namespace, config: OrchestratorConfig, default
         return EXIT_BAD_INPUT
 
     def run() -> int:
-        run_config = with_llm_switch(config, args.llm)
+        run_config = effective_config(args, config)
         as_of = args.as_of or date.today()
         dataset = dataset_from_args(args, run_config)
         report = analyze_customer(args.customer, as_of=as_of, dataset=dataset, config=run_config)

@@ -24,7 +24,7 @@ def synth_parser(invocation: Invocation = MODULE) -> argparse.ArgumentParser:
     parser = invocation.parser(
         description="Write a synthetic catalog, customers and transaction log as Parquet, to be analysed as of "
         f"{SUGGESTED_AS_OF}.",
-        epilog=invocation.example("--customers 100000 --seed 7 --out /tmp/synth"),
+        **invocation.epilog("--customers 100000 --seed 7 --out /tmp/synth"),
     )
     parser.add_argument("--customers", type=int, required=True, help="how many customers to generate")
     parser.add_argument("--seed", type=int, default=0, help="random seed; the same seed writes the same files")

@@ -47,7 +47,8 @@ def purchase_days(purchases: pl.DataFrame | pl.LazyFrame, start: date | None, en
         purchases.lazy()
         .filter(in_range & (pl.col("amount") >= 0) & pl.col("amount").is_finite())
         .group_by("customer_id", "purchase_date")
-        .agg(spend=pl.col("amount").sum())
+        # In cents: a parallel group-by sums in a varying order, and the last digits of a float sum with it.
+        .agg(spend=pl.col("amount").sum().round(2))
     )
 
 
@@ -63,7 +64,7 @@ def purchase_summary(purchases: pl.DataFrame | pl.LazyFrame, as_of: date) -> pl.
             first_purchase=pl.col("purchase_date").min(),
             last_purchase=pl.col("purchase_date").max(),
             frequency=pl.len().cast(pl.Int64) - 1,
-            lifetime_spend=pl.col("spend").sum(),
+            lifetime_spend=pl.col("spend").sum().round(2),
             first_spend=pl.col("spend").get(pl.col("purchase_date").arg_min()),
         )
     )

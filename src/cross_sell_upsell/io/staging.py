@@ -39,6 +39,10 @@ class StagedOutputs:
         self._staged[target] = temporary
         return temporary
 
+    def rename(self, target: Path, new_target: Path) -> None:
+        """Stages for `new_target`, in `target`'s place in the publishing order, what was staged for `target`."""
+        self._staged = {new_target if path == target else path: temporary for path, temporary in self._staged.items()}
+
     def temporary(self, target: Path) -> Path:
         return self._staged[target]
 

@@ -101,7 +101,9 @@ def fit_customer_models(summary: pl.DataFrame, settings: CustomerModelSettings) 
         frequent_customers=(pl.col("frequency") >= 2).sum(),
         history_days=pl.col("T").max().fill_null(-1) + 1,
     ).row(0, named=True)
-    collapsed = summary.group_by("frequency", "recency", "T").agg(weight=pl.len())
+    # Sorted: a group-by's row order varies by run, and the likelihood summed in another order differs in its
+    # last digits, enough to change the fitted parameters' last digits and the report with them.
+    collapsed = summary.group_by("frequency", "recency", "T").agg(weight=pl.len()).sort("frequency", "recency", "T")
     diagnostics = FitDiagnostics(
         **counts,
         collapsed_rows=collapsed.height,
@@ -118,7 +120,7 @@ def fit_customer_models(summary: pl.DataFrame, settings: CustomerModelSettings) 
     x, t_x, T, weight = (collapsed.get_column(name).to_numpy().astype(float) for name in collapsed.columns)
     bgnbd, bgnbd_fit = beta_geo.fit(x, t_x, T, weight, settings.max_iterations, settings.gradient_tolerance)
     repeat = summary.filter((pl.col("frequency") > 0) & (pl.col("monetary") > 0))
-    spend = repeat.group_by("frequency", "monetary").agg(weight=pl.len())
+    spend = repeat.group_by("frequency", "monetary").agg(weight=pl.len()).sort("frequency", "monetary")
     x, m, weight = (spend.get_column(name).to_numpy().astype(float) for name in spend.columns)
     spend_params, spend_fit = gamma_gamma.fit(x, m, weight, settings.max_iterations, settings.gradient_tolerance)
     correlation = repeat.select(pl.corr("frequency", "monetary")).item() if repeat.height > 2 else None

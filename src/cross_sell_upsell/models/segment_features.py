@@ -174,12 +174,21 @@ def transformed(features: pl.DataFrame) -> np.ndarray:
 
 def feature_means(features: pl.DataFrame, labels: np.ndarray, groups: int) -> list[dict[str, float | None]]:
     """Per group 0..groups-1 of `labels` (one per row of `features`), each feature's mean in its own units over
-    the group's customers that have it; None where there are none (or the group is empty)."""
-    means = (
-        features.select(SEGMENT_FEATURES)
-        .with_columns(group=pl.Series(labels, dtype=pl.Int64))
-        .group_by("group")
-        .agg(pl.col(SEGMENT_FEATURES).cast(pl.Float64).mean())
-    )
-    found = {row.pop("group"): row for row in means.iter_rows(named=True)}
-    return [found.get(group, dict.fromkeys(SEGMENT_FEATURES)) for group in range(groups)]
+    the group's customers that have it; None where there are none (or the group is empty). Summed in customer-id
+    order with numpy, because a parallel group-by sums in a varying order and the last digits would vary by run."""
+    order = features.select(pl.arg_sort_by("customer_id")).to_series().to_numpy()
+    values = features.select(pl.col(SEGMENT_FEATURES).cast(pl.Float64)).to_numpy()[order]
+    labels = np.asarray(labels)[order]
+    means = []
+    for group in range(groups):
+        rows = values[labels == group]
+        present = ~np.isnan(rows)
+        counts = present.sum(axis=0)
+        sums = np.where(present, rows, 0.0).sum(axis=0)
+        means.append(
+            {
+                name: float(total / count) if count else None
+                for name, total, count in zip(SEGMENT_FEATURES, sums, counts, strict=True)
+            }
+        )
+    return means

@@ -83,14 +83,16 @@ def run_batch(
     *,
     limits: Limits | None = None,
     on_chunk: Callable[[pl.DataFrame], None] | None = None,
+    on_results: Callable[[pl.DataFrame, pl.DataFrame], None] | None = None,
     snapshot: Snapshot | None = None,
     chat_model: BaseChatModel | None = None,
 ) -> BatchResult:
     """Runs the graph over the requested customers (every customer when None), `chunk_size` at a time, with
     template rationales, and folds each chunk into the totals. `on_chunk` gets each chunk's opportunities, in
-    request order, for streaming exports; `limits` bound the kept lists (default `Limits()`). Every chunk reads
-    `snapshot` (built here when None; else it must be as of `as_of` with `config`'s settings). With the chat model
-    on (`config.llm`; `chat_model`, else the settings'), it names the segments first (`naming.named_snapshot`).
+    request order, for streaming exports, and `on_results` its opportunities and customer summaries; `limits`
+    bound the kept lists (default `Limits()`). Every chunk reads `snapshot` (built here when None; else it must be
+    as of `as_of` with `config`'s settings). With the chat model on (`config.llm`; `chat_model`, else the
+    settings'), it names the segments first (`naming.named_snapshot`).
 
     Every requested id (duplicates dropped) ends up processed or in `errors`: an unknown id, or every
     customer of a chunk whose graph run raised, with the error's one-line message. The run carries on."""
@@ -111,7 +113,7 @@ def run_batch(
     tally = _Tally()
     runs = _in_request_order(lambda chunk: _run_chunk(graph, chunk, as_of, context, config, kept), chunks)
     for index, result in enumerate(runs, start=1):
-        _fold(tally, result, dataset, kept, on_chunk)
+        _fold(tally, result, dataset, kept, on_chunk, on_results)
         if on_progress is not None:
             on_progress(_progress(tally, result, index, len(chunks), len(requested)))
     return BatchResult(
@@ -172,8 +174,10 @@ def _fold(
     dataset: Dataset,
     limits: Limits,
     on_chunk: Callable[[pl.DataFrame], None] | None,
+    on_results: Callable[[pl.DataFrame, pl.DataFrame], None] | None,
 ) -> None:
-    """Adds a chunk's totals and errors to the tally and hands its opportunities to `on_chunk`."""
+    """Adds a chunk's totals and errors to the tally and hands its opportunities to `on_chunk`, and them with
+    the customer summaries to `on_results`."""
     if result.error is not None:
         tally.errors.extend({"customer_id": customer_id, "error": result.error} for customer_id in result.chunk)
     else:
@@ -183,6 +187,8 @@ def _fold(
         tally.totals = combine(tally.totals, result.totals, limits)
         if on_chunk is not None:
             on_chunk(output["opportunities"])
+        if on_results is not None:
+            on_results(output["opportunities"], summaries)
         del output, summaries
     # A graph run leaves reference cycles (LangGraph's channels and executor) that hold the chunk's frames,
     # hundreds of MB at 50,000 customers, and they outlive a young-generation collection. Left to the cyclic

@@ -131,6 +131,10 @@ def test_cli_report_from_a_log_writes_rejected_rows_beside_it(tmp_path, capsys):
     assert code == 0
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["c1.md", "rejected_rows_2024-03-01.csv"]
     assert captured.err == (
+        # The small catalog has no toner or serum, and its `sunscreen` is not mapped to `spf` here.
+        f"warning: {tmp_path}/catalog.csv: essential categories 'toner', 'serum', 'spf' match no catalog category; "
+        "the catalog has cleanser, moisturizer, sunscreen (map yours with ingest.category_mapping, or set "
+        "essential_categories)\n"
         f"note: 1 transaction rows rejected (unknown_product 1); see {tmp_path}/out/rejected_rows_2024-03-01.csv\n"
     )
     assert "**Products owned:** 1 (P1)" in (tmp_path / "out" / "c1.md").read_text()

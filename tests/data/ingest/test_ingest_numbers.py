@@ -176,7 +176,7 @@ LOG = """
 def test_log_rows_with_numbers_that_are_not_numbers_are_rejected(tmp_path):
     catalog = write_text(tmp_path / "catalog.csv", SMALL_CATALOG_CSV)
     log = write_text(tmp_path / "log.csv", LOG)
-    dataset = load_transactions_dataset(log, catalog, as_of=AS_OF)
+    dataset = load_transactions_dataset(log, catalog, as_of=AS_OF, settings=IngestSettings(max_rejected_share=1))
     assert dataset.rejected_rows.select("row", "reason").rows() == [
         (2, "invalid_amount"),
         (3, "invalid_amount"),
@@ -209,7 +209,7 @@ def test_parquet_log_rows_with_infinite_or_nan_numbers_are_rejected(tmp_path):
             "amount": [12.0, INF, NAN, 12.0, 12.0],
         }
     ).write_parquet(log)
-    dataset = load_transactions_dataset(log, catalog, as_of=AS_OF)
+    dataset = load_transactions_dataset(log, catalog, as_of=AS_OF, settings=IngestSettings(max_rejected_share=1))
     assert dataset.rejected_rows.select("row", "reason").rows() == [
         (2, "invalid_amount"),
         (3, "invalid_amount"),

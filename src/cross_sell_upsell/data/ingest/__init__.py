@@ -14,6 +14,7 @@ from cross_sell_upsell.data.ingest.assembly import (
 )
 from cross_sell_upsell.data.ingest.catalog import load_catalog
 from cross_sell_upsell.data.ingest.customers import load_customer_attributes
+from cross_sell_upsell.data.ingest.guards import reasons_text, unmatched_essentials
 from cross_sell_upsell.data.ingest.transactions import REJECT_REASONS, REJECTED_SCHEMA
 
 __all__ = [
@@ -23,7 +24,9 @@ __all__ = [
     "load_catalog",
     "load_customer_attributes",
     "load_transactions_dataset",
+    "reasons_text",
     "rows_rejected_summary",
+    "unmatched_essentials",
     "with_column_overrides",
     "write_rejected_rows",
 ]

@@ -19,6 +19,7 @@ from cross_sell_upsell.data.dataset import GIVEN_VALUE_COLUMNS, OWNERSHIP_SCHEMA
 from cross_sell_upsell.data.derivations import customer_features, derive_customers, learn_cycles, with_learned_cycles
 from cross_sell_upsell.data.ingest.catalog import load_catalog
 from cross_sell_upsell.data.ingest.customers import load_customer_attributes
+from cross_sell_upsell.data.ingest.guards import check_rejected_share
 from cross_sell_upsell.data.ingest.transactions import REJECT_REASONS, REJECTED_SCHEMA, read_transactions
 from cross_sell_upsell.data.records import DEFAULT_TIER_PRICE_RANGES
 from cross_sell_upsell.errors import ConfigurationError
@@ -41,13 +42,16 @@ def load_transactions_dataset(
     The customers are those with a valid purchase on or before `as_of` and everyone in the customers file.
     Every product a customer bought counts as owned: ownership holds each dated purchase with its `amount` (and
     its `basket_id` when the log has them), so the cohort sees what was owned on the as-of date and the customer
-    models what was paid. Attributes the customers file does not give are derived from purchases up to `as_of`. Bad log rows are kept in `rejected_rows`, or raise DataValidationError in strict mode."""
+    models what was paid. Attributes the customers file does not give are derived from purchases up to `as_of`.
+    Bad log rows are kept in `rejected_rows`, or raise DataValidationError in strict mode, or when they are more
+    than `settings.max_rejected_share` of the rows."""
     settings = settings or IngestSettings()
     products, cross_sells = load_catalog(catalog, settings, tier_price_ranges)
     given = load_customer_attributes(customers_file, settings) if customers_file is not None else None
     purchases, rejected, rows_read = read_transactions(
         transactions, products.get_column("product_id"), settings, strict=strict
     )
+    check_rejected_share(Path(transactions), rows_read, _reason_counts(rejected), settings.max_rejected_share)
     features = customer_features(purchases, products, as_of, settings.rfm_window_days)
     learned = learn_cycles(purchases, products, as_of, settings.cycle_min_repeats)
     source = f"{transactions} + {catalog}" + (f" + {customers_file}" if customers_file is not None else "")
@@ -72,13 +76,19 @@ def rows_rejected_summary(dataset: Dataset) -> dict[str, Any]:
     """{"rows_read": n, "rows_used": u, "total": r, "by_reason": {reason: count}} over every reason of
     REJECT_REASONS (zeros included), where every row read is used or rejected: n = u + r. `rows_read` and
     `rows_used` only for a dataset read from a transaction log."""
-    counts = dict.fromkeys(REJECT_REASONS, 0)
-    if dataset.rejected_rows is not None:
-        for reason, count in dataset.rejected_rows.get_column("reason").value_counts().iter_rows():
-            counts[reason] = count
+    counts = _reason_counts(dataset.rejected_rows)
     total = sum(counts.values())
     rows = {} if dataset.rows_read is None else {"rows_read": dataset.rows_read, "rows_used": dataset.rows_read - total}
     return {**rows, "total": total, "by_reason": counts}
+
+
+def _reason_counts(rejected: pl.DataFrame | None) -> dict[str, int]:
+    """Rejected rows per reason, every reason of REJECT_REASONS in order (zeros included)."""
+    counts = dict.fromkeys(REJECT_REASONS, 0)
+    if rejected is not None:
+        for reason, count in rejected.get_column("reason").value_counts().iter_rows():
+            counts[reason] = count
+    return counts
 
 
 def learned_cycles_note(dataset: Dataset, limit: int = 10) -> str | None:

@@ -20,6 +20,7 @@ from cross_sell_upsell.data.ingest.tables import (
     is_blank,
     read_table,
 )
+from cross_sell_upsell.data.ingest.values import AMBIGUOUS_MONEY, customer_key, with_money
 from cross_sell_upsell.data.records import MAX_MONEY, MAX_TIER
 from cross_sell_upsell.errors import DataValidationError
 
@@ -29,14 +30,19 @@ def load_customer_attributes(path: str | Path, settings: IngestSettings) -> pl.D
     CUSTOMER_SCHEMA columns the file has, typed. List columns in CSV are separated by `list_separator`.
     Raises DataValidationError naming the record and field of the first bad value."""
     path = Path(path)
-    frame = read_table(path, file_kind(path, ("csv", "json", "parquet")), settings.encoding)
+    frame = read_table(path, file_kind(path, ("csv", "json", "parquet")), settings.encoding, settings.delimiter)
     sources = field_sources(path, frame.columns, CUSTOMER_FIELDS, settings.customer_columns, ("customer_id",))
     raw = frame.select(field_columns(sources)).with_row_index("row", 1)
     typed: dict[str, pl.Expr] = {}
     for field in sources:
         dtype = raw.schema[field]
         target = CUSTOMER_SCHEMA[field]
-        if field == "skin_concerns":
+        if field == "customer_id":
+            typed[field] = customer_key(as_text(pl.col(field)))
+        elif field == "lifetime_value":
+            money = {"value": "_lifetime_value", "ambiguous": "_ambiguous_lifetime_value"}
+            raw = with_money(raw, field, dtype, settings.decimal_comma, **money)
+        elif field == "skin_concerns":
             typed[field] = as_list(pl.col(field), dtype, settings.list_separator)
         elif target == pl.String:
             typed[field] = as_text(pl.col(field))
@@ -73,6 +79,8 @@ def _customer_checks(fields: Iterable[str]) -> list[tuple[str, pl.Expr, str]]:
         if field in numeric:
             out_of_range, problem = numeric[field]
             # Text that is not a number, NaN and infinities: no bound check is safe on them.
+            if field == "lifetime_value":
+                checks.append((field, pl.col("_ambiguous_lifetime_value"), AMBIGUOUS_MONEY))
             checks.append(
                 (field, pl.col(field).is_not_null() & ~value.is_finite().fill_null(False), "is not a finite number")
             )

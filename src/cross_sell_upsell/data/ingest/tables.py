@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from cross_sell_upsell.data.encodings import utf8_file
+from cross_sell_upsell.data.ingest.values import sniff_delimiter
 from cross_sell_upsell.data.records import read_records
 from cross_sell_upsell.errors import DataValidationError
 
@@ -49,17 +50,18 @@ def reported_as_unreadable(path: Path, errors: tuple[type[Exception], ...] = _RE
         raise DataValidationError(str(path), "-", "-", f"cannot be read ({first_line})") from None
 
 
-def scan_table(path: Path, kind: str, *, truncate_ragged_lines: bool = False) -> pl.LazyFrame:
+def scan_table(path: Path, kind: str, *, delimiter: str = ",", truncate_ragged_lines: bool = False) -> pl.LazyFrame:
     """A lazy scan; CSV columns all come in as text so one odd value never breaks type inference. A CSV file
     must be UTF-8 (`encodings.utf8_file`)."""
     if kind == "parquet":
         return pl.scan_parquet(path)
-    return pl.scan_csv(path, infer_schema=False, truncate_ragged_lines=truncate_ragged_lines)
+    return pl.scan_csv(path, separator=delimiter, infer_schema=False, truncate_ragged_lines=truncate_ragged_lines)
 
 
-def read_table(path: Path, kind: str, encoding: str | None) -> pl.DataFrame:
+def read_table(path: Path, kind: str, encoding: str | None, delimiter: str | None = None) -> pl.DataFrame:
     """The whole file as a frame (for the small files: the catalog and the customers), CSV and JSON read in
-    UTF-8 or else the fallback `encoding`. A CSV row with more fields than the header stops the run naming it."""
+    UTF-8 or else the fallback `encoding`, CSV fields split at `delimiter` (None: sniffed from the header). A
+    CSV row with more fields than the header stops the run naming it."""
     # A JSON file's records may not make a frame (TypeError, ValueError).
     with reported_as_unreadable(path, (*_READ_ERRORS, TypeError, ValueError)):
         if kind == "json":
@@ -67,12 +69,13 @@ def read_table(path: Path, kind: str, encoding: str | None) -> pl.DataFrame:
         if kind == "parquet":
             return scan_table(path, kind).collect()
         with utf8_file(path, encoding) as source:
+            delimiter = delimiter or sniff_delimiter(path, source)
             try:
-                return scan_table(source, kind).collect()
+                return scan_table(source, kind, delimiter=delimiter).collect()
             except pl.exceptions.ComputeError as exc:
                 if not has_extra_fields(exc):
                     raise
-            raise extra_fields_error(path, find_extra_fields(path, source))
+            raise extra_fields_error(path, find_extra_fields(path, source, delimiter))
 
 
 def has_extra_fields(error: Exception) -> bool:
@@ -94,12 +97,12 @@ class ExtraFields:
     """(row, line, fields) of the first of them (the line the row ends on); None when there is none."""
 
 
-def find_extra_fields(path: Path, source: Path) -> ExtraFields:
+def find_extra_fields(path: Path, source: Path, delimiter: str) -> ExtraFields:
     """The rows of the UTF-8 CSV file `source` (read for `path`) that have more fields than the header. A pass
     in Python, only made once polars has refused the file."""
     rows, first, data_rows = array("L"), None, 0
     with source.open(newline="", encoding="utf-8-sig") as stream:
-        reader = csv.reader(stream)
+        reader = csv.reader(stream, delimiter=delimiter)
         try:
             header_fields = len(next(reader, []))
             for data_rows, record in enumerate(reader, start=1):

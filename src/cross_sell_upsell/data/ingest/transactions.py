@@ -7,6 +7,7 @@ nothing is dropped silently.
 from __future__ import annotations
 
 from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -28,6 +29,7 @@ from cross_sell_upsell.data.ingest.tables import (
     reported_as_unreadable,
     scan_table,
 )
+from cross_sell_upsell.data.ingest.values import catalog_ids, customer_key, sniff_delimiter, with_money
 from cross_sell_upsell.data.records import MAX_MONEY
 from cross_sell_upsell.errors import DataValidationError
 
@@ -36,6 +38,7 @@ REJECT_REASONS: dict[str, str] = {
     "missing_customer_id": "the customer id is empty",
     "missing_product_id": "the product id is empty",
     "unparseable_date": "the date is empty or not a date",
+    "ambiguous_amount": "the amount reads as two numbers (1,234) or only against --decimal-comma's setting",
     "invalid_amount": f"the amount is empty, not a finite number or above {MAX_MONEY:,.0f}",
     "non_positive_amount": "the amount is zero or negative",
     "invalid_quantity": "the quantity is not a positive whole number",
@@ -53,6 +56,7 @@ _REASON_FIELDS = {
     "missing_customer_id": "customer_id",
     "missing_product_id": "product_id",
     "unparseable_date": "date",
+    "ambiguous_amount": "amount",
     "invalid_amount": "amount",
     "non_positive_amount": "amount",
     "invalid_quantity": "quantity",
@@ -82,13 +86,16 @@ def read_transactions(
     path = Path(path)
     kind = file_kind(path, ("csv", "parquet"))
     with utf8_file(path, settings.encoding) if kind == "csv" else nullcontext(path) as source:
+        delimiter = (settings.delimiter or sniff_delimiter(path, source)) if kind == "csv" else ","
         with reported_as_unreadable(path):
-            schema = scan_table(source, kind).collect_schema()
+            schema = scan_table(source, kind, delimiter=delimiter).collect_schema()
         required = [field for field in TRANSACTION_FIELDS if field not in OPTIONAL_TRANSACTION_FIELDS]
         sources = field_sources(path, schema.names(), TRANSACTION_FIELDS, settings.transaction_columns, required)
         dtypes = {field: schema[source] for field, source in sources.items()}
         with reported_as_unreadable(path):
-            checked, scan = _checked_log(path, source, kind, sources, dtypes, product_ids, settings.date_format)
+            read = _LogRead(source, kind, delimiter, sources, dtypes, settings)
+            checked, scan = _checked_log(path, read, product_ids)
+            checked = _with_products_matched(checked, product_ids)
             codes = _with_duplicates(checked, scan, sources)
         purchases = checked.select(*PURCHASE_SCHEMA, "basket_id")  # lets the row hashes go before the sort below
         del checked
@@ -101,83 +108,119 @@ def read_transactions(
     return _grouped_by_customer(purchases.filter(codes == 0)), rejected, codes.len()
 
 
-def _checked_log(
-    path: Path,
-    source: Path,
-    kind: str,
-    sources: dict[str, str],
-    dtypes: dict[str, pl.DataType],
-    product_ids: pl.Series,
-    date_format: str | None,
-) -> tuple[pl.DataFrame, pl.LazyFrame]:
+@dataclass(frozen=True)
+class _LogRead:
+    """How a log file is read: the file polars scans, its columns and the settings that type their values."""
+
+    source: Path
+    """The UTF-8 file that is scanned (the log itself, or its UTF-8 copy)."""
+    kind: str
+    """"csv" or "parquet"."""
+    delimiter: str
+    """The CSV delimiter (configured or sniffed)."""
+    sources: dict[str, str]
+    """field -> source column."""
+    dtypes: dict[str, pl.DataType]
+    """field -> the source column's type."""
+    settings: IngestSettings
+    """The date format and decimal separator among them."""
+
+    def scan(self, truncate_ragged_lines: bool = False) -> pl.LazyFrame:
+        return scan_table(self.source, self.kind, delimiter=self.delimiter, truncate_ragged_lines=truncate_ragged_lines)
+
+
+def _checked_log(path: Path, read: _LogRead, product_ids: pl.Series) -> tuple[pl.DataFrame, pl.LazyFrame]:
     """The checked rows of the log (`_checked`) and the scan they came from.
 
     polars refuses a whole CSV file when a row has more fields than the header, without saying which: then
     Python's csv reader finds those rows (one slow pass, on that file only) and the file is scanned again with
     them cut to the header's fields, to be rejected as `extra_fields`."""
-    scan = scan_table(source, kind)
+    scan = read.scan()
     try:
-        return _checked(scan, kind, sources, dtypes, product_ids, date_format).collect(), scan
+        return _checked(scan, read, product_ids).collect(), scan
     except pl.exceptions.ComputeError as exc:
         if not has_extra_fields(exc):
             raise
-    extra = find_extra_fields(path, source)
-    scan = scan_table(source, kind, truncate_ragged_lines=True)
+    extra = find_extra_fields(path, read.source, read.delimiter)
+    scan = read.scan(truncate_ragged_lines=True)
     extra_rows = pl.Series(extra.rows, dtype=pl.UInt32)
-    checked = _checked(scan, kind, sources, dtypes, product_ids, date_format, extra_rows).collect()
+    checked = _checked(scan, read, product_ids, extra_rows).collect()
     if not extra.rows or checked.height != extra.data_rows:  # the two readers disagree: name the row, stop
         raise extra_fields_error(path, extra)
     return checked, scan
 
 
 def _checked(
-    scan: pl.LazyFrame,
-    kind: str,
-    sources: dict[str, str],
-    dtypes: dict[str, pl.DataType],
-    product_ids: pl.Series,
-    date_format: str | None,
-    extra_rows: pl.Series | None = None,
+    scan: pl.LazyFrame, read: _LogRead, product_ids: pl.Series, extra_rows: pl.Series | None = None
 ) -> pl.LazyFrame:
     """Per log row, in file order: its reason code (0 for a valid row), a hash of its values as read, and the
-    typed purchase columns (the quantity only on valid rows). `extra_rows` are the 1-based numbers of rows
-    with more fields than the header."""
+    typed purchase columns (the quantity only on rows that are valid or name an unknown product; the customer
+    id by `customer_key`). `extra_rows` are the 1-based numbers of rows with more fields than the
+    header."""
+    sources, dtypes = read.sources, read.dtypes
     # Hand-edited CSV picks up stray spaces; typed Parquet ids are taken as stored, which saves a pass.
-    identifier = as_text if kind == "csv" else lambda expr: expr.cast(pl.String)
-    amount = as_number(pl.col("amount"), dtypes["amount"])
+    identifier = as_text if read.kind == "csv" else lambda expr: expr.cast(pl.String)
     quantity = as_number(pl.col("quantity"), dtypes["quantity"]) if "quantity" in sources else pl.lit(1.0)
+    hashed = scan.select(field_columns(sources)).with_columns(row_hash=pl.struct(list(sources)).hash())
+    money = {"value": "amount", "ambiguous": "ambiguous_amount"}
     return (
-        scan.select(field_columns(sources))
-        .with_columns(row_hash=pl.struct(list(sources)).hash())
+        with_money(hashed, "amount", dtypes["amount"], read.settings.decimal_comma, **money)
         .with_columns(
-            identifier(pl.col("customer_id")),
+            customer_key(identifier(pl.col("customer_id"))),
             identifier(pl.col("product_id")),
-            purchase_date=as_date(pl.col("date"), dtypes["date"], date_format),
+            purchase_date=as_date(pl.col("date"), dtypes["date"], read.settings.date_format),
             basket_id=identifier(pl.col("basket_id")) if "basket_id" in sources else pl.lit(None, dtype=pl.String),
         )
-        .with_columns(reason_code=_reason_code(amount, quantity, product_ids, extra_rows))
+        .with_columns(reason_code=_reason_code(quantity, product_ids, extra_rows))
         .select(
             "reason_code",
             "row_hash",
             "customer_id",
             "product_id",
             "purchase_date",
-            quantity=pl.when(pl.col("reason_code") == 0).then(quantity).cast(pl.Int32),
-            amount=amount,
+            # unknown_product is the last check: such a row's quantity is valid, for `_with_products_matched`.
+            quantity=pl.when(pl.col("reason_code").is_in([0, _CODES["unknown_product"]])).then(quantity).cast(pl.Int32),
+            amount="amount",
             basket_id="basket_id",
         )
     )
 
 
-def _reason_code(amount: pl.Expr, quantity: pl.Expr, product_ids: pl.Series, extra_rows: pl.Series | None) -> pl.Expr:
+def _with_products_matched(checked: pl.DataFrame, product_ids: pl.Series) -> pl.DataFrame:
+    """The checked rows with products the catalog writes in another case or with spaces (`p002 ` for `P002`)
+    named as the catalog does and no longer rejected as `unknown_product`.
+
+    The scan matches ids exactly, which is fast; only the distinct ids it did not match are keyed here, so a log
+    whose ids match exactly costs nothing more."""
+    unknown = pl.col("reason_code") == _CODES["unknown_product"]
+    missed = checked.lazy().filter(unknown).select(pl.col("product_id").unique()).collect().to_series()
+    if missed.is_empty():
+        return checked
+    matched = missed.to_frame().select(
+        missed=pl.col("product_id"), catalog=catalog_ids(pl.col("product_id"), product_ids)
+    )
+    matched = matched.filter(pl.col("catalog").is_not_null())
+    if matched.is_empty():
+        return checked
+    catalog = pl.col("product_id").replace_strict(matched["missed"], matched["catalog"], default=None)
+    fixed = unknown & pl.col("product_id").is_in(matched["missed"].implode())
+    return checked.with_columns(
+        product_id=pl.when(fixed).then(catalog).otherwise("product_id"),
+        reason_code=pl.when(fixed).then(pl.lit(0, dtype=pl.UInt8)).otherwise("reason_code"),
+    )
+
+
+def _reason_code(quantity: pl.Expr, product_ids: pl.Series, extra_rows: pl.Series | None) -> pl.Expr:
     """The code of the first reason of REJECT_REASONS that fits a row, 0 when none does (a `duplicate` is
     found afterwards, by `_with_duplicates`)."""
     row = pl.int_range(1, pl.len() + 1, dtype=pl.UInt32)
+    amount = pl.col("amount")
     checks = {
         "extra_fields": row.is_in(extra_rows.implode()) if extra_rows is not None else pl.lit(False),
         "missing_customer_id": is_blank(pl.col("customer_id")),
         "missing_product_id": is_blank(pl.col("product_id")),
         "unparseable_date": pl.col("purchase_date").is_null(),
+        "ambiguous_amount": pl.col("ambiguous_amount"),
         "invalid_amount": amount.is_null() | amount.is_nan() | amount.is_infinite() | (amount > MAX_MONEY),
         "non_positive_amount": amount <= 0,
         "invalid_quantity": ~(quantity.is_between(1, 2**31 - 1) & (quantity == quantity.floor())).fill_null(False),

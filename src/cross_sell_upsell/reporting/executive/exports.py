@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Self
@@ -12,6 +13,7 @@ from cross_sell_upsell.io.files import stage_file, writing
 from cross_sell_upsell.io.staging import StagedOutputs
 from cross_sell_upsell.offers.results import CUSTOMER_PREDICTION_COLUMNS
 from cross_sell_upsell.offers.scoring import COMPONENTS
+from cross_sell_upsell.reporting.executive.cells import neutralised, safe_text_cells
 
 RECOMMENDATION_COLUMNS: tuple[str, ...] = (
     "customer_id",
@@ -43,16 +45,33 @@ PRODUCT_ID_SEPARATOR = ";"
 """Between the products of a bundle in the `product_ids` column."""
 
 
+_MONEY_AND_SCORES = ("price", "list_price", "score", *COMPONENTS, "predicted_clv")
+
+_PROBABILITIES = ("churn_probability", "expected_purchases")
+
+RECOMMENDATION_SCHEMA: dict[str, pl.DataType] = {
+    name: pl.Decimal(14, 2)
+    if name in _MONEY_AND_SCORES
+    else pl.Decimal(14, 4)
+    if name in _PROBABILITIES
+    else {"rank": pl.UInt32(), "tier": pl.Int8(), "counts_toward_revenue": pl.Boolean()}.get(name, pl.String())
+    for name in RECOMMENDATION_COLUMNS
+}
+"""The CSV's column types, as the Parquet copy holds them."""
+
+
 def recommendations_frame(opportunities: pl.DataFrame) -> pl.DataFrame:
     """The graph's opportunities in the CSV's columns. Prices, scores and components are written with exactly two
     decimals (12.99, 100.00): fixed-point text is what spreadsheets and marketing tools expect, and formatting
-    decimals is much cheaper than formatting floats over millions of rows."""
-    return opportunities.with_columns(
-        pl.col("price", "list_price", "score", *COMPONENTS, "predicted_clv").round(2).cast(pl.Decimal(14, 2)),
-        pl.col("churn_probability", "expected_purchases").round(4).cast(pl.Decimal(14, 4)),
+    decimals is much cheaper than formatting floats over millions of rows. Text that a spreadsheet would take
+    for a formula is neutralised (`cells.neutralised`)."""
+    published = opportunities.with_columns(
+        pl.col(*_MONEY_AND_SCORES).round(2).cast(pl.Decimal(14, 2)),
+        pl.col(*_PROBABILITIES).round(4).cast(pl.Decimal(14, 4)),
         product_id=pl.col("offer_id"),
         product_ids=pl.coalesce(pl.col("product_ids").list.join(PRODUCT_ID_SEPARATOR), pl.col("offer_id")),
     ).select(RECOMMENDATION_COLUMNS)
+    return safe_text_cells(published)
 
 
 class RecommendationsExport:
@@ -105,16 +124,28 @@ class RecommendationsExport:
             pl.scan_csv(self._staged.temporary(self._target), infer_schema=False)
             .join(new.lazy(), on=["customer_id", "product_id"], how="left", maintain_order="left")
             .with_columns(
-                rationale=pl.coalesce("new_rationale", "rationale"),
+                rationale=pl.coalesce(neutralised(pl.col("new_rationale")), "rationale"),
                 rationale_source=pl.coalesce("new_source", "rationale_source"),
             )
             .select(RECOMMENDATION_COLUMNS)
         )
-        temporary = stage_file(self._target, b"")
-        try:
-            with writing(self._target):
-                patched.sink_csv(temporary, check_extension=False)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
-        self._staged.swap(self._target, temporary)
+        _stage_sunk(self._staged, self._target, lambda temporary: patched.sink_csv(temporary, check_extension=False))
+
+    def stage_parquet(self, target: Path) -> None:
+        """Stages a Parquet copy of the CSV as it stands (rationales replaced) for `target`: the same rows and
+        cells, typed (RECOMMENDATION_SCHEMA), streamed so it never has to fit in memory."""
+        self._wait()
+        copy = pl.scan_csv(self._staged.temporary(self._target), schema=RECOMMENDATION_SCHEMA)
+        _stage_sunk(self._staged, target, copy.sink_parquet)
+
+
+def _stage_sunk(staged: StagedOutputs, target: Path, sink: Callable[[Path], None]) -> None:
+    """Stages for `target` the file `sink` writes (a lazy frame's sink) into a new temporary file beside it."""
+    temporary = stage_file(target, b"")
+    try:
+        with writing(target):
+            sink(temporary)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    staged.swap(target, temporary)

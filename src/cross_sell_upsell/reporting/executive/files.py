@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -12,11 +12,30 @@ class BatchFiles:
 
     report: Path
     """The executive report (markdown); every other file takes its stem."""
+    customer_parts: tuple[Path, ...] = field(default=())
+    """The per-customer file's parts once written, when it was split under a CRM's size limit (else empty)."""
+    parquet: bool = False
+    """Whether the run writes `recommendations_parquet`."""
 
     @property
     def recommendations(self) -> Path:
         """The per-offer CSV."""
         return self.report.with_suffix(".recommendations.csv")
+
+    @property
+    def customers(self) -> Path:
+        """The per-customer CSV (when split, see `customer_files`)."""
+        return self.report.with_suffix(".customers.csv")
+
+    @property
+    def customer_files(self) -> tuple[Path, ...]:
+        """The per-customer file, or its parts."""
+        return self.customer_parts or (self.customers,)
+
+    @property
+    def recommendations_parquet(self) -> Path:
+        """The Parquet copy of the per-offer CSV (`--parquet`)."""
+        return self.report.with_suffix(".recommendations.parquet")
 
     @property
     def summary(self) -> Path:

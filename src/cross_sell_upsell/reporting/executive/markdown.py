@@ -336,10 +336,14 @@ def _files_section(files: BatchFiles, result: BatchResult) -> list[str]:
         if result.rows_rejected["total"]
         else []
     )
+    customers = ", ".join(f"`{path.name}`" for path in files.customer_files)
+    parquet = [f"- `{files.recommendations_parquet.name}`: the same offers as Parquet."] if files.parquet else []
     return [
         "## Files",
         "",
         f"- `{files.recommendations.name}`: every offer for every customer, one row per offer, for marketing tools.",
+        *parquet,
+        f"- {customers}: one row per customer with their top offers, for marketing tools.",
         f"- `{files.summary.name}`: every figure in this report, machine-readable.",
         *rejected,
         "",

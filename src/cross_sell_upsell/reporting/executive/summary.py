@@ -55,12 +55,18 @@ def summary_dict(result: BatchResult, files: BatchFiles, charts: list[str], gene
         "files": {
             "report": files.report.name,
             "recommendations": files.recommendations.name,
+            "customers": [path.name for path in files.customer_files],
+            **({"recommendations_parquet": files.recommendations_parquet.name} if files.parquet else {}),
             "charts": {name: files.chart(name).name for name in charts},
         },
         "notes": list(result.rationale_notes),
         "rationale_stats": result.rationale_stats.model_dump() if result.rationale_stats else None,
         "errors": result.errors.to_dicts(),
-        "rows_rejected": result.rows_rejected,
+        # Every row of a log is used or rejected: rows_read = rows_used + rows_rejected (null without a log).
+        "rows_read": result.rows_rejected.get("rows_read"),
+        "rows_used": result.rows_rejected.get("rows_used"),
+        "rows_rejected": result.rows_rejected["total"],
+        "rows_rejected_by_reason": result.rows_rejected["by_reason"],
         "learned_cycles": result.learned_cycles.to_dicts() if result.learned_cycles is not None else [],
     }
 
