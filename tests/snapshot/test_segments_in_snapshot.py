@@ -14,7 +14,7 @@ from cross_sell_upsell.errors import ConfigurationError
 from cross_sell_upsell.models.segment_features import segment_features
 from cross_sell_upsell.models.segments import assign_segments
 from cross_sell_upsell.snapshot.build import build_snapshot, check_snapshot
-from cross_sell_upsell.snapshot.segments import NO_PURCHASE_SEGMENT
+from cross_sell_upsell.snapshot.segments import NO_PURCHASE_SEGMENT, SEGMENT_COLUMNS
 
 
 @pytest.fixture(scope="module")
@@ -32,12 +32,12 @@ def test_the_snapshot_segments_are_assign_segments_on_the_same_inputs(pattern_da
         assert built.centre == pytest.approx(direct.centre)
         assert built.figures == pytest.approx(direct.figures)
     bought = snapshot.customers.join(assignments.select("customer_id"), on="customer_id", how="semi")
-    assert bought.select("customer_id", "segment", "segment_source").sort("customer_id").equals(assignments)
+    assert bought.select("customer_id", *SEGMENT_COLUMNS).sort("customer_id").equals(assignments)
 
 
 def test_customers_without_a_purchase_get_the_no_purchase_segment(snapshot):
     newcomers = snapshot.customers.filter(~pl.col("customer_id").str.contains("-\\d")).sort("customer_id")
-    assert newcomers.select("customer_id", "segment", "segment_source").rows() == [
+    assert newcomers.select("customer_id", *SEGMENT_COLUMNS).rows() == [
         ("known-new", NO_PURCHASE_SEGMENT, "none"),
         ("newcomer", NO_PURCHASE_SEGMENT, "none"),
     ]
