@@ -40,11 +40,11 @@ CUSTOMERS = table(
         "preferred_tier": pl.Int8(),
         "expected_next_order": pl.Date(),
     },
-    "customer_key | customer_id | name | concern_mask | preferred_tier | predicted_clv | churn_probability | expected_purchases | expected_next_order",
-    "0            | K0          | Ana  | 0            | 1              | 120.5         | 0.25              | 1.5                | 2024-03-20",
-    "1            | K1          | Ben  | 0            | 1              | 0.0           | 0.5               | 0.0                | null",
-    "2            | K2          | Cleo | 0            | 1              | 80.0          | 0.1               | 2.0                | 2024-03-05",
-    "3            | K3          | Dan  | 0            | 1              | 10.0          | 0.9               | 0.1                | 2024-05-01",
+    "customer_key | customer_id | name | concern_mask | preferred_tier | predicted_clv | churn_probability | expected_purchases | expected_next_order | segment",
+    "0            | K0          | Ana  | 0            | 1              | 120.5         | 0.25              | 1.5                | 2024-03-20          | Regulars",
+    "1            | K1          | Ben  | 0            | 1              | 0.0           | 0.5               | 0.0                | null                | null",
+    "2            | K2          | Cleo | 0            | 1              | 80.0          | 0.1               | 2.0                | 2024-03-05          | Regulars",
+    "3            | K3          | Dan  | 0            | 1              | 10.0          | 0.9               | 0.1                | 2024-05-01          | Lapsing",
 )
 """Customer 0 misses a toner, a moisturizer and an spf, and has a bundle; 1 misses a toner; 2 misses a toner and
 an spf, without a bundle (as with bundle_min_items = 3); 3 owns the whole routine and has no offer."""
@@ -168,6 +168,7 @@ def test_potential_revenue_is_the_sum_of_the_counted_prices():
         "churn_probability",
         "expected_purchases",
         "expected_next_order",
+        "segment",
         "products_owned",
         "owned_essentials",
         "missing_essentials",
@@ -199,10 +200,10 @@ def test_describe_offers_names_products_their_sources_and_bundles():
     # Only the bundle has members: products 1, 3 and 4, whose ids name it
     assert described["product_ids"].to_list() == [["A2", "A4", "A5"], None, None, None]
     assert described["bundle_categories"].to_list() == [["toner", "moisturizer", "spf"], None, None, None]
-    # Each offer carries its customer's predictions.
-    assert described.select("predicted_clv", "churn_probability", "expected_purchases").rows() == [
-        (120.5, 0.25, 1.5),
-        (120.5, 0.25, 1.5),
-        (0.0, 0.5, 0.0),
-        (0.0, 0.5, 0.0),
+    # Each offer carries its customer's predictions and segment (Ben's: not segmented).
+    assert described.select("predicted_clv", "churn_probability", "expected_purchases", "segment").rows() == [
+        (120.5, 0.25, 1.5, "Regulars"),
+        (120.5, 0.25, 1.5, "Regulars"),
+        (0.0, 0.5, 0.0, None),
+        (0.0, 0.5, 0.0, None),
     ]

@@ -10,6 +10,7 @@ from polars.testing import assert_frame_equal
 
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.pipeline.totals import BatchResult, Limits, Totals, _top, chunk_totals, combine
+from cross_sell_upsell.reporting.executive.segments import churn_distribution, clv_distribution, segment_table
 
 CONFIG = OrchestratorConfig()  # essentials cleanser, toner, serum, moisturizer, spf; lifetime value reference $500
 
@@ -29,6 +30,7 @@ SUMMARY_COLUMNS = (
     "churn_probability",
     "p_alive",
     "model_source",
+    "segment",
 )
 SUMMARY_SCHEMA = {
     "customer_id": pl.String,
@@ -46,14 +48,15 @@ SUMMARY_SCHEMA = {
     "churn_probability": pl.Float64,
     "p_alive": pl.Float64,
     "model_source": pl.String,
+    "segment": pl.String,
 }
 # Cohort A: Ann and Ben. Cohort B: Cat (and Dee, who has most likely left, in the win-back tests).
 SUMMARIES = [
-    # id    name  loyalty  lifetime churn sens. pref missing     due offers revenue  CLV    churn  alive source
-    ("A1", "Ann", "gold", 250.0, 0.2, "low", 2, ["toner", "spf"], 1, 4, 55.00, 250.0, 0.2, 0.8, "model"),
-    ("A2", "Ben", "bronze", 1000.0, 0.0, "high", None, ["spf"], 0, 2, 57.06, 1000.0, 0.0, 1.0, "model"),
-    ("B1", "Cat", "gold", 0.0, 0.5, "low", 2, [], 2, 2, 45.00, 0.0, 0.5, 0.5, "fallback"),
-    ("B2", "Dee", "gold", 800.0, 0.9, "low", 2, [], 0, 1, 30.00, 20.0, 0.9, 0.1, "model"),
+    # id    name  loyalty  lifetime churn sens. pref missing     due offers revenue  CLV    churn  alive source  segment
+    ("A1", "Ann", "gold", 250.0, 0.2, "low", 2, ["toner", "spf"], 1, 4, 55.00, 250.0, 0.2, 0.8, "model", "Regulars"),
+    ("A2", "Ben", "bronze", 1000.0, 0.0, "high", None, ["spf"], 0, 2, 57.06, 1000.0, 0.0, 1.0, "model", "Regulars"),
+    ("B1", "Cat", "gold", 0.0, 0.5, "low", 2, [], 2, 2, 45.00, 0.0, 0.5, 0.5, "fallback", "No purchase yet"),
+    ("B2", "Dee", "gold", 800.0, 0.9, "low", 2, [], 0, 1, 30.00, 20.0, 0.9, 0.1, "model", "Lapsing"),
 ]
 """Ann: bundle 40 + restock 15; Ben: gap 27.06 + cross-sell 30; Cat: restocks 15 + 30, P(alive) exactly at the
 win-back threshold (0.5), so still on the priority list; Dee: P(alive) 0.1, a win-back offer of 30."""
@@ -71,6 +74,7 @@ OFFER_SCHEMA = {
     "replenishment_status": pl.String,
     "rationale": pl.String,
     "rationale_source": pl.String,
+    "segment": pl.String,
 }
 OFFERS = [
     # customer rank offer          type             source         products (bundles only) name  price  score counts status
@@ -102,7 +106,8 @@ def summaries(*ids: str) -> pl.DataFrame:
 
 
 def offers(*ids: str) -> pl.DataFrame:
-    rows = [(*row, f"why {row[2]}", "template") for row in OFFERS if row[0] in ids]
+    segment_of = {row[0]: row[-1] for row in SUMMARIES}  # an offer row carries its customer's segment
+    rows = [(*row, f"why {row[2]}", "template", segment_of[row[0]]) for row in OFFERS if row[0] in ids]
     return pl.DataFrame(rows, schema=OFFER_SCHEMA, orient="row")
 
 
@@ -193,6 +198,28 @@ def test_revenue_by_segment(folded: BatchResult) -> None:
     ]
 
 
+def test_customer_figures_by_segment_and_band(folded: BatchResult) -> None:
+    # name, source, customers, mean spend, mean CLV, mean churn, revenue, type and product offered most
+    assert segment_table(folded).rows() == [
+        # Cat: two restocks, C1 and M1 once each: the tie goes to the first id
+        ("No purchase yet", "none", 1, 0.0, 0.0, 0.5, 45.00, "replenishment", "C1", "Cleanser"),
+        # Ann and Ben: routine gaps T1, S1 and S1; S1 three times (in Ann's bundle, alone, Ben's)
+        ("Regulars", "none", 2, 625.0, 625.0, 0.1, 112.06, "routine_gap", "S1", "Sunscreen"),
+    ]
+    assert folded.revenue_by_segment("segment").rows() == [
+        ("No purchase yet", 1, 45.0, 28.7, 45.0),
+        ("Regulars", 2, 112.06, 71.3, 56.03),
+    ]
+    # CLV: Cat 0 (<$50), Ann 250 ($250-$500), Ben 1000 ($1,000-$2,500); churn: Ann 0.2, Ben 0, Cat 0.5
+    assert clv_distribution(folded).get_column("customers").to_list() == [1, 0, 0, 1, 0, 1, 0]
+    assert churn_distribution(folded).rows() == [
+        ("<25%", 2, 66.7),
+        ("25%-50%", 0, 0.0),
+        ("50%-75%", 1, 33.3),
+        (">=75%", 0, 0.0),
+    ]
+
+
 def test_segment_nobody_states_is_empty() -> None:
     no_preference = summaries("A2")
     assert (
@@ -244,7 +271,7 @@ def test_customers_who_have_most_likely_left_go_to_the_win_back_list() -> None:
 def test_win_back_list_ranks_by_lifetime_value_and_keeps_k() -> None:
     lapsed = pl.DataFrame(
         [
-            (f"W{n}", "", "gold", value, 0.8, "low", None, [], 0, 0, 10.0, 0.0, 1.0, 0.2, "model")
+            (f"W{n}", "", "gold", value, 0.8, "low", None, [], 0, 0, 10.0, 0.0, 1.0, 0.2, "model", "Lapsing")
             for n, value in enumerate([300.0, 900.0, 100.0, 900.0])
         ],
         schema=SUMMARY_SCHEMA,
@@ -309,8 +336,10 @@ def test_folding_chunks_equals_one_big_chunk(split: tuple[str, ...]) -> None:
         "top_opportunities",
     ):
         assert_frame_equal(getattr(chunked, view)(), getattr(whole, view)())
-    for dimension in ("loyalty_tier", "price_sensitivity", "tier_preference"):
+    for dimension in ("segment", "loyalty_tier", "price_sensitivity", "tier_preference"):
         assert_frame_equal(chunked.revenue_by_segment(dimension), whole.revenue_by_segment(dimension))
+    for table in (segment_table, clv_distribution, churn_distribution):
+        assert_frame_equal(table(chunked), table(whole))
 
 
 def test_no_customers_gives_zero_figures() -> None:

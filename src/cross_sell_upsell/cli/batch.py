@@ -30,6 +30,7 @@ from cross_sell_upsell.data.ingest import learned_cycles_note
 from cross_sell_upsell.errors import DataValidationError
 from cross_sell_upsell.io.staging import StagedOutputs
 from cross_sell_upsell.pipeline.batch import DEFAULT_CHUNK_SIZE, priority_rationales, run_batch
+from cross_sell_upsell.pipeline.naming import named_snapshot
 from cross_sell_upsell.pipeline.totals import DEFAULT_TOP_PRIORITY, BatchResult, Limits
 from cross_sell_upsell.reporting.executive import BatchFiles, RecommendationsExport, stage_report
 from cross_sell_upsell.reporting.executive.customer_export import CRM_FORMATS, DEFAULT_EXPORT_TOP, CustomerExport
@@ -130,7 +131,8 @@ def batch_command(args: argparse.Namespace, config: OrchestratorConfig, default_
         run_config = effective_config(args, config)
         dataset = dataset_from_args(args, run_config)
         as_of = args.as_of or date.today()
-        snapshot = build_snapshot(dataset, as_of, run_config)  # the batch's and the chat model's cohorts share it
+        # The batch's and the chat model's cohorts share it, its segments named by the chat model when it is on.
+        snapshot = named_snapshot(build_snapshot(dataset, as_of, run_config), run_config, None)
         generated_at = datetime.now()
         stem = f"batch_analysis_{as_of}_{generated_at:%Y%m%d_%H%M%S}"
         files = BatchFiles(args.output or default_output_dir / "batch_reports" / f"{stem}.md")

@@ -18,8 +18,10 @@ CUSTOMER_PREDICTION_COLUMNS: tuple[str, ...] = (
     "churn_probability",
     "expected_purchases",
     "expected_next_order",
+    "segment",
 )
-"""The customer models' predictions (or the fallback values) each offer row carries for its customer."""
+"""The customer models' predictions (or the fallback values) and the customer's segment (`Snapshot.customers`'
+`segment`: null when the customers were not segmented) that each offer row carries for its customer."""
 
 
 OPPORTUNITY_COLUMNS: tuple[str, ...] = (
@@ -248,6 +250,12 @@ class CustomerReport(BaseModel):
     replenishment_due: list[ReplenishmentItem]
     potential_revenue: float = Field(description="Sum of the prices of offers that count toward revenue.")
     predictions: CustomerPredictions = Field(description="The customer models' predictions, or the fallback's.")
+    segment: str | None = Field(
+        description="The customer's segment; 'No purchase yet' without a purchase, None when not segmented."
+    )
+    segment_source: str = Field(
+        description="model (K-means over the retailer's customers), given (the retailer's own) or none."
+    )
     opportunities: list[Opportunity]
     run_notes: list[str] = Field(
         default_factory=list, description="Run notes, such as templates used for lack of a key."

@@ -14,6 +14,7 @@ from cross_sell_upsell.data.dataset import Dataset, load_dataset
 from cross_sell_upsell.offers.cohort import require_known
 from cross_sell_upsell.offers.results import CustomerReport, customer_report
 from cross_sell_upsell.pipeline.context import Context
+from cross_sell_upsell.pipeline.naming import named_snapshot
 from cross_sell_upsell.snapshot.build import Snapshot, build_snapshot
 
 
@@ -29,12 +30,14 @@ def analyze_cohort(
 ) -> dict[str, Any]:
     """Runs the graph once over a cohort (every customer when `customer_ids` is None) and returns its output
     state: `opportunities` and `customer_summaries` frames, `unknown_customer_ids`, `as_of`. `snapshot`, when
-    given, must be the dataset's as of `as_of` with `config`'s settings; else one is built for this call."""
+    given, must be the dataset's as of `as_of` with `config`'s settings; else one is built for this call. With
+    the chat model on, its segments are named by it first (`naming.named_snapshot`)."""
     from cross_sell_upsell.pipeline.graph import graph
 
     config, as_of = config or OrchestratorConfig(), as_of or date.today()
     if snapshot is None:
         snapshot = build_snapshot(dataset or load_dataset(data_dir), as_of, config)
+    snapshot = named_snapshot(snapshot, config, chat_model)
     context = Context(dataset=dataset, snapshot=snapshot, config=config, chat_model=chat_model)
     request = {"customer_ids": None if customer_ids is None else list(customer_ids), "as_of": as_of}
     return graph.invoke(request, context=context)

@@ -25,6 +25,7 @@ from cross_sell_upsell.llm.rationales import NO_KEY_NOTE, fallback_note, llm_rat
 from cross_sell_upsell.offers.cohort import closest_customer_ids
 from cross_sell_upsell.offers.results import RationaleStats
 from cross_sell_upsell.pipeline.context import Context
+from cross_sell_upsell.pipeline.naming import named_snapshot
 from cross_sell_upsell.pipeline.totals import (
     ERROR_SCHEMA,
     BatchResult,
@@ -84,11 +85,14 @@ def run_batch(
     on_chunk: Callable[[pl.DataFrame], None] | None = None,
     on_results: Callable[[pl.DataFrame, pl.DataFrame], None] | None = None,
     snapshot: Snapshot | None = None,
+    chat_model: BaseChatModel | None = None,
 ) -> BatchResult:
     """Runs the graph over the requested customers (every customer when None), `chunk_size` at a time, with
     template rationales, and folds each chunk into the totals. `on_chunk` gets each chunk's opportunities, in
-    request order, for streaming exports, and `on_results` its opportunities and customer summaries; `limits` bound the kept lists (default `Limits()`). Every chunk reads
-    `snapshot` (built here when None; else it must be as of `as_of` with `config`'s settings).
+    request order, for streaming exports, and `on_results` its opportunities and customer summaries; `limits`
+    bound the kept lists (default `Limits()`). Every chunk reads `snapshot` (built here when None; else it must be
+    as of `as_of` with `config`'s settings). With the chat model on (`config.llm`; `chat_model`, else the
+    settings'), it names the segments first (`naming.named_snapshot`).
 
     Every requested id (duplicates dropped) ends up processed or in `errors`: an unknown id, or every
     customer of a chunk whose graph run raised, with the error's one-line message. The run carries on."""
@@ -99,6 +103,7 @@ def run_batch(
     if snapshot is None:
         snapshot = build_snapshot(dataset, as_of, config)
     check_snapshot(snapshot, as_of, config)
+    snapshot = named_snapshot(snapshot, config, chat_model)
     requested = dataset.customer_ids() if customer_ids is None else list(dict.fromkeys(customer_ids))
     context = Context(dataset=dataset, snapshot=snapshot, config=_without_llm(config))
     limits = limits or Limits()
@@ -123,6 +128,7 @@ def run_batch(
         rows_rejected=rows_rejected_summary(dataset),
         learned_cycles=dataset.learned_cycles,
         customer_models=snapshot.customer_models,
+        segments=snapshot.segments,
     )
 
 

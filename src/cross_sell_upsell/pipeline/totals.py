@@ -17,7 +17,9 @@ import polars as pl
 
 from cross_sell_upsell.configuration import LOYALTY_TIERS, PRICE_SENSITIVITIES, OrchestratorConfig
 from cross_sell_upsell.models.fit import CustomerModels
+from cross_sell_upsell.models.segments import Segments
 from cross_sell_upsell.offers.results import RationaleStats
+from cross_sell_upsell.pipeline.customer_totals import CustomerFigures, add_counts, combine_figures, customer_figures
 from cross_sell_upsell.pipeline.priority import (
     PRIORITY_DEFINITION,
     PRIORITY_ORDER,
@@ -34,10 +36,12 @@ DEFAULT_TOP_PRIORITY = 10
 DEFAULT_TOP_OPPORTUNITIES = 10
 
 
-SEGMENT_DIMENSIONS: tuple[str, ...] = ("loyalty_tier", "price_sensitivity", "tier_preference")
+SEGMENT_DIMENSIONS: tuple[str, ...] = ("segment", "loyalty_tier", "price_sensitivity", "tier_preference")
+"""Revenue by segment's dimensions: the customer segments (`Snapshot.segments`, in their order) first."""
 
 
 SEGMENT_ORDER: dict[str, tuple[str, ...]] = {
+    "segment": (),
     "loyalty_tier": LOYALTY_TIERS,
     "price_sensitivity": PRICE_SENSITIVITIES,
     "tier_preference": ("1", "2", "3"),
@@ -133,6 +137,8 @@ class Totals:
     """The top-K customers to win back so far, most valuable first."""
     top_offers: pl.DataFrame = field(default_factory=lambda: _empty(TOP_OFFER_SCHEMA))
     """The top-K offers so far across customers that count toward revenue, best first."""
+    customer_figures: CustomerFigures = field(default_factory=CustomerFigures)
+    """Per customer segment and per predicted CLV and churn band (`customer_totals`)."""
 
 
 def _cents(column: str) -> pl.Expr:
@@ -248,17 +254,7 @@ def chunk_totals(
         priority=_top(active, PRIORITY_ORDER, limits.top_priority),
         win_back=_top(win_back, WIN_BACK_ORDER, limits.top_win_back),
         top_offers=_top_offers(opportunities, summaries, limits.top_opportunities),
-    )
-
-
-def _add(left: pl.DataFrame, right: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
-    """Row-wise sum of two count tables keyed by `keys`, sorted by the keys (nulls last)."""
-    return (
-        pl.concat([left, right])
-        .group_by(keys)
-        .agg(pl.exclude(keys).sum())
-        .sort(keys, nulls_last=True)
-        .select(left.columns)
+        customer_figures=customer_figures(opportunities, summaries),
     )
 
 
@@ -271,15 +267,16 @@ def combine(left: Totals, right: Totals, limits: Limits) -> Totals:
         model_customers=left.model_customers + right.model_customers,
         win_back_customers=left.win_back_customers + right.win_back_customers,
         win_back_revenue_cents=left.win_back_revenue_cents + right.win_back_revenue_cents,
-        gaps=_add(left.gaps, right.gaps, ["category"]),
-        mix=_add(left.mix, right.mix, ["type"]),
-        sources=_add(left.sources, right.sources, ["source"]),
-        segments=_add(left.segments, right.segments, ["dimension", "segment"]),
-        restock=_add(left.restock, right.restock, ["product_id"]),
-        products=_add(left.products, right.products, ["product_id"]),
+        gaps=add_counts(left.gaps, right.gaps, ["category"]),
+        mix=add_counts(left.mix, right.mix, ["type"]),
+        sources=add_counts(left.sources, right.sources, ["source"]),
+        segments=add_counts(left.segments, right.segments, ["dimension", "segment"]),
+        restock=add_counts(left.restock, right.restock, ["product_id"]),
+        products=add_counts(left.products, right.products, ["product_id"]),
         priority=_top(pl.concat([left.priority, right.priority]), PRIORITY_ORDER, limits.top_priority),
         win_back=_top(pl.concat([left.win_back, right.win_back]), WIN_BACK_ORDER, limits.top_win_back),
         top_offers=_top(pl.concat([left.top_offers, right.top_offers]), _TOP_OFFER_ORDER, limits.top_opportunities),
+        customer_figures=combine_figures(left.customer_figures, right.customer_figures),
     )
 
 
@@ -311,6 +308,8 @@ class BatchResult:
     """Replenishment cycles learned from a transaction log: product_id, cycle_days, basis, repeats."""
     customer_models: CustomerModels | None = None
     """The customer models of the run's snapshot (fitted, or why the fallback values are used)."""
+    segments: Segments | None = None
+    """The customer segments of the run (named by the chat model when it had one), or why there are none."""
 
     @property
     def customers_processed(self) -> int:
@@ -371,8 +370,10 @@ class BatchResult:
 
     def revenue_by_segment(self, dimension: str) -> pl.DataFrame:
         """segment (None: not stated), customers, potential revenue, share of it, average per customer; in the
-        segment's natural order. Empty when no customer states the attribute."""
-        order = {name: position for position, name in enumerate(SEGMENT_ORDER[dimension])}
+        segment's natural order (the customer segments': `segments`' order, then the rest by name). Empty when no
+        customer states the attribute."""
+        names = SEGMENT_ORDER[dimension] or (self.segments.names if self.segments else ())
+        order = {name: position for position, name in enumerate(names)}
         table = (
             self.totals.segments.filter(pl.col("dimension") == dimension)
             .with_columns(position=pl.col("segment").replace_strict(order, default=len(order), return_dtype=pl.Int64))

@@ -58,8 +58,20 @@ def _outlook(report: CustomerReport) -> list[str]:
         f"- **Expected purchases ({window}):** {predicted.expected_purchases:.2f}",
         f"- **Expected next order:** {next_order}",
         f"- **Probability still active:** {percent_text(predicted.p_alive * 100)}",
+        f"- **Segment:** {_segment(report)}",
         "",
     ]
+
+
+SEGMENT_ORIGINS = {"model": "customer segments of the retailer's customers", "given": "the retailer's own segment"}
+"""Where a segment comes from, as the report says it."""
+
+
+def _segment(report: CustomerReport) -> str:
+    if report.segment is None:
+        return "not segmented (too few customers, or they do not differ)"
+    origin = SEGMENT_ORIGINS.get(report.segment_source)
+    return plain_text(report.segment) + (f" ({origin})" if origin else "")
 
 
 def _routine(report: CustomerReport) -> list[str]:

@@ -21,7 +21,9 @@ from cross_sell_upsell.errors import ConfigurationError
 from cross_sell_upsell.features.holdings import holdings, keyed_ownership
 from cross_sell_upsell.features.signals import Signals, learn_signals
 from cross_sell_upsell.models.fit import CustomerModels
+from cross_sell_upsell.models.segments import Segments
 from cross_sell_upsell.snapshot.customers import customer_predictions, given_values, priced_purchases
+from cross_sell_upsell.snapshot.segments import customer_segments
 
 MAX_CONCERNS = 64
 """Concerns are bits of a UInt64 mask, so a data set may use at most 64 distinct skin concerns."""
@@ -53,8 +55,8 @@ class Snapshot:
     """Every skin concern the catalog targets or a customer has, sorted: bit i of a concern mask is concerns[i]."""
     customers: pl.DataFrame
     """Every customer of the dataset (row = customer_row): the customer columns, `concern_mask`,
-    `preferred_tier` (the stated tier preference, else the highest tier owned, else 1) and the customer models'
-    predictions (`customers.CUSTOMER_MODEL_COLUMNS`)."""
+    `preferred_tier` (the stated tier preference, else the highest tier owned, else 1), the customer models'
+    predictions (`customers.CUSTOMER_MODEL_COLUMNS`) and the segment (`segments.SEGMENT_COLUMNS`)."""
     customer_row_of: dict[str, int]
     """Each customer id's row: looking a chunk of ids up here is much cheaper than joining it against every
     customer, once per chunk."""
@@ -73,12 +75,16 @@ class Snapshot:
     customer_models: CustomerModels
     """The BG/NBD and Gamma-Gamma models fitted on every customer's purchases up to `as_of` with the run's
     `customer_models` settings, or why the fallback values are used instead (`customer_models.fallback`)."""
+    segments: Segments
+    """The customer segments assigned with the run's `segments` settings after the models (their names the
+    rule names: a run with a chat model renames a copy), or why there are none (`segments.reason`)."""
 
 
 def build_snapshot(dataset: Dataset, as_of: date, config: OrchestratorConfig) -> Snapshot:
     """Everything a run over `dataset` as of `as_of` derives from the data, with `config`'s essentials, margin
-    multipliers, signal and customer-model settings. The purchases are keyed once; the customer models are
-    fitted first, then the learned signals count baskets while the holdings are grouped on a second thread.
+    multipliers, signal, customer-model and segment settings. The purchases are keyed once; the customer models
+    are fitted first and the segments assigned from their scores, then the learned signals count baskets while
+    the holdings are grouped on a second thread.
 
     Raises ConfigurationError when the data has more skin concerns than a mask holds."""
     concerns = _concerns(dataset)
@@ -96,6 +102,9 @@ def build_snapshot(dataset: Dataset, as_of: date, config: OrchestratorConfig) ->
         as_of,
         config.customer_models,
     )
+    segments, segment_columns = customer_segments(
+        keyed, dataset.products, predictions, dataset.customers, as_of, config.segments
+    )
     keyed = keyed.drop("amount", strict=False)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="holdings") as pool:
         grouping = pool.submit(holdings, keyed, as_of, settings.habit_half_life_days)
@@ -108,7 +117,9 @@ def build_snapshot(dataset: Dataset, as_of: date, config: OrchestratorConfig) ->
         essentials=tuple(config.essential_categories),
         margin_multipliers=dict(config.margin_multipliers),
         concerns=concerns,
-        customers=_keyed_customers(dataset.customers, owned, products, concerns).with_columns(predictions),
+        customers=_keyed_customers(dataset.customers, owned, products, concerns).with_columns(
+            *predictions, *segment_columns
+        ),
         customer_row_of=dict(
             zip(dataset.customers.get_column("customer_id").to_list(), range(dataset.customers.height), strict=True)
         ),
@@ -117,6 +128,7 @@ def build_snapshot(dataset: Dataset, as_of: date, config: OrchestratorConfig) ->
         cross_sells=_keyed_cross_sells(dataset.cross_sells, dataset.products),
         signals=signals,
         customer_models=models,
+        segments=segments,
     )
 
 
@@ -132,6 +144,7 @@ def check_snapshot(snapshot: Snapshot, as_of: date, config: OrchestratorConfig) 
         "signals": snapshot.signal_settings.model_dump(exclude=OFFER_TIME_SIGNAL_SETTINGS)
         == config.signals.model_dump(exclude=OFFER_TIME_SIGNAL_SETTINGS),
         "customer_models": snapshot.customer_models.settings == config.customer_models,
+        "segments": snapshot.segments.settings == config.segments,
     }
     differ = [name for name, same in built_with.items() if not same]
     if differ:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import textwrap
 from typing import Any
 
+from cross_sell_upsell.models.segment_naming import SEGMENT_FEATURES
 from cross_sell_upsell.pipeline.totals import SEGMENT_DIMENSIONS, BatchResult
 from cross_sell_upsell.registry import TYPE_LABELS
 from cross_sell_upsell.reporting.executive.labels import (
@@ -13,7 +15,7 @@ from cross_sell_upsell.reporting.executive.labels import (
     plural,
     segment_title,
 )
-from cross_sell_upsell.reporting.text import percent_text
+from cross_sell_upsell.reporting.text import percent_text, readable
 
 
 def _png(figure: Any) -> bytes:
@@ -83,6 +85,27 @@ def _segments_chart(result: BatchResult, figure_class: Any) -> bytes:
     return _png(figure)
 
 
+def _profiles_chart(result: BatchResult, figure_class: Any) -> bytes:
+    """Small multiples: each K-means segment's centre, in standard deviations from the customers' mean on each
+    feature (what its name is made from), on one shared scale."""
+    segments = [segment for segment in result.segments.segments if segment.centre] if result.segments else []
+    limit = max(1.0, *(abs(value) for segment in segments for value in segment.centre)) * 1.1
+    labels = [readable(name).capitalize().replace(" clv", " CLV") for name in SEGMENT_FEATURES]
+    figure = figure_class(figsize=(2.1 * len(segments) + 1.4, 3.4), layout="constrained")
+    panels = figure.subplots(1, len(segments), sharey=True, squeeze=False)[0]
+    for axes, segment in zip(panels, segments, strict=True):
+        colours = ["#6fb08f" if value >= 0 else "#c9736f" for value in segment.centre]
+        axes.barh(labels[::-1], list(segment.centre)[::-1], color=colours[::-1])
+        axes.axvline(0, color="#555555", linewidth=0.8)
+        axes.set_xlim(-limit, limit)
+        axes.set_title(f"{textwrap.fill(segment.name, 18)}\n({plural(segment.customers, 'customer')})", fontsize=9)
+        axes.tick_params(labelsize=8)
+        axes.spines[["top", "right"]].set_visible(False)
+    figure.supxlabel("Standard deviations from the customers' mean (log of counts and money)", fontsize=8)
+    figure.suptitle("Customer segment profiles")
+    return _png(figure)
+
+
 def render_charts(result: BatchResult) -> dict[str, bytes]:
     """The report's charts as PNG bytes, keyed by name; none when no customer was analysed. Drawn on the Agg
     canvas without pyplot, so no display or global state is involved."""
@@ -90,8 +113,11 @@ def render_charts(result: BatchResult) -> dict[str, bytes]:
         return {}
     from matplotlib.figure import Figure
 
-    return {
+    charts = {
         "gaps": _gaps_chart(result, Figure),
         "opportunity_mix": _mix_chart(result, Figure),
         "revenue_by_segment": _segments_chart(result, Figure),
     }
+    if result.segments is not None and any(segment.centre for segment in result.segments.segments):
+        charts["segment_profiles"] = _profiles_chart(result, Figure)
+    return charts

@@ -37,7 +37,8 @@ RECOMMENDATION_COLUMNS: tuple[str, ...] = (
 """The CSV's columns. `product_id` is the product offered, or the bundle's id; `product_ids` lists the products
 in the offer, separated by ';' (one for a single product, the members for a bundle); `source` is the signal that
 proposed it. The last columns are the customer's predicted CLV, churn probability, expected purchases in the
-window and expected next order date (`offers.results.CUSTOMER_PREDICTION_COLUMNS`), on each of their rows."""
+window, expected next order date and segment (empty when the customers were not segmented;
+`offers.results.CUSTOMER_PREDICTION_COLUMNS`), on each of their rows."""
 
 
 PRODUCT_ID_SEPARATOR = ";"

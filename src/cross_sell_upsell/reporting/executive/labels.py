@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from cross_sell_upsell.pipeline.customer_totals import NOT_SEGMENTED
 from cross_sell_upsell.reporting.text import readable
 
 SEGMENT_TITLES = {
+    "segment": "Customer segment",
     "loyalty_tier": "Loyalty tier",
     "price_sensitivity": "Price sensitivity",
     "tier_preference": "Tier preference",
@@ -23,7 +25,10 @@ def category_in_text(name: str) -> str:
 
 
 def segment_title(dimension: str, segment: str | None) -> str:
-    """A segment's name: Gold, Tier 2, or Not stated for customers without a value."""
+    """A segment's name: Gold, Tier 2, a customer segment's own name, or Not stated (Not segmented for the
+    customer segments) for customers without a value."""
+    if dimension == "segment":
+        return NOT_SEGMENTED if segment is None else segment
     if segment is None:
         return "Not stated"
     return f"Tier {segment}" if dimension == "tier_preference" else segment.capitalize()

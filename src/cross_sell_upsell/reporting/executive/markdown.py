@@ -19,6 +19,7 @@ from cross_sell_upsell.reporting.executive.labels import (
     plural,
     segment_title,
 )
+from cross_sell_upsell.reporting.executive.segments import customers_section
 from cross_sell_upsell.reporting.text import (
     money_text,
     name_with_id,
@@ -368,6 +369,7 @@ def render_markdown(result: BatchResult, files: BatchFiles, charts: list[str], g
         + _segments_section(result, chart_links)
         + _restock_section(result)
         + customer_models_section(result)
+        + customers_section(result, chart_links)
         + priority_section(result)
         + win_back_section(result)
         + _top_offers_section(result)

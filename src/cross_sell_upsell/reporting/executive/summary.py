@@ -7,6 +7,7 @@ from typing import Any
 
 from cross_sell_upsell.pipeline.totals import SEGMENT_DIMENSIONS, BatchResult
 from cross_sell_upsell.reporting.executive.files import BatchFiles
+from cross_sell_upsell.reporting.executive.segments import churn_distribution, clv_distribution, segments_summary
 from cross_sell_upsell.reporting.strict_json import json_text
 
 
@@ -29,6 +30,11 @@ def summary_dict(result: BatchResult, files: BatchFiles, charts: list[str], gene
             "win_back": result.win_back_definition(),
         },
         "customer_models": customer_models_dict(result),
+        **segments_summary(result),
+        "customer_bands": {
+            "predicted_clv": clv_distribution(result).to_dicts(),
+            "churn_probability": churn_distribution(result).to_dicts(),
+        },
         "most_common_gaps": result.most_common_gaps().to_dicts(),
         "opportunity_mix": result.opportunity_mix().to_dicts(),
         "source_mix": result.source_mix().to_dicts(),
