@@ -2,9 +2,9 @@
 later, held-out cutoff.
 
     python scripts/acceptance_completejourney.py [--train-cutoff 2017-08-15] [--test-cutoff 2017-09-12]
-        [--horizon-days 28]
+        [--horizon-days 28] [--horizons 1|2]
 
-Trains on the offers replayed one horizon before the training cutoff (purchases before it only), then replays the
+Trains on the offers replayed one (or two) horizons before the training cutoff (purchases before it only), then replays the
 offers of the day before the test cutoff, labels them with the purchases in the horizon after it, and prints the
 predicted probability against the observed purchase rate by decile of the prediction, with the time to build the
 training set and to fit. Grocery settings (`grocery_config()`), acceptance defaults. Needs the backtest extra.
@@ -42,8 +42,9 @@ def main() -> None:
     parser.add_argument("--train-cutoff", type=date.fromisoformat, default=date(2017, 8, 15))
     parser.add_argument("--test-cutoff", type=date.fromisoformat, default=date(2017, 9, 12))
     parser.add_argument("--horizon-days", type=int, default=28)
+    parser.add_argument("--horizons", type=int, choices=(1, 2), default=1)
     args = parser.parse_args()
-    config, settings = grocery_config(), AcceptanceSettings(horizon_days=args.horizon_days)
+    config, settings = grocery_config(), AcceptanceSettings(horizon_days=args.horizon_days, horizons=args.horizons)
     train = load_before(args.train_cutoff, config)
     started = time.perf_counter()
     training = training_set(train, args.train_cutoff, config, settings)
