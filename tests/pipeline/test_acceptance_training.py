@@ -16,7 +16,7 @@ from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.configuration.acceptance import AcceptanceSettings
 from cross_sell_upsell.data.ingest import load_transactions_dataset
 from cross_sell_upsell.models.acceptance import fit_acceptance
-from cross_sell_upsell.pipeline.acceptance import training_set
+from cross_sell_upsell.pipeline.acceptance import known_on, training_set
 
 AS_OF = date(2024, 3, 1)
 SETTINGS = AcceptanceSettings(horizon_days=7)
@@ -94,3 +94,23 @@ def test_a_replay_date_before_any_purchase_gives_no_offers(tmp_path):
     offers = training_set(_dataset(tmp_path, LOG), date(2024, 1, 20), CONFIG, SETTINGS)
     assert offers.is_empty()
     assert "bought" in offers.columns and offers.schema["replay_date"] == pl.Date
+
+
+# P3 has no catalog cycle: C1 buys it every 2 days from 02-10 to 02-20. By 02-19 that is four repeat intervals,
+# fewer than the five a cycle is learned from; by 02-29 five, and the log teaches a 2-day cycle.
+REPEATS = "".join(f"C1,P3,2024-02-{day},2.0,R{day}\n" for day in (10, 12, 14, 16, 18, 20))
+
+
+def test_a_replay_knows_only_the_cycles_learned_up_to_its_date(tmp_path):
+    full = _dataset(tmp_path / "full", LOG + REPEATS)
+    folder = tmp_path / "then"
+    folder.mkdir()
+    (folder / "catalog.csv").write_text(CATALOG, encoding="utf-8")
+    (folder / "log.csv").write_text(LOG + REPEATS, encoding="utf-8")
+    then = load_transactions_dataset(folder / "log.csv", folder / "catalog.csv", as_of=date(2024, 2, 19))
+    replayed = known_on(full, date(2024, 2, 19), CONFIG)
+    cycle = pl.col("product_id") == "P3"
+    assert full.products.filter(cycle).item(0, "replenishment_cycle_days") == 2
+    assert replayed.products.filter(cycle).item(0, "replenishment_cycle_days") is None
+    assert_frame_equal(replayed.products, then.products)
+    assert_frame_equal(replayed.learned_cycles, then.learned_cycles)

@@ -19,6 +19,7 @@ import polars as pl
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.configuration.acceptance import AcceptanceSettings
 from cross_sell_upsell.data.dataset import Dataset
+from cross_sell_upsell.data.derivations import learn_cycles, with_learned_cycles
 from cross_sell_upsell.models.acceptance import LABEL
 from cross_sell_upsell.models.segment_features import sample_order
 from cross_sell_upsell.offers.scoring import COMPONENTS
@@ -80,6 +81,27 @@ def offer_features(opportunities: pl.DataFrame, snapshot: Snapshot) -> pl.DataFr
     )
 
 
+def known_on(dataset: Dataset, day: date, config: OrchestratorConfig) -> Dataset:
+    """The dataset as the retailer knew it on `day`: its purchases up to then and, for a transaction log, the
+    replenishment cycles relearned from them. Cycles learned from later purchases would tell a replay when its
+    customers rebought: what its labels measure. (Customer attributes derived from the log are kept: the
+    dataset cannot tell them from those the retailer gave.)"""
+    past = replace(dataset, ownership=dataset.ownership.filter(pl.col("purchase_date") <= day))
+    if dataset.learned_cycles is None:
+        return past
+    cycles = pl.col("replenishment_cycle_days")
+    learned_ids = dataset.learned_cycles.get_column("product_id").implode()
+    catalog = dataset.products.with_columns(
+        pl.when(pl.col("product_id").is_in(learned_ids))
+        .then(None)
+        .otherwise(cycles)
+        .cast(dataset.products.schema["replenishment_cycle_days"])
+        .alias("replenishment_cycle_days")
+    )
+    learned = learn_cycles(past.ownership, catalog, day, config.ingest.cycle_min_repeats)
+    return replace(past, products=with_learned_cycles(catalog, learned), learned_cycles=learned)
+
+
 def labelled_offers(
     dataset: Dataset, replay_date: date, config: OrchestratorConfig, settings: AcceptanceSettings
 ) -> pl.DataFrame:
@@ -89,7 +111,7 @@ def labelled_offers(
     that window."""
     purchase_date = pl.col("purchase_date")
     window_end = replay_date + timedelta(days=settings.horizon_days)
-    past = replace(dataset, ownership=dataset.ownership.filter(purchase_date <= replay_date))
+    past = known_on(dataset, replay_date, config)
     active = past.ownership.get_column("customer_id").unique().sort()
     if active.is_empty():
         return pl.DataFrame(
