@@ -1,0 +1,118 @@
+"""The acceptance model on hand-built and simulated training frames: monotone in a planted strong feature,
+calibrated where the true probability is known, the same probabilities on every run, and a fallback with the
+reason (never a crash) when the history is short."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+import pytest
+from polars.testing import assert_series_equal
+from support import rows
+
+from cross_sell_upsell.configuration.acceptance import AcceptanceSettings
+from cross_sell_upsell.errors import ConfigurationError
+from cross_sell_upsell.models.acceptance import fit_acceptance, predict_acceptance
+
+SETTINGS = AcceptanceSettings()
+
+
+def _simulated(size: int, seed: int) -> pl.DataFrame:
+    """Offers whose true acceptance probability is known: p = 1 / (1 + exp(-(4 x strength - 3))) with strength
+    uniform on [0, 1] (p from 4.7% to 73%), a noise feature, and four offers per customer."""
+    rng = np.random.default_rng(seed)
+    strength, noise = rng.uniform(0, 1, size), rng.normal(0, 1, size)
+    truth = 1 / (1 + np.exp(-(4 * strength - 3)))
+    return pl.DataFrame(
+        {
+            "customer_id": [f"C{seed}-{index // 4}" for index in range(size)],
+            "type": ["replenishment"] * size,
+            "source": ["replenishment"] * size,
+            "strength": strength,
+            "noise": noise,
+            "truth": truth,
+            "bought": rng.uniform(0, 1, size) < truth,
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def simulated_model():
+    return fit_acceptance(_simulated(20_000, seed=1).drop("truth"), SETTINGS)
+
+
+def test_the_probability_rises_with_a_planted_strong_feature(simulated_model):
+    grid = pl.DataFrame(
+        {
+            "customer_id": "X",
+            "type": "replenishment",
+            "source": "replenishment",
+            "strength": np.linspace(0, 1, 21),
+            "noise": 0.0,
+        }
+    )
+    probabilities = predict_acceptance(simulated_model, grid).to_numpy()
+    assert simulated_model.fallback_reason is None
+    assert simulated_model.features == ("strength", "noise")
+    assert np.all(np.diff(probabilities) >= 0)
+    assert probabilities[-1] - probabilities[0] > 0.5
+
+
+def test_held_out_deciles_are_calibrated_to_the_true_probability(simulated_model):
+    test = _simulated(20_000, seed=2)
+    predicted = predict_acceptance(simulated_model, test)
+    deciles = (
+        test.with_columns(predicted=predicted)
+        .sort("predicted")
+        .with_columns(decile=pl.int_range(pl.len()) * 10 // pl.len())
+        .group_by("decile")
+        .agg(pl.col("predicted").mean(), pl.col("truth").mean(), pl.col("bought").mean())
+    )
+    assert deciles.height == 10
+    for row in deciles.iter_rows(named=True):
+        assert row["predicted"] == pytest.approx(row["truth"], abs=0.03)
+        assert row["predicted"] == pytest.approx(row["bought"], abs=0.04)
+    assert predicted.mean() == pytest.approx(test.get_column("truth").mean(), abs=0.01)
+
+
+def test_the_same_frame_gives_the_same_probabilities():
+    training, test = _simulated(4_000, seed=3).drop("truth"), _simulated(500, seed=4)
+    first = predict_acceptance(fit_acceptance(training, SETTINGS), test)
+    second = predict_acceptance(fit_acceptance(training, SETTINGS), test)
+    assert_series_equal(first, second)
+
+
+SHORT = rows(
+    "customer_id | type          | source        | strength | bought",
+    "C1          | replenishment | replenishment | 0.9      | true",
+    "C1          | cross_sell    | catalog       | 0.1      | false",
+    "C2          | replenishment | replenishment | 0.8      | true",
+    "C3          | cross_sell    | catalog       | 0.2      | false",
+)
+
+
+def test_short_history_falls_back_with_the_reason_and_null_probabilities():
+    short = pl.DataFrame(SHORT)
+    model = fit_acceptance(short, SETTINGS)
+    assert model.estimator is None
+    assert model.fallback_reason == "4 replayed offers, fewer than the 1,000 needed to train"
+    assert (model.training_offers, model.positives) == (4, 2)
+    assert predict_acceptance(model, short).null_count() == 4
+
+
+def test_too_few_bought_offers_fall_back():
+    training = _simulated(2_000, seed=5).drop("truth").with_columns(bought=pl.int_range(pl.len()) < 10)
+    model = fit_acceptance(training, SETTINGS)
+    assert model.fallback_reason == "10 replayed offers were bought, fewer than the 30 needed to train"
+    everything = fit_acceptance(training.with_columns(bought=pl.int_range(pl.len()) >= 10), SETTINGS)
+    assert everything.fallback_reason == "only 10 replayed offers were not bought: nothing to tell apart"
+
+
+def test_an_empty_training_set_falls_back():
+    empty = pl.DataFrame(SHORT).clear()
+    assert fit_acceptance(empty, SETTINGS).fallback_reason == "0 replayed offers, fewer than the 1,000 needed to train"
+
+
+def test_offers_without_a_feature_column_are_a_one_line_error(simulated_model):
+    with pytest.raises(ConfigurationError, match="^the offers have no noise column for the acceptance model$"):
+        predict_acceptance(simulated_model, _simulated(10, seed=6).drop("noise"))
