@@ -29,6 +29,7 @@ from cross_sell_upsell.cli.common import (
 from cross_sell_upsell.configuration import CustomerModelSettings, IngestSettings
 from cross_sell_upsell.data.ingest.catalog import load_catalog
 from cross_sell_upsell.data.ingest.customers import load_customer_attributes
+from cross_sell_upsell.data.ingest.guards import reasons_text
 from cross_sell_upsell.data.ingest.transactions import read_transactions
 from cross_sell_upsell.errors import ConfigurationError
 from cross_sell_upsell.features.purchase_summary import purchase_summary
@@ -86,8 +87,10 @@ def models_command(args: argparse.Namespace) -> int:
         document = models_document(args)
         rejected = document["rows"]["rejected"]
         if rejected:
-            reasons = ", ".join(f"{reason} {count:,}" for reason, count in rejected.items())
-            print(f"note: {sum(rejected.values()):,} transaction rows rejected ({reasons})", file=sys.stderr)
+            print(
+                f"note: {sum(rejected.values()):,} transaction rows rejected ({reasons_text(rejected)})",
+                file=sys.stderr,
+            )
         text = json_text(document) if args.format == "json" else render_markdown(document)
         emit(text, args.output)
         return EXIT_OK
