@@ -200,3 +200,12 @@ def test_json_purchases_keep_the_amount_paid_and_a_listed_purchase_has_none():
         ("A1", "2023-12-01", 9.5),
         ("A1", "2024-01-10", 10.0),
     ]
+
+
+def test_json_profiles_match_categories_and_email_ids_in_any_case(tmp_path):
+    catalog = _catalog_with(0, category=" Cleanser ")
+    customers = _customers_with(0, customer_id="Ana@Example.COM")
+    loaded = load_dataset(_mutated(tmp_path, catalog=catalog, customers=customers))
+    assert loaded.products.get_column("category")[0] == "cleanser"
+    assert loaded.customers.get_column("customer_id")[0] == "ana@example.com"
+    assert loaded.ownership.filter(pl.col("customer_id") == "ana@example.com").height > 0

@@ -11,6 +11,7 @@ from typing import Any, Literal, NoReturn
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from cross_sell_upsell.data.encodings import read_text
+from cross_sell_upsell.data.keys import category_key, customer_id_key
 from cross_sell_upsell.errors import DataValidationError
 
 DEFAULT_TIER_PRICE_RANGES: dict[int, tuple[float, float]] = {1: (10.0, 24.99), 2: (25.0, 59.99), 3: (60.0, 149.99)}
@@ -56,6 +57,12 @@ class ProductRecord(_Record):
     target_concerns: list[str] = Field(default_factory=list)
     description: str = ""
 
+    @field_validator("category")
+    @classmethod
+    def _category_key(cls, value: str) -> str:
+        # `Toner` and `toner ` are the routine's `toner`: the essential categories are matched in lower case.
+        return category_key(value)
+
 
 class OwnedProduct(_Record):
     """A product a customer profile says the customer owns, and when it was bought."""
@@ -92,6 +99,11 @@ class CustomerRecord(_Record):
     tier_preference: int | None = Field(None, ge=1, le=MAX_TIER)
     notes: str = ""
     segment: str | None = Field(None, description="The retailer's own segment for the customer; blank means none.")
+
+    @field_validator("customer_id")
+    @classmethod
+    def _customer_id_key(cls, value: str) -> str:
+        return customer_id_key(value)
 
     @field_validator("notes", mode="before")
     @classmethod

@@ -11,6 +11,7 @@ from langchain_core.language_models import BaseChatModel
 
 from cross_sell_upsell.configuration import DEFAULT_DATA_DIR, OrchestratorConfig
 from cross_sell_upsell.data.dataset import Dataset, load_dataset
+from cross_sell_upsell.data.keys import customer_id_key
 from cross_sell_upsell.offers.cohort import require_known
 from cross_sell_upsell.offers.results import CustomerReport, customer_report
 from cross_sell_upsell.pipeline.context import Context
@@ -52,8 +53,8 @@ def analyze_customer(
     config: OrchestratorConfig | None = None,
     chat_model: BaseChatModel | None = None,
 ) -> CustomerReport:
-    """The typed report of one customer. Raises UnknownCustomerError, with the closest ids, for an unknown id."""
-    dataset = dataset or load_dataset(data_dir)
+    """The typed report of one customer (an email-like id matched in any case). Raises UnknownCustomerError, with the closest ids, for an unknown id."""
+    dataset, customer_id = dataset or load_dataset(data_dir), customer_id_key(customer_id)
     require_known(dataset, [customer_id])
     config = config or OrchestratorConfig()
     output = analyze_cohort([customer_id], as_of=as_of, dataset=dataset, config=config, chat_model=chat_model)

@@ -19,6 +19,7 @@ from cross_sell_upsell.configuration import (
 )
 from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.data.ingest import rows_rejected_summary
+from cross_sell_upsell.data.keys import customer_id_key
 from cross_sell_upsell.errors import ConfigurationError, CrossSellError, UnknownCustomerError
 from cross_sell_upsell.llm.chat_model import build_chat_model
 from cross_sell_upsell.llm.rationales import NO_KEY_NOTE, fallback_note, llm_rationales
@@ -94,7 +95,7 @@ def run_batch(
     as of `as_of` with `config`'s settings). With the chat model on (`config.llm`; `chat_model`, else the
     settings'), it names the segments first (`naming.named_snapshot`).
 
-    Every requested id (duplicates dropped) ends up processed or in `errors`: an unknown id, or every
+    Every requested id (duplicates dropped; email-like ids matched in any case) ends up processed or in `errors`: an unknown id, or every
     customer of a chunk whose graph run raised, with the error's one-line message. The run carries on."""
     if chunk_size < 1:
         raise ConfigurationError(f"chunk size must be at least 1, not {chunk_size}")
@@ -104,7 +105,9 @@ def run_batch(
         snapshot = build_snapshot(dataset, as_of, config)
     check_snapshot(snapshot, as_of, config)
     snapshot = named_snapshot(snapshot, config, chat_model)
-    requested = dataset.customer_ids() if customer_ids is None else list(dict.fromkeys(customer_ids))
+    requested = (
+        dataset.customer_ids() if customer_ids is None else list(dict.fromkeys(map(customer_id_key, customer_ids)))
+    )
     context = Context(dataset=dataset, snapshot=snapshot, config=_without_llm(config))
     limits = limits or Limits()
     llm_customers = config.llm.priority_customers if config.llm.enabled else 0

@@ -14,6 +14,7 @@ from ingest_helpers import AS_OF, SMALL_CATALOG_CSV, write_text
 
 from cross_sell_upsell import OrchestratorConfig
 from cross_sell_upsell.cli.batch import batch_main
+from cross_sell_upsell.cli.orchestrator import orchestrator_main
 from cross_sell_upsell.configuration import IngestSettings
 from cross_sell_upsell.data.ingest import load_catalog, load_customer_attributes, load_transactions_dataset
 from cross_sell_upsell.data.ingest.values import with_money
@@ -235,3 +236,11 @@ def test_email_ids_of_the_customers_file_are_one_customer_whatever_their_case(tm
     path.write_text("customer_id,name\nAna@Example.com,Ana\nana@example.com,Ana B\n", encoding="utf-8")
     with pytest.raises(DataValidationError, match="record ana@example.com: field 'customer_id': duplicate id"):
         load_customer_attributes(path, IngestSettings())
+
+
+def test_a_customer_asked_for_by_email_in_another_case_is_found(shop, tmp_path, capsys):
+    argv = ["--customer", "Ben@Example.com", "--as-of", "2024-03-01", "--format", "json"]
+    argv += ["--transactions", str(shop["log"]), "--catalog", str(shop["catalog"]), "--date-format", "%m/%d/%Y"]
+    config = OrchestratorConfig(ingest=IngestSettings(category_mapping={"SunScreen": "spf"}))
+    assert orchestrator_main(argv, config, Path("data/tier1"), tmp_path) == 0
+    assert json.loads(capsys.readouterr().out)["customer_id"] == "ben@example.com"

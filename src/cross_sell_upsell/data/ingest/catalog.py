@@ -11,7 +11,8 @@ import polars as pl
 from cross_sell_upsell.configuration import CATALOG_FIELDS, IngestSettings
 from cross_sell_upsell.data.dataset import products_frame
 from cross_sell_upsell.data.ingest.tables import field_columns, field_sources, file_kind, read_table
-from cross_sell_upsell.data.ingest.values import AMBIGUOUS_MONEY, category_key, product_id_key, with_money
+from cross_sell_upsell.data.ingest.values import AMBIGUOUS_MONEY, with_money
+from cross_sell_upsell.data.keys import category_key, product_id_key
 from cross_sell_upsell.data.records import (
     DEFAULT_TIER_PRICE_RANGES,
     ProductRecord,

@@ -144,13 +144,8 @@ def _grouped_value(decimal: str) -> pl.Expr:
 
 
 def product_key(expr: pl.Expr) -> pl.Expr:
-    """The key a product id is matched by: without surrounding white space, in upper case (`p002 ` = `P002`)."""
+    """`keys.product_id_key` of every id: without surrounding white space, in upper case."""
     return expr.cast(pl.String).str.strip_chars().str.to_uppercase()
-
-
-def product_id_key(product_id: str) -> str:
-    """`product_key` of one id, for the catalog's own references (cross-sells, upgrades)."""
-    return product_id.strip().upper()
 
 
 def catalog_ids(expr: pl.Expr, product_ids: pl.Series) -> pl.Expr:
@@ -160,11 +155,5 @@ def catalog_ids(expr: pl.Expr, product_ids: pl.Series) -> pl.Expr:
 
 
 def customer_key(expr: pl.Expr) -> pl.Expr:
-    """A customer id as the data means it: an email-like id (one with an `@`) in lower case, since
-    `Ben@Example.com` and `ben@example.com` are one address; any other id as written."""
+    """`keys.customer_id_key` of every id: email-like ids in lower case."""
     return pl.when(expr.str.contains("@", literal=True)).then(expr.str.to_lowercase()).otherwise(expr)
-
-
-def category_key(category: str) -> str:
-    """A category as the routine matches it: without surrounding white space, in lower case (`Toner` = `toner`)."""
-    return category.strip().lower()
