@@ -93,6 +93,13 @@ def batch_parser(
         help="write <stem>.customers.csv with the id and email headers that tool's import expects, split into "
         "numbered parts over its file size limit",
     )
+    exports.add_argument(
+        "--offers-per-customer",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="offers per customer in <stem>.recommendations.csv and its Parquet copy, the best N (default: all)",
+    )
     exports.add_argument("--parquet", action="store_true", help="also write <stem>.recommendations.parquet")
     noise = parser.add_mutually_exclusive_group()
     noise.add_argument("--verbose", action="store_true", help="log every chunk with its timing")
@@ -168,7 +175,7 @@ def _write_batch(
             email=bool(dataset.customers.get_column("email").is_not_null().any()),
             crm=CRM_FORMATS.get(args.crm),
         )
-        with RecommendationsExport(staged, files.recommendations) as export:
+        with RecommendationsExport(staged, files.recommendations, args.offers_per_customer) as export:
             with progress as on_progress:
                 result = run_batch(
                     dataset,

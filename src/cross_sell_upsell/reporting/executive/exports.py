@@ -78,12 +78,14 @@ class RecommendationsExport:
     """The per-offer CSV, appended chunk by chunk to a staged file, so memory stays at one chunk.
 
     A chunk is written by a background thread while the graph computes the next one (a million customers make
-    gigabytes of CSV); at most one write is pending. Use it as a context manager: leaving the block waits for
-    the last write and raises its error, if any."""
+    gigabytes of CSV); at most one write is pending. With `top` set, only each customer's `top` best offers
+    (rank 1 to `top`) are written: the file every offer makes is the run's largest write. Use it as a context
+    manager: leaving the block waits for the last write and raises its error, if any."""
 
-    def __init__(self, staged: StagedOutputs, target: Path) -> None:
+    def __init__(self, staged: StagedOutputs, target: Path, top: int | None = None) -> None:
         self._staged = staged
         self._target = target
+        self._top = top
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv-export")
         self._pending: Future[None] | None = None
         staged.add(target, ",".join(RECOMMENDATION_COLUMNS) + "\n")
@@ -103,6 +105,8 @@ class RecommendationsExport:
         self._pending = self._writer.submit(self._write, opportunities)
 
     def _write(self, opportunities: pl.DataFrame) -> None:
+        if self._top is not None:
+            opportunities = opportunities.filter(pl.col("rank") <= self._top)
         with self._staged.appending(self._target) as stream:
             recommendations_frame(opportunities).write_csv(stream, include_header=False)
 
