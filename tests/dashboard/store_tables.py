@@ -173,11 +173,19 @@ def build_store(path: Path) -> Path:
     with duckdb.connect(str(path)) as connection:
         connection.execute(DDL)
         connection.execute("INSERT INTO store_meta VALUES ('schema_version', '1')")
-        run_defaults = dict(
-            data_source="data/tier1", settings_json="{}", code_version="0.1.0", customers_requested=5,
-            customers_failed=0, rows_rejected=0, total_offers=0, offers_sent=0, customers_with_gaps=0,
-            total_gaps=0, win_back_customers=0,
-        )  # fmt: skip
+        run_defaults = {
+            "data_source": "data/tier1",
+            "settings_json": "{}",
+            "code_version": "0.1.0",
+            "customers_requested": 5,
+            "customers_failed": 0,
+            "rows_rejected": 0,
+            "total_offers": 0,
+            "offers_sent": 0,
+            "customers_with_gaps": 0,
+            "total_gaps": 0,
+            "win_back_customers": 0,
+        }
         _insert(connection, "runs", RUNS, **run_defaults)
         _insert(connection, "run_customers", CUSTOMERS, gap_categories="")
         offers = [{**offer, "product_ids": offer["product_id"], "score": 1.0} for offer in OFFERS]

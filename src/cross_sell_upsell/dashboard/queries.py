@@ -124,7 +124,9 @@ def per_run(connection: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataF
     The measured offers are kept by segment and offer type, not by tier, so the tier filter leaves them alone."""
     customers, customer_params = _where(_kept("segment", filters.segments), _kept("loyalty_tier", filters.tiers))
     offers, offer_params = _where(
-        _kept("segment", filters.segments), _kept("loyalty_tier", filters.tiers), _kept("offer_type", filters.offer_types)
+        _kept("segment", filters.segments),
+        _kept("loyalty_tier", filters.tiers),
+        _kept("offer_type", filters.offer_types),
     )
     measured, measured_params = _where(_kept("segment", filters.segments), _kept("offer_type", filters.offer_types))
     sql = f"""
@@ -163,7 +165,9 @@ def segments(connection: duckdb.DuckDBPyConnection, run_id: str, filters: Filter
     expected_revenue (of the offers sent, narrowed by offer type), mean_churn; by segment."""
     customers, customer_params = _where(_kept("segment", filters.segments), _kept("loyalty_tier", filters.tiers))
     offers, offer_params = _where(
-        _kept("segment", filters.segments), _kept("loyalty_tier", filters.tiers), _kept("offer_type", filters.offer_types)
+        _kept("segment", filters.segments),
+        _kept("loyalty_tier", filters.tiers),
+        _kept("offer_type", filters.offer_types),
     )
     sql = f"""
         WITH c AS (

@@ -1,0 +1,132 @@
+"""The dashboard's charts: Plotly figures and display texts from the query frames (`dashboard.queries`)."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+
+from cross_sell_upsell.registry import TYPE_LABELS
+
+NOT_AVAILABLE = "n/a"
+"""What a figure that is not known (no churn model, no earlier run measured) shows."""
+
+_LAYOUT = {
+    "template": "plotly_white",
+    "margin": {"l": 50, "r": 20, "t": 40, "b": 40},
+    "height": 300,
+    "legend": {"orientation": "h", "y": -0.2},
+}
+
+
+def money(value: float | None) -> str:
+    """`$1,234.56`, or n/a."""
+    return NOT_AVAILABLE if value is None else f"${value:,.2f}"
+
+
+def percent(value: float | None) -> str:
+    """`40.0%` from 0.4, or n/a."""
+    return NOT_AVAILABLE if value is None else f"{value:.1%}"
+
+
+def count(value: int | None) -> str:
+    """`1,234`, or n/a."""
+    return NOT_AVAILABLE if value is None else f"{value:,}"
+
+
+def offer_type_label(key: str) -> str:
+    """The report's label of an offer type; a type this code does not know shows as its key."""
+    return TYPE_LABELS.get(key, key)
+
+
+def _figure(title: str, traces: list[go.BaseTraceType], **layout: object) -> go.Figure:
+    figure = go.Figure(traces)
+    figure.update_layout(title={"text": title, "font": {"size": 15}}, **_LAYOUT, **layout)
+    return figure
+
+
+def _dates(frame: pl.DataFrame, column: str) -> list[str]:
+    return [str(value) for value in frame.get_column(column)]
+
+
+def trend_revenue(trends: pl.DataFrame) -> go.Figure:
+    """Expected and potential revenue by run date, one point per run."""
+    dates = _dates(trends, "as_of")
+    return _figure(
+        "Revenue by run",
+        [
+            go.Scatter(x=dates, y=trends.get_column(column).to_list(), name=name, mode="lines+markers")
+            for column, name in (("expected_revenue", "expected"), ("potential_revenue", "potential"))
+        ],
+        yaxis={"tickprefix": "$", "rangemode": "tozero"},
+        xaxis={"type": "category"},
+    )
+
+
+def trend_customers(trends: pl.DataFrame) -> go.Figure:
+    """Customers analysed by run date."""
+    trace = go.Scatter(x=_dates(trends, "as_of"), y=trends.get_column("customers").to_list(), mode="lines+markers")
+    return _figure("Customers by run", [trace], xaxis={"type": "category"}, yaxis={"rangemode": "tozero"})
+
+
+def trend_hit_rate(trends: pl.DataFrame) -> go.Figure:
+    """The previous run's offers bought, as a share of those sent, by run date (a gap where none were measured)."""
+    trace = go.Scatter(x=_dates(trends, "as_of"), y=trends.get_column("hit_rate").to_list(), mode="lines+markers")
+    return _figure(
+        "Hit rate of last week's offers",
+        [trace],
+        yaxis={"tickformat": ".0%", "range": [0, 1]},
+        xaxis={"type": "category"},
+    )
+
+
+def segments_side_by_side(frame: pl.DataFrame) -> go.Figure:
+    """Each segment's customers (bars, left axis) and expected and potential revenue (bars, right axis)."""
+    names = frame.get_column("segment").to_list()
+    traces = [
+        go.Bar(x=names, y=frame.get_column("customers").to_list(), name="customers", offsetgroup=0),
+        go.Bar(x=names, y=frame.get_column("expected_revenue").to_list(), name="expected", yaxis="y2", offsetgroup=1),
+        go.Bar(x=names, y=frame.get_column("potential_revenue").to_list(), name="potential", yaxis="y2", offsetgroup=2),
+    ]
+    return _figure(
+        "Segments side by side",
+        traces,
+        yaxis={"title": {"text": "customers"}},
+        yaxis2={"title": {"text": "revenue"}, "overlaying": "y", "side": "right", "tickprefix": "$"},
+    )
+
+
+def weekly_sales(frame: pl.DataFrame) -> go.Figure:
+    """Revenue by week (bars) and units (line, right axis)."""
+    weeks = _dates(frame, "week_start")
+    traces = [
+        go.Bar(x=weeks, y=frame.get_column("revenue").to_list(), name="revenue"),
+        go.Scatter(x=weeks, y=frame.get_column("units").to_list(), name="units", yaxis="y2", mode="lines"),
+    ]
+    return _figure(
+        "Weekly sales",
+        traces,
+        yaxis={"tickprefix": "$"},
+        yaxis2={"overlaying": "y", "side": "right", "title": {"text": "units"}},
+    )
+
+
+def ranked_bars(frame: pl.DataFrame, label: str, by: str, title: str) -> go.Figure:
+    """Horizontal bars of `by` for each `label`, the largest on top."""
+    trace = go.Bar(x=frame.get_column(by).to_list()[::-1], y=frame.get_column(label).to_list()[::-1], orientation="h")
+    return _figure(title, [trace], xaxis={"tickprefix": "$"} if by == "revenue" else {}, yaxis={"type": "category"})
+
+
+def pareto(frame: pl.DataFrame) -> go.Figure:
+    """Cumulative share of revenue against the share of customers, highest spenders first."""
+    trace = go.Scatter(
+        x=frame.get_column("customer_share").to_list(),
+        y=frame.get_column("revenue_share").to_list(),
+        mode="lines",
+        fill="tozeroy",
+    )
+    return _figure(
+        "Revenue by customer (Pareto)",
+        [trace],
+        xaxis={"tickformat": ".0%", "title": {"text": "customers, highest spenders first"}},
+        yaxis={"tickformat": ".0%", "title": {"text": "share of revenue"}},
+    )
