@@ -6,6 +6,7 @@ the store between clicks. The page's layout is built on every load, so a new run
 
 from __future__ import annotations
 
+import socketserver
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 import duckdb
 from dash import ALL, Dash, Input, Output, ctx, no_update
 from dash.development.base_component import Component
+from werkzeug.serving import make_server
 
 from cross_sell_upsell.dashboard import figures, page, queries
 from cross_sell_upsell.dashboard.queries import Filters
@@ -154,7 +156,14 @@ def _drill_down_callbacks(app: Dash, path: Path) -> None:
 
 def serve(path: Path, host: str, port: int) -> None:
     """Serves the dashboard over the store at `path` until interrupted; the store is checked first, so a bad path
-    is a StoreError before anything listens."""
+    is a StoreError before anything listens. Ctrl-C or SIGTERM propagates as KeyboardInterrupt."""
     with _store(path):
         pass
-    create_app(path).run(host=host, port=port, debug=False)
+    server = make_server(host, port, create_app(path).server, threaded=True)
+    print(f"dashboard over {path} on http://{host}:{server.port}/ (Ctrl-C stops it)", flush=True)
+    try:
+        # socketserver's loop, not werkzeug's override of it, which swallows KeyboardInterrupt and returns as if
+        # the server had finished: the command's Ctrl-C exit code is 130, like every command's.
+        socketserver.BaseServer.serve_forever(server)
+    finally:
+        server.server_close()
