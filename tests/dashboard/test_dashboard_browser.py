@@ -7,15 +7,15 @@ Skipped when Chromium is not installed, except under CI (`CI=true`), where that 
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from selenium import webdriver
+from headless_chromium import chromium, missing_browser
 from selenium.common.exceptions import WebDriverException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -24,38 +24,25 @@ from werkzeug.serving import make_server
 
 from cross_sell_upsell.dashboard.app import create_app
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 WAIT_SECONDS = 20
-OFFLINE_FLAGS = (
-    "--headless=new",
-    "--no-sandbox",  # the tests may run as root in a container
-    "--disable-dev-shm-usage",
-    "--window-size=1400,2200",
-    # No calls home: no component updates, sync, field trials or default apps.
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-default-apps",
-    "--no-first-run",
-    "--disable-field-trial-config",
-)
 
 
-def chrome(window: str = "1400,2200") -> WebDriver:
-    """Headless Chromium from the distribution's packages; skipped (failed under CI) when it is not installed."""
-    missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
-    if missing:
-        reason = f"{', '.join(missing)} not installed (apt-get install chromium chromium-driver)"
+def chrome() -> WebDriver:
+    """The browser; skipped when it is not installed, but under CI (`CI=true`) that is a failure."""
+    reason = missing_browser()
+    if reason is not None:
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI needs the browser tests: {reason}")
         pytest.skip(reason)
-    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must not fetch a browser or driver
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in OFFLINE_FLAGS:
-        options.add_argument(flag if not flag.startswith("--window-size") else f"--window-size={window}")
-    return webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    return chromium()
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("true", pytest.fail.Exception), ("", pytest.skip.Exception)])
+def test_without_chromium_the_tests_skip_but_ci_fails(monkeypatch: pytest.MonkeyPatch, ci: str, outcome) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "missing_browser", lambda: "/usr/bin/chromium not installed")
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="/usr/bin/chromium not installed"):
+        chrome()
 
 
 def wait_for(check: Callable[[], object], what: str) -> object:
