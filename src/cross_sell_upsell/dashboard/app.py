@@ -6,6 +6,7 @@ the store between clicks. The page's layout is built on every load, so a new run
 
 from __future__ import annotations
 
+import logging
 import socketserver
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -160,6 +161,7 @@ def serve(path: Path, host: str, port: int) -> None:
     with _store(path):
         pass
     server = make_server(host, port, create_app(path).server, threaded=True)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request on the terminal
     print(f"dashboard over {path} on http://{host}:{server.port}/ (Ctrl-C stops it)", flush=True)
     try:
         # socketserver's loop, not werkzeug's override of it, which swallows KeyboardInterrupt and returns as if

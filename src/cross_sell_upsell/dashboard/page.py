@@ -32,7 +32,7 @@ DESCRIPTIVE_GRAPHS = (
 """The descriptive views of the selected run, in page order."""
 
 _CARD = {"border": "1px solid #ddd", "borderRadius": "6px", "padding": "10px 14px", "background": "#fff"}
-_GRID = {"display": "grid", "gridTemplateColumns": "repeat(auto-fit, minmax(420px, 1fr))", "gap": "12px"}
+_GRID = {"display": "grid", "gridTemplateColumns": "repeat(auto-fit, minmax(360px, 1fr))", "gap": "12px"}
 _CELL = {"padding": "4px 8px", "borderBottom": "1px solid #eee", "textAlign": "left", "verticalAlign": "top"}
 
 
