@@ -37,7 +37,7 @@ def test_a_file_that_is_not_duckdb_is_one_line(tmp_path: Path, capsys: pytest.Ca
     path.write_text("not a database\n", encoding="utf-8")
     code, out, err = run(capsys, "--store", str(path))
     assert (code, out) == (2, "")
-    assert err.startswith(f"error: {path}: not a readable DuckDB store (") and err.count("\n") == 1
+    assert err.startswith(f"error: {path}: cannot be opened as a DuckDB store (") and err.count("\n") == 1
 
 
 def test_a_database_url_is_one_line(capsys: pytest.CaptureFixture) -> None:

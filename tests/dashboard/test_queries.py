@@ -142,7 +142,7 @@ def test_a_missing_file_is_no_store(tmp_path: Path) -> None:
 def test_a_text_file_is_not_a_duckdb_store(tmp_path: Path) -> None:
     path = tmp_path / "notes.duckdb"
     path.write_text("customer_id,amount\nC1,10\n", encoding="utf-8")
-    with pytest.raises(StoreError, match=r"notes\.duckdb: not a readable DuckDB store \(") as raised:
+    with pytest.raises(StoreError, match=r"notes\.duckdb: cannot be opened as a DuckDB store \(") as raised:
         queries.open_store(path)
     assert "\n" not in str(raised.value)
 

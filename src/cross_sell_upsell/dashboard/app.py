@@ -75,14 +75,25 @@ def _kpi_texts(kpis: dict[str, Any]) -> list[str]:
     ]
 
 
+def kpi_panel(path: Path, run_id: str, filters: Filters) -> list[str]:
+    """The KPI cards' texts (value and detail line of each) and the status line under the title: empty, or when
+    the store cannot be read at this moment (a batch holding DuckDB's write lock), n/a and why."""
+    try:
+        with _store(path) as connection:
+            return [*_kpi_texts(queries.kpis(connection, run_id, filters)), ""]
+    except StoreError as error:
+        return [*[figures.NOT_AVAILABLE, ""] * len(page.KPIS), f"{error}; reload in a moment"]
+
+
 def _overview_callbacks(app: Dash, path: Path) -> None:
     # The KPIs have a callback of their own: they are the first paint, and need no chart drawn first.
-    @app.callback([Output(id_ + part, "children") for id_, _ in page.KPIS for part in ("", "-detail")], FILTERS)
-    def kpis(run_id, segments, tiers, offer_types):
+    kpis = [Output(id_ + part, "children") for id_, _ in page.KPIS for part in ("", "-detail")]
+
+    @app.callback([*kpis, Output("store-status", "children")], FILTERS)
+    def kpi_cards(run_id, segments, tiers, offer_types):
         if run_id is None:
             return no_update
-        with _store(path) as connection:
-            return _kpi_texts(queries.kpis(connection, run_id, _filters(segments, tiers, offer_types)))
+        return kpi_panel(path, run_id, _filters(segments, tiers, offer_types))
 
     charts = [Output(id_, "figure") for id_ in ("trend-revenue", "trend-customers", "trend-hit-rate", "segments")]
 
@@ -91,10 +102,13 @@ def _overview_callbacks(app: Dash, path: Path) -> None:
         if run_id is None:
             return no_update
         filters = _filters(segments, tiers, offer_types)
-        with _store(path) as connection:
-            trends = queries.per_run(connection, filters)
-            by_segment = queries.segments(connection, run_id, filters)
-            top = queries.top_customers(connection, run_id, filters)
+        try:
+            with _store(path) as connection:
+                trends = queries.per_run(connection, filters)
+                by_segment = queries.segments(connection, run_id, filters)
+                top = queries.top_customers(connection, run_id, filters)
+        except StoreError:  # the status line says why
+            return no_update
         return [
             figures.trend_revenue(trends),
             figures.trend_customers(trends),
@@ -109,14 +123,17 @@ def _descriptive_callbacks(app: Dash, path: Path) -> None:
     def descriptive(run_id):
         if run_id is None:
             return no_update
-        with _store(path) as connection:
-            weekly = queries.weekly_sales(connection, run_id)
-            ranked = {
-                (table, by): query(connection, run_id, by)
-                for table, query in (("products", queries.top_products), ("categories", queries.top_categories))
-                for by in ("revenue", "units")
-            }
-            curve = queries.pareto(connection, run_id)
+        try:
+            with _store(path) as connection:
+                weekly = queries.weekly_sales(connection, run_id)
+                ranked = {
+                    (table, by): query(connection, run_id, by)
+                    for table, query in (("products", queries.top_products), ("categories", queries.top_categories))
+                    for by in ("revenue", "units")
+                }
+                curve = queries.pareto(connection, run_id)
+        except StoreError:  # the status line says why
+            return no_update
         bars = [
             figures.ranked_bars(ranked[table, by], label, by, f"Top {table} by {by}")
             for table, label in (("products", "name"), ("categories", "category"))
@@ -147,10 +164,13 @@ def _drill_down_callbacks(app: Dash, path: Path) -> None:
         customer_id = (customer_id or "").strip()
         if not customer_id or run_id is None:
             return "Type a customer id or pick one of the highest priority.", None
-        with _store(path) as connection:
-            summary = queries.customer(connection, run_id, customer_id)
-            offers = queries.customer_offers(connection, run_id, customer_id)
-            as_of = queries.runs(connection).filter(run_id=run_id).get_column("as_of").to_list()
+        try:
+            with _store(path) as connection:
+                summary = queries.customer(connection, run_id, customer_id)
+                offers = queries.customer_offers(connection, run_id, customer_id)
+                as_of = queries.runs(connection).filter(run_id=run_id).get_column("as_of").to_list()
+        except StoreError as error:
+            return f"{error}; try again in a moment", None
         run = str(as_of[0]) if as_of else run_id
         return page.customer_summary(summary, customer_id, run), page.customer_offers_table(offers)
 

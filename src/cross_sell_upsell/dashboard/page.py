@@ -89,6 +89,7 @@ def layout(store_name: str, runs: pl.DataFrame, choices: dict[str, list[str]]) -
         [
             html.H1("Cross-sell dashboard", style={"fontSize": "24px", "margin": "0"}),
             html.Div(f"store: {store_name}, {runs.height} runs", id="store-name", style={"color": "#666"}),
+            html.Div(id="store-status", style={"color": "#b00020"}),
             _filters(runs, choices),
             html.Div([_kpi(id_, label) for id_, label in KPIS], style={"display": "flex", "gap": "12px"}),
             _section(

@@ -65,7 +65,8 @@ def open_store(path: Path) -> duckdb.DuckDBPyConnection:
     try:
         connection = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as error:
-        raise StoreError(f"{path}: not a readable DuckDB store ({str(error).splitlines()[0]})") from None
+        # Not a DuckDB file, or one a batch is writing (DuckDB locks the file for its writer).
+        raise StoreError(f"{path}: cannot be opened as a DuckDB store ({str(error).splitlines()[0]})") from None
     try:
         _check_schema(connection, path)
     except BaseException:
@@ -121,6 +122,7 @@ def per_run(connection: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataF
     """The headline figures of every run under the filters, oldest first: customers, potential_revenue,
     expected_revenue (of the offers sent; null when the acceptance model fell back), mean_churn (over the customers
     with a churn probability), and last week's offers measured: sent, bought, hit_rate (null when none were).
+    Sums of counts are cast to BIGINT: PostgreSQL would return them as NUMERIC.
     The measured offers are kept by segment and offer type, not by tier, so the tier filter leaves them alone."""
     customers, customer_params = _where(_kept("segment", filters.segments), _kept("loyalty_tier", filters.tiers))
     offers, offer_params = _where(
@@ -131,22 +133,22 @@ def per_run(connection: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataF
     measured, measured_params = _where(_kept("segment", filters.segments), _kept("offer_type", filters.offer_types))
     sql = f"""
         WITH c AS (
-            SELECT run_id, sum(customers) AS customers, sum(potential_revenue) AS potential_revenue,
+            SELECT run_id, CAST(sum(customers) AS BIGINT) AS customers, sum(potential_revenue) AS potential_revenue,
                 sum(churn_probability_sum) AS churn_sum,
-                sum(customers) FILTER (WHERE churn_probability_sum IS NOT NULL) AS churn_customers
+                CAST(sum(customers) FILTER (WHERE churn_probability_sum IS NOT NULL) AS BIGINT) AS churn_customers
             FROM run_customer_cube WHERE {customers} GROUP BY run_id),
         o AS (
-            SELECT run_id, sum(offers) AS offers, sum(expected_revenue) AS expected_revenue
+            SELECT run_id, CAST(sum(offers) AS BIGINT) AS offers, sum(expected_revenue) AS expected_revenue
             FROM run_offer_cube WHERE {offers} GROUP BY run_id),
         p AS (
-            SELECT run_id, sum(sent) AS sent, sum(bought) AS bought
+            SELECT run_id, CAST(sum(sent) AS BIGINT) AS sent, CAST(sum(bought) AS BIGINT) AS bought
             FROM run_previous_offers WHERE {measured} GROUP BY run_id)
         SELECT r.run_id, r.as_of, r.generated_at,
             coalesce(c.customers, 0) AS customers,
             coalesce(c.potential_revenue, 0.0) AS potential_revenue,
             CASE WHEN o.offers IS NULL THEN 0.0 ELSE o.expected_revenue END AS expected_revenue,
             c.churn_sum / nullif(c.churn_customers, 0) AS mean_churn,
-            p.sent, p.bought, p.bought / nullif(p.sent, 0) AS hit_rate
+            p.sent, p.bought, CAST(p.bought AS DOUBLE PRECISION) / nullif(p.sent, 0) AS hit_rate
         FROM runs r LEFT JOIN c USING (run_id) LEFT JOIN o USING (run_id) LEFT JOIN p USING (run_id)
         ORDER BY r.as_of, r.generated_at, r.run_id"""
     return _frame(connection, sql, [*customer_params, *offer_params, *measured_params])
@@ -162,7 +164,8 @@ def kpis(connection: duckdb.DuckDBPyConnection, run_id: str, filters: Filters) -
 
 def segments(connection: duckdb.DuckDBPyConnection, run_id: str, filters: Filters) -> pl.DataFrame:
     """One run's segments side by side under the filters: customers, customers_with_gaps, potential_revenue,
-    expected_revenue (of the offers sent, narrowed by offer type), mean_churn; by segment."""
+    expected_revenue (of the offers sent, narrowed by offer type; 0 without offers, null when the acceptance model
+    fell back), mean_churn; by segment."""
     customers, customer_params = _where(_kept("segment", filters.segments), _kept("loyalty_tier", filters.tiers))
     offers, offer_params = _where(
         _kept("segment", filters.segments),
@@ -171,16 +174,16 @@ def segments(connection: duckdb.DuckDBPyConnection, run_id: str, filters: Filter
     )
     sql = f"""
         WITH c AS (
-            SELECT segment, sum(customers) AS customers, sum(customers_with_gaps) AS customers_with_gaps,
-                sum(potential_revenue) AS potential_revenue,
+            SELECT segment, CAST(sum(customers) AS BIGINT) AS customers,
+                CAST(sum(customers_with_gaps) AS BIGINT) AS customers_with_gaps, sum(potential_revenue) AS potential_revenue,
                 sum(churn_probability_sum)
                     / nullif(sum(customers) FILTER (WHERE churn_probability_sum IS NOT NULL), 0) AS mean_churn
             FROM run_customer_cube WHERE run_id = ? AND {customers} GROUP BY segment),
         o AS (
-            SELECT segment, sum(expected_revenue) AS expected_revenue
+            SELECT segment, sum(offers) AS offers, sum(expected_revenue) AS expected_revenue
             FROM run_offer_cube WHERE run_id = ? AND {offers} GROUP BY segment)
         SELECT c.segment, c.customers, c.customers_with_gaps, c.potential_revenue,
-            coalesce(o.expected_revenue, 0.0) AS expected_revenue, c.mean_churn
+            CASE WHEN o.offers IS NULL THEN 0.0 ELSE o.expected_revenue END AS expected_revenue, c.mean_churn
         FROM c LEFT JOIN o USING (segment) ORDER BY c.segment"""
     return _frame(connection, sql, [run_id, *customer_params, run_id, *offer_params])
 
