@@ -17,6 +17,7 @@ from cross_sell_upsell.cli.app import PROG
 from cross_sell_upsell.cli.backtest import backtest_command, backtest_parser
 from cross_sell_upsell.cli.batch import batch_command, batch_parser
 from cross_sell_upsell.cli.common import EXIT_CODES_HELP, CommandParser, Invocation
+from cross_sell_upsell.cli.dashboard import dashboard_command, dashboard_parser
 from cross_sell_upsell.cli.models import models_command, models_parser
 from cross_sell_upsell.cli.orchestrator import orchestrator_parser, report_command
 from cross_sell_upsell.cli.status import status_command, status_parser
@@ -75,4 +76,6 @@ def cross_sell_parser() -> argparse.ArgumentParser:
     models_parser(models).set_defaults(run=models_command)
     status = invocation("status", "what a run would use and what it learned")
     status_parser(DEFAULT_DATA_DIR, status).set_defaults(run=_status)
+    dashboard = invocation("dashboard", "serve the dashboard over a run store")
+    dashboard_parser(dashboard).set_defaults(run=dashboard_command)
     return parser

@@ -119,10 +119,11 @@ class Invocation:
         """The help's closing line: this command run with `arguments`."""
         return f"example: {self.command or self.prog} {arguments}"
 
-    def epilog(self, arguments: str, exit_codes: str = EXIT_CODES_HELP) -> dict[str, Any]:
+    def epilog(self, arguments: str, exit_codes: str = EXIT_CODES_HELP, column_fields: bool = True) -> dict[str, Any]:
         """The parser options for the help's closing paragraphs: the exit codes, the fields `--column` accepts
-        and an example run with `arguments`, each kept on its own line."""
-        paragraphs = (exit_codes, COLUMN_FIELDS_HELP, self.example(arguments))
+        (unless `column_fields` is false: a command that reads no data) and an example run with `arguments`, each
+        kept on its own line."""
+        paragraphs = (exit_codes, *([COLUMN_FIELDS_HELP] if column_fields else []), self.example(arguments))
         return {
             "epilog": "\n\n".join(
                 textwrap.fill(text, HELP_WIDTH, subsequent_indent="  ", break_on_hyphens=False, break_long_words=False)
