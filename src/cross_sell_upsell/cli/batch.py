@@ -78,6 +78,15 @@ def batch_parser(
         metavar="N",
         help="customers per graph run; memory grows with it, not with the customer count (default: %(default)s)",
     )
+    _export_options(parser)
+    noise = parser.add_mutually_exclusive_group()
+    noise.add_argument("--verbose", action="store_true", help="log every chunk with its timing")
+    noise.add_argument("--quiet", action="store_true", help="print nothing but errors (for cron)")
+    return parser
+
+
+def _export_options(parser: argparse.ArgumentParser) -> None:
+    """The options of the files for marketing tools and data teams."""
     exports = parser.add_argument_group("exports for marketing tools and data teams")
     exports.add_argument(
         "--export-top",
@@ -101,10 +110,6 @@ def batch_parser(
         help="offers per customer in <stem>.recommendations.csv and its Parquet copy, the best N (default: all)",
     )
     exports.add_argument("--parquet", action="store_true", help="also write <stem>.recommendations.parquet")
-    noise = parser.add_mutually_exclusive_group()
-    noise.add_argument("--verbose", action="store_true", help="log every chunk with its timing")
-    noise.add_argument("--quiet", action="store_true", help="print nothing but errors (for cron)")
-    return parser
 
 
 def _batch_argument_problem(args: argparse.Namespace) -> str | None:
