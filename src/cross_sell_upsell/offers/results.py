@@ -9,6 +9,7 @@ import polars as pl
 from pydantic import BaseModel, Field, computed_field
 
 from cross_sell_upsell.configuration import CustomerModelSettings
+from cross_sell_upsell.offers.campaigns import CAMPAIGN_COLUMNS
 from cross_sell_upsell.offers.keys import lookup
 from cross_sell_upsell.offers.scoring import COMPONENTS
 from cross_sell_upsell.registry import OpportunitySource, OpportunityType
@@ -51,6 +52,7 @@ OPPORTUNITY_COLUMNS: tuple[str, ...] = (
     "rationale_error",
     "counts_toward_revenue",
     *CUSTOMER_PREDICTION_COLUMNS,
+    *CAMPAIGN_COLUMNS,
 )
 """The published offer columns. `offer_id` is the product id, or BUNDLE-<member ids> for a bundle, whose
 members are in `product_ids` (null for a single-product offer). `source` is the signal that proposed the offer

@@ -30,6 +30,7 @@ from cross_sell_upsell.offers.candidates import (
     tier_upgrade_offers,
     win_back_restocks,
 )
+from cross_sell_upsell.offers.campaigns import boost, campaign_rationales
 from cross_sell_upsell.offers.cohort import select_cohort
 from cross_sell_upsell.offers.needs import one_offer_per_need
 from cross_sell_upsell.offers.rationale import template_rationales
@@ -122,12 +123,17 @@ def score_opportunities(state: State, runtime: Runtime[Context]) -> dict[str, An
     candidates = pl.concat([state[key].select(list(CANDIDATE_SCHEMA)) for key in CANDIDATE_KEYS])
     config = runtime.context.config
     scored = score_offers(candidates, state["customers"], state["routine"], config)
-    made = one_offer_per_need(scored, state["bundle_offers"], state["products"], config)
+    dataset = runtime.context.dataset
+    campaigns = None if dataset is None else dataset.campaigns
+    promoted = boost(
+        scored, campaigns, state["as_of"], config, customers=state["customers"], products=state["products"]
+    )
+    made = one_offer_per_need(promoted, state["bundle_offers"], state["products"], config)
     described = describe_offers(made, state["bundle_offers"], state["customers"], state["products"])
     opportunities = template_rationales(
         described, state["customers"], state["routine"], len(state["essentials"]), state["concerns"]
     )
-    return {"opportunities": opportunities}
+    return {"opportunities": campaign_rationales(opportunities)}
 
 
 RationaleRoute = Literal["write_rationales", "assemble_results"]
