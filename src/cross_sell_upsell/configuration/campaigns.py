@@ -43,7 +43,9 @@ class CampaignSettings(Frozen):
         {}, description="Source column of each campaign field where it differs from the field name: {'name': 'title'}."
     )
     default_boost: float = Field(
-        1.2, gt=0, description="Multiplier of a covered offer's ranking value when the row gives no boost (document 004's)."
+        1.2,
+        gt=0,
+        description="Multiplier of a covered offer's ranking value when the row gives no boost (document 004's).",
     )
     max_share: float = Field(
         0.4,

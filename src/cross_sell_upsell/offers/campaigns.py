@@ -122,7 +122,8 @@ def campaign_rationales(opportunities: pl.DataFrame) -> pl.DataFrame:
     clause = pl.format(
         " On promotion in {}{}.",
         pl.col("campaign_name"),
-        pl.when(discount.is_not_null()).then(pl.format(": {}% off", discount.cast(pl.String).str.strip_suffix(".0")))
+        pl.when(discount.is_not_null())
+        .then(pl.format(": {}% off", discount.cast(pl.String).str.strip_suffix(".0")))
         .otherwise(pl.lit("")),
     )
     covered = pl.col("campaign_id").is_not_null()

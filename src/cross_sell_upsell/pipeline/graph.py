@@ -18,6 +18,7 @@ from langgraph.runtime import Runtime
 from cross_sell_upsell.data.dataset import load_dataset
 from cross_sell_upsell.llm.chat_model import build_chat_model
 from cross_sell_upsell.llm.rationales import NO_KEY_NOTE, fallback_note, llm_rationales
+from cross_sell_upsell.offers.campaigns import boost, campaign_rationales
 from cross_sell_upsell.offers.candidates import (
     CANDIDATE_SCHEMA,
     bundle_offers,
@@ -30,7 +31,6 @@ from cross_sell_upsell.offers.candidates import (
     tier_upgrade_offers,
     win_back_restocks,
 )
-from cross_sell_upsell.offers.campaigns import boost, campaign_rationales
 from cross_sell_upsell.offers.cohort import select_cohort
 from cross_sell_upsell.offers.needs import one_offer_per_need
 from cross_sell_upsell.offers.rationale import template_rationales
