@@ -100,16 +100,18 @@ def load_campaigns(
     *,
     strict: bool = False,
     encoding: str | None = None,
+    through: date | None = None,
 ) -> Campaigns:
-    """The campaigns of a CSV, JSON or Parquet file that run on `as_of`, checked against the catalog `products`
-    (product ids and categories matched in any case). Raises DataValidationError for a file that cannot be
-    read or lacks a required column and, with `strict`, for the first bad row (not for an inactive one)."""
+    """The campaigns of a CSV, JSON or Parquet file that run on `as_of` (or, with `through`, on some day from
+    `as_of` to `through`: a backtest's horizon), checked against the catalog `products` (product ids and
+    categories matched in any case). Raises DataValidationError for a file that cannot be read or lacks a
+    required column and, with `strict`, for the first bad row (not for an inactive one)."""
     settings = settings or CampaignSettings()
     path = Path(path)
     frame = read_table(path, file_kind(path, ("csv", "json", "parquet")), encoding)
     sources = field_sources(path, frame.columns, CAMPAIGN_FIELDS, settings.columns, REQUIRED_CAMPAIGN_FIELDS)
     typed = typed_campaigns(frame.select(field_columns(sources)), products, settings.default_boost)
-    checked = typed.with_row_index("row", offset=1).with_columns(reason=rejection(as_of))
+    checked = typed.with_row_index("row", offset=1).with_columns(reason=rejection(as_of, through))
     bad = checked.filter(pl.col("reason").is_not_null())
     if strict:
         errors = bad.filter(pl.col("reason") != "inactive")
@@ -160,9 +162,9 @@ def typed_campaigns(frame: pl.DataFrame, products: pl.DataFrame, default_boost: 
     )
 
 
-def rejection(as_of: date) -> pl.Expr:
+def rejection(as_of: date, through: date | None = None) -> pl.Expr:
     """The first reason of CAMPAIGN_REJECT_REASONS that fits a typed row (see `typed_campaigns`); null for a
-    valid row of a campaign running on `as_of`."""
+    valid row of a campaign running on `as_of` (or on some day up to `through`)."""
     checks = {
         "missing_campaign_id": pl.col("campaign_id").is_null(),
         "invalid_date": pl.col("start_date").is_null() | pl.col("end_date").is_null(),
@@ -175,7 +177,7 @@ def rejection(as_of: date) -> pl.Expr:
         "invalid_boost": ~(pl.col("boost").is_finite() & (pl.col("boost") > 0)).fill_null(False),
         "invalid_discount": pl.col("raw_discount").is_not_null()
         & ~((pl.col("discount") >= 0) & (pl.col("discount") < 1)).fill_null(False),
-        "inactive": (pl.col("start_date") > as_of) | (pl.col("end_date") < as_of),
+        "inactive": (pl.col("start_date") > (through or as_of)) | (pl.col("end_date") < as_of),
     }
     reason = pl.lit(None, dtype=pl.String)
     for name, check in reversed(checks.items()):

@@ -168,6 +168,19 @@ def write_campaigns(folder: str | Path) -> Path:
     return path
 
 
+def coupon_purchases(start: date, end: date) -> pl.DataFrame:
+    """(customer_id, product_id) of the purchases in [start, end) that a coupon paid part of (`coupon_disc` not
+    0): the coupons redeemed, product by product, for the backtest's take-up of campaign products."""
+    transactions, _ = _tables()
+    day = pl.col("transaction_timestamp").dt.date()
+    return (
+        transactions.filter((pl.col("coupon_disc") != 0) & (day >= start) & (day < end))
+        .select(customer_id=pl.col("household_id").cast(pl.String), product_id=pl.col("product_id").cast(pl.String))
+        .unique()
+        .sort("customer_id", "product_id")
+    )
+
+
 def load_before(cutoff: date, config: OrchestratorConfig) -> Dataset:
     """The data as a retailer would have had it the day before `cutoff` (prices from earlier purchases only),
     loaded through the ordinary ingestion with `config.ingest`; the backtest's and the scripts' one entry."""
