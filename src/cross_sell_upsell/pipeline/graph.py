@@ -23,7 +23,6 @@ from cross_sell_upsell.offers.candidates import (
     CANDIDATE_SCHEMA,
     bundle_offers,
     cross_sell_offers,
-    learned_offers,
     replenishment_offers,
     routine_gap_offers,
     routine_gaps,
@@ -42,6 +41,7 @@ from cross_sell_upsell.offers.results import (
     summarize_customers,
 )
 from cross_sell_upsell.offers.scoring import score_offers
+from cross_sell_upsell.offers.segment_rules import segment_learned_offers
 from cross_sell_upsell.pipeline.context import Context
 from cross_sell_upsell.pipeline.state import InputState, OutputState, State
 from cross_sell_upsell.snapshot.build import Snapshot, build_snapshot, check_snapshot
@@ -100,12 +100,16 @@ def check_replenishment(state: State, runtime: Runtime[Context]) -> dict[str, An
 
 
 def find_cross_sells(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    """The catalog's cross-sells and, with learned signals, those of basket rules and similar customers."""
+    """The catalog's cross-sells and, with learned signals, those of basket rules (held to the customer's segment's
+    thresholds, `offers/segment_rules.py`) and similar customers."""
     holdings, products, signals = state["holdings"], state["products"], state["signals"]
     offers = [cross_sell_offers(holdings, state["cross_sells"], products)]
     if signals is not None:
-        limit = runtime.context.config.signals.learned_offers
-        offers.append(learned_offers(holdings, signals.links(), products, limit))
+        config = runtime.context.config
+        limit = config.signals.learned_offers
+        offers.append(
+            segment_learned_offers(holdings, signals, products, limit, state["customers"], config.segment_rules)
+        )
     return {"cross_sell_offers": pl.concat(offers)}
 
 
