@@ -17,7 +17,7 @@ from cross_sell_upsell.cli.backtest import main
 from cross_sell_upsell.data.campaigns import CAMPAIGN_SCHEMA, Campaigns
 from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.evaluation.backtest import Split
-from cross_sell_upsell.evaluation.campaigns import announced, eligible_pairs, take_up
+from cross_sell_upsell.evaluation.campaigns import Eligibility, announced, eligibility, take_up
 
 ROWS = pl.DataFrame(
     [
@@ -48,8 +48,10 @@ def test_campaigns_running_in_the_horizon_count_as_announced_the_day_before_the_
 
 def test_eligible_pairs_expand_categories_and_targets():
     running = replace(CAMPAIGNS, rows=CAMPAIGNS.rows.filter(pl.col("campaign_id").is_in(["P", "C"])))
-    pairs = eligible_pairs(running, PRODUCTS, CUSTOMERS)
-    assert sorted(pairs.select("customer_id", "product_id").rows()) == [
+    eligible = eligibility(running, PRODUCTS, CUSTOMERS)
+    every_pair = CUSTOMERS.select("customer_id").join(PRODUCTS.select("product_id"), how="cross")
+    assert eligible.count() == 7
+    assert sorted(eligible.pairs_in(every_pair).rows()) == [
         ("K1", "A1"),  # P: everyone
         ("K1", "B1"),  # C: K1 by id, K2 by segment (any case)
         ("K1", "B2"),
@@ -61,7 +63,11 @@ def test_eligible_pairs_expand_categories_and_targets():
 
 
 def test_take_up_of_offered_and_not_offered_pairs():
-    eligible = pl.DataFrame({"customer_id": ["K1", "K1", "K2", "K2"], "product_id": ["A1", "B1", "A1", "B1"]})
+    # K1 and K2 are sent campaign X of A1 and B1: four eligible pairs.
+    eligible = Eligibility(
+        items=pl.DataFrame({"campaign_id": ["X", "X"], "product_id": ["A1", "B1"]}),
+        audience=pl.DataFrame({"campaign_id": ["X", "X"], "customer_id": ["K1", "K2"]}),
+    )
     listed = pl.DataFrame({"user": ["K1", "K1", "K2"], "product_id": ["B1", "Z9", "Z9"], "rank": [1, 2, 1]})
     bought = pl.DataFrame({"customer_id": ["K1", "K2", "K2"], "product_id": ["B1", "A1", "Z9"]})
     redeemed = pl.DataFrame({"customer_id": ["K1"], "product_id": ["B1"]})

@@ -15,7 +15,7 @@ differ only by the boost. Compared, per user active before the cutoff who bought
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -52,10 +52,48 @@ def campaign_lists(split: Split, campaigns: Campaigns, config: OrchestratorConfi
     }
 
 
-def eligible_pairs(campaigns: Campaigns, products: pl.DataFrame, customers: pl.DataFrame) -> pl.DataFrame:
-    """(campaign_id, customer_id, product_id) the campaigns make eligible: covered products (categories expanded
-    through the catalog `products`) for targeted customers (ids, segments of `customers`: customer_id, segment;
-    everyone in `customers` when a campaign names no target). Unique per customer and product."""
+@dataclass(frozen=True)
+class Eligibility:
+    """Which (customer, product) pairs the campaigns make eligible, kept as its two sides: a customer and a product
+    make a pair when some campaign targets the one and covers the other. A horizon's campaigns can make tens of
+    millions of pairs (a campaign of 20,000 products sent to 1,500 households), so they are counted, not listed."""
+
+    items: pl.DataFrame
+    """(campaign_id, product_id): the products each campaign covers, categories expanded."""
+    audience: pl.DataFrame
+    """(campaign_id, customer_id): the customers each campaign targets."""
+
+    def pairs_in(self, pairs: pl.DataFrame) -> pl.DataFrame:
+        """The distinct (customer_id, product_id) of `pairs` that are eligible."""
+        return (
+            pairs.select("customer_id", "product_id")
+            .unique()
+            .join(self.audience, on="customer_id")
+            .join(self.items, on=["campaign_id", "product_id"], how="semi")
+            .select("customer_id", "product_id")
+            .unique()
+        )
+
+    def count(self) -> int:
+        """Eligible pairs: per customer, the products of the campaigns that target them, counted once; customers
+        targeted by the same campaigns are counted together."""
+        sets = self.audience.group_by("customer_id").agg(pl.col("campaign_id").unique().sort().alias("set"))
+        sizes = (
+            sets.group_by("set")
+            .agg(customers=pl.len())
+            .with_row_index("set_id")
+            .explode("set")
+            .join(self.items, left_on="set", right_on="campaign_id")
+            .group_by("set_id", "customers")
+            .agg(products=pl.col("product_id").n_unique())
+        )
+        return int(sizes.select((pl.col("customers") * pl.col("products")).sum()).item() or 0)
+
+
+def eligibility(campaigns: Campaigns, products: pl.DataFrame, customers: pl.DataFrame) -> Eligibility:
+    """The pairs the campaigns make eligible: covered products (categories expanded through the catalog
+    `products`) for targeted customers (ids, or segments of `customers`: customer_id, segment; everyone in
+    `customers` when a campaign names no target)."""
     rows = campaigns.rows
     items = pl.concat(
         [
@@ -81,30 +119,22 @@ def eligible_pairs(campaigns: Campaigns, products: pl.DataFrame, customers: pl.D
         .join(customers.select("customer_id"), how="cross")
     )
     audience = pl.concat([targeted, untargeted]).join(customers.select("customer_id"), on="customer_id", how="semi")
-    return (
-        audience.join(items, on="campaign_id")
-        .sort("campaign_id")
-        .unique(["customer_id", "product_id"], keep="first", maintain_order=True)
-    )
+    return Eligibility(items, audience.unique())
 
 
 def take_up(
-    eligible: pl.DataFrame, listed: pl.DataFrame, bought: pl.DataFrame, k: int, redeemed: pl.DataFrame | None
+    eligible: Eligibility, listed: pl.DataFrame, bought: pl.DataFrame, k: int, redeemed: pl.DataFrame | None
 ) -> dict[str, Any]:
     """Eligible pairs in the top K of `listed` (user, product_id, rank) and not, and the share of each bought
     (`bought`: customer_id, product_id) and, with `redeemed`, redeemed in the horizon."""
-    pairs = eligible.select("customer_id", "product_id")
-    offered = (
-        top_k(listed, k)
-        .select(customer_id="user", product_id="product_id")
-        .join(pairs, on=["customer_id", "product_id"], how="semi")
-    )
+    offered = eligible.pairs_in(top_k(listed, k).select(customer_id="user", product_id="product_id"))
+    total = eligible.count()
     outcomes = {"bought": bought} | ({"redeemed": redeemed} if redeemed is not None else {})
-    figures: dict[str, Any] = {"eligible_pairs": pairs.height, "offered_pairs": offered.height}
+    figures: dict[str, Any] = {"eligible_pairs": total, "offered_pairs": offered.height}
     for outcome, frame in outcomes.items():
-        done = frame.select("customer_id", "product_id").unique().join(pairs, on=["customer_id", "product_id"])
+        done = eligible.pairs_in(frame)
         done_offered = done.join(offered, on=["customer_id", "product_id"]).height
-        rest = pairs.height - offered.height
+        rest = total - offered.height
         figures[outcome] = {
             "offered": done_offered,
             "not_offered": done.height - done_offered,
@@ -139,7 +169,7 @@ def run_campaign_backtest(
     customers = split.train.customers.select("customer_id", "segment").join(
         active.rename({"user": "customer_id"}), on="customer_id", how="semi"
     )
-    eligible = eligible_pairs(running, split.train.products, customers)
+    eligible = eligibility(running, split.train.products, customers)
     bought = split.future.select("customer_id", "product_id")
     return {
         "cutoff": split.cutoff.isoformat(),
