@@ -33,8 +33,8 @@ ALL_OFFERS = "all offers"
 
 def campaign_counts(opportunities: pl.DataFrame, top_n: int, ranking_column: str = "score") -> pl.DataFrame:
     """One chunk's CAMPAIGN_TOTALS_SCHEMA rows from the graph's opportunities (empty when no offer has a
-    campaign)."""
-    if opportunities.get_column("campaign_id").null_count() == opportunities.height:
+    campaign, or the frame has no campaign columns: offers made without the campaign step)."""
+    if "campaign_id" not in opportunities.columns or opportunities.get_column("campaign_id").is_null().all():
         return pl.DataFrame(schema=CAMPAIGN_TOTALS_SCHEMA)
     unboosted = pl.col(ranking_column) / pl.col("campaign_boost")
     frame = opportunities.select(
