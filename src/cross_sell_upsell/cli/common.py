@@ -13,6 +13,7 @@ from typing import Any, Literal, NoReturn, get_args
 
 from pydantic import ValidationError
 
+from cross_sell_upsell.cli.campaigns import add_campaigns_option, with_campaigns
 from cross_sell_upsell.cli.config_file import config_from_file, settings_in_effect
 from cross_sell_upsell.cli.interrupts import interrupts_raised, report_interrupt
 from cross_sell_upsell.configuration import (
@@ -260,7 +261,7 @@ def add_reading_options(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
         "--strict",
         action="store_true",
-        help="treat any bad transaction row as an error (exit 2) instead of rejecting it",
+        help="treat any bad transaction or campaign row as an error (exit 2) instead of rejecting it",
     )
     group.add_argument(
         "--encoding",
@@ -286,6 +287,7 @@ def data_options(default_data_dir: Path) -> argparse.ArgumentParser:
     group.add_argument(
         "--as-of", type=iso_date, default=None, help="date the analysis is relative to, YYYY-MM-DD (default: today)"
     )
+    add_campaigns_option(group)
     add_config_option(parent.add_argument_group("settings"))
     llm = parent.add_argument_group("rationales")
     llm.add_argument(
@@ -360,9 +362,10 @@ def dataset_from_args(args: argparse.Namespace, config: OrchestratorConfig | Non
     problem = unmatched_essentials(dataset.products, config.essential_categories)
     if problem and args.strict:
         raise DataValidationError(str(catalog), "-", "category", problem)
-    if problem and not getattr(args, "quiet", False):
+    quiet = getattr(args, "quiet", False)
+    if problem and not quiet:
         print(f"warning: {catalog}: {problem}", file=sys.stderr)
-    return dataset
+    return with_campaigns(dataset, args, config, args.as_of or date.today(), quiet=quiet)
 
 
 def note_ingest(dataset: Dataset, path: Path) -> None:

@@ -18,11 +18,11 @@ from langgraph.runtime import Runtime
 from cross_sell_upsell.data.dataset import load_dataset
 from cross_sell_upsell.llm.chat_model import build_chat_model
 from cross_sell_upsell.llm.rationales import NO_KEY_NOTE, fallback_note, llm_rationales
+from cross_sell_upsell.offers.campaigns import boost, campaign_rationales
 from cross_sell_upsell.offers.candidates import (
     CANDIDATE_SCHEMA,
     bundle_offers,
     cross_sell_offers,
-    learned_offers,
     replenishment_offers,
     routine_gap_offers,
     routine_gaps,
@@ -41,6 +41,7 @@ from cross_sell_upsell.offers.results import (
     summarize_customers,
 )
 from cross_sell_upsell.offers.scoring import score_offers
+from cross_sell_upsell.offers.segment_rules import segment_learned_offers
 from cross_sell_upsell.pipeline.context import Context
 from cross_sell_upsell.pipeline.state import InputState, OutputState, State
 from cross_sell_upsell.snapshot.build import Snapshot, build_snapshot, check_snapshot
@@ -99,12 +100,16 @@ def check_replenishment(state: State, runtime: Runtime[Context]) -> dict[str, An
 
 
 def find_cross_sells(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    """The catalog's cross-sells and, with learned signals, those of basket rules and similar customers."""
+    """The catalog's cross-sells and, with learned signals, those of basket rules (held to the customer's segment's
+    thresholds, `offers/segment_rules.py`) and similar customers."""
     holdings, products, signals = state["holdings"], state["products"], state["signals"]
     offers = [cross_sell_offers(holdings, state["cross_sells"], products)]
     if signals is not None:
-        limit = runtime.context.config.signals.learned_offers
-        offers.append(learned_offers(holdings, signals.links(), products, limit))
+        config = runtime.context.config
+        limit = config.signals.learned_offers
+        offers.append(
+            segment_learned_offers(holdings, signals, products, limit, state["customers"], config.segment_rules)
+        )
     return {"cross_sell_offers": pl.concat(offers)}
 
 
@@ -122,12 +127,17 @@ def score_opportunities(state: State, runtime: Runtime[Context]) -> dict[str, An
     candidates = pl.concat([state[key].select(list(CANDIDATE_SCHEMA)) for key in CANDIDATE_KEYS])
     config = runtime.context.config
     scored = score_offers(candidates, state["customers"], state["routine"], config)
-    made = one_offer_per_need(scored, state["bundle_offers"], state["products"], config)
+    dataset = runtime.context.dataset
+    campaigns = None if dataset is None else dataset.campaigns
+    promoted = boost(
+        scored, campaigns, state["as_of"], config, customers=state["customers"], products=state["products"]
+    )
+    made = one_offer_per_need(promoted, state["bundle_offers"], state["products"], config)
     described = describe_offers(made, state["bundle_offers"], state["customers"], state["products"])
     opportunities = template_rationales(
         described, state["customers"], state["routine"], len(state["essentials"]), state["concerns"]
     )
-    return {"opportunities": opportunities}
+    return {"opportunities": campaign_rationales(opportunities)}
 
 
 RationaleRoute = Literal["write_rationales", "assemble_results"]

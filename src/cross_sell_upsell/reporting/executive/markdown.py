@@ -10,6 +10,7 @@ import polars as pl
 
 from cross_sell_upsell.pipeline.totals import SEGMENT_DIMENSIONS, BatchResult
 from cross_sell_upsell.registry import SOURCE_ENTRIES, TYPE_ENTRIES, TYPE_LABELS, Entry
+from cross_sell_upsell.reporting.executive.campaigns import campaigns_section
 from cross_sell_upsell.reporting.executive.customers import customer_models_section, priority_section, win_back_section
 from cross_sell_upsell.reporting.executive.files import BatchFiles
 from cross_sell_upsell.reporting.executive.labels import (
@@ -374,6 +375,7 @@ def render_markdown(result: BatchResult, files: BatchFiles, charts: list[str], g
         + win_back_section(result)
         + _top_offers_section(result)
         + _products_section(result)
+        + campaigns_section(result)
         + rationale_stats_lines(result.rationale_stats)
         + _errors_section(result)
         + _data_quality_section(result, files)

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from cross_sell_upsell.pipeline.totals import SEGMENT_DIMENSIONS, BatchResult
+from cross_sell_upsell.reporting.executive.campaigns import campaigns_summary
 from cross_sell_upsell.reporting.executive.files import BatchFiles
 from cross_sell_upsell.reporting.executive.segments import churn_distribution, clv_distribution, segments_summary
 from cross_sell_upsell.reporting.strict_json import json_text
@@ -52,6 +53,7 @@ def summary_dict(result: BatchResult, files: BatchFiles, charts: list[str], gene
         },
         "top_opportunities": result.top_opportunities().to_dicts(),
         "most_recommended_products": result.most_recommended().to_dicts(),
+        "campaigns": campaigns_summary(result),
         "files": {
             "report": files.report.name,
             "recommendations": files.recommendations.name,
