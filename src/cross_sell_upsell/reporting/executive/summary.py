@@ -7,12 +7,21 @@ from typing import Any
 
 from cross_sell_upsell.pipeline.totals import SEGMENT_DIMENSIONS, BatchResult
 from cross_sell_upsell.reporting.executive.files import BatchFiles
+from cross_sell_upsell.reporting.executive.history import RunHistory
 from cross_sell_upsell.reporting.executive.segments import churn_distribution, clv_distribution, segments_summary
 from cross_sell_upsell.reporting.strict_json import json_text
 
 
-def summary_dict(result: BatchResult, files: BatchFiles, charts: list[str], generated_at: datetime) -> dict[str, Any]:
-    """Every figure of the report, as plain JSON values."""
+def summary_dict(
+    result: BatchResult,
+    files: BatchFiles,
+    charts: list[str],
+    generated_at: datetime,
+    history: RunHistory | None = None,
+) -> dict[str, Any]:
+    """Every figure of the report, as plain JSON values; `previous_run` and `previous_offers` from `history`
+    (null without a previous run in the store)."""
+    history = history or RunHistory()
     return {
         "as_of": result.as_of.isoformat(),
         "generated_at": f"{generated_at:%Y-%m-%d %H:%M:%S}",
@@ -20,6 +29,9 @@ def summary_dict(result: BatchResult, files: BatchFiles, charts: list[str], gene
         "customers_requested": result.customers_requested,
         "customers_processed": result.customers_processed,
         "customers_failed": result.customers_failed,
+        "store": history.store,
+        "previous_run": history.previous_run,
+        "previous_offers": history.previous_offers,
         "total_offers": result.totals.offers,
         "total_potential_revenue": result.total_potential_revenue,
         "average_potential_revenue_per_customer": result.average_potential_revenue,
@@ -105,6 +117,12 @@ def customer_models_dict(result: BatchResult) -> dict[str, Any] | None:
     }
 
 
-def render_summary(result: BatchResult, files: BatchFiles, charts: list[str], generated_at: datetime) -> str:
+def render_summary(
+    result: BatchResult,
+    files: BatchFiles,
+    charts: list[str],
+    generated_at: datetime,
+    history: RunHistory | None = None,
+) -> str:
     """`summary_dict` as indented strict JSON text (a number that is not finite is null)."""
-    return json_text(summary_dict(result, files, charts, generated_at), ensure_ascii=False)
+    return json_text(summary_dict(result, files, charts, generated_at, history), ensure_ascii=False)
