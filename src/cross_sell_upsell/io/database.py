@@ -85,20 +85,20 @@ class _Closing:
 class DuckDatabase(_Closing):
     """An embedded DuckDB file. One process may write it at a time; others may read it read-only."""
 
-    def __init__(self, path: str | Path, read_only: bool) -> None:
+    def __init__(self, path: str | Path, read_only: bool, label: str = "store") -> None:
         import duckdb
 
         self.target = str(path)
         self._error = duckdb.Error
         self._in_transaction = False
         if read_only and not Path(path).is_file():
-            raise DatabaseError(f"store {path} does not exist")
+            raise DatabaseError(f"{label} {path} does not exist")
         if not read_only:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         try:
             self._connection = duckdb.connect(str(path), read_only=read_only)
         except duckdb.Error as error:
-            raise DatabaseError(_duck_open_problem(str(path), error)) from None
+            raise DatabaseError(_duck_open_problem(label, str(path), error)) from None
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         with self._reported():
@@ -147,13 +147,13 @@ class DuckDatabase(_Closing):
         return _Reported(self.target, self._error)
 
 
-def _duck_open_problem(path: str, error: Exception) -> str:
+def _duck_open_problem(label: str, path: str, error: Exception) -> str:
     text = _first_line(error)
     if "lock" in text.lower():
-        return f"store {path} is being written by another run; try again"
+        return f"{label} {path} is being written by another run; try again"
     if "not a valid DuckDB database" in text:
-        return f"store {path} is not a DuckDB database"
-    return f"store {path} cannot be opened ({text})"
+        return f"{label} {path} is not a DuckDB database"
+    return f"{label} {path} cannot be opened ({text})"
 
 
 class PostgresDatabase(_Closing):
@@ -231,9 +231,10 @@ class _Reported:
             raise DatabaseError(f"{self._target}: {_first_line(error)}") from None  # type: ignore[arg-type]
 
 
-def connect(target: str | Path, read_only: bool = False) -> DuckDatabase | PostgresDatabase:
-    """The database `target` names: a `postgresql://` URL, else a DuckDB file path (created when written).
-    Readers pass `read_only`, so they never take a DuckDB file's writer lock nor change a server's data."""
+def connect(target: str | Path, read_only: bool = False, label: str = "store") -> DuckDatabase | PostgresDatabase:
+    """The database `target` names: a `postgresql://` URL, else a DuckDB file path (created when written; its
+    messages call it `label`). Readers pass `read_only`, so they never take a DuckDB file's writer lock nor
+    change a server's data."""
     if is_url(target):
         return PostgresDatabase(str(target), read_only)
-    return DuckDatabase(target, read_only)
+    return DuckDatabase(target, read_only, label)
