@@ -9,6 +9,7 @@ parameters, which DuckDB and PostgreSQL both read.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
@@ -95,10 +96,7 @@ class DuckDatabase(_Closing):
             raise DatabaseError(f"{label} {path} does not exist")
         if not read_only:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._connection = duckdb.connect(str(path), read_only=read_only)
-        except duckdb.Error as error:
-            raise DatabaseError(_duck_open_problem(label, str(path), error)) from None
+        self._connection = _duck_connect(duckdb, label, str(path), read_only)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         with self._reported():
@@ -145,6 +143,23 @@ class DuckDatabase(_Closing):
 
     def _reported(self) -> _Reported:
         return _Reported(self.target, self._error)
+
+
+LOCK_WAIT_SECONDS = 2.0
+"""How long opening a DuckDB file another process holds waits for it: a run records itself in well under a
+second, so two small runs that end together both get in; a run still writing after this is reported."""
+
+
+def _duck_connect(duckdb: Any, label: str, path: str, read_only: bool) -> Any:
+    """A DuckDB connection; while another process holds the file's lock, retried for LOCK_WAIT_SECONDS."""
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        try:
+            return duckdb.connect(path, read_only=read_only)
+        except duckdb.Error as error:
+            if "lock" not in str(error).lower() or time.monotonic() > deadline:
+                raise DatabaseError(_duck_open_problem(label, path, error)) from None
+        time.sleep(0.05)
 
 
 def _duck_open_problem(label: str, path: str, error: Exception) -> str:
