@@ -116,7 +116,9 @@ def test_a_store_another_process_writes_is_one_line_after_a_short_wait(tmp_path:
     holder = hold_lock(path, 30)
     try:
         started = time.monotonic()
-        with pytest.raises(DatabaseError, match=r"^store .*history\.duckdb is being written by another run; try again$"):
+        with pytest.raises(
+            DatabaseError, match=r"^store .*history\.duckdb is being written by another run; try again$"
+        ):
             connect(path)
         assert time.monotonic() - started >= LOCK_WAIT_SECONDS
     finally:
