@@ -3,15 +3,13 @@ for a file that is not a DuckDB database, a server that cannot be reached and a 
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
 import time
 from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
 import pytest
+from support import closed_port, hold_lock
 
 from cross_sell_upsell.io.database import LOCK_WAIT_SECONDS, DatabaseError, connect, shown
 
@@ -74,12 +72,6 @@ def test_a_store_that_does_not_exist_is_not_created_by_a_reader(tmp_path: Path) 
     assert not (tmp_path / "missing.duckdb").exists()
 
 
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_a_server_that_cannot_be_reached_is_named_without_its_password() -> None:
     port = closed_port()
     with pytest.raises(DatabaseError) as raised:
@@ -93,22 +85,6 @@ def test_shown_hides_only_the_password() -> None:
     assert shown("postgresql://u:p@h:5/d?x=1") == "postgresql://u:***@h:5/d?x=1"
     assert shown("postgresql://u@h/d") == "postgresql://u@h/d"
     assert shown("output/history.duckdb") == "output/history.duckdb"
-
-
-def hold_lock(path: Path, seconds: float) -> subprocess.Popen:
-    """Another process with `path` open for writing, for `seconds`; returns once it holds the lock."""
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb, sys, time; c = duckdb.connect({str(path)!r}); print('held', flush=True); "
-            f"time.sleep({seconds})",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-    return holder
 
 
 def test_a_store_another_process_writes_is_one_line_after_a_short_wait(tmp_path: Path) -> None:
