@@ -214,8 +214,10 @@ def _write_batch(
             history = store.history(result, dataset, generated_at) if store else None
             # Drawn while the export's last chunk is still being written (unless the Parquet copy waited for it).
             stage_report(staged, files, result, generated_at, history)
-        finish_uninterrupted()
+        # The run's rows are inserted while an interrupt can still stop it (and roll them back); once the files
+        # are published, the store's transaction commits.
         with store.recorded() if store else nullcontext():
+            finish_uninterrupted()
             staged.commit()
     _note_left_out(customers, args.quiet)
     return result
