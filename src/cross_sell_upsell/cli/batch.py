@@ -25,6 +25,7 @@ from cross_sell_upsell.cli.common import (
     rejected_rows_note,
     run_guarded,
 )
+from cross_sell_upsell.cli.history import add_store_option
 from cross_sell_upsell.cli.interrupts import finish_uninterrupted
 from cross_sell_upsell.cli.progress import batch_progress
 from cross_sell_upsell.configuration import OrchestratorConfig
@@ -99,13 +100,7 @@ def batch_parser(
     )
     exports.add_argument("--parquet", action="store_true", help="also write <stem>.recommendations.parquet")
     history = parser.add_argument_group("run store (docs/store.md)").add_mutually_exclusive_group()
-    history.add_argument(
-        "--store",
-        default=None,
-        metavar="PATH|URL",
-        help=f"record the run in this DuckDB file or postgresql:// database and compare with the run before "
-        f"(default: {default_output_dir}/history.duckdb)",
-    )
+    add_store_option(history, default_output_dir, "record the run in this store and compare with the run before")
     history.add_argument("--no-store", action="store_true", help="record nothing and compare with nothing")
     noise = parser.add_mutually_exclusive_group()
     noise.add_argument("--verbose", action="store_true", help="log every chunk with its timing")

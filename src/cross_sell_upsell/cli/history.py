@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -13,6 +14,16 @@ from cross_sell_upsell.reporting.text import money_text
 from cross_sell_upsell.store.reader import open_store, runs
 
 
+def add_store_option(parser: Any, default_output_dir: Path, what: str) -> None:
+    """`--store PATH|URL` on `parser` (or an argument group), saying `what` it is for."""
+    parser.add_argument(
+        "--store",
+        default=None,
+        metavar="PATH|URL",
+        help=f"{what}: a DuckDB file or a postgresql:// URL (default: {default_output_dir}/history.duckdb)",
+    )
+
+
 def history_parser(default_output_dir: Path, invocation: Invocation) -> argparse.ArgumentParser:
     """The options of `cross-sell history`."""
     parser = invocation.parser(
@@ -20,12 +31,7 @@ def history_parser(default_output_dir: Path, invocation: Invocation) -> argparse
         "expected and potential revenue, and the hit rate of the offers of the run before it.",
         **invocation.epilog("--store output/history.duckdb"),
     )
-    parser.add_argument(
-        "--store",
-        default=None,
-        metavar="PATH|URL",
-        help=f"DuckDB file or postgresql:// database (default: {default_output_dir}/history.duckdb)",
-    )
+    add_store_option(parser, default_output_dir, "the store to read")
     return parser
 
 

@@ -24,6 +24,10 @@ class RunHistory:
     previous_offers: dict[str, Any] | None = None
     """The summary's `previous_offers`; None with `previous_run`."""
 
+    def summary_keys(self) -> dict[str, Any]:
+        """The summary JSON's `store`, `previous_run` and `previous_offers`."""
+        return {"store": self.store, "previous_run": self.previous_run, "previous_offers": self.previous_offers}
+
 
 def _rate(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f}%"

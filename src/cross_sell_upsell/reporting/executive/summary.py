@@ -21,7 +21,6 @@ def summary_dict(
 ) -> dict[str, Any]:
     """Every figure of the report, as plain JSON values; `previous_run` and `previous_offers` from `history`
     (null without a previous run in the store)."""
-    history = history or RunHistory()
     return {
         "as_of": result.as_of.isoformat(),
         "generated_at": f"{generated_at:%Y-%m-%d %H:%M:%S}",
@@ -29,9 +28,7 @@ def summary_dict(
         "customers_requested": result.customers_requested,
         "customers_processed": result.customers_processed,
         "customers_failed": result.customers_failed,
-        "store": history.store,
-        "previous_run": history.previous_run,
-        "previous_offers": history.previous_offers,
+        **(history or RunHistory()).summary_keys(),
         "total_offers": result.totals.offers,
         "total_potential_revenue": result.total_potential_revenue,
         "average_potential_revenue_per_customer": result.average_potential_revenue,
@@ -64,13 +61,7 @@ def summary_dict(
         },
         "top_opportunities": result.top_opportunities().to_dicts(),
         "most_recommended_products": result.most_recommended().to_dicts(),
-        "files": {
-            "report": files.report.name,
-            "recommendations": files.recommendations.name,
-            "customers": [path.name for path in files.customer_files],
-            **({"recommendations_parquet": files.recommendations_parquet.name} if files.parquet else {}),
-            "charts": {name: files.chart(name).name for name in charts},
-        },
+        "files": _files_dict(files, charts),
         "notes": list(result.rationale_notes),
         "rationale_stats": result.rationale_stats.model_dump() if result.rationale_stats else None,
         "errors": result.errors.to_dicts(),
@@ -80,6 +71,17 @@ def summary_dict(
         "rows_rejected": result.rows_rejected["total"],
         "rows_rejected_by_reason": result.rows_rejected["by_reason"],
         "learned_cycles": result.learned_cycles.to_dicts() if result.learned_cycles is not None else [],
+    }
+
+
+def _files_dict(files: BatchFiles, charts: list[str]) -> dict[str, Any]:
+    """The names of the files the run writes."""
+    return {
+        "report": files.report.name,
+        "recommendations": files.recommendations.name,
+        "customers": [path.name for path in files.customer_files],
+        **({"recommendations_parquet": files.recommendations_parquet.name} if files.parquet else {}),
+        "charts": {name: files.chart(name).name for name in charts},
     }
 
 
