@@ -18,6 +18,7 @@ from cross_sell_upsell.store.history import (
     previous_run_summary,
     segment_migration,
 )
+from cross_sell_upsell.store.writer import with_rationales
 
 PREVIOUS_CUSTOMERS = pl.DataFrame(
     rows(
@@ -143,3 +144,15 @@ def test_the_previous_offers_summary() -> None:
         ("r1", "tier_upgrade", "B", 1, 0, 0.0),
     ]
     assert stored.filter(pl.col("segment") == "B", pl.col("offer_type") == "routine_gap")["predicted"][0] is None
+
+
+def test_the_chat_models_rationales_replace_the_templates_of_the_offers_sent() -> None:
+    offers = pl.DataFrame(
+        rows(
+            "customer_id | rank | product_id | rationale",
+            "C1          | 1    | P1         | template one",
+            "C1          | 2    | P2         | template two",
+        )
+    )
+    updates = pl.DataFrame(rows("customer_id | offer_id | rationale | rationale_source", "C1 | P2 | model two | llm"))
+    assert with_rationales(offers, updates).get_column("rationale").to_list() == ["template one", "model two"]

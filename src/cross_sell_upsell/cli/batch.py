@@ -198,6 +198,8 @@ def _write_batch(
             if config.llm.enabled:
                 result, rationales = priority_rationales(result, dataset, config, snapshot=snapshot)
                 export.replace_rationales(rationales)
+                if store:
+                    store.recorder.replace_rationales(rationales)
             if not result.customers_processed:
                 raise DataValidationError(dataset.source, "-", "-", _nobody_analysed(result))
             if args.parquet:

@@ -78,7 +78,10 @@ class _Closing:
     def __exit__(self, exc_type: object, *rest: object) -> None:
         try:
             if exc_type is not None:
-                self.rollback()  # type: ignore[attr-defined]
+                # A connection that broke cannot roll back either; the server drops the transaction with it, and
+                # the error that stopped the run is the one to report.
+                with suppress(self._error):  # type: ignore[attr-defined]
+                    self.rollback()  # type: ignore[attr-defined]
         finally:
             self.close()  # type: ignore[attr-defined]
 

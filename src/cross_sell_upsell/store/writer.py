@@ -79,6 +79,16 @@ def offer_rows(opportunities: pl.DataFrame, top_n: int) -> pl.DataFrame:
     )
 
 
+def with_rationales(offers: pl.DataFrame, updates: pl.DataFrame) -> pl.DataFrame:
+    """`run_offers` rows with the rationales of `updates` (customer_id, offer_id, rationale) where they have one."""
+    new = updates.select("customer_id", product_id="offer_id", new_rationale="rationale")
+    return (
+        offers.join(new, on=["customer_id", "product_id"], how="left", maintain_order="left")
+        .with_columns(rationale=pl.coalesce("new_rationale", "rationale"))
+        .drop("new_rationale")
+    )
+
+
 class RunRecorder:
     """Collects what `run_batch(..., on_results=recorder.append)` streams; nothing is run twice."""
 
@@ -90,6 +100,11 @@ class RunRecorder:
     def append(self, opportunities: pl.DataFrame, summaries: pl.DataFrame) -> None:
         self._customers.append(customer_rows(summaries, self._config))
         self._offers.append(offer_rows(opportunities, self._config.top_n))
+
+    def replace_rationales(self, updates: pl.DataFrame) -> None:
+        """Swaps in the chat model's rationales (customer_id, offer_id, rationale), as the exports do."""
+        if not updates.is_empty() and self._offers:
+            self._offers = [with_rationales(pl.concat(self._offers), updates)]
 
     def customers(self) -> pl.DataFrame:
         """Every analysed customer's `run_customers` row (at least one chunk must be in), `priority_rank` 1 for
