@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
+
+import polars as pl
 
 from cross_sell_upsell.cli.common import (
     EXIT_BAD_INPUT,
@@ -22,6 +25,7 @@ from cross_sell_upsell.cli.common import (
     rejected_rows_note,
     run_guarded,
 )
+from cross_sell_upsell.cli.history import add_store_option
 from cross_sell_upsell.cli.interrupts import finish_uninterrupted
 from cross_sell_upsell.cli.progress import batch_progress
 from cross_sell_upsell.configuration import OrchestratorConfig
@@ -36,6 +40,7 @@ from cross_sell_upsell.reporting.executive import BatchFiles, RecommendationsExp
 from cross_sell_upsell.reporting.executive.customer_export import CRM_FORMATS, DEFAULT_EXPORT_TOP, CustomerExport
 from cross_sell_upsell.reporting.text import money_text
 from cross_sell_upsell.snapshot.build import Snapshot, build_snapshot
+from cross_sell_upsell.store.run import StoreRun
 
 SCRIPT = Invocation("run_batch_analysis.py", "python run_batch_analysis.py")
 """How the top-level script is started."""
@@ -79,6 +84,9 @@ def batch_parser(
         help="customers per graph run; memory grows with it, not with the customer count (default: %(default)s)",
     )
     _export_options(parser)
+    history = parser.add_argument_group("run store (docs/store.md)").add_mutually_exclusive_group()
+    add_store_option(history, default_output_dir, "record the run in this store and compare with the run before")
+    history.add_argument("--no-store", action="store_true", help="record nothing and compare with nothing")
     noise = parser.add_mutually_exclusive_group()
     noise.add_argument("--verbose", action="store_true", help="log every chunk with its timing")
     noise.add_argument("--quiet", action="store_true", help="print nothing but errors (for cron)")
@@ -143,12 +151,16 @@ def batch_command(args: argparse.Namespace, config: OrchestratorConfig, default_
         run_config = effective_config(args, config)
         dataset = dataset_from_args(args, run_config)
         as_of = args.as_of or date.today()
+        # Read before the batch's work, so a store that cannot be opened stops the run at once.
+        store = (
+            None if args.no_store else StoreRun(args.store or default_output_dir / "history.duckdb", as_of, run_config)
+        )
         # The batch's and the chat model's cohorts share it, its segments named by the chat model when it is on.
         snapshot = named_snapshot(build_snapshot(dataset, as_of, run_config), run_config, None)
         generated_at = datetime.now()
         stem = f"batch_analysis_{as_of}_{generated_at:%Y%m%d_%H%M%S}"
         files = BatchFiles(args.output or default_output_dir / "batch_reports" / f"{stem}.md")
-        result = _write_batch(args, dataset, snapshot, run_config, files, generated_at)
+        result = _write_batch(args, dataset, snapshot, run_config, files, generated_at, store)
         if result.customers_failed:
             print_error(
                 f"{result.customers_failed:,} of {result.customers_requested:,} customers could not be "
@@ -168,9 +180,10 @@ def _write_batch(
     config: OrchestratorConfig,
     files: BatchFiles,
     generated_at: datetime,
+    store: StoreRun | None,
 ) -> BatchResult:
     """Runs the batch over `snapshot` (the chat model's cohort reads it too), staging the exports chunk by chunk,
-    and publishes every file at the end or none."""
+    and publishes every file at the end or none; the run is recorded in `store` only when they are published."""
     with StagedOutputs() as staged:
         progress = batch_progress(sys.stderr, quiet=args.quiet, verbose=args.verbose)
         customers = CustomerExport(
@@ -191,12 +204,14 @@ def _write_batch(
                     on_progress,
                     limits=Limits(top_priority=args.top_priority, top_win_back=args.top_priority),
                     on_chunk=export.append,
-                    on_results=customers.append,
+                    on_results=_both(customers.append, store.recorder.append if store else None),
                     snapshot=snapshot,
                 )
             if config.llm.enabled:
                 result, rationales = priority_rationales(result, dataset, config, snapshot=snapshot)
                 export.replace_rationales(rationales)
+                if store:
+                    store.recorder.replace_rationales(rationales)
             if not result.customers_processed:
                 raise DataValidationError(dataset.source, "-", "-", _nobody_analysed(result))
             if args.parquet:
@@ -205,12 +220,29 @@ def _write_batch(
             files = replace(files, customer_parts=parts if len(parts) > 1 else (), parquet=args.parquet)
             if result.rows_rejected["total"]:
                 staged.add(files.rejected_rows, dataset.rejected_rows.write_csv())
+            history = store.history(result, dataset, generated_at) if store else None
             # Drawn while the export's last chunk is still being written (unless the Parquet copy waited for it).
-            stage_report(staged, files, result, generated_at)
-        finish_uninterrupted()
-        staged.commit()
+            stage_report(staged, files, result, generated_at, history)
+        # The run's rows are inserted while an interrupt can still stop it (and roll them back); once the files
+        # are published, the store's transaction commits.
+        with store.recorded() if store else nullcontext():
+            finish_uninterrupted()
+            staged.commit()
     _note_left_out(customers, args.quiet)
     return result
+
+
+def _both(
+    first: Callable[[pl.DataFrame, pl.DataFrame], None], second: Callable[[pl.DataFrame, pl.DataFrame], None] | None
+) -> Callable[[pl.DataFrame, pl.DataFrame], None]:
+    """One `on_results` callback that hands each chunk to both (the second may be None)."""
+
+    def both(opportunities: pl.DataFrame, summaries: pl.DataFrame) -> None:
+        first(opportunities, summaries)
+        if second is not None:
+            second(opportunities, summaries)
+
+    return both
 
 
 def _nobody_analysed(result: BatchResult) -> str:

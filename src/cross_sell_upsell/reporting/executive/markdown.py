@@ -13,6 +13,7 @@ from cross_sell_upsell.registry import SOURCE_ENTRIES, TYPE_ENTRIES, TYPE_LABELS
 from cross_sell_upsell.reporting.executive.campaigns import campaigns_section
 from cross_sell_upsell.reporting.executive.customers import customer_models_section, priority_section, win_back_section
 from cross_sell_upsell.reporting.executive.files import BatchFiles
+from cross_sell_upsell.reporting.executive.history import RunHistory, changes_section, offers_section
 from cross_sell_upsell.reporting.executive.labels import (
     SEGMENT_TITLES,
     category_in_text,
@@ -351,8 +352,16 @@ def _files_section(files: BatchFiles, result: BatchResult) -> list[str]:
     ]
 
 
-def render_markdown(result: BatchResult, files: BatchFiles, charts: list[str], generated_at: datetime) -> str:
-    """The executive report. Only the generated-at line depends on when it was run."""
+def render_markdown(
+    result: BatchResult,
+    files: BatchFiles,
+    charts: list[str],
+    generated_at: datetime,
+    history: RunHistory | None = None,
+) -> str:
+    """The executive report. Only the generated-at line depends on when it was run; "Did last week's offers
+    sell?" and the changes since the previous run follow the summary (`history`, default: no store)."""
+    history = history or RunHistory()
     chart_links = {name: files.chart(name).name for name in charts}
     header = [
         "# Cross-sell & upsell: weekly executive report",
@@ -365,6 +374,8 @@ def render_markdown(result: BatchResult, files: BatchFiles, charts: list[str], g
     notes = [*[f"> {note}" for note in result.rationale_notes], ""] if result.rationale_notes else []
     body = (
         _summary_section(result)
+        + offers_section(history)
+        + changes_section(history)
         + _gaps_section(result, chart_links)
         + _mix_section(result, chart_links)
         + _segments_section(result, chart_links)
