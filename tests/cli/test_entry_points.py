@@ -53,7 +53,17 @@ def test_the_entry_point_is_the_cross_sell_command() -> None:
     module, function = spec.split(":")
     assert getattr(import_module(module), function) is main
     commands = subcommands()
-    assert list(commands) == ["customer", "report", "batch", "backtest", "synth", "models", "status", "dashboard", "history"]
+    assert list(commands) == [
+        "customer",
+        "report",
+        "batch",
+        "backtest",
+        "synth",
+        "models",
+        "status",
+        "dashboard",
+        "history",
+    ]
     assert commands["report"] is commands["customer"]  # `report` stays, as an alias
 
 
