@@ -59,4 +59,3 @@ class OutputError(CrossSellError, OSError):
         self.reason = reason
         """Why it cannot be, e.g. `No space left on device`."""
         super().__init__(f"cannot write {path}: {reason}")
-

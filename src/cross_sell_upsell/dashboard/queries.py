@@ -212,9 +212,17 @@ def customer(db: Database, run_id: str, customer_id: str) -> dict[str, Any] | No
 
 
 OFFER_COLUMNS = (
-    "rank", "product_id", "name", "category", "offer_type", "source", "probability", "price", "expected_revenue",
+    "rank",
+    "product_id",
+    "name",
+    "category",
+    "offer_type",
+    "source",
+    "probability",
+    "price",
+    "expected_revenue",
     "rationale",
-)  # fmt: skip
+)
 """The columns of a customer's offers the drill-down shows."""
 
 
