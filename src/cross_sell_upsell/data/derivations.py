@@ -59,7 +59,8 @@ def customer_features(purchases: pl.DataFrame, products: pl.DataFrame, as_of: da
     recency_days = as_of - last purchase; frequency and monetary = rows and amount in the `window_days` days
     ending on `as_of`; lifetime_spend = all amounts; mean_gap_days = (last - first purchase) / (purchase days
     - 1), null for a single purchase day; price_index = amounts / sum of (quantity x the median catalog price
-    of the product's category)."""
+    of the product's category), null where that quotient is not a finite number (catalog prices so close to
+    zero that dividing by them overflows)."""
     window_start = as_of - timedelta(days=window_days - 1)
     reference = products.select("product_id", pl.col("price").median().over("category"))
     reference_price = dict(zip(reference.get_column("product_id"), reference.get_column("price"), strict=True))
@@ -90,7 +91,7 @@ def customer_features(purchases: pl.DataFrame, products: pl.DataFrame, as_of: da
             mean_gap_days=pl.when(pl.col("purchase_days") > 1).then(
                 (pl.col("last_purchase") - pl.col("first_purchase")).dt.total_days() / (pl.col("purchase_days") - 1)
             ),
-            price_index=pl.col("lifetime_spend") / pl.col("reference_spend"),
+            price_index=_finite(pl.col("lifetime_spend") / pl.col("reference_spend")),
         )
         .select(list(FEATURE_SCHEMA))
         .sort("customer_id")
@@ -126,9 +127,13 @@ def churn_risk(fallback_gap_days: float) -> pl.Expr:
     return pl.when(pl.col("recency_days").is_null()).then(NO_PURCHASE_CHURN_RISK).otherwise(risk.clip(0.0, 1.0))
 
 
+def _finite(value: pl.Expr) -> pl.Expr:
+    return pl.when(value.is_finite()).then(value)
+
+
 def price_sensitivity(settings: IngestSettings) -> pl.Expr:
     """high below `price_index_high_sensitivity_below`, low from `price_index_low_sensitivity_from`, else
-    (and without purchases) medium."""
+    (and without purchases, or without a finite index) medium."""
     index = pl.col("price_index")
     return (
         pl.when(index < settings.price_index_high_sensitivity_below)

@@ -249,3 +249,13 @@ def test_repeat_intervals_stay_exact_when_customer_hashes_collide(monkeypatch):
     real = derivations._keyed_by_customer
     monkeypatch.setattr(derivations, "_keyed_by_customer", lambda rows, key=None: real(rows, pl.lit(0, pl.UInt64)))
     assert repeat_intervals(log, pl.Series(["X"])).rows() == [(0, 7)]
+
+
+def test_a_price_index_that_overflows_is_null_and_the_sensitivity_medium():
+    # A catalog price of the smallest positive float: 10 / 5e-324 overflows to infinity.
+    products = pl.DataFrame({"product_id": ["P1"], "category": ["a"], "price": [5e-324]})
+    log = purchases([("A", "P1", "2024-02-01", 1, 10.0)])
+    features = customer_features(log, products, AS_OF, window_days=90)
+    assert features.item(0, "price_index") is None
+    sensitivity = features.select(price_sensitivity(IngestSettings())).item()
+    assert sensitivity == "medium"
