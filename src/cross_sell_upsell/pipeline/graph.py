@@ -136,7 +136,12 @@ def score_opportunities(state: State, runtime: Runtime[Context]) -> dict[str, An
     made = one_offer_per_need(ranked, state["bundle_offers"], state["products"], config)
     described = describe_offers(made, state["bundle_offers"], state["customers"], state["products"])
     opportunities = template_rationales(
-        described, state["customers"], state["routine"], len(state["essentials"]), state["concerns"]
+        described,
+        customers,
+        state["routine"],
+        len(state["essentials"]),
+        state["concerns"],
+        config.acceptance.horizon_days,
     )
     return {"opportunities": opportunities}
 
