@@ -21,10 +21,13 @@ def summary_dict(result: BatchResult, files: BatchFiles, charts: list[str], gene
         "customers_processed": result.customers_processed,
         "customers_failed": result.customers_failed,
         "total_offers": result.totals.offers,
+        "total_expected_revenue": result.total_expected_revenue,
+        "average_expected_revenue_per_customer": result.average_expected_revenue,
         "total_potential_revenue": result.total_potential_revenue,
         "average_potential_revenue_per_customer": result.average_potential_revenue,
         "average_offers_per_customer": result.average_offers,
         "definitions": {
+            "expected_revenue": result.expected_revenue_definition(),
             "potential_revenue": result.potential_revenue_definition(),
             "priority": result.priority_definition(),
             "win_back": result.win_back_definition(),
@@ -59,7 +62,8 @@ def summary_dict(result: BatchResult, files: BatchFiles, charts: list[str], gene
             **({"recommendations_parquet": files.recommendations_parquet.name} if files.parquet else {}),
             "charts": {name: files.chart(name).name for name in charts},
         },
-        "notes": list(result.rationale_notes),
+        "acceptance_model": acceptance_dict(result),
+        "notes": [*result.rationale_notes, *filter(None, [result.acceptance_note])],
         "rationale_stats": result.rationale_stats.model_dump() if result.rationale_stats else None,
         "errors": result.errors.to_dicts(),
         # Every row of a log is used or rejected: rows_read = rows_used + rows_rejected (null without a log).
@@ -108,3 +112,17 @@ def customer_models_dict(result: BatchResult) -> dict[str, Any] | None:
 def render_summary(result: BatchResult, files: BatchFiles, charts: list[str], generated_at: datetime) -> str:
     """`summary_dict` as indented strict JSON text (a number that is not finite is null)."""
     return json_text(summary_dict(result, files, charts, generated_at), ensure_ascii=False)
+
+
+def acceptance_dict(result: BatchResult) -> dict[str, Any] | None:
+    """What the run's acceptance model was trained on, or why there is none; None when the run had none at all."""
+    model = result.acceptance
+    if model is None:
+        return None
+    return {
+        "fitted": model.estimator is not None,
+        "training_offers": model.training_offers,
+        "bought": model.positives,
+        "horizon_days": model.settings.horizon_days,
+        "fallback_reason": model.fallback_reason,
+    }
