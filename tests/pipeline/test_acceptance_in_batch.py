@@ -1,0 +1,74 @@
+"""The acceptance model in a batch: trained once per run (not per chunk), its expected revenue independent of the
+chunk size, and on the Tier 1 sample, whose history is far too short, the fallback: no expected revenue, and why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from support import AS_OF
+
+from cross_sell_upsell.configuration import OrchestratorConfig
+from cross_sell_upsell.data.ingest import load_transactions_dataset
+from cross_sell_upsell.data.synth import SUGGESTED_AS_OF, generate, write_parquet
+from cross_sell_upsell.pipeline import acceptance
+from cross_sell_upsell.pipeline.batch import run_batch
+
+CONFIG = OrchestratorConfig()
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    """300 synthetic customers with a year of purchases: history enough to train on."""
+    folder: Path = tmp_path_factory.mktemp("synth")
+    for name, frame in generate(300, 7).items():
+        write_parquet(frame, folder / f"{name}.parquet")
+    files = [folder / f"{name}.parquet" for name in ("transactions", "catalog", "customers")]
+    return load_transactions_dataset(*files, as_of=SUGGESTED_AS_OF)
+
+
+def test_the_model_is_trained_once_per_batch_and_the_money_does_not_depend_on_the_chunks(synthetic, monkeypatch):
+    calls = []
+    training_set = acceptance.training_set
+
+    def counted(*args, **kwargs):
+        calls.append(args[1])
+        return training_set(*args, **kwargs)
+
+    monkeypatch.setattr(acceptance, "training_set", counted)
+    summaries: list[pl.DataFrame] = []
+    chunked = run_batch(
+        synthetic, None, SUGGESTED_AS_OF, CONFIG, chunk_size=70, on_results=lambda _, rows: summaries.append(rows)
+    )
+    assert calls == [SUGGESTED_AS_OF]  # five chunks, one training
+    assert chunked.acceptance is not None and chunked.acceptance.fallback_reason is None
+    assert chunked.acceptance_note is None
+    per_customer = pl.concat(summaries).get_column("expected_revenue")
+    assert per_customer.null_count() == 0
+    assert chunked.total_expected_revenue == pytest.approx(per_customer.sum(), abs=0.005)
+    # an upper bound: no customer is expected to spend more than every offer's price
+    assert 0 < chunked.total_expected_revenue < chunked.total_potential_revenue
+    whole = run_batch(synthetic, None, SUGGESTED_AS_OF, CONFIG, chunk_size=300)
+    assert whole.totals.expected_revenue_cents == chunked.totals.expected_revenue_cents
+    assert whole.totals.priority.equals(chunked.totals.priority)
+
+
+def test_tier1_is_too_short_to_train_so_there_is_no_expected_revenue_and_the_note_says_why(tier1):
+    result = run_batch(tier1, None, AS_OF, CONFIG, chunk_size=4)
+    assert result.total_expected_revenue is None
+    assert result.average_expected_revenue is None
+    assert result.acceptance.fallback_reason.endswith("fewer than the 1,000 needed to train")
+    assert result.acceptance_note == (
+        "Offers are ranked by the weighted score: expected revenue needs the acceptance model: "
+        f"{result.acceptance.fallback_reason}."
+    )
+    assert result.priority_customers().get_column("expected_revenue").null_count() == result.priority_customers().height
+
+
+def test_switched_off_nothing_is_trained(tier1, monkeypatch):
+    monkeypatch.setattr(acceptance, "training_set", lambda *args, **kwargs: pytest.fail("trained while switched off"))
+    off = CONFIG.model_copy(update={"acceptance": CONFIG.acceptance.model_copy(update={"enabled": False})})
+    result = run_batch(tier1, None, AS_OF, off)
+    assert result.acceptance.fallback_reason == "switched off (acceptance.enabled = false)"
+    assert result.total_expected_revenue is None
