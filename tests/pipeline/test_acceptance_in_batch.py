@@ -58,7 +58,13 @@ def test_tier1_is_too_short_to_train_so_there_is_no_expected_revenue_and_the_not
     result = run_batch(tier1, None, AS_OF, CONFIG, chunk_size=4)
     assert result.total_expected_revenue is None
     assert result.average_expected_revenue is None
-    assert result.acceptance.fallback_reason.endswith("fewer than the 1,000 needed to train")
+    # Tier 1's customers bought 6 products from 2024-02-02 to 02-29, the window the replay's offers are labelled
+    # from: fewer than the 30 bought offers needed, so no replay even runs.
+    assert result.acceptance.fallback_reason == (
+        "6 products bought in the 28 days the replayed offers are labelled from, fewer than the 30 bought offers "
+        "needed to train"
+    )
+    assert result.acceptance.training_offers == 0
     assert result.acceptance_note == (
         "Offers are ranked by the weighted score: expected revenue needs the acceptance model: "
         f"{result.acceptance.fallback_reason}."

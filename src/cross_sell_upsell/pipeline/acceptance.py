@@ -115,6 +115,25 @@ def labelled_offers(
     )
 
 
+def replay_dates(as_of: date, settings: AcceptanceSettings, horizons: int | None = None) -> list[date]:
+    """The replay dates as_of - 1 - h x horizon for h = 1..horizons (default `settings.horizons`), earliest first."""
+    count = horizons or settings.horizons
+    return [as_of - timedelta(days=1 + h * settings.horizon_days) for h in range(count, 0, -1)]
+
+
+def labelled_purchases(dataset: Dataset, as_of: date, settings: AcceptanceSettings) -> int:
+    """The (customer, product) purchases in the replays' label windows: at most this many replayed offers can be
+    labelled bought, so fewer than `settings.min_positives` cannot train, and no replay needs to run to know it."""
+    purchase_date = pl.col("purchase_date")
+    return sum(
+        dataset.ownership.filter((purchase_date > day) & (purchase_date <= day + timedelta(days=settings.horizon_days)))
+        .select("customer_id", "product_id")
+        .unique()
+        .height
+        for day in replay_dates(as_of, settings)
+    )
+
+
 def training_set(
     dataset: Dataset,
     as_of: date,
@@ -125,9 +144,8 @@ def training_set(
     """The labelled offers of the replay dates as_of - 1 - h x horizon for h = 1..horizons (default
     `settings.horizons`), earliest first, from the purchases before `as_of` only, replayed with `replay_config`."""
     settings, config = settings or AcceptanceSettings(), replay_config(config)
-    horizons = horizons or settings.horizons
     before = replace(dataset, ownership=dataset.ownership.filter(pl.col("purchase_date") < as_of))
-    replays = [as_of - timedelta(days=1 + h * settings.horizon_days) for h in range(horizons, 0, -1)]
+    replays = replay_dates(as_of, settings, horizons)
     return pl.concat([labelled_offers(before, day, config, settings) for day in replays], how="diagonal_relaxed")
 
 
@@ -150,13 +168,21 @@ def with_acceptance(snapshot: Snapshot, dataset: Dataset, config: OrchestratorCo
     """`snapshot` carrying the acceptance model of `config.acceptance`, trained once on the replayed offers
     before the snapshot's date (`training_set`, `fit_acceptance`), or the reason there is none (switched off,
     too little history). Derived state like the customer models, but trained here and not in `build_snapshot`
-    because the replays run the graph. A snapshot that already carries a model of these settings is returned as
-    it is; `dataset` must be the one the snapshot was built from."""
+    because the replays run the graph. No replay runs when the label windows hold fewer purchases than
+    `min_positives` (`labelled_purchases`): a shop's first weeks cost nothing. A snapshot that already carries a
+    model of these settings is returned as it is; `dataset` must be the one the snapshot was built from."""
     settings = config.acceptance
     if snapshot.acceptance is not None and snapshot.acceptance.settings == settings:
         return snapshot
+    bought = labelled_purchases(dataset, snapshot.as_of, settings) if settings.enabled else 0
     if not settings.enabled:
         model = AcceptanceModel(settings, (), None, 0, 0, SWITCHED_OFF)
+    elif bought < settings.min_positives:
+        reason = (
+            f"{bought:,} products bought in the {settings.horizon_days} days the replayed offers are labelled "
+            f"from, fewer than the {settings.min_positives:,} bought offers needed to train"
+        )
+        model = AcceptanceModel(settings, FEATURES, None, 0, 0, reason)
     else:
         model = fit_acceptance(training_set(dataset, snapshot.as_of, config, settings), settings)
     return replace(snapshot, acceptance=model)
