@@ -103,10 +103,7 @@ def run_batch(
         raise ConfigurationError(f"chunk size must be at least 1, not {chunk_size}")
     from cross_sell_upsell.pipeline.graph import graph
 
-    if snapshot is None:
-        snapshot = build_snapshot(dataset, as_of, config)
-    check_snapshot(snapshot, as_of, config)
-    snapshot = named_snapshot(with_acceptance(snapshot, dataset, config), config, chat_model)
+    snapshot = _run_snapshot(dataset, as_of, config, snapshot, chat_model)
     requested = (
         dataset.customer_ids() if customer_ids is None else list(dict.fromkeys(map(customer_id_key, customer_ids)))
     )
@@ -136,6 +133,17 @@ def run_batch(
         segments=snapshot.segments,
         acceptance=snapshot.acceptance,
     )
+
+
+def _run_snapshot(
+    dataset: Dataset, as_of: date, config: OrchestratorConfig, snapshot: Snapshot | None, chat_model: Any
+) -> Snapshot:
+    """The snapshot every chunk reads: the one given (checked) or built, with the run's acceptance model and,
+    with a chat model, its segments named."""
+    if snapshot is None:
+        snapshot = build_snapshot(dataset, as_of, config)
+    check_snapshot(snapshot, as_of, config)
+    return named_snapshot(with_acceptance(snapshot, dataset, config), config, chat_model)
 
 
 @dataclass

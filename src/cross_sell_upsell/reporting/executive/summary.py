@@ -21,10 +21,7 @@ def summary_dict(result: BatchResult, files: BatchFiles, charts: list[str], gene
         "customers_processed": result.customers_processed,
         "customers_failed": result.customers_failed,
         "total_offers": result.totals.offers,
-        "total_expected_revenue": result.total_expected_revenue,
-        "average_expected_revenue_per_customer": result.average_expected_revenue,
-        "total_potential_revenue": result.total_potential_revenue,
-        "average_potential_revenue_per_customer": result.average_potential_revenue,
+        **_revenue(result),
         "average_offers_per_customer": result.average_offers,
         "definitions": {
             "expected_revenue": result.expected_revenue_definition(),
@@ -112,6 +109,16 @@ def customer_models_dict(result: BatchResult) -> dict[str, Any] | None:
 def render_summary(result: BatchResult, files: BatchFiles, charts: list[str], generated_at: datetime) -> str:
     """`summary_dict` as indented strict JSON text (a number that is not finite is null)."""
     return json_text(summary_dict(result, files, charts, generated_at), ensure_ascii=False)
+
+
+def _revenue(result: BatchResult) -> dict[str, float | None]:
+    """The headline money: expected revenue (null without an acceptance model), then the upper bound."""
+    return {
+        "total_expected_revenue": result.total_expected_revenue,
+        "average_expected_revenue_per_customer": result.average_expected_revenue,
+        "total_potential_revenue": result.total_potential_revenue,
+        "average_potential_revenue_per_customer": result.average_potential_revenue,
+    }
 
 
 def acceptance_dict(result: BatchResult) -> dict[str, Any] | None:
