@@ -3,6 +3,7 @@ chunk size, and on the Tier 1 sample, whose history is far too short, the fallba
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import polars as pl
@@ -12,6 +13,7 @@ from support import AS_OF
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.data.ingest import load_transactions_dataset
 from cross_sell_upsell.data.synth import SUGGESTED_AS_OF, generate, write_parquet
+from cross_sell_upsell.models.acceptance import predict_acceptance
 from cross_sell_upsell.pipeline import acceptance
 from cross_sell_upsell.pipeline.batch import run_batch
 
@@ -49,6 +51,17 @@ def test_the_model_is_trained_once_per_batch_and_the_money_does_not_depend_on_th
     assert chunked.total_expected_revenue == pytest.approx(per_customer.sum(), abs=0.005)
     # an upper bound: no customer is expected to spend more than every offer's price
     assert 0 < chunked.total_expected_revenue < chunked.total_potential_revenue
+    # the fitted model pickles (a worker receives it with the snapshot) and predicts the same after
+    offers = pl.DataFrame(
+        {
+            **{name: [0.0, 0.5, 1.0] for name in chunked.acceptance.features},
+            "type": ["replenishment", "bundle", "product_cross_sell"],
+            "source": ["replenishment", "routine_gap", "basket_rule"],
+        }
+    )
+    restored = pickle.loads(pickle.dumps(chunked.acceptance))
+    assert predict_acceptance(restored, offers).equals(predict_acceptance(chunked.acceptance, offers))
+    assert predict_acceptance(restored, offers).null_count() == 0
     whole = run_batch(synthetic, None, SUGGESTED_AS_OF, CONFIG, chunk_size=300)
     assert whole.totals.expected_revenue_cents == chunked.totals.expected_revenue_cents
     assert whole.totals.priority.equals(chunked.totals.priority)
