@@ -289,6 +289,11 @@ class CustomerReport(BaseModel):
     rationale_stats: RationaleStats | None = Field(
         None, description="Where the rationales came from and the model's cost; None when no model was asked."
     )
+    acceptance_note: str | None = Field(
+        None,
+        description="Why the offers are ranked by the weighted score and have no expected revenue (no fitted "
+        "acceptance model); None when the model ranked them.",
+    )
 
 
 def _opportunity(row: dict[str, Any]) -> Opportunity:
@@ -308,7 +313,8 @@ def customer_report(output: dict[str, Any], customer_id: str, settings: Customer
     due = offers.filter(pl.col("type") == "replenishment").sort("due_date", "offer_id")
     return CustomerReport(
         as_of=output["as_of"],
-        run_notes=[*output.get("rationale_notes", []), *filter(None, [output.get("acceptance_note")])],
+        run_notes=output.get("rationale_notes", []),
+        acceptance_note=output.get("acceptance_note"),
         rationale_stats=output.get("rationale_stats"),
         replenishment_due=[
             ReplenishmentItem(

@@ -215,7 +215,7 @@ def render_markdown(report: CustomerReport, top_n: int, generated_at: datetime) 
         f"- **Generated at:** {generated_at:%Y-%m-%d %H:%M:%S}",
         "",
     ]
-    notes = [f"> {note}" for note in report.run_notes]
+    notes = [f"> {note}" for note in [*report.run_notes, *filter(None, [report.acceptance_note])]]
     body = (
         _overview(report)
         + _outlook(report)
