@@ -76,8 +76,8 @@ def labelled_offers(
     """The offers (with `replay_date`) of a graph run as of it over a stable-hash sample of the customers who bought
     before it (`settings.sample_customers`), with `offer_features` and `bought`: whether the customer bought the
     product (any product of a bundle) in [replay_date + 1, replay_date + horizon_days]. Reads no purchase after
-    that window."""
-    purchase_date = pl.col("purchase_date")
+    that window. The graph runs with `replay_config`: the offers as the weighted score ranks them."""
+    purchase_date, config = pl.col("purchase_date"), replay_config(config)
     window_end = replay_date + timedelta(days=settings.horizon_days)
     past = known_on(dataset, replay_date, config)
     active = past.ownership.get_column("customer_id").unique().sort()
@@ -142,8 +142,8 @@ def training_set(
     horizons: int | None = None,
 ) -> pl.DataFrame:
     """The labelled offers of the replay dates as_of - 1 - h x horizon for h = 1..horizons (default
-    `settings.horizons`), earliest first, from the purchases before `as_of` only, replayed with `replay_config`."""
-    settings, config = settings or AcceptanceSettings(), replay_config(config)
+    `settings.horizons`), earliest first, from the purchases before `as_of` only (`labelled_offers`)."""
+    settings = settings or AcceptanceSettings()
     before = replace(dataset, ownership=dataset.ownership.filter(pl.col("purchase_date") < as_of))
     replays = replay_dates(as_of, settings, horizons)
     return pl.concat([labelled_offers(before, day, config, settings) for day in replays], how="diagonal_relaxed")
