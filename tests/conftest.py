@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from support import MINI_CATALOG, MINI_CUSTOMERS, TIER1, TIERED, write_data
 
 from cross_sell_upsell.data.dataset import Dataset, load_dataset
+from cross_sell_upsell.io.database import connect
 
 
 @pytest.fixture(scope="session")
@@ -28,3 +32,24 @@ def mini_dir(tmp_path: Path) -> Path:
 @pytest.fixture()
 def mini(mini_dir: Path) -> Dataset:
     return load_dataset(mini_dir)
+
+
+@pytest.fixture()
+def postgres_url() -> Iterator[str]:
+    """A URL of the test PostgreSQL server (`CSU_TEST_POSTGRES_URL`, which `.ci/postgres.sh start` prints) whose
+    search path is a fresh schema of this test's own, dropped after. Without a server the test is skipped, except
+    under CI=true, where it fails: CI starts one and must never skip these tests silently."""
+    base = os.environ.get("CSU_TEST_POSTGRES_URL")
+    if not base:
+        reason = 'no PostgreSQL server: CSU_TEST_POSTGRES_URL is not set (eval "$(.ci/postgres.sh start)" starts one)'
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}; CI must run the PostgreSQL tests")
+        pytest.skip(reason)
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    with connect(base) as db:
+        db.execute(f"CREATE SCHEMA {schema}")
+        db.commit()
+    yield f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+    with connect(base) as db:
+        db.execute(f"DROP SCHEMA {schema} CASCADE")
+        db.commit()

@@ -4,6 +4,9 @@ out as tables."""
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -57,3 +60,25 @@ def write_data(folder: Path, catalog: list[dict], customers: list[dict]) -> Path
     (folder / "catalog.json").write_text(json.dumps(catalog), encoding="utf-8")
     (folder / "customers.json").write_text(json.dumps(customers), encoding="utf-8")
     return folder
+
+
+def closed_port() -> int:
+    """A TCP port on 127.0.0.1 nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def hold_lock(path: Path, seconds: float) -> subprocess.Popen:
+    """Another process with `path` open for writing, for `seconds`; returns once it holds the lock."""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('held', flush=True); time.sleep({seconds})",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    return holder

@@ -136,6 +136,7 @@ def test_without_emails_there_is_no_email_column_and_klaviyo_is_refused(
             "error: argument --crm: invalid choice: 'mailchimp' (choose from 'braze', 'klaviyo')\n",
         ),
         (["--parquet=yes"], "error: argument --parquet: ignored explicit argument 'yes'\n"),
+        (["--offers-per-customer", "0"], "error: argument --offers-per-customer: '0' must be at least 1\n"),
     ],
 )
 def test_bad_export_options_are_one_line_exit_2_and_nothing_written(
@@ -146,3 +147,16 @@ def test_bad_export_options_are_one_line_exit_2_and_nothing_written(
     assert exit_info.value.code == 2
     assert capsys.readouterr().err == message
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_per_offer_file_can_keep_each_customers_best_offers(tmp_path: Path) -> None:
+    assert run(tmp_path / "all") == 0
+    assert run(tmp_path / "best", "--offers-per-customer", "2", "--parquet") == 0
+    every = pl.read_csv(tmp_path / "all" / "report.recommendations.csv", infer_schema=False)
+    best = pl.read_csv(tmp_path / "best" / "report.recommendations.csv", infer_schema=False)
+    assert best.equals(every.filter(pl.col("rank").cast(pl.Int64) <= 2))
+    assert best.group_by("customer_id").len().get_column("len").max() == 2
+    assert pl.read_parquet(tmp_path / "best" / "report.recommendations.parquet").height == best.height
+    # The per-customer file and the figures do not depend on how many offers the per-offer file keeps.
+    for name in ("report.customers.csv", "report.gaps.png"):
+        assert (tmp_path / "best" / name).read_bytes() == (tmp_path / "all" / name).read_bytes()

@@ -53,7 +53,17 @@ def test_the_entry_point_is_the_cross_sell_command() -> None:
     module, function = spec.split(":")
     assert getattr(import_module(module), function) is main
     commands = subcommands()
-    assert list(commands) == ["customer", "report", "batch", "backtest", "synth", "models", "status"]
+    assert list(commands) == [
+        "customer",
+        "report",
+        "batch",
+        "backtest",
+        "synth",
+        "models",
+        "status",
+        "dashboard",
+        "history",
+    ]
     assert commands["report"] is commands["customer"]  # `report` stays, as an alias
 
 
@@ -75,6 +85,9 @@ def test_every_help_lists_the_exit_codes_and_the_fields_column_accepts(
     assert "exit codes: 0 done" in text or "exit codes: 0 every customer analysed" in text
     for code in ("2 bad input, arguments or settings (one line on stderr, nothing written)", "130", "143"):
         assert code in text
+    if command == f"{PROG} dashboard":  # it reads a store, no data files: it has no --column
+        assert "fields --column" not in text
+        return
     fields = [
         *TRANSACTION_FIELDS,
         *(f"catalog.{name}" for name in CATALOG_FIELDS),

@@ -16,13 +16,13 @@ from cross_sell_upsell.reporting.executive.customer_export import CRM_FORMATS, C
 
 OFFERS = pl.DataFrame(
     [
-        # customer_id, rank, offer_id, name,          price,  type
-        ("K1", 1, "B1", "Pro Cleanser", 30.0, "tier_upgrade"),
-        ("K1", 2, "A5", "Basic SPF", 14.0, "routine_gap"),
-        ("K1", 3, "A6", "=HYPERLINK(1)", 18.0, "product_cross_sell"),
-        ("K2", 1, "A3", "Basic Serum", 19.999, "replenishment"),
+        # customer_id, rank, offer_id, name,          price,  type,                 campaign_name
+        ("K1", 1, "B1", "Pro Cleanser", 30.0, "tier_upgrade", None),
+        ("K1", 2, "A5", "Basic SPF", 14.0, "routine_gap", "Summer Sun"),
+        ("K1", 3, "A6", "=HYPERLINK(1)", 18.0, "product_cross_sell", None),
+        ("K2", 1, "A3", "Basic Serum", 19.999, "replenishment", None),
     ],
-    schema=["customer_id", "rank", "offer_id", "name", "price", "type"],
+    schema=["customer_id", "rank", "offer_id", "name", "price", "type", "campaign_name"],
     orient="row",
 )
 
@@ -52,10 +52,12 @@ def test_one_row_per_customer_with_the_top_offers_as_columns() -> None:
         "offer_1_name",
         "offer_1_price",
         "offer_1_type",
+        "offer_1_campaign",
         "offer_2_product_id",
         "offer_2_name",
         "offer_2_price",
         "offer_2_type",
+        "offer_2_campaign",
         "potential_revenue",
         "predicted_clv",
     ]
@@ -67,16 +69,18 @@ def test_one_row_per_customer_with_the_top_offers_as_columns() -> None:
         "Pro Cleanser",
         Decimal("30.00"),
         "tier_upgrade",
+        None,
         "A5",
         "Basic SPF",
         Decimal("14.00"),
         "routine_gap",
+        "Summer Sun",
         Decimal("62.00"),
         310.5,
     )
     # K2 has one offer: the second offer's columns are empty; K3 has none.
-    assert rows.row(1)[2:10] == ("A3", "Basic Serum", Decimal("20.00"), "replenishment", None, None, None, None)
-    assert rows.row(2)[2:10] == (None,) * 8
+    assert rows.row(1)[2:12] == ("A3", "Basic Serum", Decimal("20.00"), "replenishment", None, *(None,) * 5)
+    assert rows.row(2)[2:12] == (None,) * 10
 
 
 def test_without_email_or_model_fields_the_columns_are_left_out() -> None:
@@ -87,6 +91,7 @@ def test_without_email_or_model_fields_the_columns_are_left_out() -> None:
         "offer_1_name",
         "offer_1_price",
         "offer_1_type",
+        "offer_1_campaign",
         "potential_revenue",
     ]
 
@@ -129,7 +134,7 @@ def test_plain_file_neutralises_names(tmp_path: Path) -> None:
 def test_braze_headers(tmp_path: Path) -> None:
     (path,), left_out = export(tmp_path, 1, "braze")
     assert path.read_text(encoding="utf-8").splitlines()[0] == (
-        "external_id,email,offer_1_product_id,offer_1_name,offer_1_price,offer_1_type,potential_revenue,predicted_clv"
+        "external_id,email,offer_1_product_id,offer_1_name,offer_1_price,offer_1_type,offer_1_campaign,potential_revenue,predicted_clv"
     )
     assert [row["external_id"] for row in read(path)] == ["K1", "K2", "K3"]
     assert left_out == {"no email": 0, "repeated email": 0}
@@ -152,10 +157,8 @@ def test_klaviyo_without_any_email_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_file_over_the_limit_is_split_into_parts_with_whole_rows(tmp_path: Path) -> None:
-    header = (
-        "external_id,email,offer_1_product_id,offer_1_name,offer_1_price,offer_1_type,potential_revenue,predicted_clv\n"
-    )
-    row_k1 = "K1,Ana@Example.com,B1,Pro Cleanser,30.00,tier_upgrade,62.00,310.5\n"
+    header = "external_id,email,offer_1_product_id,offer_1_name,offer_1_price,offer_1_type,offer_1_campaign,potential_revenue,predicted_clv\n"
+    row_k1 = "K1,Ana@Example.com,B1,Pro Cleanser,30.00,tier_upgrade,,62.00,310.5\n"
     limit = len(header) + len(row_k1) + 5  # room for one row and a bit, not two
     parts, _ = export(tmp_path, 1, "braze", max_bytes=limit)
     assert [part.name for part in parts] == ["r.customers.part1.csv", "r.customers.part2.csv", "r.customers.part3.csv"]
@@ -177,5 +180,5 @@ def test_no_customer_gives_a_header_only_file(tmp_path: Path) -> None:
         (path,) = CustomerExport(staged, tmp_path / "r.customers.csv", 1, email=False).close()
         staged.commit()
     assert path.read_text(encoding="utf-8") == (
-        "customer_id,offer_1_product_id,offer_1_name,offer_1_price,offer_1_type,potential_revenue\n"
+        "customer_id,offer_1_product_id,offer_1_name,offer_1_price,offer_1_type,offer_1_campaign,potential_revenue\n"
     )

@@ -7,7 +7,9 @@ import sys
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+from cross_sell_upsell.cli.campaigns import add_campaigns_option
 from cross_sell_upsell.cli.common import (
     EXIT_OK,
     DataSource,
@@ -25,6 +27,7 @@ from cross_sell_upsell.cli.common import (
 )
 from cross_sell_upsell.cli.config_file import config_from_file
 from cross_sell_upsell.configuration import OrchestratorConfig, ScoringWeights, SignalSettings
+from cross_sell_upsell.data.campaigns import load_campaigns
 from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.data.ingest import load_transactions_dataset
 from cross_sell_upsell.errors import ConfigurationError
@@ -32,7 +35,9 @@ from cross_sell_upsell.evaluation.backtest import (
     LEVELS,
     render_markdown,
     run_backtest,
+    temporal_split,
 )
+from cross_sell_upsell.evaluation.campaigns import render_campaign_markdown, run_campaign_backtest
 from cross_sell_upsell.reporting.strict_json import json_text
 
 
@@ -79,6 +84,7 @@ def backtest_parser(invocation: Invocation = MODULE) -> argparse.ArgumentParser:
         help="a learned-signal setting for this run (repeatable), e.g. min_support=0.001",
     )
     add_config_option(run)
+    add_campaigns_option(run)
     output = parse.add_argument_group("output")
     output.add_argument("--format", choices=["markdown", "json"], default="markdown")
     output.add_argument("--output", type=Path, help="write the results here (atomically) instead of stdout")
@@ -111,6 +117,29 @@ def _dataset(args: argparse.Namespace, source: DataSource, config: OrchestratorC
     )
 
 
+def _campaign_backtest(
+    args: argparse.Namespace, source: DataSource, dataset: Dataset, config: OrchestratorConfig
+) -> dict[str, Any]:
+    """The `--campaigns` mode: the campaigns running in the horizon, with Complete Journey's coupon redemptions."""
+    split = temporal_split(dataset, args.cutoff, args.horizon_days)
+    horizon_end = args.cutoff + timedelta(days=args.horizon_days)
+    campaigns = load_campaigns(
+        args.campaigns,
+        dataset.products,
+        split.as_of,
+        config.campaigns,
+        encoding=config.ingest.encoding,
+        through=horizon_end - timedelta(days=1),
+    )
+    redeemed = None
+    if source == "dataset":
+        from cross_sell_upsell.data.completejourney import coupon_purchases
+
+        redeemed = coupon_purchases(args.cutoff, horizon_end)
+    result = run_campaign_backtest(split, campaigns, args.k, config, redeemed)
+    return {**result, "campaign_rows": campaigns.summary()}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m cross_sell_upsell.cli.backtest`."""
     return backtest_command(backtest_parser().parse_args(argv))
@@ -123,8 +152,12 @@ def backtest_command(args: argparse.Namespace) -> int:
         source = data_source(args)
         config = _config(args)
         dataset = _dataset(args, source, config)
-        result = run_backtest(dataset, args.cutoff, args.horizon_days, args.k, args.level, config)
-        text = json_text(result) if args.format == "json" else render_markdown(result)
+        if args.campaigns is not None:
+            result, render = _campaign_backtest(args, source, dataset, config), render_campaign_markdown
+        else:
+            result = run_backtest(dataset, args.cutoff, args.horizon_days, args.k, args.level, config)
+            render = render_markdown
+        text = json_text(result) if args.format == "json" else render(result)
         emit(text, args.output)
         return EXIT_OK
 

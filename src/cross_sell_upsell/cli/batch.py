@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
+
+import polars as pl
 
 from cross_sell_upsell.cli.common import (
     EXIT_BAD_INPUT,
@@ -22,6 +25,7 @@ from cross_sell_upsell.cli.common import (
     rejected_rows_note,
     run_guarded,
 )
+from cross_sell_upsell.cli.history import add_store_option
 from cross_sell_upsell.cli.interrupts import finish_uninterrupted
 from cross_sell_upsell.cli.progress import batch_progress
 from cross_sell_upsell.configuration import OrchestratorConfig
@@ -37,6 +41,7 @@ from cross_sell_upsell.reporting.executive import BatchFiles, RecommendationsExp
 from cross_sell_upsell.reporting.executive.customer_export import CRM_FORMATS, DEFAULT_EXPORT_TOP, CustomerExport
 from cross_sell_upsell.reporting.text import money_text
 from cross_sell_upsell.snapshot.build import Snapshot, build_snapshot
+from cross_sell_upsell.store.run import StoreRun
 
 SCRIPT = Invocation("run_batch_analysis.py", "python run_batch_analysis.py")
 """How the top-level script is started."""
@@ -79,6 +84,18 @@ def batch_parser(
         metavar="N",
         help="customers per graph run; memory grows with it, not with the customer count (default: %(default)s)",
     )
+    _export_options(parser)
+    history = parser.add_argument_group("run store (docs/store.md)").add_mutually_exclusive_group()
+    add_store_option(history, default_output_dir, "record the run in this store and compare with the run before")
+    history.add_argument("--no-store", action="store_true", help="record nothing and compare with nothing")
+    noise = parser.add_mutually_exclusive_group()
+    noise.add_argument("--verbose", action="store_true", help="log every chunk with its timing")
+    noise.add_argument("--quiet", action="store_true", help="print nothing but errors (for cron)")
+    return parser
+
+
+def _export_options(parser: argparse.ArgumentParser) -> None:
+    """The options of the files for marketing tools and data teams."""
     exports = parser.add_argument_group("exports for marketing tools and data teams")
     exports.add_argument(
         "--export-top",
@@ -94,11 +111,14 @@ def batch_parser(
         help="write <stem>.customers.csv with the id and email headers that tool's import expects, split into "
         "numbered parts over its file size limit",
     )
+    exports.add_argument(
+        "--offers-per-customer",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="offers per customer in <stem>.recommendations.csv and its Parquet copy, the best N (default: all)",
+    )
     exports.add_argument("--parquet", action="store_true", help="also write <stem>.recommendations.parquet")
-    noise = parser.add_mutually_exclusive_group()
-    noise.add_argument("--verbose", action="store_true", help="log every chunk with its timing")
-    noise.add_argument("--quiet", action="store_true", help="print nothing but errors (for cron)")
-    return parser
 
 
 def _batch_argument_problem(args: argparse.Namespace) -> str | None:
@@ -132,6 +152,10 @@ def batch_command(args: argparse.Namespace, config: OrchestratorConfig, default_
         run_config = effective_config(args, config)
         dataset = dataset_from_args(args, run_config)
         as_of = args.as_of or date.today()
+        # Read before the batch's work, so a store that cannot be opened stops the run at once.
+        store = (
+            None if args.no_store else StoreRun(args.store or default_output_dir / "history.duckdb", as_of, run_config)
+        )
         # The batch's and the chat model's cohorts share it, with the acceptance model trained once, its segments
         # named by the chat model when it is on.
         built = with_acceptance(build_snapshot(dataset, as_of, run_config), dataset, run_config)
@@ -139,7 +163,7 @@ def batch_command(args: argparse.Namespace, config: OrchestratorConfig, default_
         generated_at = datetime.now()
         stem = f"batch_analysis_{as_of}_{generated_at:%Y%m%d_%H%M%S}"
         files = BatchFiles(args.output or default_output_dir / "batch_reports" / f"{stem}.md")
-        result = _write_batch(args, dataset, snapshot, run_config, files, generated_at)
+        result = _write_batch(args, dataset, snapshot, run_config, files, generated_at, store)
         if result.customers_failed:
             print_error(
                 f"{result.customers_failed:,} of {result.customers_requested:,} customers could not be "
@@ -159,9 +183,10 @@ def _write_batch(
     config: OrchestratorConfig,
     files: BatchFiles,
     generated_at: datetime,
+    store: StoreRun | None,
 ) -> BatchResult:
     """Runs the batch over `snapshot` (the chat model's cohort reads it too), staging the exports chunk by chunk,
-    and publishes every file at the end or none."""
+    and publishes every file at the end or none; the run is recorded in `store` only when they are published."""
     with StagedOutputs() as staged:
         progress = batch_progress(sys.stderr, quiet=args.quiet, verbose=args.verbose)
         customers = CustomerExport(
@@ -171,7 +196,7 @@ def _write_batch(
             email=bool(dataset.customers.get_column("email").is_not_null().any()),
             crm=CRM_FORMATS.get(args.crm),
         )
-        with RecommendationsExport(staged, files.recommendations) as export:
+        with RecommendationsExport(staged, files.recommendations, args.offers_per_customer) as export:
             with progress as on_progress:
                 result = run_batch(
                     dataset,
@@ -182,12 +207,14 @@ def _write_batch(
                     on_progress,
                     limits=Limits(top_priority=args.top_priority, top_win_back=args.top_priority),
                     on_chunk=export.append,
-                    on_results=customers.append,
+                    on_results=_both(customers.append, store.recorder.append if store else None),
                     snapshot=snapshot,
                 )
             if config.llm.enabled:
                 result, rationales = priority_rationales(result, dataset, config, snapshot=snapshot)
                 export.replace_rationales(rationales)
+                if store:
+                    store.recorder.replace_rationales(rationales)
             if not result.customers_processed:
                 raise DataValidationError(dataset.source, "-", "-", _nobody_analysed(result))
             if args.parquet:
@@ -196,12 +223,29 @@ def _write_batch(
             files = replace(files, customer_parts=parts if len(parts) > 1 else (), parquet=args.parquet)
             if result.rows_rejected["total"]:
                 staged.add(files.rejected_rows, dataset.rejected_rows.write_csv())
+            history = store.history(result, dataset, generated_at) if store else None
             # Drawn while the export's last chunk is still being written (unless the Parquet copy waited for it).
-            stage_report(staged, files, result, generated_at)
-        finish_uninterrupted()
-        staged.commit()
+            stage_report(staged, files, result, generated_at, history)
+        # The run's rows are inserted while an interrupt can still stop it (and roll them back); once the files
+        # are published, the store's transaction commits.
+        with store.recorded() if store else nullcontext():
+            finish_uninterrupted()
+            staged.commit()
     _note_left_out(customers, args.quiet)
     return result
+
+
+def _both(
+    first: Callable[[pl.DataFrame, pl.DataFrame], None], second: Callable[[pl.DataFrame, pl.DataFrame], None] | None
+) -> Callable[[pl.DataFrame, pl.DataFrame], None]:
+    """One `on_results` callback that hands each chunk to both (the second may be None)."""
+
+    def both(opportunities: pl.DataFrame, summaries: pl.DataFrame) -> None:
+        first(opportunities, summaries)
+        if second is not None:
+            second(opportunities, summaries)
+
+    return both
 
 
 def _nobody_analysed(result: BatchResult) -> str:

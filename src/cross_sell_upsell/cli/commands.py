@@ -17,6 +17,8 @@ from cross_sell_upsell.cli.app import PROG
 from cross_sell_upsell.cli.backtest import backtest_command, backtest_parser
 from cross_sell_upsell.cli.batch import batch_command, batch_parser
 from cross_sell_upsell.cli.common import EXIT_CODES_HELP, CommandParser, Invocation
+from cross_sell_upsell.cli.dashboard import dashboard_command, dashboard_parser
+from cross_sell_upsell.cli.history import history_command, history_parser
 from cross_sell_upsell.cli.models import models_command, models_parser
 from cross_sell_upsell.cli.orchestrator import orchestrator_parser, report_command
 from cross_sell_upsell.cli.status import status_command, status_parser
@@ -48,6 +50,10 @@ def _status(args: argparse.Namespace) -> int:
     return status_command(args, environment_config(), "environment")
 
 
+def _history(args: argparse.Namespace) -> int:
+    return history_command(args, DEFAULT_OUTPUT_DIR)
+
+
 def cross_sell_parser() -> argparse.ArgumentParser:
     """The `cross-sell` parser: one subcommand per command, each parsed args carrying its `run` function."""
     parser = CommandParser(
@@ -75,4 +81,8 @@ def cross_sell_parser() -> argparse.ArgumentParser:
     models_parser(models).set_defaults(run=models_command)
     status = invocation("status", "what a run would use and what it learned")
     status_parser(DEFAULT_DATA_DIR, status).set_defaults(run=_status)
+    dashboard = invocation("dashboard", "serve the dashboard over a run store")
+    dashboard_parser(dashboard).set_defaults(run=dashboard_command)
+    history = invocation("history", "the runs recorded in the run store")
+    history_parser(DEFAULT_OUTPUT_DIR, history).set_defaults(run=_history)
     return parser

@@ -13,6 +13,7 @@ from typing import Any, Literal, NoReturn, get_args
 
 from pydantic import ValidationError
 
+from cross_sell_upsell.cli.campaigns import add_campaigns_option, with_campaigns
 from cross_sell_upsell.cli.config_file import config_from_file, settings_in_effect
 from cross_sell_upsell.cli.interrupts import interrupts_raised, report_interrupt
 from cross_sell_upsell.configuration import (
@@ -32,6 +33,7 @@ from cross_sell_upsell.data.ingest import (
     with_column_overrides,
     write_rejected_rows,
 )
+from cross_sell_upsell.data.ingest.tables import is_database_source
 from cross_sell_upsell.errors import (
     LINE_HEAD,
     LINE_TAIL,
@@ -119,10 +121,11 @@ class Invocation:
         """The help's closing line: this command run with `arguments`."""
         return f"example: {self.command or self.prog} {arguments}"
 
-    def epilog(self, arguments: str, exit_codes: str = EXIT_CODES_HELP) -> dict[str, Any]:
+    def epilog(self, arguments: str, exit_codes: str = EXIT_CODES_HELP, column_fields: bool = True) -> dict[str, Any]:
         """The parser options for the help's closing paragraphs: the exit codes, the fields `--column` accepts
-        and an example run with `arguments`, each kept on its own line."""
-        paragraphs = (exit_codes, COLUMN_FIELDS_HELP, self.example(arguments))
+        (unless `column_fields` is false: a command that reads no data) and an example run with `arguments`, each
+        kept on its own line."""
+        paragraphs = (exit_codes, *([COLUMN_FIELDS_HELP] if column_fields else []), self.example(arguments))
         return {
             "epilog": "\n\n".join(
                 textwrap.fill(text, HELP_WIDTH, subsequent_indent="  ", break_on_hyphens=False, break_long_words=False)
@@ -141,13 +144,19 @@ class _NoteGiven(argparse.Action):
         setattr(namespace, f"{self.dest}_given", True)
 
 
+def log_source(text: str) -> str | Path:
+    """A log file's path, or a database table's name kept as written (a Path would fold a URL's `//`)."""
+    return text if is_database_source(text) else Path(text)
+
+
 def add_log_options(group: argparse._ArgumentGroup, alternative: str) -> None:
     """The options that name a transaction log and its companions, read instead of the `alternative` option."""
     group.add_argument(
         "--transactions",
-        type=Path,
+        type=log_source,
         default=None,
-        help=f"transaction log (CSV or Parquet: customer id, product id, date, quantity, amount) instead of {alternative}",
+        help="transaction log (CSV or Parquet: customer id, product id, date, quantity, amount; or a database table, "
+        f"duckdb:PATH::TABLE or postgresql://...::TABLE) instead of {alternative}",
     )
     group.add_argument(
         "--catalog", type=Path, default=None, help="catalog (CSV, JSON or Parquet) for --transactions; required with it"
@@ -259,7 +268,7 @@ def add_reading_options(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
         "--strict",
         action="store_true",
-        help="treat any bad transaction row as an error (exit 2) instead of rejecting it",
+        help="treat any bad transaction or campaign row as an error (exit 2) instead of rejecting it",
     )
     group.add_argument(
         "--encoding",
@@ -285,6 +294,7 @@ def data_options(default_data_dir: Path) -> argparse.ArgumentParser:
     group.add_argument(
         "--as-of", type=iso_date, default=None, help="date the analysis is relative to, YYYY-MM-DD (default: today)"
     )
+    add_campaigns_option(group)
     add_config_option(parent.add_argument_group("settings"))
     llm = parent.add_argument_group("rationales")
     llm.add_argument(
@@ -359,9 +369,10 @@ def dataset_from_args(args: argparse.Namespace, config: OrchestratorConfig | Non
     problem = unmatched_essentials(dataset.products, config.essential_categories)
     if problem and args.strict:
         raise DataValidationError(str(catalog), "-", "category", problem)
-    if problem and not getattr(args, "quiet", False):
+    quiet = getattr(args, "quiet", False)
+    if problem and not quiet:
         print(f"warning: {catalog}: {problem}", file=sys.stderr)
-    return dataset
+    return with_campaigns(dataset, args, config, args.as_of or date.today(), quiet=quiet)
 
 
 def note_ingest(dataset: Dataset, path: Path) -> None:

@@ -20,6 +20,9 @@ from cross_sell_upsell.configuration.base import LOYALTY_TIERS as LOYALTY_TIERS
 from cross_sell_upsell.configuration.base import MARGIN_LEVELS as MARGIN_LEVELS
 from cross_sell_upsell.configuration.base import PRICE_SENSITIVITIES as PRICE_SENSITIVITIES
 from cross_sell_upsell.configuration.base import Frozen as _Frozen
+from cross_sell_upsell.configuration.campaigns import CAMPAIGN_FIELDS as CAMPAIGN_FIELDS
+from cross_sell_upsell.configuration.campaigns import CampaignSettings as CampaignSettings
+from cross_sell_upsell.configuration.campaigns import SegmentRuleSettings as SegmentRuleSettings
 from cross_sell_upsell.configuration.customer_models import CustomerModelSettings as CustomerModelSettings
 from cross_sell_upsell.configuration.ingest import CATALOG_FIELDS as CATALOG_FIELDS
 from cross_sell_upsell.configuration.ingest import CUSTOMER_FIELDS as CUSTOMER_FIELDS
@@ -253,6 +256,14 @@ class OrchestratorConfig(_Frozen):
     customer_models: CustomerModelSettings = Field(
         default_factory=CustomerModelSettings,
         description="The BG/NBD and Gamma-Gamma customer models fitted into the snapshot: gating, window, CLV horizon.",
+    )
+    campaigns: CampaignSettings = Field(
+        default_factory=CampaignSettings,
+        description="Promotions: the campaigns file's columns, the default boost and the share of a list they may take.",
+    )
+    segment_rules: SegmentRuleSettings = Field(
+        default_factory=SegmentRuleSettings,
+        description="Basket-rule confidence and support a customer's segment needs (document 004's levels).",
     )
     acceptance: AcceptanceSettings = Field(
         default_factory=AcceptanceSettings,

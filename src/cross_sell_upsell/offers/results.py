@@ -9,6 +9,7 @@ import polars as pl
 from pydantic import BaseModel, Field, computed_field
 
 from cross_sell_upsell.configuration import CustomerModelSettings
+from cross_sell_upsell.offers.campaigns import CAMPAIGN_COLUMNS
 from cross_sell_upsell.offers.keys import lookup
 from cross_sell_upsell.offers.scoring import COMPONENTS
 from cross_sell_upsell.registry import OpportunitySource, OpportunityType
@@ -53,6 +54,7 @@ OPPORTUNITY_COLUMNS: tuple[str, ...] = (
     "rationale_error",
     "counts_toward_revenue",
     *CUSTOMER_PREDICTION_COLUMNS,
+    *CAMPAIGN_COLUMNS,
 )
 """The published offer columns. `offer_id` is the product id, or BUNDLE-<member ids> for a bundle, whose
 members are in `product_ids` (null for a single-product offer). `source` is the signal that proposed the offer
@@ -210,7 +212,7 @@ class Opportunity(BaseModel):
     tier: int | None
     price: float = Field(description="What the customer pays (a bundle's discounted price).")
     list_price: float = Field(description="The undiscounted price.")
-    score: float = Field(description="Weighted mean of the components, 0-100.")
+    score: float = Field(description="Weighted mean of the components, 0-100, times `campaign_boost`.")
     components: dict[str, float] = Field(description="Each score component, 0-100.")
     acceptance_probability: float | None = Field(
         None, description="Probability the customer buys it within the acceptance horizon; None without the model."
@@ -221,6 +223,12 @@ class Opportunity(BaseModel):
     rationale_error: str | None = Field(None, description="Why the model's rationale was not used, if it was asked.")
     source_product_id: str | None = Field(None, description="The owned product that led to this offer.")
     counts_toward_revenue: bool
+    campaign_id: str | None = Field(None, description="The campaign that covers the offer (docs/campaigns.md).")
+    campaign_name: str | None = Field(None, description="Its name.")
+    campaign_discount: float | None = Field(None, description="Its discount, a fraction; None when not stated.")
+    campaign_boost: float = Field(
+        1.0, description="The multiplier the score got from the campaign; 1.0 for none (or past the cap)."
+    )
 
 
 class ReplenishmentItem(BaseModel):

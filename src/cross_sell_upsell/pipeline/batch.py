@@ -131,6 +131,7 @@ def run_batch(
         learned_cycles=dataset.learned_cycles,
         customer_models=snapshot.customer_models,
         segments=snapshot.segments,
+        campaigns=dataset.campaigns,
         acceptance=snapshot.acceptance,
     )
 

@@ -18,12 +18,18 @@ from langgraph.runtime import Runtime
 from cross_sell_upsell.data.dataset import load_dataset
 from cross_sell_upsell.llm.chat_model import build_chat_model
 from cross_sell_upsell.llm.rationales import NO_KEY_NOTE, fallback_note, llm_rationales
-from cross_sell_upsell.offers.acceptance import acceptance_probabilities, fitted, ranked_by_policy, ranking_note
+from cross_sell_upsell.offers.acceptance import (
+    RANKING_VALUE,
+    acceptance_probabilities,
+    fitted,
+    ranked_by_policy,
+    ranking_note,
+)
+from cross_sell_upsell.offers.campaigns import boost, campaign_rationales
 from cross_sell_upsell.offers.candidates import (
     CANDIDATE_SCHEMA,
     bundle_offers,
     cross_sell_offers,
-    learned_offers,
     replenishment_offers,
     routine_gap_offers,
     routine_gaps,
@@ -42,6 +48,7 @@ from cross_sell_upsell.offers.results import (
     summarize_customers,
 )
 from cross_sell_upsell.offers.scoring import score_offers
+from cross_sell_upsell.offers.segment_rules import segment_learned_offers
 from cross_sell_upsell.pipeline.acceptance import with_acceptance
 from cross_sell_upsell.pipeline.context import Context
 from cross_sell_upsell.pipeline.state import InputState, OutputState, State
@@ -105,12 +112,16 @@ def check_replenishment(state: State, runtime: Runtime[Context]) -> dict[str, An
 
 
 def find_cross_sells(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    """The catalog's cross-sells and, with learned signals, those of basket rules and similar customers."""
+    """The catalog's cross-sells and, with learned signals, those of basket rules (held to the customer's segment's
+    thresholds, `offers/segment_rules.py`) and similar customers."""
     holdings, products, signals = state["holdings"], state["products"], state["signals"]
     offers = [cross_sell_offers(holdings, state["cross_sells"], products)]
     if signals is not None:
-        limit = runtime.context.config.signals.learned_offers
-        offers.append(learned_offers(holdings, signals.links(), products, limit))
+        config = runtime.context.config
+        limit = config.signals.learned_offers
+        offers.append(
+            segment_learned_offers(holdings, signals, products, limit, state["customers"], config.segment_rules)
+        )
     return {"cross_sell_offers": pl.concat(offers)}
 
 
@@ -133,7 +144,12 @@ def score_opportunities(state: State, runtime: Runtime[Context]) -> dict[str, An
         scored, state.get("acceptance"), customers, state["holdings"], state["products"], state["as_of"]
     )
     ranked = ranked_by_policy(scored.with_columns(probabilities), config.ranking)
-    made = one_offer_per_need(ranked, state["bundle_offers"], state["products"], config)
+    dataset = runtime.context.dataset
+    campaigns = None if dataset is None else dataset.campaigns
+    # A campaign boosts what the offers are ranked by: the policy's value, else the score.
+    by = RANKING_VALUE if RANKING_VALUE in ranked.columns else "score"
+    promoted = boost(ranked, campaigns, state["as_of"], config, by, customers=customers, products=state["products"])
+    made = one_offer_per_need(promoted, state["bundle_offers"], state["products"], config)
     described = describe_offers(made, state["bundle_offers"], state["customers"], state["products"])
     opportunities = template_rationales(
         described,
@@ -143,7 +159,7 @@ def score_opportunities(state: State, runtime: Runtime[Context]) -> dict[str, An
         state["concerns"],
         config.acceptance.horizon_days,
     )
-    return {"opportunities": opportunities}
+    return {"opportunities": campaign_rationales(opportunities)}
 
 
 RationaleRoute = Literal["write_rationales", "assemble_results"]

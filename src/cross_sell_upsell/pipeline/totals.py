@@ -16,11 +16,13 @@ from typing import Any
 import polars as pl
 
 from cross_sell_upsell.configuration import LOYALTY_TIERS, PRICE_SENSITIVITIES, OrchestratorConfig
+from cross_sell_upsell.data.campaigns import Campaigns
 from cross_sell_upsell.models.acceptance import AcceptanceModel
 from cross_sell_upsell.models.fit import CustomerModels
 from cross_sell_upsell.models.segments import Segments
 from cross_sell_upsell.offers.acceptance import fitted, ranking_note
 from cross_sell_upsell.offers.results import RationaleStats
+from cross_sell_upsell.pipeline.campaign_totals import CAMPAIGN_TOTALS_SCHEMA, campaign_counts
 from cross_sell_upsell.pipeline.customer_totals import CustomerFigures, add_counts, combine_figures, customer_figures
 from cross_sell_upsell.pipeline.priority import (
     EXPECTED_REVENUE_DEFINITION,
@@ -137,6 +139,8 @@ class Totals:
     """The top-K offers so far across customers that count toward revenue, best first."""
     customer_figures: CustomerFigures = field(default_factory=CustomerFigures)
     """Per customer segment and per predicted CLV and churn band (`customer_totals`)."""
+    campaigns: pl.DataFrame = field(default_factory=lambda: _empty(CAMPAIGN_TOTALS_SCHEMA))
+    """Per campaign: offers covered and boosted, customers reached, top-N value with and without the boost."""
 
 
 def _cents(column: str) -> pl.Expr:
@@ -237,6 +241,7 @@ def chunk_totals(
         win_back=top_rows(win_back, WIN_BACK_ORDER, limits.top_win_back),
         top_offers=_top_offers(opportunities, summaries, limits.top_opportunities),
         customer_figures=customer_figures(opportunities, summaries),
+        campaigns=campaign_counts(opportunities, config.top_n),
     )
 
 
@@ -260,6 +265,7 @@ def combine(left: Totals, right: Totals, limits: Limits) -> Totals:
         win_back=top_rows(pl.concat([left.win_back, right.win_back]), WIN_BACK_ORDER, limits.top_win_back),
         top_offers=top_rows(pl.concat([left.top_offers, right.top_offers]), _TOP_OFFER_ORDER, limits.top_opportunities),
         customer_figures=combine_figures(left.customer_figures, right.customer_figures),
+        campaigns=add_counts(left.campaigns, right.campaigns, ["campaign_id", "campaign_name"]),
     )
 
 
@@ -293,6 +299,8 @@ class BatchResult:
     """The customer models of the run's snapshot (fitted, or why the fallback values are used)."""
     segments: Segments | None = None
     """The customer segments of the run (named by the chat model when it had one), or why there are none."""
+    campaigns: Campaigns | None = None
+    """The campaigns the run was given (running on the as-of date, and the rows left out); None without any."""
     acceptance: AcceptanceModel | None = None
     """The run's acceptance model (fitted, or why there is none: `acceptance_note`)."""
 

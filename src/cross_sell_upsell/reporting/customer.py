@@ -144,7 +144,12 @@ def _bundles(report: CustomerReport) -> list[str]:
 
 
 def _breakdown(opportunity: Opportunity) -> list[str]:
-    return [f"  - {readable(name).capitalize()}: {opportunity.components[name]:.2f}" for name in COMPONENTS]
+    lines = [f"  - {readable(name).capitalize()}: {opportunity.components[name]:.2f}" for name in COMPONENTS]
+    if opportunity.campaign_boost != 1.0:
+        lines.append(
+            f"  - Campaign boost: x{opportunity.campaign_boost:g} ({plain_text(opportunity.campaign_name or '')})"
+        )
+    return lines
 
 
 def _source(opportunity: Opportunity) -> str:

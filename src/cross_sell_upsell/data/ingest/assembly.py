@@ -20,6 +20,7 @@ from cross_sell_upsell.data.derivations import customer_features, derive_custome
 from cross_sell_upsell.data.ingest.catalog import load_catalog
 from cross_sell_upsell.data.ingest.customers import load_customer_attributes
 from cross_sell_upsell.data.ingest.guards import check_rejected_share
+from cross_sell_upsell.data.ingest.tables import database_table
 from cross_sell_upsell.data.ingest.transactions import REJECT_REASONS, REJECTED_SCHEMA, read_transactions
 from cross_sell_upsell.data.records import DEFAULT_TIER_PRICE_RANGES
 from cross_sell_upsell.errors import ConfigurationError
@@ -51,10 +52,11 @@ def load_transactions_dataset(
     purchases, rejected, rows_read = read_transactions(
         transactions, products.get_column("product_id"), settings, strict=strict
     )
-    check_rejected_share(Path(transactions), rows_read, _reason_counts(rejected), settings.max_rejected_share)
+    log = database_table(transactions) or Path(transactions)  # a URL's password is not written in messages
+    check_rejected_share(log, rows_read, _reason_counts(rejected), settings.max_rejected_share)
     features = customer_features(purchases, products, as_of, settings.rfm_window_days)
     learned = learn_cycles(purchases, products, as_of, settings.cycle_min_repeats)
-    source = f"{transactions} + {catalog}" + (f" + {customers_file}" if customers_file is not None else "")
+    source = f"{log} + {catalog}" + (f" + {customers_file}" if customers_file is not None else "")
     has_baskets = purchases.get_column("basket_id").null_count() < purchases.height
     return Dataset(
         products=with_learned_cycles(products, learned),

@@ -7,6 +7,7 @@ that cannot be parsed is reported the same way for the catalog, the customers fi
 from __future__ import annotations
 
 import csv
+import re
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from cross_sell_upsell.data.encodings import utf8_file
 from cross_sell_upsell.data.ingest.values import sniff_delimiter
 from cross_sell_upsell.data.records import read_records
 from cross_sell_upsell.errors import DataValidationError
+from cross_sell_upsell.io.database import connect, is_url, shown
 
 _TABLE_SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".json": "json"}
 
@@ -50,9 +52,60 @@ def reported_as_unreadable(path: Path, errors: tuple[type[Exception], ...] = _RE
         raise DataValidationError(str(path), "-", "-", f"cannot be read ({first_line})") from None
 
 
-def scan_table(path: Path, kind: str, *, delimiter: str = ",", truncate_ragged_lines: bool = False) -> pl.LazyFrame:
+DUCKDB_PREFIX = "duckdb:"
+"""What starts a DuckDB table source, `duckdb:PATH::TABLE` (a `postgresql://...::TABLE` URL needs none)."""
+
+_TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class DatabaseTable:
+    """A table in a database, read instead of a file: `duckdb:PATH::TABLE` or `postgresql://...::TABLE`."""
+
+    target: str
+    """The DuckDB file or the server's URL."""
+    table: str
+    """The table's name (letters, digits and underscores)."""
+
+    def __str__(self) -> str:
+        """As messages name it: the source as given, a URL's password hidden."""
+        prefix = "" if is_url(self.target) else DUCKDB_PREFIX
+        return f"{prefix}{shown(self.target)}::{self.table}"
+
+
+def is_database_source(source: str | Path) -> bool:
+    """Whether `source` names a database table rather than a file."""
+    return str(source).startswith(DUCKDB_PREFIX) or is_url(source)
+
+
+def database_table(source: str | Path) -> DatabaseTable | None:
+    """The table `source` names, None for a file; a database source without `::TABLE` is an error."""
+    if not is_database_source(source):
+        return None
+    text = str(source)
+    target, separator, table = text.removeprefix(DUCKDB_PREFIX).rpartition("::")
+    if not separator or not target or not _TABLE_NAME.fullmatch(table):
+        raise DataValidationError(
+            shown(text), "-", "-", "name a database table as duckdb:PATH::TABLE or postgresql://...::TABLE"
+        )
+    return DatabaseTable(target, table)
+
+
+def read_database_table(source: DatabaseTable) -> pl.DataFrame:
+    """The whole table, read through a read-only connection."""
+    with connect(source.target, read_only=True, label="database") as db:
+        if db.columns(source.table) is None:
+            raise DataValidationError(str(source), "-", "-", "no such table")
+        return db.query(f"SELECT * FROM {source.table}")
+
+
+def scan_table(
+    path: Path | pl.DataFrame, kind: str, *, delimiter: str = ",", truncate_ragged_lines: bool = False
+) -> pl.LazyFrame:
     """A lazy scan; CSV columns all come in as text so one odd value never breaks type inference. A CSV file
-    must be UTF-8 (`encodings.utf8_file`)."""
+    must be UTF-8 (`encodings.utf8_file`). A database table (kind "table") is already read: `path` is its frame."""
+    if isinstance(path, pl.DataFrame):
+        return path.lazy()
     if kind == "parquet":
         return pl.scan_parquet(path)
     return pl.scan_csv(path, separator=delimiter, infer_schema=False, truncate_ragged_lines=truncate_ragged_lines)

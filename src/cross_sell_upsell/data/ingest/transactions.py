@@ -19,6 +19,7 @@ from cross_sell_upsell.data.ingest.tables import (
     as_date,
     as_number,
     as_text,
+    database_table,
     extra_fields_error,
     field_columns,
     field_sources,
@@ -26,6 +27,7 @@ from cross_sell_upsell.data.ingest.tables import (
     find_extra_fields,
     has_extra_fields,
     is_blank,
+    read_database_table,
     reported_as_unreadable,
     scan_table,
 )
@@ -83,9 +85,14 @@ def read_transactions(
 
     One lazy scan, typed and checked with expressions. A row gets the first reason of REJECT_REASONS that
     fits it. In strict mode the first bad row raises DataValidationError instead."""
-    path = Path(path)
-    kind = file_kind(path, ("csv", "parquet"))
-    with utf8_file(path, settings.encoding) if kind == "csv" else nullcontext(path) as source:
+    table = database_table(path)
+    path = table or Path(path)  # messages name the table (DatabaseTable's str) or the file
+    kind = "table" if table else file_kind(path, ("csv", "parquet"))
+    if table:
+        opened = nullcontext(read_database_table(table))
+    else:
+        opened = utf8_file(path, settings.encoding) if kind == "csv" else nullcontext(path)
+    with opened as source:
         delimiter = (settings.delimiter or sniff_delimiter(path, source)) if kind == "csv" else ","
         with reported_as_unreadable(path):
             schema = scan_table(source, kind, delimiter=delimiter).collect_schema()
@@ -112,10 +119,10 @@ def read_transactions(
 class _LogRead:
     """How a log file is read: the file polars scans, its columns and the settings that type their values."""
 
-    source: Path
-    """The UTF-8 file that is scanned (the log itself, or its UTF-8 copy)."""
+    source: Path | pl.DataFrame
+    """The UTF-8 file that is scanned (the log itself, or its UTF-8 copy), or a database table's rows."""
     kind: str
-    """"csv" or "parquet"."""
+    """"csv", "parquet" or "table"."""
     delimiter: str
     """The CSV delimiter (configured or sniffed)."""
     sources: dict[str, str]

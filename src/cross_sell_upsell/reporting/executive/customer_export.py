@@ -18,8 +18,15 @@ DEFAULT_EXPORT_TOP = 3
 """Offers per customer the file carries as columns when `--export-top` is not given."""
 
 
-OFFER_FIELDS: dict[str, str] = {"product_id": "offer_id", "name": "name", "price": "price", "type": "type"}
-"""Each offer's columns in the file (`offer_<k>_<field>`), and the opportunities column each comes from."""
+OFFER_FIELDS: dict[str, str] = {
+    "product_id": "offer_id",
+    "name": "name",
+    "price": "price",
+    "type": "type",
+    "campaign": "campaign_name",
+}
+"""Each offer's columns in the file (`offer_<k>_<field>`), and the opportunities column each comes from; the
+campaign is empty for an offer no campaign covers."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +63,7 @@ CRM_FORMATS: dict[str, CrmFormat] = {
 
 _NO_OFFERS = pl.DataFrame(
     schema={"customer_id": pl.String, "rank": pl.UInt32, "offer_id": pl.String, "name": pl.String}
-    | {"price": pl.Float64, "type": pl.String}
+    | {"price": pl.Float64, "type": pl.String, "campaign_name": pl.String}
 )
 _NO_CUSTOMERS = pl.DataFrame(schema={"customer_id": pl.String, "email": pl.String, "potential_revenue": pl.Float64})
 

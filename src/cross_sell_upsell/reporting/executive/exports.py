@@ -11,6 +11,7 @@ import polars as pl
 
 from cross_sell_upsell.io.files import stage_file, writing
 from cross_sell_upsell.io.staging import StagedOutputs
+from cross_sell_upsell.offers.campaigns import CAMPAIGN_COLUMNS
 from cross_sell_upsell.offers.results import CUSTOMER_PREDICTION_COLUMNS
 from cross_sell_upsell.offers.scoring import COMPONENTS
 from cross_sell_upsell.reporting.executive.cells import neutralised, safe_text_cells
@@ -35,13 +36,15 @@ RECOMMENDATION_COLUMNS: tuple[str, ...] = (
     "rationale",
     "rationale_source",
     *CUSTOMER_PREDICTION_COLUMNS,
+    *CAMPAIGN_COLUMNS,
 )
 """The CSV's columns. `product_id` is the product offered, or the bundle's id; `product_ids` lists the products
 in the offer, separated by ';' (one for a single product, the members for a bundle); `source` is the signal that
 proposed it. `acceptance_probability` is the probability that the customer buys the offer within the acceptance
 horizon and `expected_revenue` that times the price (both empty without an acceptance model). The last columns are the customer's predicted CLV, churn probability, expected purchases in the
 window, expected next order date and segment (empty when the customers were not segmented;
-`offers.results.CUSTOMER_PREDICTION_COLUMNS`), on each of their rows."""
+`offers.results.CUSTOMER_PREDICTION_COLUMNS`), on each of their rows; then the campaign that covers the offer
+(`offers.campaigns.CAMPAIGN_COLUMNS`: empty without one, and a boost of 1.0 when none or capped)."""
 
 
 PRODUCT_ID_SEPARATOR = ";"
@@ -50,13 +53,19 @@ PRODUCT_ID_SEPARATOR = ";"
 
 _MONEY_AND_SCORES = ("price", "list_price", "score", *COMPONENTS, "expected_revenue", "predicted_clv")
 
-_PROBABILITIES = ("acceptance_probability", "churn_probability", "expected_purchases")
+_FOUR_DECIMALS = (  # probabilities and the campaign fractions
+    "acceptance_probability",
+    "churn_probability",
+    "expected_purchases",
+    "campaign_discount",
+    "campaign_boost",
+)
 
 RECOMMENDATION_SCHEMA: dict[str, pl.DataType] = {
     name: pl.Decimal(14, 2)
     if name in _MONEY_AND_SCORES
     else pl.Decimal(14, 4)
-    if name in _PROBABILITIES
+    if name in _FOUR_DECIMALS
     else {"rank": pl.UInt32(), "tier": pl.Int8(), "counts_toward_revenue": pl.Boolean()}.get(name, pl.String())
     for name in RECOMMENDATION_COLUMNS
 }
@@ -70,7 +79,7 @@ def recommendations_frame(opportunities: pl.DataFrame) -> pl.DataFrame:
     for a formula is neutralised (`cells.neutralised`)."""
     published = opportunities.with_columns(
         pl.col(*_MONEY_AND_SCORES).round(2).cast(pl.Decimal(14, 2)),
-        pl.col(*_PROBABILITIES).round(4).cast(pl.Decimal(14, 4)),
+        pl.col(*_FOUR_DECIMALS).round(4).cast(pl.Decimal(14, 4)),
         product_id=pl.col("offer_id"),
         product_ids=pl.coalesce(pl.col("product_ids").list.join(PRODUCT_ID_SEPARATOR), pl.col("offer_id")),
     ).select(RECOMMENDATION_COLUMNS)
@@ -81,12 +90,14 @@ class RecommendationsExport:
     """The per-offer CSV, appended chunk by chunk to a staged file, so memory stays at one chunk.
 
     A chunk is written by a background thread while the graph computes the next one (a million customers make
-    gigabytes of CSV); at most one write is pending. Use it as a context manager: leaving the block waits for
-    the last write and raises its error, if any."""
+    gigabytes of CSV); at most one write is pending. With `top` set, only each customer's `top` best offers
+    (rank 1 to `top`) are written: the file every offer makes is the run's largest write. Use it as a context
+    manager: leaving the block waits for the last write and raises its error, if any."""
 
-    def __init__(self, staged: StagedOutputs, target: Path) -> None:
+    def __init__(self, staged: StagedOutputs, target: Path, top: int | None = None) -> None:
         self._staged = staged
         self._target = target
+        self._top = top
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv-export")
         self._pending: Future[None] | None = None
         staged.add(target, ",".join(RECOMMENDATION_COLUMNS) + "\n")
@@ -106,6 +117,8 @@ class RecommendationsExport:
         self._pending = self._writer.submit(self._write, opportunities)
 
     def _write(self, opportunities: pl.DataFrame) -> None:
+        if self._top is not None:
+            opportunities = opportunities.filter(pl.col("rank") <= self._top)
         with self._staged.appending(self._target) as stream:
             recommendations_frame(opportunities).write_csv(stream, include_header=False)
 

@@ -10,8 +10,10 @@ import polars as pl
 
 from cross_sell_upsell.pipeline.totals import SEGMENT_DIMENSIONS, BatchResult
 from cross_sell_upsell.registry import SOURCE_ENTRIES, TYPE_ENTRIES, TYPE_LABELS, Entry
+from cross_sell_upsell.reporting.executive.campaigns import campaigns_section
 from cross_sell_upsell.reporting.executive.customers import customer_models_section, priority_section, win_back_section
 from cross_sell_upsell.reporting.executive.files import BatchFiles
+from cross_sell_upsell.reporting.executive.history import RunHistory, changes_section, offers_section
 from cross_sell_upsell.reporting.executive.labels import (
     SEGMENT_TITLES,
     category_in_text,
@@ -372,8 +374,16 @@ def _files_section(files: BatchFiles, result: BatchResult) -> list[str]:
     ]
 
 
-def render_markdown(result: BatchResult, files: BatchFiles, charts: list[str], generated_at: datetime) -> str:
-    """The executive report. Only the generated-at line depends on when it was run."""
+def render_markdown(
+    result: BatchResult,
+    files: BatchFiles,
+    charts: list[str],
+    generated_at: datetime,
+    history: RunHistory | None = None,
+) -> str:
+    """The executive report. Only the generated-at line depends on when it was run; "Did last week's offers
+    sell?" and the changes since the previous run follow the summary (`history`, default: no store)."""
+    history = history or RunHistory()
     chart_links = {name: files.chart(name).name for name in charts}
     header = [
         "# Cross-sell & upsell: weekly executive report",
@@ -386,6 +396,8 @@ def render_markdown(result: BatchResult, files: BatchFiles, charts: list[str], g
     notes = [*[f"> {note}" for note in result.rationale_notes], ""] if result.rationale_notes else []
     body = (
         _summary_section(result)
+        + offers_section(history)
+        + changes_section(history)
         + _gaps_section(result, chart_links)
         + _mix_section(result, chart_links)
         + _segments_section(result, chart_links)
@@ -396,6 +408,7 @@ def render_markdown(result: BatchResult, files: BatchFiles, charts: list[str], g
         + win_back_section(result)
         + _top_offers_section(result)
         + _products_section(result)
+        + campaigns_section(result)
         + rationale_stats_lines(result.rationale_stats)
         + _errors_section(result)
         + _data_quality_section(result, files)

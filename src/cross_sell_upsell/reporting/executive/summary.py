@@ -6,13 +6,22 @@ from datetime import datetime
 from typing import Any
 
 from cross_sell_upsell.pipeline.totals import SEGMENT_DIMENSIONS, BatchResult
+from cross_sell_upsell.reporting.executive.campaigns import campaigns_summary
 from cross_sell_upsell.reporting.executive.files import BatchFiles
+from cross_sell_upsell.reporting.executive.history import RunHistory
 from cross_sell_upsell.reporting.executive.segments import churn_distribution, clv_distribution, segments_summary
 from cross_sell_upsell.reporting.strict_json import json_text
 
 
-def summary_dict(result: BatchResult, files: BatchFiles, charts: list[str], generated_at: datetime) -> dict[str, Any]:
-    """Every figure of the report, as plain JSON values."""
+def summary_dict(
+    result: BatchResult,
+    files: BatchFiles,
+    charts: list[str],
+    generated_at: datetime,
+    history: RunHistory | None = None,
+) -> dict[str, Any]:
+    """Every figure of the report, as plain JSON values; `previous_run` and `previous_offers` from `history`
+    (null without a previous run in the store)."""
     return {
         "as_of": result.as_of.isoformat(),
         "generated_at": f"{generated_at:%Y-%m-%d %H:%M:%S}",
@@ -20,15 +29,11 @@ def summary_dict(result: BatchResult, files: BatchFiles, charts: list[str], gene
         "customers_requested": result.customers_requested,
         "customers_processed": result.customers_processed,
         "customers_failed": result.customers_failed,
+        **(history or RunHistory()).summary_keys(),
         "total_offers": result.totals.offers,
         **_revenue(result),
         "average_offers_per_customer": result.average_offers,
-        "definitions": {
-            "expected_revenue": result.expected_revenue_definition(),
-            "potential_revenue": result.potential_revenue_definition(),
-            "priority": result.priority_definition(),
-            "win_back": result.win_back_definition(),
-        },
+        "definitions": _definitions(result),
         "customer_models": customer_models_dict(result),
         **segments_summary(result),
         "customer_bands": {
@@ -52,13 +57,8 @@ def summary_dict(result: BatchResult, files: BatchFiles, charts: list[str], gene
         },
         "top_opportunities": result.top_opportunities().to_dicts(),
         "most_recommended_products": result.most_recommended().to_dicts(),
-        "files": {
-            "report": files.report.name,
-            "recommendations": files.recommendations.name,
-            "customers": [path.name for path in files.customer_files],
-            **({"recommendations_parquet": files.recommendations_parquet.name} if files.parquet else {}),
-            "charts": {name: files.chart(name).name for name in charts},
-        },
+        "campaigns": campaigns_summary(result),
+        "files": _files_dict(files, charts),
         "acceptance_model": acceptance_dict(result),
         "notes": [*result.rationale_notes, *filter(None, [result.acceptance_note])],
         "rationale_stats": result.rationale_stats.model_dump() if result.rationale_stats else None,
@@ -69,6 +69,17 @@ def summary_dict(result: BatchResult, files: BatchFiles, charts: list[str], gene
         "rows_rejected": result.rows_rejected["total"],
         "rows_rejected_by_reason": result.rows_rejected["by_reason"],
         "learned_cycles": result.learned_cycles.to_dicts() if result.learned_cycles is not None else [],
+    }
+
+
+def _files_dict(files: BatchFiles, charts: list[str]) -> dict[str, Any]:
+    """The names of the files the run writes."""
+    return {
+        "report": files.report.name,
+        "recommendations": files.recommendations.name,
+        "customers": [path.name for path in files.customer_files],
+        **({"recommendations_parquet": files.recommendations_parquet.name} if files.parquet else {}),
+        "charts": {name: files.chart(name).name for name in charts},
     }
 
 
@@ -106,9 +117,25 @@ def customer_models_dict(result: BatchResult) -> dict[str, Any] | None:
     }
 
 
-def render_summary(result: BatchResult, files: BatchFiles, charts: list[str], generated_at: datetime) -> str:
+def render_summary(
+    result: BatchResult,
+    files: BatchFiles,
+    charts: list[str],
+    generated_at: datetime,
+    history: RunHistory | None = None,
+) -> str:
     """`summary_dict` as indented strict JSON text (a number that is not finite is null)."""
-    return json_text(summary_dict(result, files, charts, generated_at), ensure_ascii=False)
+    return json_text(summary_dict(result, files, charts, generated_at, history), ensure_ascii=False)
+
+
+def _definitions(result: BatchResult) -> dict[str, str]:
+    """What each figure means, as the report says it."""
+    return {
+        "expected_revenue": result.expected_revenue_definition(),
+        "potential_revenue": result.potential_revenue_definition(),
+        "priority": result.priority_definition(),
+        "win_back": result.win_back_definition(),
+    }
 
 
 def _revenue(result: BatchResult) -> dict[str, float | None]:

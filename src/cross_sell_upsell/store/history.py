@@ -1,0 +1,165 @@
+"""The run history's pure computations: what changed since the previous run, and whether its offers sold.
+
+Each is a function over polars frames in the store's own shapes (`run_customers`, `run_offers` rows and the
+runs' headline figures), so the batch computes them from what it streamed and a notebook from the store alike.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+NOT_IN_RUN = "(not in run)"
+"""The segment of a customer one of the two runs did not analyse, in the migration table."""
+
+DELTA_FIGURES = ("customers_processed", "customers_with_gaps", "total_gaps", "potential_revenue", "expected_revenue")
+"""The runs' headline figures the comparison subtracts (money in dollars)."""
+
+BREAKDOWNS = {"by_type": "offer_type", "by_source": "source", "by_segment": "segment"}
+"""The summary's breakdowns of the previous offers, and the column each groups by."""
+
+
+def gap_pairs(customers: pl.DataFrame) -> pl.DataFrame:
+    """(customer_id, category): one row per missing essential, from `run_customers`' ';'-joined gap_categories."""
+    return (
+        customers.select("customer_id", category=pl.col("gap_categories").str.split(";"))
+        .explode("category")
+        .filter(pl.col("category").is_not_null() & (pl.col("category") != ""))
+    )
+
+
+def gap_changes(previous: pl.DataFrame, current: pl.DataFrame) -> pl.DataFrame:
+    """category, new (customers missing it now who were not before), resolved (customers who were missing it and
+    no longer are), over the customers both runs analysed; categories in name order."""
+    both = previous.select("customer_id").join(current.select("customer_id"), on="customer_id")
+    before = gap_pairs(previous.join(both, on="customer_id"))
+    now = gap_pairs(current.join(both, on="customer_id"))
+    new = now.join(before, on=["customer_id", "category"], how="anti").group_by("category").agg(new=pl.len())
+    resolved = before.join(now, on=["customer_id", "category"], how="anti").group_by("category").agg(resolved=pl.len())
+    return (
+        new.join(resolved, on="category", how="full", coalesce=True)
+        .with_columns(pl.col("new", "resolved").fill_null(0).cast(pl.Int64))
+        .sort("category")
+    )
+
+
+def segment_migration(previous: pl.DataFrame, current: pl.DataFrame) -> pl.DataFrame:
+    """previous_segment, current_segment, customers: how many customers moved from each segment to each, a
+    customer only one run analysed counted under NOT_IN_RUN on the other side; sorted by the two segments."""
+    return (
+        previous.select("customer_id", previous_segment="segment")
+        .join(current.select("customer_id", current_segment="segment"), on="customer_id", how="full", coalesce=True)
+        .with_columns(pl.col("previous_segment", "current_segment").fill_null(NOT_IN_RUN))
+        .group_by("previous_segment", "current_segment")
+        .agg(customers=pl.len().cast(pl.Int64))
+        .sort("previous_segment", "current_segment")
+    )
+
+
+def _delta(now: Any, before: Any) -> float | int | None:
+    if now is None or before is None:
+        return None
+    difference = now - before
+    return round(difference, 2) if isinstance(difference, float) else difference
+
+
+def previous_run_summary(
+    previous_run: dict[str, Any],
+    current_run: dict[str, Any],
+    previous_customers: pl.DataFrame,
+    current_customers: pl.DataFrame,
+) -> dict[str, Any]:
+    """The summary's `previous_run`: which run, the change of each DELTA_FIGURES (this run minus that one; null
+    when either lacks it), the segment migration and the new and resolved gaps by category."""
+    return {
+        "run_id": previous_run["run_id"],
+        "as_of": previous_run["as_of"].isoformat(),
+        "deltas": {name: _delta(current_run[name], previous_run[name]) for name in DELTA_FIGURES},
+        "segment_migration": segment_migration(previous_customers, current_customers).to_dicts(),
+        "gap_changes": gap_changes(previous_customers, current_customers).to_dicts(),
+    }
+
+
+def offer_matches(offers: pl.DataFrame, purchases: pl.DataFrame, after: date, until: date) -> pl.DataFrame:
+    """offer (row index in `offers`), purchase (row index among the window's purchases), amount: each purchase
+    after `after` and on or before `until` of a product the offer named (any of a bundle's `product_ids`) by the
+    customer it was sent to. `purchases` has customer_id, product_id, purchase_date and amount (priced)."""
+    window = purchases.filter(pl.col("purchase_date").is_between(after, until, closed="right")).with_row_index(
+        "purchase"
+    )
+    members = (
+        offers.with_row_index("offer")
+        .select("offer", "customer_id", product_id=pl.col("product_ids").str.split(";"))
+        .explode("product_id")
+        .unique()
+    )
+    return members.join(window, on=["customer_id", "product_id"]).select("offer", "purchase", "amount")
+
+
+def offer_outcomes(offers: pl.DataFrame, matches: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """keys, sent, bought (offers with a matching purchase), revenue (the matching purchases' amounts, each
+    purchase counted once per group even when two of its offers name the product), predicted (sum of the
+    offers' probabilities: expected buys; null when no offer has one); sorted by the keys."""
+    indexed = offers.with_row_index("offer")
+    bought = matches.select("offer").unique().with_columns(bought=pl.lit(1, pl.Int64))
+    counts = (
+        indexed.join(bought, on="offer", how="left")
+        .group_by(keys)
+        .agg(
+            sent=pl.len().cast(pl.Int64),
+            bought=pl.col("bought").fill_null(0).sum().cast(pl.Int64),
+            predicted=pl.when(pl.col("probability").is_not_null().any()).then(pl.col("probability").sum()),
+        )
+    )
+    revenue = (
+        matches.join(indexed.select("offer", *keys), on="offer")
+        .unique([*keys, "purchase"])
+        .group_by(keys)
+        .agg(revenue=pl.col("amount").sum())
+    )
+    return (
+        counts.join(revenue, on=keys, how="left")
+        .with_columns(revenue=pl.col("revenue").fill_null(0.0).round(2), predicted=pl.col("predicted").cast(pl.Float64))
+        .select(*keys, "sent", "bought", "revenue", "predicted")
+        .sort(keys)
+    )
+
+
+def _rates(row: dict[str, Any]) -> dict[str, Any]:
+    sent = row["sent"]
+    return {
+        **row,
+        "hit_rate": row["bought"] / sent if sent else None,
+        "predicted_hit_rate": row["predicted"] / sent if sent and row["predicted"] is not None else None,
+    }
+
+
+def previous_offers_summary(
+    previous_run: dict[str, Any], offers: pl.DataFrame, purchases: pl.DataFrame, until: date
+) -> tuple[dict[str, Any], pl.DataFrame]:
+    """The summary's `previous_offers` (the previous run's sent offers measured on the purchases after its as-of
+    and on or before `until`) and the store's `run_previous_offers` rows (by offer type, source and segment)."""
+    after = previous_run["as_of"]
+    matches = offer_matches(offers, purchases, after, until)
+    total = offer_outcomes(offers.with_columns(all=pl.lit("all")), matches, ["all"]).drop("all")
+    if total.is_empty():
+        total = pl.DataFrame({"sent": [0], "bought": [0], "revenue": [0.0], "predicted": [None]})
+    last = purchases.get_column("purchase_date").max()
+    summary = {
+        "previous_run_id": previous_run["run_id"],
+        "previous_as_of": after.isoformat(),
+        "purchases_after": after.isoformat(),
+        "purchases_until": until.isoformat(),
+        "log_last_purchase": last.isoformat() if last is not None else None,
+        **_rates(total.row(0, named=True)),
+        **{
+            name: [_rates(row) for row in offer_outcomes(offers, matches, [column]).to_dicts()]
+            for name, column in BREAKDOWNS.items()
+        },
+    }
+    rows = offer_outcomes(offers, matches, ["offer_type", "source", "segment"]).with_columns(
+        previous_run_id=pl.lit(previous_run["run_id"])
+    )
+    return summary, rows

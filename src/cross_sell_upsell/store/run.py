@@ -1,0 +1,63 @@
+"""A batch run's use of the store: read the previous run before the batch, record this one after it, and say
+what changed in between (the report's run history)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+
+import polars as pl
+
+from cross_sell_upsell.configuration import OrchestratorConfig
+from cross_sell_upsell.data.dataset import Dataset
+from cross_sell_upsell.io.database import shown
+from cross_sell_upsell.pipeline.totals import BatchResult
+from cross_sell_upsell.reporting.executive.history import RunHistory
+from cross_sell_upsell.store import views
+from cross_sell_upsell.store.history import previous_offers_summary, previous_run_summary
+from cross_sell_upsell.store.reader import PreviousRun, open_store, previous_run
+from cross_sell_upsell.store.writer import RunRecorder, new_run_id, recorded, run_row, run_tables
+
+
+def read_previous(target: str | Path, as_of: date) -> PreviousRun | None:
+    """The run before `as_of` in the store at `target` (read-only); None when the store is new or has none."""
+    db = open_store(target)
+    if db is None:
+        return None
+    with db:
+        return previous_run(db, as_of)
+
+
+class StoreRun:
+    """One batch run's record: `recorder.append` goes to `run_batch(on_results=...)`; once the batch is done,
+    `history` gives the report's comparison and `recorded` writes the run while the caller publishes its files."""
+
+    def __init__(self, target: str | Path, as_of: date, config: OrchestratorConfig) -> None:
+        self.target = target
+        self.previous = read_previous(target, as_of)
+        """The run before this one, read before the batch so a store that cannot be opened stops it early."""
+        self.recorder = RunRecorder(config)
+        self._tables: dict[str, pl.DataFrame] = {}
+
+    def history(self, result: BatchResult, dataset: Dataset, generated_at: datetime) -> RunHistory:
+        """Builds the run's rows (kept for `recorded`) and returns the comparison with the previous run."""
+        customers, offers = self.recorder.customers(), self.recorder.offers()
+        run = run_row(new_run_id(result, generated_at), result, generated_at, customers, offers.height)
+        previous_run, previous_offers, rows = None, None, None
+        if self.previous is not None:
+            previous_run = previous_run_summary(self.previous.run, run, self.previous.customers, customers)
+            purchases = views.priced_purchases(dataset.ownership, dataset.products)
+            previous_offers, rows = previous_offers_summary(
+                self.previous.run, self.previous.offers, purchases, result.as_of
+            )
+        self._tables = run_tables(run, result, dataset, customers, offers, rows)
+        return RunHistory(store=shown(self.target), previous_run=previous_run, previous_offers=previous_offers)
+
+    @contextmanager
+    def recorded(self) -> Iterator[None]:
+        """Writes the run in one transaction, committed when the block (the caller publishing its files) ends
+        without an error (`writer.recorded`)."""
+        with recorded(self.target, self._tables):
+            yield

@@ -1,0 +1,251 @@
+"""Recording one batch run in the store: what the batch streamed (each chunk's customer summaries and the offers
+sent), accumulated, then written with the run's figures and the pre-aggregated tables in one transaction."""
+
+from __future__ import annotations
+
+import subprocess
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from cross_sell_upsell.configuration import OrchestratorConfig
+from cross_sell_upsell.data.dataset import Dataset
+from cross_sell_upsell.io.database import connect
+from cross_sell_upsell.pipeline.priority import PRIORITY_ORDER, lapsed, priority_expression
+from cross_sell_upsell.pipeline.totals import BatchResult
+from cross_sell_upsell.store import views
+from cross_sell_upsell.store.schema import as_table, ensure_schema
+
+
+def _offer_money() -> dict[str, pl.Expr]:
+    """The acceptance probability and expected revenue of an offer row, and the expected revenue of a customer
+    summary row: the one place the store reads them. Null here: filled by #12's columns at merge
+    (opportunities `acceptance_probability`, `expected_revenue`; customer summaries `expected_revenue`)."""
+    return {"probability": pl.lit(None, pl.Float64), "expected_revenue": pl.lit(None, pl.Float64)}
+
+
+def _label(column: str) -> pl.Expr:
+    """A segment or loyalty tier as the store writes it: missing or empty is NONE_LABEL."""
+    value = pl.col(column).cast(pl.String)
+    return pl.when(value.is_null() | (value == "")).then(pl.lit(views.NONE_LABEL)).otherwise(value).alias(column)
+
+
+def customer_rows(summaries: pl.DataFrame, config: OrchestratorConfig) -> pl.DataFrame:
+    """A chunk's `run_customers` rows (without run_id and priority_rank) and the priority and lapsed flag the
+    rank is computed from once every chunk is in."""
+    missing = pl.col("missing_essentials")
+    return summaries.select(
+        "customer_id",
+        _label("segment"),
+        _label("loyalty_tier"),
+        gaps=missing.list.len().cast(pl.Int64),
+        gap_categories=missing.list.sort().list.join(";"),
+        potential_revenue=pl.col("potential_revenue").round(2),
+        expected_revenue=_offer_money()["expected_revenue"].round(2),
+        predicted_clv=pl.col("predicted_clv"),
+        churn_probability=pl.col("churn_probability"),
+        priority=priority_expression(config.lifetime_value_reference),
+        lapsed=lapsed(config).fill_null(False),
+    )
+
+
+def offer_rows(opportunities: pl.DataFrame, top_n: int) -> pl.DataFrame:
+    """A chunk's `run_offers` rows (without run_id): each customer's top `top_n` offers, the ones sent."""
+    money = _offer_money()
+    return opportunities.filter(pl.col("rank") <= top_n).select(
+        "customer_id",
+        rank=pl.col("rank").cast(pl.Int64),
+        product_id="offer_id",
+        # A single product's offer may leave product_ids empty: it names the product itself.
+        product_ids=pl.when(pl.col("product_ids").list.len() > 0)
+        .then(pl.col("product_ids").list.join(";"))
+        .otherwise(pl.col("offer_id")),
+        name="name",
+        category="category",
+        offer_type="type",
+        source="source",
+        segment=_label("segment"),
+        price=pl.col("price").round(2),
+        score=pl.col("score"),
+        probability=money["probability"],
+        expected_revenue=money["expected_revenue"].round(2),
+        rationale="rationale",
+    )
+
+
+def with_rationales(offers: pl.DataFrame, updates: pl.DataFrame) -> pl.DataFrame:
+    """`run_offers` rows with the rationales of `updates` (customer_id, offer_id, rationale) where they have one."""
+    new = updates.select("customer_id", product_id="offer_id", new_rationale="rationale")
+    return (
+        offers.join(new, on=["customer_id", "product_id"], how="left", maintain_order="left")
+        .with_columns(rationale=pl.coalesce("new_rationale", "rationale"))
+        .drop("new_rationale")
+    )
+
+
+class RunRecorder:
+    """Collects what `run_batch(..., on_results=recorder.append)` streams; nothing is run twice."""
+
+    def __init__(self, config: OrchestratorConfig) -> None:
+        self._config = config
+        self._customers: list[pl.DataFrame] = []
+        self._offers: list[pl.DataFrame] = []
+
+    def append(self, opportunities: pl.DataFrame, summaries: pl.DataFrame) -> None:
+        self._customers.append(customer_rows(summaries, self._config))
+        self._offers.append(offer_rows(opportunities, self._config.top_n))
+
+    def replace_rationales(self, updates: pl.DataFrame) -> None:
+        """Swaps in the chat model's rationales (customer_id, offer_id, rationale), as the exports do."""
+        if not updates.is_empty() and self._offers:
+            self._offers = [with_rationales(pl.concat(self._offers), updates)]
+
+    def customers(self) -> pl.DataFrame:
+        """Every analysed customer's `run_customers` row (at least one chunk must be in), `priority_rank` 1 for
+        the highest priority among the customers not lapsed (the report's order), null for the lapsed (they are
+        on the win-back list)."""
+        rows = pl.concat(self._customers)
+        ranked = (
+            rows.filter(~pl.col("lapsed"))
+            .sort(PRIORITY_ORDER[0], descending=PRIORITY_ORDER[1])
+            .select("customer_id", priority_rank=pl.int_range(1, pl.len() + 1, dtype=pl.Int64))
+        )
+        return rows.join(ranked, on="customer_id", how="left", maintain_order="left").drop("priority", "lapsed")
+
+    def offers(self) -> pl.DataFrame:
+        """Every offer sent (`run_offers` rows without run_id), in request order."""
+        return pl.concat(self._offers)
+
+
+def code_version() -> str:
+    """The package version, and the git commit when the code runs from a checkout."""
+    try:
+        text = version("cross-sell-upsell")
+    except PackageNotFoundError:
+        text = "unknown"
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return text
+    return f"{text}+{commit}" if commit else text
+
+
+def new_run_id(result: BatchResult, generated_at: datetime) -> str:
+    """'<as_of>T<generated_at %Y%m%d%H%M%S>-<8 hex>': sorts by date, unique even for two runs in one second."""
+    return f"{result.as_of}T{generated_at:%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
+
+
+def run_row(
+    run_id: str,
+    result: BatchResult,
+    generated_at: datetime,
+    customers: pl.DataFrame,
+    offers_sent: int,
+) -> dict[str, Any]:
+    """The `runs` row: the run's settings, code and headline figures."""
+    rows = result.rows_rejected
+    expected = customers.get_column("expected_revenue")
+    churn = customers.get_column("churn_probability")
+    return {
+        "run_id": run_id,
+        "as_of": result.as_of,
+        "generated_at": generated_at.replace(microsecond=0),
+        "data_source": result.source,
+        "settings_json": result.config.model_dump_json(),
+        "code_version": code_version(),
+        "customers_requested": result.customers_requested,
+        "customers_processed": result.customers_processed,
+        "customers_failed": result.customers_failed,
+        "rows_read": rows.get("rows_read"),
+        "rows_used": rows.get("rows_used"),
+        "rows_rejected": rows["total"],
+        "total_offers": result.totals.offers,
+        "offers_sent": offers_sent,
+        "customers_with_gaps": int((customers.get_column("gaps") > 0).sum()),
+        "total_gaps": int(customers.get_column("gaps").sum()),
+        "potential_revenue": result.total_potential_revenue,
+        "expected_revenue": round(float(expected.sum()), 2) if expected.null_count() < len(expected) else None,
+        "mean_churn_probability": float(churn.mean()) if churn.null_count() < len(churn) else None,
+        "win_back_customers": result.totals.win_back_customers,
+    }
+
+
+def _cubes(customers: pl.DataFrame, offers: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """The dashboard's pre-aggregated customer and offer tables."""
+    customer_cube = customers.group_by("segment", "loyalty_tier").agg(
+        customers=pl.len().cast(pl.Int64),
+        customers_with_gaps=(pl.col("gaps") > 0).sum().cast(pl.Int64),
+        gaps=pl.col("gaps").sum(),
+        potential_revenue=pl.col("potential_revenue").sum().round(2),
+        expected_revenue=pl.when(pl.col("expected_revenue").is_not_null().any()).then(
+            pl.col("expected_revenue").sum().round(2)
+        ),
+        churn_probability_sum=pl.col("churn_probability").sum(),
+        predicted_clv_sum=pl.col("predicted_clv").sum(),
+    )
+    offer_cube = (
+        offers.join(customers.select("customer_id", "loyalty_tier"), on="customer_id", how="left")
+        .group_by("segment", "loyalty_tier", "offer_type", "source")
+        .agg(
+            offers=pl.len().cast(pl.Int64),
+            price_sum=pl.col("price").sum().round(2),
+            expected_revenue=pl.when(pl.col("expected_revenue").is_not_null().any()).then(
+                pl.col("expected_revenue").sum().round(2)
+            ),
+        )
+    )
+    return {"run_customer_cube": customer_cube, "run_offer_cube": offer_cube}
+
+
+def run_tables(
+    run: dict[str, Any],
+    result: BatchResult,
+    dataset: Dataset,
+    customers: pl.DataFrame,
+    offers: pl.DataFrame,
+    previous_offers: pl.DataFrame | None,
+) -> dict[str, pl.DataFrame]:
+    """Every table's rows for the run `run` (its `runs` row), in the order they are written."""
+    purchases = views.until(views.priced_purchases(dataset.ownership, dataset.products), result.as_of)
+    tables = {
+        "runs": pl.DataFrame([run], schema_overrides={"rows_read": pl.Int64, "rows_used": pl.Int64}),
+        "run_customers": customers,
+        "run_offers": offers,
+        **_cubes(customers, offers),
+        "run_gaps": result.most_common_gaps().select("category", customers="count"),
+        "run_sales_weekly": views.weekly_sales(purchases),
+        "run_top_products": views.top_products(purchases, dataset.products),
+        "run_top_categories": views.top_categories(purchases, dataset.products),
+        "run_pareto": views.pareto(purchases),
+    }
+    if previous_offers is not None:
+        tables["run_previous_offers"] = previous_offers
+    return {name: frame.with_columns(run_id=pl.lit(run["run_id"])) for name, frame in tables.items()}
+
+
+@contextmanager
+def recorded(target: str | Path, tables: dict[str, pl.DataFrame]) -> Iterator[None]:
+    """Writes the run's `tables` to the store at `target` in one transaction, committed only when the block
+    ends without an error: the caller publishes its files inside, so the store holds a run only when its files
+    were published, and a failed or interrupted run leaves nothing. Opening a DuckDB store another run is
+    writing fails at once, with one line."""
+    with connect(target) as db:
+        db.begin()
+        ensure_schema(db)
+        for name, frame in tables.items():
+            db.insert(name, as_table(name, frame))
+        yield
+        db.commit()

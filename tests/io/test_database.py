@@ -1,0 +1,102 @@
+"""The SQL seam on both backends: frames in and out with their types, one transaction, and the one-line errors
+for a file that is not a DuckDB database, a server that cannot be reached and a store another process holds."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+from support import closed_port, hold_lock
+
+from cross_sell_upsell.io.database import LOCK_WAIT_SECONDS, DatabaseError, connect, shown
+
+FRAME = pl.DataFrame(
+    {
+        "id": [1, 2],
+        "name": ["a", None],
+        "day": [date(2024, 3, 1), None],
+        "seen": [datetime(2024, 3, 1, 12, 30), None],
+        "money": [1.25, None],
+    },
+    schema={"id": pl.Int64, "name": pl.String, "day": pl.Date, "seen": pl.Datetime("us"), "money": pl.Float64},
+)
+DDL = "CREATE TABLE t (id BIGINT, name TEXT, day DATE, seen TIMESTAMP, money DOUBLE PRECISION)"
+
+
+@pytest.fixture(params=["duckdb", "postgresql"])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "duckdb":
+        return str(tmp_path / "db.duckdb")
+    return request.getfixturevalue("postgres_url")
+
+
+def test_a_frame_goes_in_and_comes_out_with_its_types(target: str) -> None:
+    with connect(target) as db:
+        db.begin()
+        db.execute(DDL)
+        db.insert("t", FRAME)
+        db.commit()
+        assert db.columns("t") == ["id", "name", "day", "seen", "money"]
+        assert db.columns("missing") is None
+    with connect(target, read_only=True) as db:
+        assert db.query("SELECT * FROM t ORDER BY id").equals(FRAME)
+        assert db.query("SELECT name FROM t WHERE id = $1", [1]).item() == "a"
+
+
+def test_what_is_not_committed_is_not_written(target: str) -> None:
+    with connect(target) as db:
+        db.begin()
+        db.execute(DDL)
+        db.commit()
+    with pytest.raises(RuntimeError), connect(target) as db:
+        db.begin()
+        db.insert("t", FRAME)
+        raise RuntimeError("the run fails before it commits")
+    with connect(target, read_only=True) as db:
+        assert db.query("SELECT COUNT(*) AS n FROM t").item() == 0
+
+
+def test_a_file_that_is_not_a_duckdb_database(tmp_path: Path) -> None:
+    path = tmp_path / "notes.duckdb"
+    path.write_text("just some text, not a database\n" * 100)
+    with pytest.raises(DatabaseError, match=r"^store .*notes\.duckdb is not a DuckDB database$"):
+        connect(path)
+
+
+def test_a_store_that_does_not_exist_is_not_created_by_a_reader(tmp_path: Path) -> None:
+    with pytest.raises(DatabaseError, match=r"^store .*missing\.duckdb does not exist$"):
+        connect(tmp_path / "missing.duckdb", read_only=True)
+    assert not (tmp_path / "missing.duckdb").exists()
+
+
+def test_a_server_that_cannot_be_reached_is_named_without_its_password() -> None:
+    port = closed_port()
+    with pytest.raises(DatabaseError) as raised:
+        connect(f"postgresql://shop:s3cret@127.0.0.1:{port}/sales")
+    message = str(raised.value)
+    assert message.startswith(f"postgresql://shop:***@127.0.0.1:{port}/sales cannot be reached (")
+    assert "s3cret" not in message and "\n" not in message
+
+
+def test_shown_hides_only_the_password() -> None:
+    assert shown("postgresql://u:p@h:5/d?x=1") == "postgresql://u:***@h:5/d?x=1"
+    assert shown("postgresql://u@h/d") == "postgresql://u@h/d"
+    assert shown("output/history.duckdb") == "output/history.duckdb"
+
+
+def test_a_store_another_process_writes_is_one_line_after_a_short_wait(tmp_path: Path) -> None:
+    path = tmp_path / "history.duckdb"
+    holder = hold_lock(path, 30)
+    try:
+        started = time.monotonic()
+        with pytest.raises(
+            DatabaseError, match=r"^store .*history\.duckdb is being written by another run; try again$"
+        ):
+            connect(path)
+        assert time.monotonic() - started >= LOCK_WAIT_SECONDS
+    finally:
+        holder.kill()
+        holder.wait()

@@ -1,0 +1,74 @@
+"""The store's descriptive views on a hand-built purchase table: weekly sales, top products and categories, the
+Pareto of revenue by customer."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+from support import rows
+
+from cross_sell_upsell.store.views import pareto, priced_purchases, top_categories, top_products, until, weekly_sales
+
+PRODUCTS = pl.DataFrame(
+    rows(
+        "product_id | name    | category | price",
+        "P1         | Cleanse | cleanser | 10.0",
+        "P2         | Tone    | toner    | 20.0",
+        "P3         | Serum   | serum    | 40.0",
+    )
+)
+OWNERSHIP = pl.DataFrame(
+    rows(
+        "customer_id | product_id | purchase_date | amount",
+        "C1          | P1         | 2024-03-04    | 12.0",  # a Monday
+        "C1          | P2         | 2024-03-10    | null",  # the Sunday of the same week: at the catalog price, 20
+        "C2          | P1         | 2024-03-11    | 8.0",
+        "C3          | P3         | 2024-03-12    | 40.0",
+        "C3          | P3         | 2024-03-20    | 40.0",  # after the as-of date
+    ),
+    schema_overrides={"amount": pl.Float64},
+).with_columns(pl.col("purchase_date").str.to_date())
+AS_OF = date(2024, 3, 15)
+
+
+@pytest.fixture()
+def purchases() -> pl.DataFrame:
+    return until(priced_purchases(OWNERSHIP, PRODUCTS), AS_OF)
+
+
+def test_weeks_start_on_monday_and_a_missing_amount_is_the_catalog_price(purchases: pl.DataFrame) -> None:
+    assert weekly_sales(purchases).rows() == [
+        (date(2024, 3, 4), 32.0, 2, 1),
+        (date(2024, 3, 11), 48.0, 2, 2),
+    ]
+
+
+def test_top_products_and_categories(purchases: pl.DataFrame) -> None:
+    assert top_products(purchases, PRODUCTS).rows() == [
+        ("P3", "Serum", "serum", 40.0, 1),
+        ("P1", "Cleanse", "cleanser", 20.0, 2),
+        ("P2", "Tone", "toner", 20.0, 1),
+    ]
+    # By revenue P3 is first; by units, with a limit of 1, P1: the union holds both.
+    assert top_products(purchases, PRODUCTS, limit=1).get_column("product_id").to_list() == ["P3", "P1"]
+    assert top_categories(purchases, PRODUCTS).rows() == [
+        ("serum", 40.0, 1),
+        ("cleanser", 20.0, 2),
+        ("toner", 20.0, 1),
+    ]
+
+
+def test_the_pareto_is_the_cumulative_revenue_share_of_the_top_customers(purchases: pl.DataFrame) -> None:
+    # Revenue by customer: C3 40, C1 32, C2 8 (total 80). With 5 points: shares 0, .25, .5, .75, 1 take the
+    # top floor(s x 3) = 0, 0, 1, 2, 3 customers.
+    curve = pareto(purchases, points=5)
+    assert curve.get_column("customer_share").to_list() == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert curve.get_column("revenue_share").to_list() == pytest.approx([0.0, 0.0, 0.5, 0.9, 1.0])
+    assert pareto(purchases).height == 101
+
+
+def test_no_purchase_gives_a_flat_pareto() -> None:
+    empty = until(priced_purchases(OWNERSHIP, PRODUCTS), date(2024, 1, 1))
+    assert pareto(empty, points=3).get_column("revenue_share").to_list() == [0.0, 0.0, 0.0]
