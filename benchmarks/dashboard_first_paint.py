@@ -3,7 +3,7 @@
     python benchmarks/dashboard_first_paint.py [--customers 1000000] [--offers-per-customer 3] [--runs 12]
         [--loads 5] [--store PATH]
 
-Builds a run store with the schema's tables (tests/dashboard/store_schema.py) and synthetic rows with DuckDB's
+Builds a run store with the store's own tables (store/schema.py) and synthetic rows with DuckDB's
 `range()`: `--runs` weekly runs in the per-run tables (the cubes of six segments, four tiers, five offer types and
 six sources, 52 weeks of sales, 40 top products, 12 categories, the 101-point Pareto, the previous run's offers
 measured), and the latest run's customers (`--customers` rows of run_customers) and offers (`--customers` x
@@ -35,9 +35,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests" / "dashboard"), str(ROOT / "src")]
 
 from headless_chromium import chromium, missing_browser
-from store_schema import DDL
 
 from cross_sell_upsell.dashboard import queries
+from cross_sell_upsell.io.database import connect
+from cross_sell_upsell.store.schema import ensure_schema
 
 SEGMENTS = "['Value', 'Premium', 'Lapsing', 'New', 'Loyal', '(none)']"
 TIERS = "['Bronze', 'Silver', 'Gold', 'Platinum']"
@@ -54,9 +55,11 @@ new MutationObserver((changes, observer) => {
 
 def build(path: Path, customers: int, offers_per_customer: int, runs: int) -> None:
     """The synthetic store at `path` (see the module's docstring)."""
+    with connect(path) as db:
+        db.begin()
+        ensure_schema(db)
+        db.commit()
     with duckdb.connect(str(path)) as connection:
-        connection.execute(DDL)
-        connection.execute("INSERT INTO store_meta VALUES ('schema_version', '1')")
         connection.execute(
             f"""CREATE TEMP TABLE r AS SELECT range AS n, 'R' || lpad(range::TEXT, 3, '0') AS run_id,
                 DATE '2026-01-05' + 7 * range::INTEGER AS as_of FROM range({runs})"""

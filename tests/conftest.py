@@ -39,6 +39,16 @@ def postgres_url() -> Iterator[str]:
     """A URL of the test PostgreSQL server (`CSU_TEST_POSTGRES_URL`, which `.ci/postgres.sh start` prints) whose
     search path is a fresh schema of this test's own, dropped after. Without a server the test is skipped, except
     under CI=true, where it fails: CI starts one and must never skip these tests silently."""
+    yield from _postgres_schema()
+
+
+@pytest.fixture(scope="module")
+def module_postgres_url() -> Iterator[str]:
+    """`postgres_url`, one schema for a whole test module (tests that only read what the module's fixture wrote)."""
+    yield from _postgres_schema()
+
+
+def _postgres_schema() -> Iterator[str]:
     base = os.environ.get("CSU_TEST_POSTGRES_URL")
     if not base:
         reason = 'no PostgreSQL server: CSU_TEST_POSTGRES_URL is not set (eval "$(.ci/postgres.sh start)" starts one)'

@@ -59,8 +59,3 @@ class OutputError(CrossSellError, OSError):
         self.reason = reason
         """Why it cannot be, e.g. `No space left on device`."""
         super().__init__(f"cannot write {path}: {reason}")
-
-
-class StoreError(CrossSellError):
-    """The run store cannot be read: no such file, not a DuckDB database, or not a store of a schema version this
-    code reads."""

@@ -1,14 +1,17 @@
 """A hand-built run store for the dashboard tests: two runs a week apart (R1 as of 2024-03-01, R2 as of 2024-03-08),
 three segments (Value, Premium and `(none)`), two loyalty tiers, five customers and their offers, laid out as
-tables. Every figure the tests check is worked out from these rows in the test that checks it."""
+tables. Every figure the tests check is worked out from these rows in the test that checks it. The store is made
+with the store's own tables (store/schema.py), in a DuckDB file or a PostgreSQL database alike."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-from store_schema import DDL
+import polars as pl
 from support import rows
+
+from cross_sell_upsell.io.database import connect
+from cross_sell_upsell.store.schema import as_table, ensure_schema
 
 RUNS = rows(
     "run_id | as_of      | generated_at        | customers_processed | potential_revenue | expected_revenue",
@@ -115,44 +118,55 @@ PARETO = rows(
 )
 
 
-def _insert(connection: duckdb.DuckDBPyConnection, table: str, records: list[dict], **fixed: object) -> None:
-    for record in records:
-        record = {**fixed, **record}
-        names = ", ".join(record)
-        marks = ", ".join("?" * len(record))
-        connection.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(record.values()))
+RUN_DEFAULTS = {
+    "data_source": "data/tier1",
+    "settings_json": "{}",
+    "code_version": "0.1.0",
+    "customers_requested": 5,
+    "customers_failed": 0,
+    "rows_read": None,
+    "rows_used": None,
+    "rows_rejected": 0,
+    "total_offers": 0,
+    "offers_sent": 0,
+    "customers_with_gaps": 0,
+    "total_gaps": 0,
+    "mean_churn_probability": None,
+    "win_back_customers": 0,
+}
+"""The `runs` columns the dashboard does not read: plain values."""
 
 
-def build_store(path: Path) -> Path:
-    """The store above as a DuckDB file at `path`; the columns the dashboard does not read get plain values."""
-    with duckdb.connect(str(path)) as connection:
-        connection.execute(DDL)
-        connection.execute("INSERT INTO store_meta VALUES ('schema_version', '1')")
-        run_defaults = {
-            "data_source": "data/tier1",
-            "settings_json": "{}",
-            "code_version": "0.1.0",
-            "customers_requested": 5,
-            "customers_failed": 0,
-            "rows_rejected": 0,
-            "total_offers": 0,
-            "offers_sent": 0,
-            "customers_with_gaps": 0,
-            "total_gaps": 0,
-            "win_back_customers": 0,
-        }
-        _insert(connection, "runs", RUNS, **run_defaults)
-        _insert(connection, "run_customers", CUSTOMERS, gap_categories="")
-        offers = [{**offer, "product_ids": offer["product_id"], "score": 1.0} for offer in OFFERS]
-        _insert(connection, "run_offers", offers)
-        for table, records in (
-            ("run_customer_cube", CUSTOMER_CUBE),
-            ("run_offer_cube", OFFER_CUBE),
-            ("run_previous_offers", PREVIOUS_OFFERS),
-            ("run_sales_weekly", SALES_WEEKLY),
-            ("run_top_products", TOP_PRODUCTS),
-            ("run_top_categories", TOP_CATEGORIES),
-            ("run_pareto", PARETO),
-        ):
-            _insert(connection, table, records)
-    return path
+def _frame(records: list[dict], **fixed: object) -> pl.DataFrame:
+    frame = pl.DataFrame([{**fixed, **record} for record in records], infer_schema_length=None)
+    # Dates and timestamps are written as text in the tables above.
+    return frame.with_columns(
+        pl.col(name).str.to_datetime() if name == "generated_at" else pl.col(name).str.to_date()
+        for name in ("as_of", "generated_at", "week_start")
+        if name in frame.columns
+    )
+
+
+def build_store(target: str | Path) -> str | Path:
+    """The store above at `target` (a DuckDB file path or a `postgresql://` URL), written with the store's own
+    schema in one transaction; the columns the dashboard does not read get plain values."""
+    offers = [{**offer, "product_ids": offer["product_id"], "score": 1.0} for offer in OFFERS]
+    tables = {
+        "runs": _frame(RUNS, **RUN_DEFAULTS),
+        "run_customers": _frame(CUSTOMERS, gap_categories=""),
+        "run_offers": _frame(offers),
+        "run_customer_cube": _frame(CUSTOMER_CUBE),
+        "run_offer_cube": _frame(OFFER_CUBE),
+        "run_previous_offers": _frame(PREVIOUS_OFFERS),
+        "run_sales_weekly": _frame(SALES_WEEKLY),
+        "run_top_products": _frame(TOP_PRODUCTS),
+        "run_top_categories": _frame(TOP_CATEGORIES),
+        "run_pareto": _frame(PARETO),
+    }
+    with connect(target) as db:
+        db.begin()
+        ensure_schema(db)
+        for table, frame in tables.items():
+            db.insert(table, as_table(table, frame))
+        db.commit()
+    return target

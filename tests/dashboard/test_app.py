@@ -36,14 +36,16 @@ def test_the_kpi_texts(store: Path) -> None:
 
 
 def test_while_a_batch_holds_the_store_the_kpis_say_why(store: Path) -> None:
-    with duckdb.connect(str(store)):  # a writer's connection: DuckDB will not open the file read-only beside it
+    # A writer's connection: DuckDB will not open the file read-only beside it (another process's writer holds
+    # the file's lock instead, and the reader says the store is being written).
+    with duckdb.connect(str(store)):
         panel = kpi_panel(store, "R2", Filters())
         page = create_app(store).layout()
     assert panel[:-1] == ["n/a", ""] * 4
-    assert panel[-1].startswith(f"{store}: cannot be opened as a DuckDB store (")
+    assert panel[-1].startswith(f"store {store} cannot be opened (")
     assert panel[-1].endswith("; reload in a moment")
     (message,) = [child for child in page.children if getattr(child, "id", None) == "store-error"]
-    assert message.children.startswith(f"{store}: cannot be opened as a DuckDB store (")
+    assert message.children.startswith(f"store {store} cannot be opened (")
 
 
 def test_without_expected_revenue_the_offers_figure_is_not_available(store: Path) -> None:
@@ -54,3 +56,14 @@ def test_without_expected_revenue_the_offers_figure_is_not_available(store: Path
     with queries.open_store(store) as connection:
         by_segment = queries.segments(connection, "R2", Filters(tiers=("Silver",)))
     assert by_segment.select("segment", "expected_revenue").rows() == [("(none)", None), ("Value", 0.0)]
+
+
+def test_the_page_over_a_postgresql_store(postgres_url: str) -> None:
+    # The same hand-built store in PostgreSQL: the same KPI texts as test_the_kpi_texts; the page names the URL.
+    build_store(postgres_url)
+    texts = kpi_panel(postgres_url, "R2", Filters())
+    assert texts[:7] == ["5", "potential $340.00", "$102.00", "", "40.0%", "2 of 5 offers bought", "25.0%"]
+    (name,) = [
+        child for child in create_app(postgres_url).layout().children if getattr(child, "id", None) == "store-name"
+    ]
+    assert name.children == f"store: {postgres_url}, 2 runs"

@@ -1,7 +1,9 @@
-"""The dashboard's queries over the hand-built store of store_tables.py: each figure worked out from its rows."""
+"""The dashboard's queries over the hand-built store of store_tables.py, in a DuckDB file and in PostgreSQL (the same
+tables, the same figures): each figure worked out from its rows."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -10,14 +12,18 @@ from store_tables import build_store
 
 from cross_sell_upsell.dashboard import queries
 from cross_sell_upsell.dashboard.queries import Filters
-from cross_sell_upsell.errors import StoreError
+from cross_sell_upsell.io.database import Database, DatabaseError, connect
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
-    connection = queries.open_store(build_store(tmp_path_factory.mktemp("store") / "history.duckdb"))
-    yield connection
-    connection.close()
+@pytest.fixture(scope="module", params=["duckdb", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    if request.param == "duckdb":
+        target = tmp_path_factory.mktemp("store") / "history.duckdb"
+    else:
+        target = request.getfixturevalue("module_postgres_url")
+    db = queries.open_store(build_store(target))
+    yield db
+    db.close()
 
 
 def test_the_runs_oldest_first_and_the_filter_choices(store) -> None:
@@ -73,7 +79,7 @@ def test_a_filter_that_keeps_nothing_gives_zero_customers_and_no_churn(store) ->
 
 
 def test_an_unknown_run_is_one_line(store) -> None:
-    with pytest.raises(StoreError, match="no run R9 in the store"):
+    with pytest.raises(DatabaseError, match="no run R9 in the store"):
         queries.kpis(store, "R9", Filters())
 
 
@@ -134,15 +140,21 @@ def test_one_customers_offers_and_summary(store) -> None:
     assert queries.customer_offers(store, "R1", "C5").height == 0
 
 
+def test_the_dashboard_cannot_change_the_store(store) -> None:
+    # DuckDB opened read-only, PostgreSQL in a read-only session: a slip in a query cannot damage the runs.
+    with pytest.raises(DatabaseError, match="read-only"):
+        store.execute("DELETE FROM runs")
+
+
 def test_a_missing_file_is_no_store(tmp_path: Path) -> None:
-    with pytest.raises(StoreError, match=r"missing\.duckdb: no such store file$"):
+    with pytest.raises(DatabaseError, match=r"^store .*missing\.duckdb does not exist$"):
         queries.open_store(tmp_path / "missing.duckdb")
 
 
 def test_a_text_file_is_not_a_duckdb_store(tmp_path: Path) -> None:
     path = tmp_path / "notes.duckdb"
     path.write_text("customer_id,amount\nC1,10\n", encoding="utf-8")
-    with pytest.raises(StoreError, match=r"notes\.duckdb: cannot be opened as a DuckDB store \(") as raised:
+    with pytest.raises(DatabaseError, match=r"notes\.duckdb is not a DuckDB database$") as raised:
         queries.open_store(path)
     assert "\n" not in str(raised.value)
 
@@ -150,14 +162,19 @@ def test_a_text_file_is_not_a_duckdb_store(tmp_path: Path) -> None:
 def test_a_duckdb_file_without_the_tables_is_not_a_run_store(tmp_path: Path) -> None:
     path = tmp_path / "other.duckdb"
     with duckdb.connect(str(path)) as connection:
-        connection.execute("CREATE TABLE store_meta (key TEXT, value TEXT)")
-    with pytest.raises(StoreError, match=r"other\.duckdb: not a run store: no table runs$"):
+        connection.execute("CREATE TABLE customers (customer_id TEXT)")
+    with pytest.raises(DatabaseError, match=r"other\.duckdb holds no run store \(no store_meta table\)$"):
         queries.open_store(path)
 
 
-def test_a_store_of_another_schema_version_is_named(tmp_path: Path) -> None:
+def test_a_postgresql_database_without_the_tables_is_not_a_run_store(postgres_url: str) -> None:
+    with pytest.raises(DatabaseError, match=r"^store postgresql://.* holds no run store \(no store_meta table\)$"):
+        queries.open_store(postgres_url)
+
+
+def test_a_store_of_a_newer_schema_version_is_named(tmp_path: Path) -> None:
     path = build_store(tmp_path / "history.duckdb")
-    with duckdb.connect(str(path)) as connection:
-        connection.execute("UPDATE store_meta SET value = '2' WHERE key = 'schema_version'")
-    with pytest.raises(StoreError, match="store schema version 2; this dashboard reads version 1$"):
+    with connect(path) as db:
+        db.execute("UPDATE store_meta SET value = '2' WHERE key = 'schema_version'")
+    with pytest.raises(DatabaseError, match="has schema version 2, newer than this version's 1; upgrade"):
         queries.open_store(path)

@@ -46,6 +46,15 @@ def test_a_frame_goes_in_and_comes_out_with_its_types(target: str) -> None:
         assert db.query("SELECT name FROM t WHERE id = $1", [1]).item() == "a"
 
 
+def test_a_reader_cannot_write(target: str) -> None:
+    with connect(target) as db:
+        db.begin()
+        db.execute(DDL)
+        db.commit()
+    with connect(target, read_only=True) as db, pytest.raises(DatabaseError, match="read-only"):
+        db.execute("DROP TABLE t")
+
+
 def test_what_is_not_committed_is_not_written(target: str) -> None:
     with connect(target) as db:
         db.begin()

@@ -20,12 +20,12 @@ from cross_sell_upsell.cli.common import (
     column_option,
     data_source,
     emit,
-    ingest_settings,
     iso_date,
     positive_int,
     run_guarded,
 )
 from cross_sell_upsell.cli.config_file import config_from_file
+from cross_sell_upsell.cli.shop_options import ingest_settings
 from cross_sell_upsell.configuration import OrchestratorConfig, ScoringWeights, SignalSettings
 from cross_sell_upsell.data.campaigns import load_campaigns
 from cross_sell_upsell.data.dataset import Dataset

@@ -11,16 +11,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal, NoReturn, get_args
 
-from pydantic import ValidationError
-
 from cross_sell_upsell.cli.campaigns import add_campaigns_option, with_campaigns
 from cross_sell_upsell.cli.config_file import config_from_file, settings_in_effect
 from cross_sell_upsell.cli.interrupts import interrupts_raised, report_interrupt
+from cross_sell_upsell.cli.shop_options import SHOP_OPTIONS, add_shop_options, ingest_settings
 from cross_sell_upsell.configuration import (
     CATALOG_FIELDS,
     CUSTOMER_FIELDS,
     TRANSACTION_FIELDS,
-    IngestSettings,
     OrchestratorConfig,
 )
 from cross_sell_upsell.data.dataset import Dataset, load_dataset
@@ -30,7 +28,6 @@ from cross_sell_upsell.data.ingest import (
     reasons_text,
     rows_rejected_summary,
     unmatched_essentials,
-    with_column_overrides,
     write_rejected_rows,
 )
 from cross_sell_upsell.data.ingest.tables import is_database_source
@@ -191,71 +188,6 @@ def add_config_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup)
     )
 
 
-_SHOP_OPTIONS = {
-    "delimiter": "--delimiter",
-    "decimal_comma": "--decimal-comma",
-    "date_format": "--date-format",
-    "max_rejected_share": "--max-rejected-share",
-}
-"""IngestSettings field -> the option that sets it for one run."""
-
-
-def _ingest_value(field: str, problem: str) -> Callable[[str], Any]:
-    """An argparse type reading the option's text as IngestSettings' `field`, through that field's own checks;
-    `problem` says what is wrong with a value they refuse."""
-
-    def parse(text: str) -> Any:
-        value = "\t" if field == "delimiter" and text in ("tab", "\\t") else text
-        try:
-            return getattr(IngestSettings.model_validate({field: value}), field)
-        except ValidationError:
-            raise argparse.ArgumentTypeError(f"'{text}' {problem}") from None
-
-    return parse
-
-
-def add_shop_options(group: argparse._ArgumentGroup) -> None:
-    """The options for how a shop's export writes its files (docs/ingest.md, "Shop exports"); each overrides
-    its ingest setting for the run."""
-    group.add_argument(
-        "--delimiter",
-        type=_ingest_value("delimiter", "is not one character other than a quote or a line break, e.g. ';' or tab"),
-        default=None,
-        help="the CSV field delimiter, e.g. ';' or tab (default: the config's ingest.delimiter, else sniffed from "
-        "each file's header among comma, semicolon, tab and pipe)",
-    )
-    group.add_argument(
-        "--decimal-comma",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="amounts and prices write decimals after a comma (1.234,50), or with --no-decimal-comma after a dot "
-        "(default: each value's one reading; a value with two, like 1,234, follows its column or is rejected)",
-    )
-    group.add_argument(
-        "--date-format",
-        type=_ingest_value("date_format", "is not a strftime format of a whole date, e.g. %d.%m.%Y or %m/%d/%Y"),
-        default=None,
-        metavar="FORMAT",
-        help="strftime format of the log's dates, e.g. %%m/%%d/%%Y or %%d.%%m.%%Y (default: ISO dates)",
-    )
-    group.add_argument(
-        "--max-rejected-share",
-        type=_ingest_value("max_rejected_share", "is not a share from 0 to 1, e.g. 0.5"),
-        default=None,
-        metavar="SHARE",
-        help="stop (exit 2, nothing written) when more than this share of the log's rows is rejected "
-        "(default: the config's ingest.max_rejected_share, 0.5)",
-    )
-
-
-def ingest_settings(args: argparse.Namespace, ingest: IngestSettings) -> IngestSettings:
-    """`ingest` with the run's options: --encoding, the shop options and the --column mappings."""
-    updates = {field: getattr(args, field) for field in _SHOP_OPTIONS if getattr(args, field, None) is not None}
-    if getattr(args, "encoding", None) is not None:
-        updates["encoding"] = args.encoding
-    return with_column_overrides(ingest.model_copy(update=updates), args.column)
-
-
 def add_dataset_option(group: argparse._ArgumentGroup) -> None:
     """`--dataset`: a packaged data set, read instead of a transaction log."""
     group.add_argument(
@@ -324,7 +256,7 @@ def data_source(args: argparse.Namespace) -> DataSource:
         raise ConfigurationError(
             f"--catalog, --customers-file and --column go with --transactions, not {_option(source)}"
         )
-    shop = [option for field, option in _SHOP_OPTIONS.items() if getattr(args, field, None) is not None]
+    shop = [option for field, option in SHOP_OPTIONS.items() if getattr(args, field, None) is not None]
     if source != "transactions" and shop:
         raise ConfigurationError(
             f"{', '.join(shop)} go{'es' if len(shop) == 1 else ''} with --transactions, not {_option(source)}"

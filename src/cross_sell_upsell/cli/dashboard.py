@@ -1,13 +1,12 @@
 """`cross-sell dashboard`: serve the web dashboard over a run store (docs/dashboard.md).
 
-Dash and DuckDB are the optional `dashboard` extra, imported only when the command runs, so every other command
-starts without them."""
+Dash and Plotly are the optional `dashboard` extra (and a PostgreSQL store the `postgres` extra), imported only
+when the command runs, so every other command starts without them."""
 
 from __future__ import annotations
 
 import argparse
 import socket
-from pathlib import Path
 
 from cross_sell_upsell.cli.common import EXIT_OK, Invocation, run_guarded
 from cross_sell_upsell.errors import ConfigurationError
@@ -34,7 +33,12 @@ def dashboard_parser(invocation: Invocation) -> argparse.ArgumentParser:
         "browser; Ctrl-C stops it.",
         **invocation.epilog("--store output/history.duckdb --port 8050", column_fields=False),
     )
-    parser.add_argument("--store", metavar="PATH", required=True, help="the DuckDB run store file the batch wrote")
+    parser.add_argument(
+        "--store",
+        metavar="PATH|URL",
+        required=True,
+        help="the run store the batch wrote: a DuckDB file, or a postgresql://user@host/db URL",
+    )
     parser.add_argument(
         "--port", type=port_number, default=DEFAULT_PORT, help="port to listen on (default: %(default)s)"
     )
@@ -62,8 +66,6 @@ def dashboard_command(args: argparse.Namespace) -> int:
     """Serves the dashboard until interrupted; a store that cannot be read is one line and exit 2."""
 
     def run() -> int:
-        if "://" in args.store:  # a database URL: PostgreSQL stores come with the store's adapters
-            raise ConfigurationError(f"--store {args.store}: the dashboard reads a DuckDB store file, not a URL")
         try:
             from cross_sell_upsell.dashboard.app import serve
         except ModuleNotFoundError as missing:
@@ -71,7 +73,7 @@ def dashboard_command(args: argparse.Namespace) -> int:
                 f"the dashboard needs the 'dashboard' extra (pip install 'cross-sell-upsell[dashboard]'): {missing}"
             ) from None
         check_address(args.host, args.port)
-        serve(Path(args.store), args.host, args.port)
+        serve(args.store, args.host, args.port)
         return EXIT_OK
 
     return run_guarded(run)

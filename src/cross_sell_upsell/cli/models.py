@@ -21,11 +21,11 @@ from cross_sell_upsell.cli.common import (
     add_reading_options,
     data_source,
     emit,
-    ingest_settings,
     iso_date,
     positive_int,
     run_guarded,
 )
+from cross_sell_upsell.cli.shop_options import ingest_settings
 from cross_sell_upsell.configuration import CustomerModelSettings, IngestSettings
 from cross_sell_upsell.data.ingest.catalog import load_catalog
 from cross_sell_upsell.data.ingest.customers import load_customer_attributes

@@ -193,7 +193,10 @@ class PostgresDatabase(_Closing):
             raise DatabaseError(f"{self.target} cannot be reached ({_first_line(error)})") from None
         self._cursor = self._connection.cursor()
         if read_only:
+            # The SET opens a transaction of its own (the connection is not in autocommit mode), which is read-write:
+            # committed, it makes every later transaction of the session read-only.
             self.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            self.commit()
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         with self._reported():

@@ -1,4 +1,4 @@
-"""The run store's tables (schema version 1: /work/tools/store_schema.md, docs/store.md), created on first write,
+"""The run store's tables (schema version 1, described in docs/store.md), created on first write,
 and the migration hook for stores written by an older version."""
 
 from __future__ import annotations

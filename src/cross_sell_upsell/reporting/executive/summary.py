@@ -63,11 +63,7 @@ def summary_dict(
         "notes": [*result.rationale_notes, *filter(None, [result.acceptance_note])],
         "rationale_stats": result.rationale_stats.model_dump() if result.rationale_stats else None,
         "errors": result.errors.to_dicts(),
-        # Every row of a log is used or rejected: rows_read = rows_used + rows_rejected (null without a log).
-        "rows_read": result.rows_rejected.get("rows_read"),
-        "rows_used": result.rows_rejected.get("rows_used"),
-        "rows_rejected": result.rows_rejected["total"],
-        "rows_rejected_by_reason": result.rows_rejected["by_reason"],
+        **_rows_dict(result),
         "learned_cycles": result.learned_cycles.to_dicts() if result.learned_cycles is not None else [],
     }
 
@@ -80,6 +76,16 @@ def _files_dict(files: BatchFiles, charts: list[str]) -> dict[str, Any]:
         "customers": [path.name for path in files.customer_files],
         **({"recommendations_parquet": files.recommendations_parquet.name} if files.parquet else {}),
         "charts": {name: files.chart(name).name for name in charts},
+    }
+
+
+def _rows_dict(result: BatchResult) -> dict[str, Any]:
+    """The log's rows: every row is used or rejected, rows_read = rows_used + rows_rejected (null without a log)."""
+    return {
+        "rows_read": result.rows_rejected.get("rows_read"),
+        "rows_used": result.rows_rejected.get("rows_used"),
+        "rows_rejected": result.rows_rejected["total"],
+        "rows_rejected_by_reason": result.rows_rejected["by_reason"],
     }
 
 
