@@ -5,7 +5,7 @@
 1. Generates (once, cached in benchmarks/.data/, ignored by git) N synthetic customers with
    `python -m cross_sell_upsell.cli.synth`, as Parquet.
 2. Runs the whole batch in a fresh process, as `run_batch_analysis.py` does: load the log, derive the customers,
-   run the graph chunk by chunk, write the executive report, charts, JSON and per-offer CSV (no LLM). Wall time
+   train the acceptance model (unless `--no-acceptance`), run the graph chunk by chunk, write the executive report, charts, JSON and per-offer CSV (no LLM). Wall time
    and that process's peak RSS are measured; the outputs go to a temporary folder that is deleted afterwards.
 3. Runs the same graph one customer per invocation (the source documents' design) on a sample of the same
    customers, timing only the graph invocations, and extrapolates to N customers: the speedup is that time over
@@ -83,6 +83,7 @@ def per_customer_seconds(folder: Path, as_of: date, sample: int, config: dict) -
     """Mean seconds of one graph invocation for one customer, over `sample` customers spread over the data."""
     from cross_sell_upsell.configuration import OrchestratorConfig
     from cross_sell_upsell.data.ingest import load_transactions_dataset
+    from cross_sell_upsell.pipeline.acceptance import with_acceptance
     from cross_sell_upsell.pipeline.context import Context
     from cross_sell_upsell.pipeline.graph import graph
     from cross_sell_upsell.snapshot.build import build_snapshot
@@ -94,7 +95,8 @@ def per_customer_seconds(folder: Path, as_of: date, sample: int, config: dict) -
     chosen = ids[:: max(1, len(ids) // sample)][:sample]
     run_config = OrchestratorConfig.model_validate(config)
     # Built once, as a batch does: the loop times the graph, not what every run shares.
-    context = Context(dataset=dataset, snapshot=build_snapshot(dataset, as_of, run_config), config=run_config)
+    snapshot = with_acceptance(build_snapshot(dataset, as_of, run_config), dataset, run_config)
+    context = Context(dataset=dataset, snapshot=snapshot, config=run_config)
     started = time.perf_counter()
     for customer_id in chosen:
         graph.invoke({"customer_ids": [customer_id], "as_of": as_of}, context=context)
@@ -113,9 +115,16 @@ def main() -> None:
     parser.add_argument(
         "--no-signals", action="store_true", help="switch the learned signals off (signals.enabled = false)"
     )
+    parser.add_argument(
+        "--no-acceptance",
+        action="store_true",
+        help="switch the acceptance model off (acceptance.enabled = false): no training, ranked by the score",
+    )
     args = parser.parse_args()
 
     config = {"signals": {"enabled": False}} if args.no_signals else {}
+    if args.no_acceptance:
+        config["acceptance"] = {"enabled": False}
     folder = synthetic_data(args.customers, args.seed)
     wall, peak_mb = run_batch(folder, args.as_of, args.chunk_size, config)
     rate = args.customers / wall

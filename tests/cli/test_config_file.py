@@ -143,7 +143,29 @@ BAD_FILES = [
         "key 'ingest': loyalty_thresholds must rise from silver to platinum",
     ),
     ("bundle_discount = \n", "not valid TOML: Invalid value (at line 1, column 19)"),
+    (
+        "ranking = 'margin'\n",
+        "key 'ranking': Input should be 'acceptance', 'expected_value' or 'score'",
+    ),
+    ("[acceptance]\nenabeld = false\n", "unknown key 'acceptance.enabeld'; did you mean 'enabled'?"),
 ]
+
+
+def test_the_file_sets_the_acceptance_model_and_the_ranking_policy(tmp_path: Path) -> None:
+    rules = toml(
+        tmp_path,
+        """
+        ranking = "expected_value"
+        [acceptance]
+        enabled = false
+        horizon_days = 14
+        """,
+    )
+    config, keys = config_from_file(rules, OrchestratorConfig())
+    assert config.ranking == "expected_value"
+    assert (config.acceptance.enabled, config.acceptance.horizon_days) == (False, 14)
+    assert config.acceptance.min_positives == 30  # the rest keep their defaults
+    assert keys == {"ranking", "acceptance.enabled", "acceptance.horizon_days"}
 
 
 @pytest.mark.parametrize(("text", "message"), BAD_FILES)

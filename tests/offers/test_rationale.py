@@ -37,4 +37,6 @@ def test_without_an_api_key_the_run_notes_templates(mini, monkeypatch):
     config = OrchestratorConfig(llm=LLMSettings(enabled=True))
     report = analyze_customer("K1", as_of=AS_OF, dataset=mini, config=config)
     assert report.run_notes == ["LLM rationales requested but OPENAI_API_KEY is not set: templates used."]
+    # the mini data's few days of history train no acceptance model either: a note of its own
+    assert report.acceptance_note.startswith("Offers are ranked by the weighted score: expected revenue needs the")
     assert {offer.rationale_source for offer in report.opportunities} == {"template"}

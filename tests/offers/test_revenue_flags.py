@@ -106,8 +106,30 @@ ROUTINE = table(
 )
 
 
-def flagged() -> pl.DataFrame:
-    return flag_revenue(one_offer_per_need(OPPORTUNITIES, BUNDLES, PRODUCTS, OrchestratorConfig()))
+PROBABILITIES = {
+    # made offers: probability x price = expected revenue
+    "0 up serum": 0.5,  # x 40 = 20.00
+    "0 bundle": 0.2,  # x 35.70 = 7.14
+    "0 gap moist": 0.9,  # x 16 = 14.40, but in the bundle: not sent on its own
+    "0 gap spf": 0.3,  # x 14 = 4.20, in the bundle too
+    "0 x mask": 0.25,  # x 18 = 4.50, fifth
+    "1 x toner": 0.1,  # x 11 = 1.10
+    "1 re clean": 0.6,  # x 10 = 6.00
+    "2 gap toner": 0.05,  # x 12 = 0.60
+    "2 gap spf": 0.15,  # x 14 = 2.10
+}
+"""The acceptance model's probabilities of the offers made (the others are not made: they get 0)."""
+
+
+def flagged(probabilities: dict[str, float] | None = None) -> pl.DataFrame:
+    """The offers made and flagged; without `probabilities` (no acceptance model), their probabilities are null."""
+    probability = (
+        pl.col("label").replace_strict(probabilities, default=0.0, return_dtype=pl.Float64)
+        if probabilities
+        else pl.lit(None, dtype=pl.Float64)
+    )
+    scored = OPPORTUNITIES.with_columns(acceptance_probability=probability)
+    return flag_revenue(one_offer_per_need(scored, BUNDLES, PRODUCTS, OrchestratorConfig()))
 
 
 def counted(customer_key: int) -> dict[str, bool]:
@@ -137,13 +159,45 @@ def test_without_a_bundle_each_missing_step_is_one_offer_and_counts():
 
 
 def test_flagging_keeps_the_offers_and_their_order():
-    made = one_offer_per_need(OPPORTUNITIES, BUNDLES, PRODUCTS, OrchestratorConfig())
-    assert flag_revenue(made).drop("counts_toward_revenue").equals(made)
+    made = one_offer_per_need(
+        OPPORTUNITIES.with_columns(acceptance_probability=pl.lit(0.5)), BUNDLES, PRODUCTS, OrchestratorConfig()
+    )
+    assert flag_revenue(made).drop("counts_toward_revenue", "expected_revenue").equals(made)
+
+
+def test_expected_revenue_is_probability_x_price_over_the_first_top_n_offers_sent():
+    offers = flagged(PROBABILITIES)
+    assert dict(offers.select("label", "expected_revenue").iter_rows()) == pytest.approx(
+        {
+            "0 up serum": 20.00,
+            "0 bundle": 7.14,
+            "0 gap moist": 14.40,
+            "0 gap spf": 4.20,
+            "0 x mask": 4.50,
+            "1 x toner": 1.10,
+            "1 re clean": 6.00,
+            "2 gap toner": 0.60,
+            "2 gap spf": 2.10,
+        }
+    )
+    # Ranks 1-5 of customer 0: upgrade, bundle, moisturizer and spf (in the bundle: not sent again), mask.
+    top_3 = summarize_customers(CUSTOMERS, HOLDINGS, PRODUCTS, ROUTINE, offers, 3, True)
+    assert top_3["expected_revenue"].to_list() == pytest.approx(
+        [
+            27.14,  # upgrade 20.00 + bundle 7.14; the moisturizer (third) is in the bundle
+            7.10,  # toner 1.10 + restock 6.00
+            2.70,  # toner 0.60 + spf 2.10
+            0.0,  # no offer: nothing expected
+        ]
+    )
+    top_5 = summarize_customers(CUSTOMERS, HOLDINGS, PRODUCTS, ROUTINE, offers, 5, True)
+    assert top_5["expected_revenue"].to_list() == pytest.approx([31.64, 7.10, 2.70, 0.0])  # + the mask's 4.50
 
 
 def test_potential_revenue_is_the_sum_of_the_counted_prices():
-    summary = summarize_customers(CUSTOMERS, HOLDINGS, PRODUCTS, ROUTINE, flagged())
+    summary = summarize_customers(CUSTOMERS, HOLDINGS, PRODUCTS, ROUTINE, flagged(), 5, False)
     assert summary["customer_id"].to_list() == ["K0", "K1", "K2", "K3"]
+    assert summary["expected_revenue"].to_list() == [None] * 4  # no acceptance model: no expected revenue
     assert summary["potential_revenue"].to_list() == pytest.approx(
         [
             93.70,  # upgrade 40 + bundle 35.70 + mask 18 (was 113.70 with the serum restock beside the upgrade)
@@ -177,6 +231,7 @@ def test_potential_revenue_is_the_sum_of_the_counted_prices():
         "replenishment_due_count",
         "potential_revenue",
         "top_score",
+        "expected_revenue",
     ]
 
 

@@ -19,6 +19,7 @@ DESCRIBED = {
     "category": pl.String(),
     "source_name": pl.String(),
     "bundle_categories": pl.List(pl.String()),
+    "acceptance_probability": pl.Float64(),
 }
 """The columns of a described offer (see results.describe_offers) the templates read."""
 
@@ -40,7 +41,7 @@ ROUTINE = table(
 
 def rationales(header: str, *lines: str, essentials_total: int = 5) -> list[str]:
     offers = table(DESCRIBED, header, *lines)
-    return template_rationales(offers, CUSTOMERS, ROUTINE, essentials_total, CONCERNS)["rationale"].to_list()
+    return template_rationales(offers, CUSTOMERS, ROUTINE, essentials_total, CONCERNS, 28)["rationale"].to_list()
 
 
 def test_a_routine_gap_names_the_missing_step_and_the_owned_essentials():
@@ -68,7 +69,7 @@ def test_a_restock_says_how_long_ago_and_when_it_is_due():
         "replenishment_status | due           | due_soon",
         "due_date             | 2024-01-15    | 2024-03-06",
     )
-    sentences = template_rationales(offers, CUSTOMERS, ROUTINE, 5, CONCERNS)["rationale"].to_list()
+    sentences = template_rationales(offers, CUSTOMERS, ROUTINE, 5, CONCERNS, 28)["rationale"].to_list()
     assert sentences == [
         "Last bought 45 days ago on a 30-day cycle; due since 2024-01-15.",
         "Last bought 25 days ago on a 30-day cycle; due on 2024-03-06.",
@@ -146,7 +147,7 @@ def test_the_concerns_an_offer_targets_end_the_sentence_in_concern_order():
         "1            | tier_upgrade | upgrade | 2    | Basic Serum | 8",
         "0            | tier_upgrade | upgrade | 2    | Basic Serum | 1",
     )
-    result = template_rationales(offers, CUSTOMERS, ROUTINE, 5, CONCERNS)
+    result = template_rationales(offers, CUSTOMERS, ROUTINE, 5, CONCERNS, 28)
     assert result["rationale"].to_list() == [
         # fine lines, acne, dark spots (2 + 4 + 8) for dryness, fine lines, acne (7): 14 & 7 = 6
         "Tier 2 step up from Basic Serum. Targets fine lines, acne.",
@@ -158,3 +159,18 @@ def test_the_concerns_an_offer_targets_end_the_sentence_in_concern_order():
     ]
     assert result["rationale_source"].to_list() == ["template"] * 4
     assert result["rationale_error"].to_list() == [None] * 4
+
+
+def test_the_acceptance_probability_ends_the_sentence_in_whole_percent_within_the_horizon():
+    sentences = rationales(
+        "customer_key | type         | source  | tier | source_name | concern_mask | acceptance_probability",
+        "1            | tier_upgrade | upgrade | 2    | Basic Serum | 1            | 0.2345",
+        "0            | tier_upgrade | upgrade | 2    | Basic Serum | 0            | 0.004",
+        "0            | tier_upgrade | upgrade | 2    | Basic Serum | 0            | null",
+    )
+    assert sentences == [
+        "Tier 2 step up from Basic Serum. Targets dryness. 23% likely to buy within 28 days.",
+        "Tier 2 step up from Basic Serum. Under 1% likely to buy within 28 days.",
+        # no acceptance model: no probability, no claim
+        "Tier 2 step up from Basic Serum.",
+    ]

@@ -9,7 +9,10 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from cross_sell_upsell.configuration import OrchestratorConfig
-from cross_sell_upsell.pipeline.totals import BatchResult, Limits, Totals, _top, chunk_totals, combine
+from cross_sell_upsell.configuration.acceptance import AcceptanceSettings
+from cross_sell_upsell.models.acceptance import AcceptanceModel
+from cross_sell_upsell.pipeline.priority import top_rows
+from cross_sell_upsell.pipeline.totals import BatchResult, Limits, Totals, chunk_totals, combine
 from cross_sell_upsell.reporting.executive.segments import churn_distribution, clv_distribution, segment_table
 
 CONFIG = OrchestratorConfig()  # essentials cleanser, toner, serum, moisturizer, spf; lifetime value reference $500
@@ -101,22 +104,28 @@ CATALOG = pl.DataFrame(
 
 
 def summaries(*ids: str) -> pl.DataFrame:
+    """The customers' summaries without an acceptance model: no expected revenue."""
     rows = [row for row in SUMMARIES if row[0] in ids]
-    return pl.DataFrame(rows, schema=SUMMARY_SCHEMA, orient="row")
+    return pl.DataFrame(rows, schema=SUMMARY_SCHEMA, orient="row").with_columns(
+        expected_revenue=pl.lit(None, dtype=pl.Float64)
+    )
 
 
 def offers(*ids: str) -> pl.DataFrame:
     segment_of = {row[0]: row[-1] for row in SUMMARIES}  # an offer row carries its customer's segment
     rows = [(*row, f"why {row[2]}", "template", segment_of[row[0]]) for row in OFFERS if row[0] in ids]
-    return pl.DataFrame(rows, schema=OFFER_SCHEMA, orient="row")
+    return pl.DataFrame(rows, schema=OFFER_SCHEMA, orient="row").with_columns(
+        expected_revenue=pl.lit(None, dtype=pl.Float64)
+    )
 
 
 def totals(*ids: str, limits: Limits | None = None) -> Totals:
     return chunk_totals(offers(*ids), summaries(*ids), CONFIG, limits or Limits())
 
 
-def result(folded: Totals) -> BatchResult:
+def result(folded: Totals, acceptance: AcceptanceModel | None = None) -> BatchResult:
     return BatchResult(
+        acceptance=acceptance,
         as_of=date(2024, 3, 1),
         source="hand-built",
         config=CONFIG,
@@ -257,6 +266,57 @@ def test_priority_formula_and_order(folded: BatchResult) -> None:
     assert folded.totals.model_customers == 2  # Ann and Ben; Cat has the fallback values
 
 
+EXPECTED = {
+    # (customer, offer): probability x price, rounded to cents, as `results.flag_revenue` gives it
+    ("A1", "BUNDLE-T1-S1"): 10.00,  # 0.25 x 40
+    ("A1", "T1"): 10.00,  # 0.5 x 20, but in Ann's bundle: not sent on its own
+    ("A1", "S1"): 2.71,  # 0.1 x 27.06, in the bundle too
+    ("A1", "C1"): 12.00,  # 0.8 x 15
+    ("A2", "S1"): 5.41,  # 0.2 x 27.06
+    ("A2", "M1"): 9.00,  # 0.3 x 30
+    ("B1", "C1"): 6.00,  # 0.4 x 15
+    ("B1", "M1"): 3.00,  # 0.1 x 30
+}
+"""With an acceptance model: Ann expects 10 + 12 = 22.00 (the bundle's products do not count again), Ben
+5.41 + 9 = 14.41, Cat 6 + 3 = 9.00."""
+
+FITTED = AcceptanceModel(AcceptanceSettings(), (), object(), 2_000, 100)
+"""A run's acceptance model as the totals see it: fitted (the totals never call its estimator)."""
+
+
+def test_with_an_acceptance_model_priority_and_the_lead_offer_follow_expected_revenue() -> None:
+    expected = pl.DataFrame(
+        [(customer, offer, value) for (customer, offer), value in EXPECTED.items()],
+        schema={"customer_id": pl.String, "offer_id": pl.String, "expected_revenue": pl.Float64},
+        orient="row",
+    )
+    ids = ("A1", "A2", "B1")
+    with_offers = offers(*ids).drop("expected_revenue").join(expected, on=["customer_id", "offer_id"], how="left")
+    per_customer = pl.DataFrame({"customer_id": list(ids), "expected_revenue": [22.00, 14.41, 9.00]})
+    with_summaries = summaries(*ids).drop("expected_revenue").join(per_customer, on="customer_id")
+    folded = result(chunk_totals(with_offers, with_summaries, CONFIG, Limits()), FITTED)
+    assert folded.total_expected_revenue == pytest.approx(45.41)  # 22.00 + 14.41 + 9.00
+    assert folded.average_expected_revenue == pytest.approx(15.14)  # 45.41 / 3 = 15.137
+    assert folded.total_potential_revenue == pytest.approx(157.06)  # the upper bound stays
+    assert folded.acceptance_note is None
+    # expected revenue x (1 + min(1, predicted CLV / 500)); the lead: the sent offer expected to bring in most
+    assert folded.priority_customers().select("customer_id", "priority", "lead_offer_id").rows() == [
+        ("A1", 33.00, "C1"),  # 22.00 x 1.5; C1 12.00 beats the bundle's 10.00 (T1's 10.00 is in the bundle)
+        ("A2", 28.82, "M1"),  # 14.41 x 2
+        ("B1", 9.00, "C1"),  # 9.00 x 1
+    ]
+    assert "acceptance model" in folded.priority_definition()
+
+
+def test_without_an_acceptance_model_there_is_no_expected_revenue(folded: BatchResult) -> None:
+    assert folded.total_expected_revenue is None
+    assert folded.average_expected_revenue is None
+    assert folded.acceptance_note == (
+        "Offers are ranked by the weighted score: expected revenue needs the acceptance model: not trained for this run."
+    )
+    assert folded.priority_definition().startswith("Priority = potential revenue x probability of buying")
+
+
 def test_customers_who_have_most_likely_left_go_to_the_win_back_list() -> None:
     folded = result(combine(totals("A1", "A2"), totals("B1", "B2"), Limits()))
     assert folded.priority_customers().get_column("customer_id").to_list() == ["A2", "A1", "B1"]
@@ -276,8 +336,8 @@ def test_win_back_list_ranks_by_lifetime_value_and_keeps_k() -> None:
         ],
         schema=SUMMARY_SCHEMA,
         orient="row",
-    )
-    empty = pl.DataFrame(schema=OFFER_SCHEMA)
+    ).with_columns(expected_revenue=pl.lit(None, dtype=pl.Float64))
+    empty = offers()
     limits = Limits(top_win_back=3)
     kept = chunk_totals(empty, lapsed, CONFIG, limits).win_back
     assert kept.get_column("customer_id").to_list() == ["W1", "W3", "W0"]  # 900, 900 (ids break the tie), 300
@@ -314,7 +374,7 @@ def test_top_k_breaks_ties_on_the_first_key_with_the_rest_of_the_order() -> None
         orient="row",
     )
     # Score first, then the customer id, then the rank: three 65s compete for the last two places.
-    top = _top(ranked, (["score", "customer_id", "rank"], [True, False, False]), 3)
+    top = top_rows(ranked, (["score", "customer_id", "rank"], [True, False, False]), 3)
     assert top.rows() == [("Z", 1, 70.0), ("A", 1, 65.0), ("A", 2, 65.0)]
 
 

@@ -40,6 +40,7 @@ def test_stream_shows_each_node_returning_only_its_own_keys(tier1):
     seen = {node: set(update) for chunk in updates for node, update in chunk.items()}
     assert seen == {
         "load_customers": {
+            "acceptance",
             "as_of",
             "customers",
             "products",
@@ -56,14 +57,14 @@ def test_stream_shows_each_node_returning_only_its_own_keys(tier1):
         "find_tier_upgrades": {"upgrade_offers"},
         "build_bundles": {"bundle_offers"},
         "score_opportunities": {"opportunities"},
-        "assemble_results": {"opportunities", "customer_summaries"},
+        "assemble_results": {"opportunities", "customer_summaries", "acceptance_note"},
     }
     assert set(CANDIDATE_KEYS) <= {key for keys in seen.values() for key in keys}
 
 
 def test_output_schema_hides_the_intermediate_frames(tier1):
     output = graph.invoke({"customer_ids": ["C001"], "as_of": "2024-03-01"}, context=Context(dataset=tier1))
-    assert set(output) == {"as_of", "opportunities", "customer_summaries", "unknown_customer_ids"}
+    assert set(output) == {"as_of", "opportunities", "customer_summaries", "unknown_customer_ids", "acceptance_note"}
     assert str(output["as_of"]) == "2024-03-01"
 
 

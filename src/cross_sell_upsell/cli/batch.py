@@ -33,6 +33,7 @@ from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.data.ingest import learned_cycles_note
 from cross_sell_upsell.errors import DataValidationError
 from cross_sell_upsell.io.staging import StagedOutputs
+from cross_sell_upsell.pipeline.acceptance import with_acceptance
 from cross_sell_upsell.pipeline.batch import DEFAULT_CHUNK_SIZE, priority_rationales, run_batch
 from cross_sell_upsell.pipeline.naming import named_snapshot
 from cross_sell_upsell.pipeline.totals import DEFAULT_TOP_PRIORITY, BatchResult, Limits
@@ -155,8 +156,10 @@ def batch_command(args: argparse.Namespace, config: OrchestratorConfig, default_
         store = (
             None if args.no_store else StoreRun(args.store or default_output_dir / "history.duckdb", as_of, run_config)
         )
-        # The batch's and the chat model's cohorts share it, its segments named by the chat model when it is on.
-        snapshot = named_snapshot(build_snapshot(dataset, as_of, run_config), run_config, None)
+        # The batch's and the chat model's cohorts share it, with the acceptance model trained once, its segments
+        # named by the chat model when it is on.
+        built = with_acceptance(build_snapshot(dataset, as_of, run_config), dataset, run_config)
+        snapshot = named_snapshot(built, run_config, None)
         generated_at = datetime.now()
         stem = f"batch_analysis_{as_of}_{generated_at:%Y%m%d_%H%M%S}"
         files = BatchFiles(args.output or default_output_dir / "batch_reports" / f"{stem}.md")

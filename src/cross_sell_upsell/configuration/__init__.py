@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 # The package's own modules hold settings the layers below read too; they are re-exported here, where every
 # caller has always found them.
+from cross_sell_upsell.configuration.acceptance import AcceptanceSettings as AcceptanceSettings
 from cross_sell_upsell.configuration.base import LOYALTY_TIERS as LOYALTY_TIERS
 from cross_sell_upsell.configuration.base import MARGIN_LEVELS as MARGIN_LEVELS
 from cross_sell_upsell.configuration.base import PRICE_SENSITIVITIES as PRICE_SENSITIVITIES
@@ -263,6 +264,16 @@ class OrchestratorConfig(_Frozen):
     segment_rules: SegmentRuleSettings = Field(
         default_factory=SegmentRuleSettings,
         description="Basket-rule confidence and support a customer's segment needs (document 004's levels).",
+    )
+    acceptance: AcceptanceSettings = Field(
+        default_factory=AcceptanceSettings,
+        description="The acceptance model: the probability that a customer buys an offer within the horizon, learned "
+        "from the retailer's replayed earlier offers.",
+    )
+    ranking: Literal["acceptance", "expected_value", "score"] = Field(
+        "acceptance",
+        description="How a customer's offers are ordered: by acceptance probability, by expected value (probability "
+        "x price x margin multiplier) or by the weighted score. Without an acceptance model, by the score.",
     )
     win_back_below_p_alive: float = Field(
         0.5,

@@ -15,6 +15,11 @@ class AcceptanceSettings(Frozen):
     """The probability that a customer buys an offered product within the horizon, learned from the retailer's
     own earlier offers and what followed them (docs/offers.md, "Acceptance")."""
 
+    enabled: bool = Field(
+        True,
+        description="Train the model before each run and rank by it; off (or too little history), the weighted score "
+        "ranks and there is no expected revenue.",
+    )
     horizon_days: int = Field(28, ge=1, description="Days after an offer in which a purchase of it counts as accepted.")
     horizons: int = Field(
         1, ge=1, le=2, description="Earlier dates replayed for training: as-of minus one, or one and two, horizons."

@@ -53,6 +53,7 @@ from cross_sell_upsell.evaluation.bootstrap import (
     BootstrapSettings,
     versus_reference,
 )
+from cross_sell_upsell.evaluation.calibration import calibration
 from cross_sell_upsell.evaluation.lists import ranked
 from cross_sell_upsell.evaluation.metrics import RANKING_METRICS, per_user, summarize, top_k, user_metrics
 from cross_sell_upsell.offers.candidates import learned_offers
@@ -112,10 +113,15 @@ def temporal_split(dataset: Dataset, cutoff: date, horizon_days: int) -> Split:
     return Split(train=train, future=future, cutoff=cutoff, horizon_days=horizon_days)
 
 
-def _orchestrator_list(split: Split, config: OrchestratorConfig, snapshot: Snapshot) -> pl.DataFrame:
-    """The graph's ranked offers, a bundle standing for its members in their order."""
+def _orchestrator_list(
+    split: Split, config: OrchestratorConfig, snapshot: Snapshot, kept: dict[str, pl.DataFrame] | None = None
+) -> pl.DataFrame:
+    """The graph's ranked offers, a bundle standing for its members in their order; the offers themselves go to
+    `kept["offers"]` when `kept` is given."""
     offers = analyze_cohort(None, as_of=split.as_of, dataset=split.train, config=config, snapshot=snapshot)
     offers = offers["opportunities"]
+    if kept is not None:
+        kept["offers"] = offers
     return ranked(
         offers.sort("customer_id", "rank")
         .select(
@@ -129,10 +135,17 @@ def _orchestrator_list(split: Split, config: OrchestratorConfig, snapshot: Snaps
 
 
 def method_lists(
-    split: Split, config: OrchestratorConfig, k: int, methods: Sequence[str] = METHODS
+    split: Split,
+    config: OrchestratorConfig,
+    k: int,
+    methods: Sequence[str] = METHODS,
+    kept: dict[str, pl.DataFrame] | None = None,
 ) -> dict[str, pl.DataFrame]:
     """The ranked lists of `methods` (see the module docstring) for every customer active before the cutoff.
-    Learned sources keep enough offers per customer to fill K new items."""
+    Learned sources keep enough offers per customer to fill K new items. The orchestrator's offers themselves
+    (with their acceptance probabilities, for the calibration) go to `kept["offers"]` when `kept` is given.
+    `catalog_rules` is the orchestrator before it learned anything: no signals, the documents' weights and no
+    acceptance model."""
     unknown = [name for name in methods if name not in METHODS]
     if unknown:
         raise ConfigurationError(f"unknown methods {', '.join(unknown)} (known: {', '.join(METHODS)})")
@@ -162,7 +175,11 @@ def method_lists(
         "catalog_rules": lambda: _orchestrator_list(
             split,
             config.model_copy(
-                update={"signals": config.signals.model_copy(update={"enabled": False}), "weights": ScoringWeights()}
+                update={
+                    "signals": config.signals.model_copy(update={"enabled": False}),
+                    "weights": ScoringWeights(),
+                    "acceptance": config.acceptance.model_copy(update={"enabled": False}),
+                }
             ),
             unlearned,
         ),
@@ -172,6 +189,7 @@ def method_lists(
             split,
             config.model_copy(update={"signals": config.signals.model_copy(update={"learned_offers": learned_limit})}),
             snapshot if config.signals.enabled else unlearned,
+            kept,
         ),
     }
     return {name: builders[name]() for name in methods}
@@ -271,7 +289,8 @@ def run_backtest(
     config: OrchestratorConfig | None = None,
 ) -> dict[str, Any]:
     """The backtest of every method on `dataset` (built, for derived customer attributes, as of the day before
-    the cutoff). Returns the JSON document of `--format json`."""
+    the cutoff), and the calibration of the orchestrator's acceptance model (`calibration.calibration`) over each
+    customer's top K offers. Returns the JSON document of `--format json`."""
     if k < 1:
         raise ConfigurationError(f"K must be at least 1, not {k}")
     if level not in LEVELS:
@@ -280,8 +299,11 @@ def run_backtest(
     split = temporal_split(dataset, cutoff, horizon_days)
     if split.train.ownership.is_empty():
         raise ConfigurationError(f"no purchase before the cutoff {cutoff}: nothing to learn from")
-    scores = evaluate(split, method_lists(split, config, k), k, level)
+    kept: dict[str, pl.DataFrame] = {}
+    scores = evaluate(split, method_lists(split, config, k, kept=kept), k, level)
+    bought = split.future.select("customer_id", "product_id")
     return {
+        "calibration": calibration(kept["offers"], bought, split.train.products, k),
         "cutoff": cutoff.isoformat(),
         "horizon_days": horizon_days,
         "k": k,
@@ -329,7 +351,33 @@ def render_markdown(result: dict[str, Any]) -> str:
             cells = [_figure(figures[name], money=name == "revenue") for name in header]
             lines.append(f"| {method} | " + " | ".join(cells) + " |")
         lines.append("")
-    return "\n".join(lines + _bootstrap_lines(result))
+    return "\n".join(lines + _bootstrap_lines(result) + _calibration_lines(result))
+
+
+def _calibration_lines(result: dict[str, Any]) -> list[str]:
+    """The acceptance model's calibration: expected against realised revenue, then the deciles."""
+    figures = result.get("calibration")
+    if figures is None:
+        return []
+    lines = [
+        "## Calibration of the acceptance model",
+        "",
+        (
+            f"Over each customer's top {result['k']} offers ({figures['offers']:,} offers): expected revenue "
+            f"{_figure(figures['expected_revenue'], money=True)}, realised {_figure(figures['realised_revenue'], money=True)}"
+            f" (realised / expected {_figure(figures['realised_over_expected'])}); mean predicted probability "
+            f"{_figure(figures['mean_predicted'])}, observed rate {_figure(figures['observed_rate'])}."
+        ),
+        "",
+    ]
+    if not figures["deciles"]:
+        return [*lines, "No acceptance probabilities: the model fell back to the weighted score.", ""]
+    lines += ["| decile | offers | predicted | observed |", "|---:|---:|---:|---:|"]
+    lines += [
+        f"| {row['decile']} | {row['offers']:,} | {row['mean_predicted']:.4f} | {row['observed_rate']:.4f} |"
+        for row in figures["deciles"]
+    ]
+    return [*lines, ""]
 
 
 def _bootstrap_lines(result: dict[str, Any]) -> list[str]:

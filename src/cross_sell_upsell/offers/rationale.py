@@ -83,14 +83,28 @@ def _concern_texts(matched_masks: pl.Series, concerns: Sequence[str]) -> dict[in
     }
 
 
+def likelihood(horizon_days: int) -> pl.Expr:
+    """' 23% likely to buy within 28 days.' from the offer's acceptance probability ('Under 1%' below 0.5%); ''
+    without one."""
+    probability = pl.col("acceptance_probability")
+    percent = (
+        pl.when(probability < 0.005)
+        .then(pl.lit("Under 1"))
+        .otherwise((probability * 100).round(0).cast(pl.Int64).cast(pl.String))
+    )
+    return pl.format(" {}% likely to buy within {} days.", percent, pl.lit(horizon_days)).fill_null("")
+
+
 def template_rationales(
     offers: pl.DataFrame,
     customers: pl.DataFrame,
     routine: pl.DataFrame,
     essentials_total: int,
     concerns: Sequence[str],
+    horizon_days: int,
 ) -> pl.DataFrame:
-    """Adds `rationale` (a sentence from the offer's facts, plus the customer's concerns it targets),
+    """Adds `rationale` (a sentence from the offer's facts, plus the customer's concerns it targets and how
+    likely they are to buy it within `horizon_days`, the acceptance model's, when it has a probability),
     `rationale_source` = "template" and an empty `rationale_error` to described offers (see
     results.describe_offers). Each row is formatted by its type's template, or its source's where it has one."""
     facts = offers.select(
@@ -127,7 +141,9 @@ def template_rationales(
     concern_text = _concern_texts(facts.get_column("matched_mask"), concerns)
     return offers.with_columns(
         rationale=pl.concat_str(
-            sentences, facts.get_column("matched_mask").replace_strict(concern_text, return_dtype=pl.String)
+            sentences,
+            facts.get_column("matched_mask").replace_strict(concern_text, return_dtype=pl.String),
+            offers.select(likelihood(horizon_days)).to_series(),
         ),
         rationale_source=pl.lit("template"),
         rationale_error=pl.lit(None, dtype=pl.String),

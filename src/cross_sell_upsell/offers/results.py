@@ -39,6 +39,8 @@ OPPORTUNITY_COLUMNS: tuple[str, ...] = (
     "list_price",
     "score",
     *COMPONENTS,
+    "acceptance_probability",
+    "expected_revenue",
     "source_product_id",
     "source_name",
     "last_purchase",
@@ -56,7 +58,9 @@ OPPORTUNITY_COLUMNS: tuple[str, ...] = (
 )
 """The published offer columns. `offer_id` is the product id, or BUNDLE-<member ids> for a bundle, whose
 members are in `product_ids` (null for a single-product offer). `source` is the signal that proposed the offer
-(`registry.OPPORTUNITY_SOURCES`). The CUSTOMER_PREDICTION_COLUMNS are the customer's, on each of their offers."""
+(`registry.OPPORTUNITY_SOURCES`). `acceptance_probability` is the acceptance model's probability that the customer
+buys the offer within its horizon and `expected_revenue` that times the price (both null without a fitted model).
+The CUSTOMER_PREDICTION_COLUMNS are the customer's, on each of their offers."""
 
 
 BUNDLE_NAME = "Complete Your Routine Bundle"
@@ -109,8 +113,12 @@ def flag_revenue(opportunities: pl.DataFrame) -> pl.DataFrame:
     """Adds `counts_toward_revenue`: whether an offer's price is part of the customer's potential revenue, one
     purchase per need, from the offers `needs.one_offer_per_need` made. A bundle counts for the steps it fills,
     so its products shown on their own (`covered_by_bundle`) do not count again; every other offer is a need of
-    its own (one per essential step, at most `offers_per_category` per other category) and counts."""
-    return opportunities.with_columns(counts_toward_revenue=~pl.col("covered_by_bundle"))
+    its own (one per essential step, at most `offers_per_category` per other category) and counts. Adds
+    `expected_revenue` too: the acceptance probability x the price, in dollars (null without a probability)."""
+    return opportunities.with_columns(
+        counts_toward_revenue=~pl.col("covered_by_bundle"),
+        expected_revenue=(pl.col("acceptance_probability") * pl.col("price")).round(2),
+    )
 
 
 def publish_opportunities(opportunities: pl.DataFrame) -> pl.DataFrame:
@@ -126,9 +134,13 @@ def summarize_customers(
     products: pl.DataFrame,
     routine: pl.DataFrame,
     opportunities: pl.DataFrame,
+    sent: int,
+    fitted: bool,
 ) -> pl.DataFrame:
-    """One row per customer in cohort order: attributes, routine, offer counts and potential revenue
-    (the sum of prices of the offers that count toward revenue)."""
+    """One row per customer in cohort order: attributes, routine, offer counts, potential revenue (the sum of
+    prices of the offers that count toward revenue) and expected revenue: the sum of `expected_revenue` over the
+    offers the customer would be sent (the first `sent` by rank, one per need: those that count toward revenue),
+    null unless the acceptance model is `fitted`."""
     owned = (
         holdings.with_columns(product_id=lookup(products.get_column("product_id"), "product_key"))
         .group_by("customer_key")
@@ -139,6 +151,9 @@ def summarize_customers(
         replenishment_due_count=(pl.col("type") == "replenishment").sum().cast(pl.UInt32),
         potential_revenue=pl.col("price").filter(pl.col("counts_toward_revenue")).sum().round(2),
         top_score=pl.col("score").max(),
+        expected_revenue=pl.col("expected_revenue")
+        .filter(pl.col("counts_toward_revenue") & (pl.col("rank") <= sent))
+        .sum(),
     )
     return (
         customers.join(owned, on="customer_key", how="left", maintain_order="left")
@@ -148,6 +163,9 @@ def summarize_customers(
             pl.col("products_owned").fill_null(pl.lit([], dtype=pl.List(pl.String))),
             pl.col("offer_count", "replenishment_due_count").fill_null(0),
             pl.col("potential_revenue", "top_score").fill_null(0.0),
+            pl.col("expected_revenue").fill_null(0.0).round(2)
+            if fitted
+            else pl.lit(None, dtype=pl.Float64).alias("expected_revenue"),
         )
         .drop("customer_key", "concern_mask", "preferred_tier")
     )
@@ -196,6 +214,10 @@ class Opportunity(BaseModel):
     list_price: float = Field(description="The undiscounted price.")
     score: float = Field(description="Weighted mean of the components, 0-100, times `campaign_boost`.")
     components: dict[str, float] = Field(description="Each score component, 0-100.")
+    acceptance_probability: float | None = Field(
+        None, description="Probability the customer buys it within the acceptance horizon; None without the model."
+    )
+    expected_revenue: float | None = Field(None, description="The probability x the price; None without the model.")
     rationale: str
     rationale_source: str = Field(description="template or llm.")
     rationale_error: str | None = Field(None, description="Why the model's rationale was not used, if it was asked.")
@@ -257,6 +279,10 @@ class CustomerReport(BaseModel):
     routine_completeness: float
     replenishment_due: list[ReplenishmentItem]
     potential_revenue: float = Field(description="Sum of the prices of offers that count toward revenue.")
+    expected_revenue: float | None = Field(
+        description="Sum of probability x price over the offers the customer would be sent (the first top_n, one "
+        "per need); None without the acceptance model (see run_notes)."
+    )
     predictions: CustomerPredictions = Field(description="The customer models' predictions, or the fallback's.")
     segment: str | None = Field(
         description="The customer's segment; 'No purchase yet' without a purchase, None when not segmented."
@@ -270,6 +296,11 @@ class CustomerReport(BaseModel):
     )
     rationale_stats: RationaleStats | None = Field(
         None, description="Where the rationales came from and the model's cost; None when no model was asked."
+    )
+    acceptance_note: str | None = Field(
+        None,
+        description="Why the offers are ranked by the weighted score and have no expected revenue (no fitted "
+        "acceptance model); None when the model ranked them.",
     )
 
 
@@ -291,6 +322,7 @@ def customer_report(output: dict[str, Any], customer_id: str, settings: Customer
     return CustomerReport(
         as_of=output["as_of"],
         run_notes=output.get("rationale_notes", []),
+        acceptance_note=output.get("acceptance_note"),
         rationale_stats=output.get("rationale_stats"),
         replenishment_due=[
             ReplenishmentItem(

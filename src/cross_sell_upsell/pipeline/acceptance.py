@@ -20,65 +20,33 @@ from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.configuration.acceptance import AcceptanceSettings
 from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.data.derivations import learn_cycles, with_learned_cycles
-from cross_sell_upsell.models.acceptance import LABEL
+from cross_sell_upsell.models.acceptance import LABEL, AcceptanceModel, fit_acceptance
 from cross_sell_upsell.models.segment_features import sample_order
+from cross_sell_upsell.offers.acceptance import FEATURES, acceptance_features
 from cross_sell_upsell.offers.scoring import COMPONENTS
 from cross_sell_upsell.pipeline.api import analyze_cohort
 from cross_sell_upsell.snapshot.build import Snapshot, build_snapshot
-
-FEATURES: tuple[str, ...] = (
-    *COMPONENTS,
-    "recency",
-    "frequency",
-    "habit",
-    "expected_purchases",
-    "churn_probability",
-    "relative_price",
-)
-"""The numeric features `offer_features` adds: the score components; for a product the customer bought,
-1 / (1 + days since the last purchase), log(1 + days bought on) and the recency-weighted repeat purchases (0 for a
-product never bought, and for a bundle); the customer model's expected purchases and churn probability; and
-log(price / the customer's usual price), the usual price being the mean catalog price of the products they bought,
-weighted by the days bought on (0 without history)."""
-
 
 KEYS: tuple[str, ...] = ("customer_id", "offer_id", "type", "source")
 """The columns that name an offer in `offer_features`' frame."""
 
 
 def offer_features(opportunities: pl.DataFrame, snapshot: Snapshot) -> pl.DataFrame:
-    """(*KEYS, *FEATURES) per offer row of a graph run on `snapshot`, in order."""
-    customer_ids = snapshot.customers.get_column("customer_id")
-    owned = snapshot.holdings.select(
-        customer_id=customer_ids.gather(snapshot.holdings.get_column("customer_row")),
-        offer_id=snapshot.products.get_column("product_id").gather(snapshot.holdings.get_column("product_key")),
-        price=snapshot.products.get_column("price").gather(snapshot.holdings.get_column("product_key")),
-        days_ago=(pl.lit(snapshot.as_of) - pl.col("last_purchase")).dt.total_days(),
-        purchase_days=pl.col("purchase_days"),
-        habit=pl.col("habit"),
-    )
-    usual = owned.group_by("customer_id").agg(
-        usual_price=(pl.col("price") * pl.col("purchase_days")).sum() / pl.col("purchase_days").sum()
-    )
-    return (
-        opportunities.select("customer_id", "offer_id", "type", "source", "price", *COMPONENTS)
-        .with_columns(pl.col("type", "source").cast(pl.String))
-        .join(owned.drop("price"), on=["customer_id", "offer_id"], how="left", maintain_order="left")
-        .join(usual, on="customer_id", how="left", maintain_order="left")
-        .join(
-            snapshot.customers.select("customer_id", "expected_purchases", "churn_probability"),
-            on="customer_id",
-            how="left",
-            maintain_order="left",
-        )
-        .with_columns(
-            recency=(1.0 / (1.0 + pl.col("days_ago"))).fill_null(0.0),
-            frequency=pl.col("purchase_days").cast(pl.Float64).log1p().fill_null(0.0),
-            habit=pl.col("habit").fill_null(0.0),
-            relative_price=(pl.col("price") / pl.col("usual_price")).log().fill_null(0.0).fill_nan(0.0),
-        )
-        .select(*KEYS, *FEATURES)
-    )
+    """(*KEYS, *FEATURES) per offer row of a graph run on `snapshot`, in order: the published offers keyed back
+    to the snapshot's customer rows and product keys, then `offers.acceptance.acceptance_features`, the one
+    definition the graph's scoring step uses too."""
+    product_keys = snapshot.products.select(offer_id="product_id", product_key="product_key")
+    keyed = opportunities.select(
+        "customer_id",
+        "offer_id",
+        pl.col("type", "source").cast(pl.String),
+        "price",
+        *COMPONENTS,
+        customer_key=pl.col("customer_id").replace_strict(snapshot.customer_row_of, return_dtype=pl.UInt32),
+    ).join(product_keys, on="offer_id", how="left", maintain_order="left")
+    holdings = snapshot.holdings.rename({"customer_row": "customer_key"})
+    features = acceptance_features(keyed, snapshot.customers, holdings, snapshot.products, snapshot.as_of)
+    return keyed.select(KEYS).with_columns(features)
 
 
 def known_on(dataset: Dataset, day: date, config: OrchestratorConfig) -> Dataset:
@@ -108,8 +76,8 @@ def labelled_offers(
     """The offers (with `replay_date`) of a graph run as of it over a stable-hash sample of the customers who bought
     before it (`settings.sample_customers`), with `offer_features` and `bought`: whether the customer bought the
     product (any product of a bundle) in [replay_date + 1, replay_date + horizon_days]. Reads no purchase after
-    that window."""
-    purchase_date = pl.col("purchase_date")
+    that window. The graph runs with `replay_config`: the offers as the weighted score ranks them."""
+    purchase_date, config = pl.col("purchase_date"), replay_config(config)
     window_end = replay_date + timedelta(days=settings.horizon_days)
     past = known_on(dataset, replay_date, config)
     active = past.ownership.get_column("customer_id").unique().sort()
@@ -147,6 +115,25 @@ def labelled_offers(
     )
 
 
+def replay_dates(as_of: date, settings: AcceptanceSettings, horizons: int | None = None) -> list[date]:
+    """The replay dates as_of - 1 - h x horizon for h = 1..horizons (default `settings.horizons`), earliest first."""
+    count = horizons or settings.horizons
+    return [as_of - timedelta(days=1 + h * settings.horizon_days) for h in range(count, 0, -1)]
+
+
+def labelled_purchases(dataset: Dataset, as_of: date, settings: AcceptanceSettings) -> int:
+    """The (customer, product) purchases in the replays' label windows: at most this many replayed offers can be
+    labelled bought, so fewer than `settings.min_positives` cannot train, and no replay needs to run to know it."""
+    purchase_date = pl.col("purchase_date")
+    return sum(
+        dataset.ownership.filter((purchase_date > day) & (purchase_date <= day + timedelta(days=settings.horizon_days)))
+        .select("customer_id", "product_id")
+        .unique()
+        .height
+        for day in replay_dates(as_of, settings)
+    )
+
+
 def training_set(
     dataset: Dataset,
     as_of: date,
@@ -155,9 +142,47 @@ def training_set(
     horizons: int | None = None,
 ) -> pl.DataFrame:
     """The labelled offers of the replay dates as_of - 1 - h x horizon for h = 1..horizons (default
-    `settings.horizons`), earliest first, from the purchases before `as_of` only."""
+    `settings.horizons`), earliest first, from the purchases before `as_of` only (`labelled_offers`)."""
     settings = settings or AcceptanceSettings()
-    horizons = horizons or settings.horizons
     before = replace(dataset, ownership=dataset.ownership.filter(pl.col("purchase_date") < as_of))
-    replays = [as_of - timedelta(days=1 + h * settings.horizon_days) for h in range(horizons, 0, -1)]
+    replays = replay_dates(as_of, settings, horizons)
     return pl.concat([labelled_offers(before, day, config, settings) for day in replays], how="diagonal_relaxed")
+
+
+SWITCHED_OFF = "switched off (acceptance.enabled = false)"
+"""The fallback reason of a run whose settings switch the acceptance model off."""
+
+
+def replay_config(config: OrchestratorConfig) -> OrchestratorConfig:
+    """The settings the training replays run with: no acceptance model (the replays are what trains it) and no
+    chat model (the rationales are not features)."""
+    return config.model_copy(
+        update={
+            "acceptance": config.acceptance.model_copy(update={"enabled": False}),
+            "llm": config.llm.model_copy(update={"enabled": False}),
+        }
+    )
+
+
+def with_acceptance(snapshot: Snapshot, dataset: Dataset, config: OrchestratorConfig) -> Snapshot:
+    """`snapshot` carrying the acceptance model of `config.acceptance`, trained once on the replayed offers
+    before the snapshot's date (`training_set`, `fit_acceptance`), or the reason there is none (switched off,
+    too little history). Derived state like the customer models, but trained here and not in `build_snapshot`
+    because the replays run the graph. No replay runs when the label windows hold fewer purchases than
+    `min_positives` (`labelled_purchases`): a shop's first weeks cost nothing. A snapshot that already carries a
+    model of these settings is returned as it is; `dataset` must be the one the snapshot was built from."""
+    settings = config.acceptance
+    if snapshot.acceptance is not None and snapshot.acceptance.settings == settings:
+        return snapshot
+    bought = labelled_purchases(dataset, snapshot.as_of, settings) if settings.enabled else 0
+    if not settings.enabled:
+        model = AcceptanceModel(settings, (), None, 0, 0, SWITCHED_OFF)
+    elif bought < settings.min_positives:
+        reason = (
+            f"{bought:,} products bought in the {settings.horizon_days} days the replayed offers are labelled "
+            f"from, fewer than the {settings.min_positives:,} bought offers needed to train"
+        )
+        model = AcceptanceModel(settings, FEATURES, None, 0, 0, reason)
+    else:
+        model = fit_acceptance(training_set(dataset, snapshot.as_of, config, settings), settings)
+    return replace(snapshot, acceptance=model)

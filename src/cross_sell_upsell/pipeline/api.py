@@ -31,14 +31,18 @@ def analyze_cohort(
 ) -> dict[str, Any]:
     """Runs the graph once over a cohort (every customer when `customer_ids` is None) and returns its output
     state: `opportunities` and `customer_summaries` frames, `unknown_customer_ids`, `as_of`. `snapshot`, when
-    given, must be the dataset's as of `as_of` with `config`'s settings; else one is built for this call. With
-    the chat model on, its segments are named by it first (`naming.named_snapshot`)."""
+    given, must be the dataset's as of `as_of` with `config`'s settings; else one is built for this call. The
+    acceptance model is trained for it unless it carries one (`acceptance.with_acceptance`). With the chat model
+    on, its segments are named by it first (`naming.named_snapshot`)."""
+    from cross_sell_upsell.pipeline.acceptance import with_acceptance
     from cross_sell_upsell.pipeline.graph import graph
 
     config, as_of = config or OrchestratorConfig(), as_of or date.today()
+    if snapshot is None or snapshot.acceptance is None:
+        dataset = dataset or load_dataset(data_dir)
     if snapshot is None:
-        snapshot = build_snapshot(dataset or load_dataset(data_dir), as_of, config)
-    snapshot = named_snapshot(snapshot, config, chat_model)
+        snapshot = build_snapshot(dataset, as_of, config)
+    snapshot = named_snapshot(with_acceptance(snapshot, dataset, config), config, chat_model)
     context = Context(dataset=dataset, snapshot=snapshot, config=config, chat_model=chat_model)
     request = {"customer_ids": None if customer_ids is None else list(customer_ids), "as_of": as_of}
     return graph.invoke(request, context=context)

@@ -25,6 +25,7 @@ from cross_sell_upsell.llm.chat_model import build_chat_model
 from cross_sell_upsell.llm.rationales import NO_KEY_NOTE, fallback_note, llm_rationales
 from cross_sell_upsell.offers.cohort import closest_customer_ids
 from cross_sell_upsell.offers.results import RationaleStats
+from cross_sell_upsell.pipeline.acceptance import with_acceptance
 from cross_sell_upsell.pipeline.context import Context
 from cross_sell_upsell.pipeline.naming import named_snapshot
 from cross_sell_upsell.pipeline.totals import (
@@ -92,7 +93,8 @@ def run_batch(
     template rationales, and folds each chunk into the totals. `on_chunk` gets each chunk's opportunities, in
     request order, for streaming exports, and `on_results` its opportunities and customer summaries; `limits`
     bound the kept lists (default `Limits()`). Every chunk reads `snapshot` (built here when None; else it must be
-    as of `as_of` with `config`'s settings). With the chat model on (`config.llm`; `chat_model`, else the
+    as of `as_of` with `config`'s settings), with the acceptance model trained once for the run
+    (`acceptance.with_acceptance`, unless the snapshot carries it). With the chat model on (`config.llm`; `chat_model`, else the
     settings'), it names the segments first (`naming.named_snapshot`).
 
     Every requested id (duplicates dropped; email-like ids matched in any case) ends up processed or in `errors`: an unknown id, or every
@@ -101,10 +103,7 @@ def run_batch(
         raise ConfigurationError(f"chunk size must be at least 1, not {chunk_size}")
     from cross_sell_upsell.pipeline.graph import graph
 
-    if snapshot is None:
-        snapshot = build_snapshot(dataset, as_of, config)
-    check_snapshot(snapshot, as_of, config)
-    snapshot = named_snapshot(snapshot, config, chat_model)
+    snapshot = _run_snapshot(dataset, as_of, config, snapshot, chat_model)
     requested = (
         dataset.customer_ids() if customer_ids is None else list(dict.fromkeys(map(customer_id_key, customer_ids)))
     )
@@ -133,7 +132,19 @@ def run_batch(
         customer_models=snapshot.customer_models,
         segments=snapshot.segments,
         campaigns=dataset.campaigns,
+        acceptance=snapshot.acceptance,
     )
+
+
+def _run_snapshot(
+    dataset: Dataset, as_of: date, config: OrchestratorConfig, snapshot: Snapshot | None, chat_model: Any
+) -> Snapshot:
+    """The snapshot every chunk reads: the one given (checked) or built, with the run's acceptance model and,
+    with a chat model, its segments named."""
+    if snapshot is None:
+        snapshot = build_snapshot(dataset, as_of, config)
+    check_snapshot(snapshot, as_of, config)
+    return named_snapshot(with_acceptance(snapshot, dataset, config), config, chat_model)
 
 
 @dataclass

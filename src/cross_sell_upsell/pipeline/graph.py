@@ -18,6 +18,13 @@ from langgraph.runtime import Runtime
 from cross_sell_upsell.data.dataset import load_dataset
 from cross_sell_upsell.llm.chat_model import build_chat_model
 from cross_sell_upsell.llm.rationales import NO_KEY_NOTE, fallback_note, llm_rationales
+from cross_sell_upsell.offers.acceptance import (
+    RANKING_VALUE,
+    acceptance_probabilities,
+    fitted,
+    ranked_by_policy,
+    ranking_note,
+)
 from cross_sell_upsell.offers.campaigns import boost, campaign_rationales
 from cross_sell_upsell.offers.candidates import (
     CANDIDATE_SCHEMA,
@@ -42,6 +49,7 @@ from cross_sell_upsell.offers.results import (
 )
 from cross_sell_upsell.offers.scoring import score_offers
 from cross_sell_upsell.offers.segment_rules import segment_learned_offers
+from cross_sell_upsell.pipeline.acceptance import with_acceptance
 from cross_sell_upsell.pipeline.context import Context
 from cross_sell_upsell.pipeline.state import InputState, OutputState, State
 from cross_sell_upsell.snapshot.build import Snapshot, build_snapshot, check_snapshot
@@ -56,17 +64,21 @@ def _as_of(value: date | str | None) -> date:
 
 
 def _snapshot(context: Context, as_of: date) -> Snapshot:
-    """The context's snapshot, checked against the run; else one built for it (one customer, LangGraph Studio)."""
+    """The context's snapshot, checked against the run; else one built for it, with its acceptance model (one
+    customer, LangGraph Studio)."""
     if context.snapshot is not None:
         check_snapshot(context.snapshot, as_of, context.config)
         return context.snapshot
-    return build_snapshot(context.dataset or load_dataset(context.data_dir), as_of, context.config)
+    dataset = context.dataset or load_dataset(context.data_dir)
+    return with_acceptance(build_snapshot(dataset, as_of, context.config), dataset, context.config)
 
 
 def load_customers(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     as_of = _as_of(state.get("as_of"))
-    cohort = select_cohort(_snapshot(runtime.context, as_of), state.get("customer_ids"))
+    snapshot = _snapshot(runtime.context, as_of)
+    cohort = select_cohort(snapshot, state.get("customer_ids"))
     return {
+        "acceptance": snapshot.acceptance,
         "as_of": as_of,
         "customers": cohort.customers,
         "products": cohort.products,
@@ -123,19 +135,29 @@ def build_bundles(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
 
 
 def score_opportunities(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Scores the candidates, keeps one offer per need (`offers/needs.py`), then names and explains them."""
+    """Scores the candidates, adds each one's acceptance probability and orders them by the ranking policy
+    (`offers/acceptance.py`), keeps one offer per need (`offers/needs.py`), then names and explains them."""
     candidates = pl.concat([state[key].select(list(CANDIDATE_SCHEMA)) for key in CANDIDATE_KEYS])
-    config = runtime.context.config
-    scored = score_offers(candidates, state["customers"], state["routine"], config)
+    config, customers = runtime.context.config, state["customers"]
+    scored = score_offers(candidates, customers, state["routine"], config)
+    probabilities = acceptance_probabilities(
+        scored, state.get("acceptance"), customers, state["holdings"], state["products"], state["as_of"]
+    )
+    ranked = ranked_by_policy(scored.with_columns(probabilities), config.ranking)
     dataset = runtime.context.dataset
     campaigns = None if dataset is None else dataset.campaigns
-    promoted = boost(
-        scored, campaigns, state["as_of"], config, customers=state["customers"], products=state["products"]
-    )
+    # A campaign boosts what the offers are ranked by: the policy's value, else the score.
+    by = RANKING_VALUE if RANKING_VALUE in ranked.columns else "score"
+    promoted = boost(ranked, campaigns, state["as_of"], config, by, customers=customers, products=state["products"])
     made = one_offer_per_need(promoted, state["bundle_offers"], state["products"], config)
     described = describe_offers(made, state["bundle_offers"], state["customers"], state["products"])
     opportunities = template_rationales(
-        described, state["customers"], state["routine"], len(state["essentials"]), state["concerns"]
+        described,
+        customers,
+        state["routine"],
+        len(state["essentials"]),
+        state["concerns"],
+        config.acceptance.horizon_days,
     )
     return {"opportunities": campaign_rationales(opportunities)}
 
@@ -160,13 +182,15 @@ def write_rationales(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     return {"opportunities": opportunities, "rationale_stats": stats, "rationale_notes": [note] if note else []}
 
 
-def assemble_results(state: State) -> dict[str, Any]:
+def assemble_results(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     flagged = flag_revenue(state["opportunities"])
+    sent, model = runtime.context.config.top_n, state.get("acceptance")
     return {
         "opportunities": publish_opportunities(flagged),
         "customer_summaries": summarize_customers(
-            state["customers"], state["holdings"], state["products"], state["routine"], flagged
+            state["customers"], state["holdings"], state["products"], state["routine"], flagged, sent, fitted(model)
         ),
+        "acceptance_note": ranking_note(model),
     }
 
 

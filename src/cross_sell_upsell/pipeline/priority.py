@@ -1,4 +1,4 @@
-"""Who to contact first, and who to win back: one row per customer of a chunk, split by whether the customer
+"""What the money figures mean, who to contact first, and who to win back: one row per customer of a chunk, split by whether the customer
 models say the customer has most likely left. Pure functions over the graph's output frames; the totals keep
 the top rows of each list (`totals.chunk_totals`)."""
 
@@ -8,14 +8,45 @@ import polars as pl
 
 from cross_sell_upsell.configuration import OrchestratorConfig
 
+POTENTIAL_REVENUE_DEFINITION = (
+    "Potential revenue is what the offers are worth if every customer accepted them: the sum of the offer "
+    "prices, counting one purchase per need. Each step of the routine is one need with at most one offer (a "
+    "restock, an upgrade or the product for a missing step). A complete-your-routine bundle counts at its "
+    "discounted price for the steps it fills, and its products offered on their own do not count again. Outside "
+    "the routine each offer counts{cap}. No sale is counted twice. It is an upper bound "
+    "on the size of the opportunity, not a sales forecast."
+)
+
+
+EXPECTED_REVENUE_DEFINITION = (
+    "Expected revenue is what the offers are expected to bring in: for each offer a customer would be sent (their "
+    "first {sent} offers, one per need, as potential revenue counts them), the probability that they buy it within "
+    "{horizon} days times its price, summed. The probabilities come from the acceptance model, trained on the "
+    "offers this orchestrator would have made {horizon} days earlier and what those customers then bought."
+)
+
+
 PRIORITY_DEFINITION = (
+    "Priority = expected revenue x value factor: what the offers the customer would be sent are expected to bring "
+    "in, learned from your own history. Expected revenue is the sum of probability x price over those offers; the "
+    "probability that the customer buys an offer within {horizon} days comes from the acceptance model, which "
+    "already weighs the customer's churn probability, so churn is not applied a second time. The value factor is "
+    "1 + predicted CLV / {reference} (capped at 2), so customers worth more in the coming year count up to double. "
+    "The lead offer is the one with the highest expected revenue. Customers who have most likely left are not "
+    "ranked here: they are on the win-back list."
+)
+"""With a fitted acceptance model."""
+
+
+SCORE_PRIORITY_DEFINITION = (
     "Priority = potential revenue x probability of buying in the next {window} days x value factor: the part of "
     "the offers' worth the customer is likely to act on now. The probability of buying is 1 - the churn "
     "probability (no purchase in the window); the value factor is 1 + predicted CLV / {reference} (capped at 2), "
     "so customers worth more in the coming year count up to double. Missing essentials raise the potential "
-    "revenue, through the bundle and gap offers. Customers who have most likely left are not ranked here: they "
-    "are on the win-back list."
+    "revenue, through the bundle and gap offers. The lead offer is the best-ranked one. Customers who have most "
+    "likely left are not ranked here: they are on the win-back list."
 )
+"""Without one (too little history, or switched off): there is no expected revenue."""
 
 
 WIN_BACK_DEFINITION = (
@@ -39,6 +70,7 @@ PRIORITY_SCHEMA: dict[str, pl.DataType] = {
     "replenishment_due_count": pl.Int64(),
     "offer_count": pl.Int64(),
     "potential_revenue": pl.Float64(),
+    "expected_revenue": pl.Float64(),
     "priority": pl.Float64(),
     "lead_offer_id": pl.String(),
     "lead_offer_name": pl.String(),
@@ -57,9 +89,21 @@ WIN_BACK_ORDER = (["lifetime_value", "potential_revenue", "customer_id"], [True,
 
 
 def priority_expression(lifetime_value_reference: float) -> pl.Expr:
-    """The priority of a customer summary row (see PRIORITY_DEFINITION)."""
+    """The priority of a customer summary row: PRIORITY_DEFINITION with an expected revenue, else
+    SCORE_PRIORITY_DEFINITION's."""
     value_factor = 1.0 + (pl.col("predicted_clv") / lifetime_value_reference).clip(upper_bound=1.0)
-    return (pl.col("potential_revenue") * (1.0 - pl.col("churn_probability")) * value_factor).round(2)
+    by_score = pl.col("potential_revenue") * (1.0 - pl.col("churn_probability"))
+    return (pl.coalesce("expected_revenue", by_score) * value_factor).round(2)
+
+
+def lead_offers(opportunities: pl.DataFrame, sent: int) -> pl.DataFrame:
+    """Per customer with offers, the lead offer: of the first `sent` offers that count toward revenue, the one with
+    the highest expected revenue, ties (and without an acceptance model, every offer) by rank."""
+    return (
+        opportunities.filter(pl.col("counts_toward_revenue") & (pl.col("rank") <= sent))
+        .sort(["customer_id", "expected_revenue", "rank"], descending=[False, True, False], nulls_last=True)
+        .unique("customer_id", keep="first", maintain_order=True)
+    )
 
 
 def lapsed(config: OrchestratorConfig) -> pl.Expr:
@@ -71,8 +115,8 @@ def customer_rows(
     opportunities: pl.DataFrame, summaries: pl.DataFrame, config: OrchestratorConfig
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """PRIORITY_SCHEMA rows of the customers still active and of those who have most likely left (`lapsed`),
-    each with their lead (rank 1) offer."""
-    lead = opportunities.filter(pl.col("rank") == 1).select(
+    each with their lead offer (`lead_offers`)."""
+    lead = lead_offers(opportunities, config.top_n).select(
         "customer_id",
         lead_offer_id="offer_id",
         lead_offer_name="name",
@@ -87,3 +131,20 @@ def customer_rows(
         .select(*(pl.col(name).cast(dtype) for name, dtype in PRIORITY_SCHEMA.items()), "lapsed")
     )
     return rows.filter(~pl.col("lapsed")).drop("lapsed"), rows.filter(pl.col("lapsed")).drop("lapsed")
+
+
+def top_rows(frame: pl.DataFrame, order: tuple[list[str], list[bool]], limit: int) -> pl.DataFrame:
+    """The first `limit` rows in `order` (whose keys are unique per row), without sorting the whole frame.
+
+    Only rows at least as good as the `limit`-th best on the first (numeric) key can make it, and those are
+    few: the full key, strings included, is compared on them alone."""
+    columns, descending = order
+    if frame.height > limit:
+        first = frame.get_column(columns[0])
+        if descending[0]:
+            frame = frame.filter(pl.col(columns[0]) >= first.top_k(limit).min())
+        else:
+            frame = frame.filter(pl.col(columns[0]) <= first.bottom_k(limit).max())
+    return frame.top_k(limit, by=columns, reverse=[not flag for flag in descending]).sort(
+        columns, descending=descending
+    )

@@ -8,6 +8,7 @@ from typing import TypedDict
 import polars as pl
 
 from cross_sell_upsell.features.signals import Signals
+from cross_sell_upsell.models.acceptance import AcceptanceModel
 from cross_sell_upsell.offers.results import RationaleStats
 
 
@@ -37,6 +38,9 @@ class OutputState(TypedDict, total=False):
     """What the rationale step wants the user to know once (for example: no API key, templates used)."""
     rationale_stats: RationaleStats
     """Where the rationales came from, tokens and estimated cost; present when a chat model was asked."""
+    acceptance_note: str | None
+    """Why the offers are ranked by the weighted score and have no expected revenue (no fitted acceptance model);
+    None when the acceptance model ranked them."""
 
 
 class State(InputState, OutputState, total=False):
@@ -51,6 +55,8 @@ class State(InputState, OutputState, total=False):
     """One row per (customer_key, owned product_key) as of the as-of date, with `last_purchase`."""
     cross_sells: pl.DataFrame
     """The catalog's cross-sell links as (source_key, product_key, position)."""
+    acceptance: AcceptanceModel | None
+    """The snapshot's acceptance model (fitted, or why not); None when the snapshot carries none."""
     signals: Signals | None
     """Basket rules and item neighbours learned from purchases up to the as-of date; None when switched off."""
     essentials: tuple[str, ...]

@@ -17,18 +17,24 @@ import polars as pl
 
 from cross_sell_upsell.configuration import LOYALTY_TIERS, PRICE_SENSITIVITIES, OrchestratorConfig
 from cross_sell_upsell.data.campaigns import Campaigns
+from cross_sell_upsell.models.acceptance import AcceptanceModel
 from cross_sell_upsell.models.fit import CustomerModels
 from cross_sell_upsell.models.segments import Segments
+from cross_sell_upsell.offers.acceptance import fitted, ranking_note
 from cross_sell_upsell.offers.results import RationaleStats
 from cross_sell_upsell.pipeline.campaign_totals import CAMPAIGN_TOTALS_SCHEMA, campaign_counts
 from cross_sell_upsell.pipeline.customer_totals import CustomerFigures, add_counts, combine_figures, customer_figures
 from cross_sell_upsell.pipeline.priority import (
+    EXPECTED_REVENUE_DEFINITION,
+    POTENTIAL_REVENUE_DEFINITION,
     PRIORITY_DEFINITION,
     PRIORITY_ORDER,
     PRIORITY_SCHEMA,
+    SCORE_PRIORITY_DEFINITION,
     WIN_BACK_DEFINITION,
     WIN_BACK_ORDER,
     customer_rows,
+    top_rows,
 )
 from cross_sell_upsell.registry import OPPORTUNITY_SOURCES, OPPORTUNITY_TYPES
 
@@ -48,16 +54,6 @@ SEGMENT_ORDER: dict[str, tuple[str, ...]] = {
     "price_sensitivity": PRICE_SENSITIVITIES,
     "tier_preference": ("1", "2", "3"),
 }
-
-
-POTENTIAL_REVENUE_DEFINITION = (
-    "Potential revenue is what the offers are worth if every customer accepted them: the sum of the offer "
-    "prices, counting one purchase per need. Each step of the routine is one need with at most one offer (a "
-    "restock, an upgrade or the product for a missing step). A complete-your-routine bundle counts at its "
-    "discounted price for the steps it fills, and its products offered on their own do not count again. Outside "
-    "the routine each offer counts{cap}. No sale is counted twice. It is an upper bound "
-    "on the size of the opportunity, not a sales forecast."
-)
 
 
 _SUM_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
@@ -115,6 +111,8 @@ class Totals:
     customers: int = 0
     offers: int = 0
     revenue_cents: int = 0
+    expected_revenue_cents: int = 0
+    """The customers' expected revenue (0 without an acceptance model: `BatchResult.total_expected_revenue`)."""
     model_customers: int = 0
     """Customers whose predictions come from the customer models (the rest have the fallback values)."""
     win_back_customers: int = 0
@@ -171,26 +169,9 @@ def _top_offers(opportunities: pl.DataFrame, summaries: pl.DataFrame, limit: int
     """The best-scoring offers that count toward revenue: a bundle's product offered on its own is in the bundle."""
     names = summaries.select("customer_id", customer_name="name")
     return (
-        _top(opportunities.filter("counts_toward_revenue"), _TOP_OFFER_ORDER, limit)
+        top_rows(opportunities.filter("counts_toward_revenue"), _TOP_OFFER_ORDER, limit)
         .join(names, on="customer_id", how="left", maintain_order="left")
         .select(pl.col(name).cast(dtype) for name, dtype in TOP_OFFER_SCHEMA.items())
-    )
-
-
-def _top(frame: pl.DataFrame, order: tuple[list[str], list[bool]], limit: int) -> pl.DataFrame:
-    """The first `limit` rows in `order` (whose keys are unique per row), without sorting the whole frame.
-
-    Only rows at least as good as the `limit`-th best on the first (numeric) key can make it, and those are
-    few: the full key, strings included, is compared on them alone."""
-    columns, descending = order
-    if frame.height > limit:
-        first = frame.get_column(columns[0])
-        if descending[0]:
-            frame = frame.filter(pl.col(columns[0]) >= first.top_k(limit).min())
-        else:
-            frame = frame.filter(pl.col(columns[0]) <= first.bottom_k(limit).max())
-    return frame.top_k(limit, by=columns, reverse=[not flag for flag in descending]).sort(
-        columns, descending=descending
     )
 
 
@@ -236,6 +217,7 @@ def chunk_totals(
         customers=summaries.height,
         offers=opportunities.height,
         revenue_cents=int(summaries.select(_cents("potential_revenue").sum()).item() or 0),
+        expected_revenue_cents=int(summaries.select(_cents("expected_revenue").sum()).item() or 0),
         model_customers=int((summaries.get_column("model_source") == "model").sum()),
         win_back_customers=win_back.height,
         win_back_revenue_cents=int(win_back.select(_cents("potential_revenue").sum()).item() or 0),
@@ -255,8 +237,8 @@ def chunk_totals(
             in_bundle=pl.col("customer").filter(pl.col("type") == "bundle").n_unique().cast(pl.Int64),
             top_offer=pl.col("customer").filter(pl.col("rank") == 1).n_unique().cast(pl.Int64),
         ),
-        priority=_top(active, PRIORITY_ORDER, limits.top_priority),
-        win_back=_top(win_back, WIN_BACK_ORDER, limits.top_win_back),
+        priority=top_rows(active, PRIORITY_ORDER, limits.top_priority),
+        win_back=top_rows(win_back, WIN_BACK_ORDER, limits.top_win_back),
         top_offers=_top_offers(opportunities, summaries, limits.top_opportunities),
         customer_figures=customer_figures(opportunities, summaries),
         campaigns=campaign_counts(opportunities, config.top_n),
@@ -269,6 +251,7 @@ def combine(left: Totals, right: Totals, limits: Limits) -> Totals:
         customers=left.customers + right.customers,
         offers=left.offers + right.offers,
         revenue_cents=left.revenue_cents + right.revenue_cents,
+        expected_revenue_cents=left.expected_revenue_cents + right.expected_revenue_cents,
         model_customers=left.model_customers + right.model_customers,
         win_back_customers=left.win_back_customers + right.win_back_customers,
         win_back_revenue_cents=left.win_back_revenue_cents + right.win_back_revenue_cents,
@@ -278,9 +261,9 @@ def combine(left: Totals, right: Totals, limits: Limits) -> Totals:
         segments=add_counts(left.segments, right.segments, ["dimension", "segment"]),
         restock=add_counts(left.restock, right.restock, ["product_id"]),
         products=add_counts(left.products, right.products, ["product_id"]),
-        priority=_top(pl.concat([left.priority, right.priority]), PRIORITY_ORDER, limits.top_priority),
-        win_back=_top(pl.concat([left.win_back, right.win_back]), WIN_BACK_ORDER, limits.top_win_back),
-        top_offers=_top(pl.concat([left.top_offers, right.top_offers]), _TOP_OFFER_ORDER, limits.top_opportunities),
+        priority=top_rows(pl.concat([left.priority, right.priority]), PRIORITY_ORDER, limits.top_priority),
+        win_back=top_rows(pl.concat([left.win_back, right.win_back]), WIN_BACK_ORDER, limits.top_win_back),
+        top_offers=top_rows(pl.concat([left.top_offers, right.top_offers]), _TOP_OFFER_ORDER, limits.top_opportunities),
         customer_figures=combine_figures(left.customer_figures, right.customer_figures),
         campaigns=add_counts(left.campaigns, right.campaigns, ["campaign_id", "campaign_name"]),
     )
@@ -318,6 +301,8 @@ class BatchResult:
     """The customer segments of the run (named by the chat model when it had one), or why there are none."""
     campaigns: Campaigns | None = None
     """The campaigns the run was given (running on the as-of date, and the rows left out); None without any."""
+    acceptance: AcceptanceModel | None = None
+    """The run's acceptance model (fitted, or why there is none: `acceptance_note`)."""
 
     @property
     def customers_processed(self) -> int:
@@ -334,6 +319,25 @@ class BatchResult:
     @property
     def average_potential_revenue(self) -> float:
         return round(self.total_potential_revenue / self.customers_processed, 2) if self.customers_processed else 0.0
+
+    @property
+    def total_expected_revenue(self) -> float | None:
+        """The sum of the customers' expected revenue; None without a fitted acceptance model."""
+        return self.totals.expected_revenue_cents / 100 if fitted(self.acceptance) else None
+
+    @property
+    def average_expected_revenue(self) -> float | None:
+        total, customers = self.total_expected_revenue, self.customers_processed
+        return None if total is None else round(total / customers, 2) if customers else 0.0
+
+    @property
+    def acceptance_note(self) -> str | None:
+        """Why there is no expected revenue and the offers are ranked by the score; None with a fitted model."""
+        return ranking_note(self.acceptance)
+
+    def expected_revenue_definition(self) -> str:
+        horizon = self.config.acceptance.horizon_days
+        return EXPECTED_REVENUE_DEFINITION.format(sent=self.config.top_n, horizon=horizon)
 
     @property
     def average_offers(self) -> float:
@@ -430,8 +434,11 @@ class BatchResult:
         return self.totals.win_back.head(self.limits.top_win_back)
 
     def priority_definition(self) -> str:
-        return PRIORITY_DEFINITION.format(
-            reference=f"${self.config.lifetime_value_reference:,.0f}", window=self.config.customer_models.window_days
+        definition = PRIORITY_DEFINITION if fitted(self.acceptance) else SCORE_PRIORITY_DEFINITION
+        return definition.format(
+            reference=f"${self.config.lifetime_value_reference:,.0f}",
+            window=self.config.customer_models.window_days,
+            horizon=self.config.acceptance.horizon_days,
         )
 
     def win_back_definition(self) -> str:

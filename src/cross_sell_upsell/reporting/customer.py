@@ -99,15 +99,27 @@ def _summary(report: CustomerReport) -> list[str]:
         counts[opportunity.type] += 1
     lines = ["## Opportunities summary", ""]
     lines += [f"- **{TYPE_LABELS[offer_type]}:** {count}" for offer_type, count in counts.items()]
+    expected = (
+        "not available (no acceptance model: see the note above)"
+        if report.expected_revenue is None
+        else f"{money_text(report.expected_revenue)} (probability x price over the offers the customer would be sent)"
+    )
     lines += [
         f"- **Total opportunities:** {len(report.opportunities)}",
+        f"- **Expected revenue:** {expected}",
         (
-            f"- **Potential revenue:** {money_text(report.potential_revenue)} "
+            f"- **Potential revenue (upper bound):** {money_text(report.potential_revenue)} "
             "(one purchase per need: the bundle counts, not the products it covers)"
         ),
         "",
     ]
     return lines
+
+
+def _likelihood(opportunity: Opportunity) -> str:
+    """The acceptance probability in percent, or '-' without an acceptance model."""
+    probability = opportunity.acceptance_probability
+    return "-" if probability is None else f"{probability * 100:.1f}%"
 
 
 def _bundles(report: CustomerReport) -> list[str]:
@@ -166,6 +178,7 @@ def _top(report: CustomerReport, top_n: int) -> list[str]:
             f"- **Category:** {plain_text(readable(opportunity.category))}",
             f"- **Price:** {money_text(opportunity.price)}",
             f"- **Why:** {plain_text(opportunity.rationale)} _(source: {_source(opportunity)})_",
+            f"- **Probability of buying:** {_likelihood(opportunity)}",
             f"- **Score:** {opportunity.score:.2f}",
             *_breakdown(opportunity),
             "",
@@ -186,12 +199,13 @@ def _all(report: CustomerReport) -> list[str]:
     lines = [
         "## All opportunities",
         "",
-        "| Rank | Offer | Product | Type | Source | Price | Score | Counts toward revenue |",
-        "|---:|---|---|---|---|---:|---:|---|",
+        "| Rank | Offer | Product | Type | Source | Price | Probability | Score | Counts toward revenue |",
+        "|---:|---|---|---|---|---:|---:|---:|---|",
     ]
     lines += [
         f"| {item.rank} | {plain_text(item.product_id)} | {plain_text(item.name)} | {TYPE_LABELS[item.type]} "
-        f"| {SOURCE_LABELS[item.source]} | {money_text(item.price)} | {item.score:.2f} | {counted(item)} |"
+        f"| {SOURCE_LABELS[item.source]} | {money_text(item.price)} | {_likelihood(item)} | {item.score:.2f} "
+        f"| {counted(item)} |"
         for item in report.opportunities
     ]
     return [*lines, ""]
@@ -206,7 +220,7 @@ def render_markdown(report: CustomerReport, top_n: int, generated_at: datetime) 
         f"- **Generated at:** {generated_at:%Y-%m-%d %H:%M:%S}",
         "",
     ]
-    notes = [f"> {note}" for note in report.run_notes]
+    notes = [f"> {note}" for note in [*report.run_notes, *filter(None, [report.acceptance_note])]]
     body = (
         _overview(report)
         + _outlook(report)

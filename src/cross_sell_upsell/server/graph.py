@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
 from cross_sell_upsell.errors import CrossSellError
+from cross_sell_upsell.models.acceptance import AcceptanceModel
 from cross_sell_upsell.pipeline.graph import build_graph, load_customers
 from cross_sell_upsell.pipeline.state import State
 from cross_sell_upsell.server.context import ServerContext, ServerInputError
@@ -60,6 +61,10 @@ class ServerOutput(TypedDict, total=False):
     rationale_stats: Annotated[
         dict[str, Any], Field(description="Where the rationales came from and what the chat model cost.")
     ]
+    acceptance_note: Annotated[
+        str | None,
+        Field(description="Why the offers are ranked by the weighted score, with no expected revenue; null if not."),
+    ]
 
 
 ServerState = TypedDict("ServerState", dict.fromkeys(State.__annotations__, Any), total=False)
@@ -72,6 +77,12 @@ def as_json(value: Any) -> Any:
         return value.with_columns(cs.temporal().cast(pl.String)).to_dicts()
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, AcceptanceModel):  # its estimator is no JSON: what it was trained on, or why not
+        return {
+            "training_offers": value.training_offers,
+            "positives": value.positives,
+            "fallback_reason": value.fallback_reason,
+        }
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     if dataclasses.is_dataclass(value) and not isinstance(value, type):

@@ -20,6 +20,7 @@ from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.errors import ConfigurationError
 from cross_sell_upsell.features.holdings import holdings, keyed_ownership
 from cross_sell_upsell.features.signals import Signals, learn_signals
+from cross_sell_upsell.models.acceptance import AcceptanceModel
 from cross_sell_upsell.models.fit import CustomerModels
 from cross_sell_upsell.models.segments import Segments
 from cross_sell_upsell.snapshot.customers import customer_predictions, given_values, priced_purchases
@@ -78,6 +79,10 @@ class Snapshot:
     segments: Segments
     """The customer segments assigned with the run's `segments` settings after the models (their names the
     rule names: a run with a chat model renames a copy), or why there are none (`segments.reason`)."""
+    acceptance: AcceptanceModel | None = None
+    """The acceptance model trained for this date with the run's `acceptance` settings, or why there is none
+    (`AcceptanceModel.fallback_reason`). It is trained on replays of the graph, so the pipeline attaches it
+    (`pipeline/acceptance.with_acceptance`); None until then, and offers are ranked by the score."""
 
 
 def build_snapshot(dataset: Dataset, as_of: date, config: OrchestratorConfig) -> Snapshot:
@@ -145,6 +150,7 @@ def check_snapshot(snapshot: Snapshot, as_of: date, config: OrchestratorConfig) 
         == config.signals.model_dump(exclude=OFFER_TIME_SIGNAL_SETTINGS),
         "customer_models": snapshot.customer_models.settings == config.customer_models,
         "segments": snapshot.segments.settings == config.segments,
+        "acceptance": snapshot.acceptance is None or snapshot.acceptance.settings == config.acceptance,
     }
     differ = [name for name, same in built_with.items() if not same]
     if differ:

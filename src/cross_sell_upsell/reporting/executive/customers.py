@@ -47,6 +47,11 @@ def _value(row: dict[str, Any]) -> str:
     return f"{row['loyalty_tier'].capitalize()}, {money_text(row['predicted_clv'])} predicted CLV"
 
 
+def _expected(row: dict[str, Any]) -> str:
+    """The expected revenue cell: '-' without an acceptance model."""
+    return "-" if row["expected_revenue"] is None else money_text(row["expected_revenue"])
+
+
 def _gaps(row: dict[str, Any]) -> str:
     missing = row["missing_essentials"]
     parts = [
@@ -85,12 +90,12 @@ def priority_section(result: BatchResult) -> list[str]:
     if table.is_empty():
         return [*lines, "No customer still active was analysed.", ""]
     lines += [
-        "| # | Customer | Priority | Potential revenue | Value | Gaps | Churn probability |",
-        "|---:|---|---:|---:|---|---|---:|",
+        "| # | Customer | Priority | Expected revenue | Potential revenue | Value | Gaps | Churn probability |",
+        "|---:|---|---:|---:|---:|---|---|---:|",
     ]
     lines += [
         f"| {position} | {name_with_id(row['name'], row['customer_id'])} | {row['priority']:,.2f} "
-        f"| {money_text(row['potential_revenue'])} | {_value(row)} | {_gaps(row)} "
+        f"| {_expected(row)} | {money_text(row['potential_revenue'])} | {_value(row)} | {_gaps(row)} "
         f"| {percent_text(row['churn_probability'] * 100)} |"
         for position, row in enumerate(table.iter_rows(named=True), start=1)
     ]

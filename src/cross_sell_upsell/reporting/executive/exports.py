@@ -30,6 +30,8 @@ RECOMMENDATION_COLUMNS: tuple[str, ...] = (
     "list_price",
     "score",
     *COMPONENTS,
+    "acceptance_probability",
+    "expected_revenue",
     "counts_toward_revenue",
     "rationale",
     "rationale_source",
@@ -38,7 +40,8 @@ RECOMMENDATION_COLUMNS: tuple[str, ...] = (
 )
 """The CSV's columns. `product_id` is the product offered, or the bundle's id; `product_ids` lists the products
 in the offer, separated by ';' (one for a single product, the members for a bundle); `source` is the signal that
-proposed it. The last columns are the customer's predicted CLV, churn probability, expected purchases in the
+proposed it. `acceptance_probability` is the probability that the customer buys the offer within the acceptance
+horizon and `expected_revenue` that times the price (both empty without an acceptance model). The last columns are the customer's predicted CLV, churn probability, expected purchases in the
 window, expected next order date and segment (empty when the customers were not segmented;
 `offers.results.CUSTOMER_PREDICTION_COLUMNS`), on each of their rows; then the campaign that covers the offer
 (`offers.campaigns.CAMPAIGN_COLUMNS`: empty without one, and a boost of 1.0 when none or capped)."""
@@ -48,9 +51,10 @@ PRODUCT_ID_SEPARATOR = ";"
 """Between the products of a bundle in the `product_ids` column."""
 
 
-_MONEY_AND_SCORES = ("price", "list_price", "score", *COMPONENTS, "predicted_clv")
+_MONEY_AND_SCORES = ("price", "list_price", "score", *COMPONENTS, "expected_revenue", "predicted_clv")
 
 _FOUR_DECIMALS = (  # probabilities and the campaign fractions
+    "acceptance_probability",
     "churn_probability",
     "expected_purchases",
     "campaign_discount",

@@ -77,10 +77,17 @@ def _findings(result: BatchResult) -> list[str]:
         first = priority.row(0, named=True)
         findings.append(
             f"Contact {name_with_id(first['name'] or first['customer_id'], first['customer_id'])} first: "
-            f"{money_text(first['potential_revenue'])} of offers, led by {plain_text(first['lead_offer_name'])} at "
+            f"{_worth(first)} of offers, led by {plain_text(first['lead_offer_name'])} at "
             f"{money_text(first['lead_offer_price'])}."
         )
     return findings
+
+
+def _worth(row: dict) -> str:
+    """A priority row's expected revenue, else its potential revenue, as text."""
+    if row["expected_revenue"] is None:
+        return money_text(row["potential_revenue"])
+    return f"{money_text(row['expected_revenue'])} expected (of {money_text(row['potential_revenue'])})"
 
 
 def _summary_section(result: BatchResult) -> list[str]:
@@ -90,15 +97,30 @@ def _summary_section(result: BatchResult) -> list[str]:
         f"- **Customers analysed:** {result.customers_processed:,} of {result.customers_requested:,} requested",
         f"- **Customers not analysed:** {result.customers_failed:,}"
         + (" (see Errors)" if result.customers_failed else ""),
-        f"- **Potential revenue:** {money_text(result.total_potential_revenue)}",
-        f"- **Average per customer:** {money_text(result.average_potential_revenue)}",
+        *_expected_lines(result),
+        (
+            f"- **Potential revenue (upper bound):** {money_text(result.total_potential_revenue)}, "
+            f"{money_text(result.average_potential_revenue)} per customer on average"
+        ),
         f"- **Offers per customer:** {result.average_offers:.1f} on average ({result.totals.offers:,} offers)",
         "",
     ]
     findings = _findings(result)
     if findings:
         lines += ["**What stands out**", "", *[f"- {finding}" for finding in findings], ""]
+    if result.total_expected_revenue is not None:
+        lines += [f"> **How expected revenue is counted.** {result.expected_revenue_definition()}", ""]
     return [*lines, f"> **How potential revenue is counted.** {result.potential_revenue_definition()}", ""]
+
+
+def _expected_lines(result: BatchResult) -> list[str]:
+    """The headline: the expected revenue, or why there is none (no acceptance model: no probability is made up)."""
+    if result.total_expected_revenue is None:
+        return [f"- **Expected revenue:** not available. {plain_text(result.acceptance_note or '')}"]
+    return [
+        f"- **Expected revenue:** {money_text(result.total_expected_revenue)}",
+        f"- **Average per customer:** {money_text(result.average_expected_revenue or 0.0)}",
+    ]
 
 
 def _chart(charts: dict[str, str], name: str, alt: str) -> list[str]:

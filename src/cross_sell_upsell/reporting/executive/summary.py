@@ -31,14 +31,9 @@ def summary_dict(
         "customers_failed": result.customers_failed,
         **(history or RunHistory()).summary_keys(),
         "total_offers": result.totals.offers,
-        "total_potential_revenue": result.total_potential_revenue,
-        "average_potential_revenue_per_customer": result.average_potential_revenue,
+        **_revenue(result),
         "average_offers_per_customer": result.average_offers,
-        "definitions": {
-            "potential_revenue": result.potential_revenue_definition(),
-            "priority": result.priority_definition(),
-            "win_back": result.win_back_definition(),
-        },
+        "definitions": _definitions(result),
         "customer_models": customer_models_dict(result),
         **segments_summary(result),
         "customer_bands": {
@@ -64,7 +59,8 @@ def summary_dict(
         "most_recommended_products": result.most_recommended().to_dicts(),
         "campaigns": campaigns_summary(result),
         "files": _files_dict(files, charts),
-        "notes": list(result.rationale_notes),
+        "acceptance_model": acceptance_dict(result),
+        "notes": [*result.rationale_notes, *filter(None, [result.acceptance_note])],
         "rationale_stats": result.rationale_stats.model_dump() if result.rationale_stats else None,
         "errors": result.errors.to_dicts(),
         **_rows_dict(result),
@@ -136,3 +132,37 @@ def render_summary(
 ) -> str:
     """`summary_dict` as indented strict JSON text (a number that is not finite is null)."""
     return json_text(summary_dict(result, files, charts, generated_at, history), ensure_ascii=False)
+
+
+def _definitions(result: BatchResult) -> dict[str, str]:
+    """What each figure means, as the report says it."""
+    return {
+        "expected_revenue": result.expected_revenue_definition(),
+        "potential_revenue": result.potential_revenue_definition(),
+        "priority": result.priority_definition(),
+        "win_back": result.win_back_definition(),
+    }
+
+
+def _revenue(result: BatchResult) -> dict[str, float | None]:
+    """The headline money: expected revenue (null without an acceptance model), then the upper bound."""
+    return {
+        "total_expected_revenue": result.total_expected_revenue,
+        "average_expected_revenue_per_customer": result.average_expected_revenue,
+        "total_potential_revenue": result.total_potential_revenue,
+        "average_potential_revenue_per_customer": result.average_potential_revenue,
+    }
+
+
+def acceptance_dict(result: BatchResult) -> dict[str, Any] | None:
+    """What the run's acceptance model was trained on, or why there is none; None when the run had none at all."""
+    model = result.acceptance
+    if model is None:
+        return None
+    return {
+        "fitted": model.estimator is not None,
+        "training_offers": model.training_offers,
+        "bought": model.positives,
+        "horizon_days": model.settings.horizon_days,
+        "fallback_reason": model.fallback_reason,
+    }

@@ -1,0 +1,123 @@
+"""Acceptance in the offers: each scored offer's features for the acceptance model (`models/acceptance.py`), its
+probability, and the ranking policy that orders a customer's offers by it (docs/offers.md, "Acceptance").
+
+The features are computed here, on the cohort's keyed frames, for the graph's scoring step and for the replayed
+training set alike (`pipeline/acceptance.offer_features` maps the published offers back to keys and calls
+`acceptance_features`), so the model is trained and used on one definition.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from cross_sell_upsell.models.acceptance import PROBABILITY, AcceptanceModel, predict_acceptance
+from cross_sell_upsell.offers.keys import lookup
+from cross_sell_upsell.offers.scoring import COMPONENTS
+
+FEATURES: tuple[str, ...] = (
+    *COMPONENTS,
+    "recency",
+    "frequency",
+    "habit",
+    "expected_purchases",
+    "churn_probability",
+    "relative_price",
+)
+"""The numeric features of an offer: the score components; for a product the customer bought,
+1 / (1 + days since the last purchase), log(1 + days bought on) and the recency-weighted repeat purchases (0 for a
+product never bought, and for a bundle); the customer model's expected purchases and churn probability; and
+log(price / the customer's usual price), the usual price being the mean catalog price of the products they bought,
+weighted by the days bought on (0 without history)."""
+
+
+RANKING_VALUE = "ranking_value"
+"""The column `ranked_by_policy` orders by when the acceptance probability ranks: the probability, or the
+probability x margin value."""
+
+
+PROBABILITY_DECIMALS = 4
+"""A probability is kept to 4 decimals: finer digits can differ with how many rows the estimator is given at once,
+and a customer's order must not depend on the chunk they are scored in."""
+
+
+def acceptance_features(
+    offers: pl.DataFrame, customers: pl.DataFrame, holdings: pl.DataFrame, products: pl.DataFrame, as_of: date
+) -> pl.DataFrame:
+    """FEATURES per row of `offers` (customer_key, product_key (null for a bundle), price and the COMPONENTS), in
+    order. `customers` and `products` are indexed by their keys; `holdings` are (customer_key, product_key,
+    last_purchase, purchase_days, habit) as of `as_of`."""
+    owned = holdings.select(
+        "customer_key",
+        "product_key",
+        "purchase_days",
+        "habit",
+        days_ago=(pl.lit(as_of) - pl.col("last_purchase")).dt.total_days(),
+        owned_price=lookup(products.get_column("price"), "product_key"),
+    )
+    usual = owned.group_by("customer_key").agg(
+        usual_price=(pl.col("owned_price") * pl.col("purchase_days")).sum() / pl.col("purchase_days").sum()
+    )
+    return (
+        offers.select("customer_key", "product_key", "price", *COMPONENTS)
+        .join(owned.drop("owned_price"), on=["customer_key", "product_key"], how="left", maintain_order="left")
+        .join(usual, on="customer_key", how="left", maintain_order="left")
+        .with_columns(
+            recency=(1.0 / (1.0 + pl.col("days_ago"))).fill_null(0.0),
+            frequency=pl.col("purchase_days").cast(pl.Float64).log1p().fill_null(0.0),
+            habit=pl.col("habit").fill_null(0.0),
+            expected_purchases=lookup(customers.get_column("expected_purchases"), "customer_key"),
+            churn_probability=lookup(customers.get_column("churn_probability"), "customer_key"),
+            relative_price=(pl.col("price") / pl.col("usual_price")).log().fill_null(0.0).fill_nan(0.0),
+        )
+        .select(FEATURES)
+    )
+
+
+def fitted(model: AcceptanceModel | None) -> bool:
+    """Whether `model` is a fitted classifier (not None, not switched off, not fallen back)."""
+    return model is not None and model.estimator is not None
+
+
+def ranking_note(model: AcceptanceModel | None) -> str | None:
+    """The run note when offers are ranked by the weighted score for want of a fitted model; None with one."""
+    if fitted(model):
+        return None
+    reason = model.fallback_reason if model is not None else "not trained for this run"
+    return f"Offers are ranked by the weighted score: expected revenue needs the acceptance model: {reason}."
+
+
+def acceptance_probabilities(
+    scored: pl.DataFrame,
+    model: AcceptanceModel | None,
+    customers: pl.DataFrame,
+    holdings: pl.DataFrame,
+    products: pl.DataFrame,
+    as_of: date,
+) -> pl.Series:
+    """`acceptance_probability` of every scored offer (`scoring.score_offers`' frame), to PROBABILITY_DECIMALS;
+    null for every row without a fitted model."""
+    if not fitted(model):
+        return pl.Series(PROBABILITY, [None] * scored.height, dtype=pl.Float64)
+    features = acceptance_features(scored, customers, holdings, products, as_of).with_columns(
+        scored.select(pl.col("type", "source").cast(pl.String))
+    )
+    return predict_acceptance(model, features).round(PROBABILITY_DECIMALS)
+
+
+def ranked_by_policy(scored: pl.DataFrame, policy: str) -> pl.DataFrame:
+    """A customer's offers in the order of the ranking `policy` (`OrchestratorConfig.ranking`), ranks from 1:
+    `acceptance` by the probability, `expected_value` by probability x price x margin multiplier
+    (`margin_value`); then, and for `score` or without probabilities, in `score_offers`' order (score, type,
+    source, higher price, product id). `scored` is in customer and rank order, with `acceptance_probability`. When
+    the probability ranks, the value it ranks by is kept as RANKING_VALUE (what a campaign boosts)."""
+    if policy == "score" or scored.get_column(PROBABILITY).null_count() == scored.height:
+        return scored
+    value = pl.col(PROBABILITY) * (pl.col("margin_value") if policy == "expected_value" else 1.0)
+    valued = scored.with_columns(value.alias(RANKING_VALUE))
+    order = valued.select(pl.arg_sort_by(["customer_key", RANKING_VALUE, "rank"], descending=[False, True, False]))
+    return valued[order.to_series()].with_columns(
+        pl.col("customer_key").set_sorted(),
+        rank=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).over("customer_key"),
+    )
