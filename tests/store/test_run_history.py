@@ -98,6 +98,20 @@ def check_two_weeks(synthetic: Path, out: Path, store: str) -> None:
             "SELECT CAST(SUM(sent) AS BIGINT) AS sent, CAST(SUM(bought) AS BIGINT) AS bought FROM run_previous_offers"
         ).row(0)
         assert stored == (len(offers), hits)
+        # The offers' acceptance probabilities and the run's expected revenue are the batch's own.
+        expected = db.query("SELECT expected_revenue FROM runs ORDER BY as_of").get_column("expected_revenue")
+        assert expected.to_list() == [first["total_expected_revenue"], second["total_expected_revenue"]]
+        first_offers = db.query(
+            "SELECT o.customer_id, o.rank, o.probability FROM run_offers o JOIN runs r ON o.run_id = r.run_id "
+            "WHERE r.as_of = $1 ORDER BY o.customer_id, o.rank",
+            [FIRST],
+        )
+    written = sorted(
+        (offer["customer_id"], int(offer["rank"]), float(offer["acceptance_probability"])) for offer in offers
+    )
+    assert first["total_expected_revenue"] is not None  # 200 customers' history is enough to train the model
+    assert [row[:2] for row in first_offers.rows()] == [row[:2] for row in written]
+    assert first_offers.get_column("probability").to_list() == pytest.approx([row[2] for row in written])
 
 
 def test_two_weeks_in_a_duckdb_store(synthetic: Path, tmp_path: Path) -> None:

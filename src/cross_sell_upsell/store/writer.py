@@ -23,13 +23,6 @@ from cross_sell_upsell.store import views
 from cross_sell_upsell.store.schema import as_table, ensure_schema
 
 
-def _offer_money() -> dict[str, pl.Expr]:
-    """The acceptance probability and expected revenue of an offer row, and the expected revenue of a customer
-    summary row: the one place the store reads them. Null here: filled by #12's columns at merge
-    (opportunities `acceptance_probability`, `expected_revenue`; customer summaries `expected_revenue`)."""
-    return {"probability": pl.lit(None, pl.Float64), "expected_revenue": pl.lit(None, pl.Float64)}
-
-
 def _label(column: str) -> pl.Expr:
     """A segment or loyalty tier as the store writes it: missing or empty is NONE_LABEL."""
     value = pl.col(column).cast(pl.String)
@@ -47,7 +40,7 @@ def customer_rows(summaries: pl.DataFrame, config: OrchestratorConfig) -> pl.Dat
         gaps=missing.list.len().cast(pl.Int64),
         gap_categories=missing.list.sort().list.join(";"),
         potential_revenue=pl.col("potential_revenue").round(2),
-        expected_revenue=_offer_money()["expected_revenue"].round(2),
+        expected_revenue=pl.col("expected_revenue").round(2),
         predicted_clv=pl.col("predicted_clv"),
         churn_probability=pl.col("churn_probability"),
         priority=priority_expression(config.lifetime_value_reference),
@@ -57,7 +50,6 @@ def customer_rows(summaries: pl.DataFrame, config: OrchestratorConfig) -> pl.Dat
 
 def offer_rows(opportunities: pl.DataFrame, top_n: int) -> pl.DataFrame:
     """A chunk's `run_offers` rows (without run_id): each customer's top `top_n` offers, the ones sent."""
-    money = _offer_money()
     return opportunities.filter(pl.col("rank") <= top_n).select(
         "customer_id",
         rank=pl.col("rank").cast(pl.Int64),
@@ -73,8 +65,8 @@ def offer_rows(opportunities: pl.DataFrame, top_n: int) -> pl.DataFrame:
         segment=_label("segment"),
         price=pl.col("price").round(2),
         score=pl.col("score"),
-        probability=money["probability"],
-        expected_revenue=money["expected_revenue"].round(2),
+        probability="acceptance_probability",
+        expected_revenue=pl.col("expected_revenue").round(2),
         rationale="rationale",
     )
 
@@ -157,7 +149,6 @@ def run_row(
 ) -> dict[str, Any]:
     """The `runs` row: the run's settings, code and headline figures."""
     rows = result.rows_rejected
-    expected = customers.get_column("expected_revenue")
     churn = customers.get_column("churn_probability")
     return {
         "run_id": run_id,
@@ -177,7 +168,7 @@ def run_row(
         "customers_with_gaps": int((customers.get_column("gaps") > 0).sum()),
         "total_gaps": int(customers.get_column("gaps").sum()),
         "potential_revenue": result.total_potential_revenue,
-        "expected_revenue": round(float(expected.sum()), 2) if expected.null_count() < len(expected) else None,
+        "expected_revenue": result.total_expected_revenue,
         "mean_churn_probability": float(churn.mean()) if churn.null_count() < len(churn) else None,
         "win_back_customers": result.totals.win_back_customers,
     }
