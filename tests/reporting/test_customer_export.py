@@ -28,12 +28,12 @@ OFFERS = pl.DataFrame(
 
 SUMMARIES = pl.DataFrame(
     [
-        # customer_id, email,            potential_revenue, predicted_clv
-        ("K1", "Ana@Example.com", 62.0, 310.5),
-        ("K2", None, 20.0, 120.0),
-        ("K3", "ana@example.com", 0.0, 15.0),
+        # customer_id, email,            potential_revenue, expected_revenue, predicted_clv
+        ("K1", "Ana@Example.com", 62.0, 9.3051, 310.5),
+        ("K2", None, 20.0, None, 120.0),
+        ("K3", "ana@example.com", 0.0, 0.0, 15.0),
     ],
-    schema=["customer_id", "email", "potential_revenue", "predicted_clv"],
+    schema=["customer_id", "email", "potential_revenue", "expected_revenue", "predicted_clv"],
     orient="row",
 )
 
@@ -59,6 +59,7 @@ def test_one_row_per_customer_with_the_top_offers_as_columns() -> None:
         "offer_2_type",
         "offer_2_campaign",
         "potential_revenue",
+        "expected_revenue",
         "predicted_clv",
     ]
     assert rows.get_column("customer_id").to_list() == ["K1", "K2", "K3"]
@@ -76,6 +77,7 @@ def test_one_row_per_customer_with_the_top_offers_as_columns() -> None:
         "routine_gap",
         "Summer Sun",
         Decimal("62.00"),
+        Decimal("9.31"),
         310.5,
     )
     # K2 has one offer: the second offer's columns are empty; K3 has none.
@@ -93,6 +95,7 @@ def test_without_email_or_model_fields_the_columns_are_left_out() -> None:
         "offer_1_type",
         "offer_1_campaign",
         "potential_revenue",
+        "expected_revenue",
     ]
 
 
@@ -134,7 +137,7 @@ def test_plain_file_neutralises_names(tmp_path: Path) -> None:
 def test_braze_headers(tmp_path: Path) -> None:
     (path,), left_out = export(tmp_path, 1, "braze")
     assert path.read_text(encoding="utf-8").splitlines()[0] == (
-        "external_id,email,offer_1_product_id,offer_1_name,offer_1_price,offer_1_type,offer_1_campaign,potential_revenue,predicted_clv"
+        "external_id,email,offer_1_product_id,offer_1_name,offer_1_price,offer_1_type,offer_1_campaign,potential_revenue,expected_revenue,predicted_clv"
     )
     assert [row["external_id"] for row in read(path)] == ["K1", "K2", "K3"]
     assert left_out == {"no email": 0, "repeated email": 0}
@@ -157,8 +160,8 @@ def test_klaviyo_without_any_email_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_file_over_the_limit_is_split_into_parts_with_whole_rows(tmp_path: Path) -> None:
-    header = "external_id,email,offer_1_product_id,offer_1_name,offer_1_price,offer_1_type,offer_1_campaign,potential_revenue,predicted_clv\n"
-    row_k1 = "K1,Ana@Example.com,B1,Pro Cleanser,30.00,tier_upgrade,,62.00,310.5\n"
+    header = "external_id,email,offer_1_product_id,offer_1_name,offer_1_price,offer_1_type,offer_1_campaign,potential_revenue,expected_revenue,predicted_clv\n"
+    row_k1 = "K1,Ana@Example.com,B1,Pro Cleanser,30.00,tier_upgrade,,62.00,9.31,310.5\n"
     limit = len(header) + len(row_k1) + 5  # room for one row and a bit, not two
     parts, _ = export(tmp_path, 1, "braze", max_bytes=limit)
     assert [part.name for part in parts] == ["r.customers.part1.csv", "r.customers.part2.csv", "r.customers.part3.csv"]
@@ -180,5 +183,5 @@ def test_no_customer_gives_a_header_only_file(tmp_path: Path) -> None:
         (path,) = CustomerExport(staged, tmp_path / "r.customers.csv", 1, email=False).close()
         staged.commit()
     assert path.read_text(encoding="utf-8") == (
-        "customer_id,offer_1_product_id,offer_1_name,offer_1_price,offer_1_type,offer_1_campaign,potential_revenue\n"
+        "customer_id,offer_1_product_id,offer_1_name,offer_1_price,offer_1_type,offer_1_campaign,potential_revenue,expected_revenue\n"
     )

@@ -65,13 +65,17 @@ _NO_OFFERS = pl.DataFrame(
     schema={"customer_id": pl.String, "rank": pl.UInt32, "offer_id": pl.String, "name": pl.String}
     | {"price": pl.Float64, "type": pl.String, "campaign_name": pl.String}
 )
-_NO_CUSTOMERS = pl.DataFrame(schema={"customer_id": pl.String, "email": pl.String, "potential_revenue": pl.Float64})
+_NO_CUSTOMERS = pl.DataFrame(
+    schema={"customer_id": pl.String, "email": pl.String, "potential_revenue": pl.Float64}
+    | {"expected_revenue": pl.Float64}
+)
 
 
 def customer_rows(opportunities: pl.DataFrame, summaries: pl.DataFrame, top: int, *, email: bool) -> pl.DataFrame:
     """One row per customer of `summaries`, in their order: customer_id, email (when `email`), the `top`
     best-ranked offers' OFFER_FIELDS as `offer_<k>_<field>` (empty past a customer's last offer),
-    potential_revenue, and the CUSTOMER_PREDICTION_COLUMNS the summaries carry. Money has exactly two decimals."""
+    potential_revenue, expected_revenue (empty without an acceptance model), and the CUSTOMER_PREDICTION_COLUMNS
+    the summaries carry. Money has exactly two decimals."""
     offers = opportunities.filter(pl.col("rank") <= top).select(
         "customer_id",
         "rank",
@@ -87,8 +91,9 @@ def customer_rows(opportunities: pl.DataFrame, summaries: pl.DataFrame, top: int
             maintain_order="left",
         )
     models = [name for name in CUSTOMER_PREDICTION_COLUMNS if name in summaries.columns]
-    return wide.with_columns(summaries.select("potential_revenue", *models)).with_columns(
-        pl.col("potential_revenue", *(f"offer_{k}_price" for k in range(1, top + 1))).round(2).cast(pl.Decimal(14, 2))
+    money = ["potential_revenue", "expected_revenue", *(f"offer_{k}_price" for k in range(1, top + 1))]
+    return wide.with_columns(summaries.select("potential_revenue", "expected_revenue", *models)).with_columns(
+        pl.col(money).round(2).cast(pl.Decimal(14, 2))
     )
 
 
