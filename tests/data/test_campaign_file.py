@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -110,3 +111,15 @@ def test_a_missing_required_column_is_an_error(tmp_path: Path) -> None:
     path = write(tmp_path, "SPR,P001", header="campaign_id,product_id")
     with pytest.raises(DataValidationError, match="field 'start_date': required column is missing"):
         load_campaigns(path, PRODUCTS, AS_OF)
+
+
+def test_campaigns_are_read_from_a_database_table_as_from_a_file(tmp_path: Path) -> None:
+    csv = write(tmp_path, *GOOD, BAD["unknown_product"])
+    with duckdb.connect(str(tmp_path / "shop.duckdb")) as connection:
+        connection.execute(f"CREATE TABLE promotions AS SELECT * FROM read_csv('{csv}', all_varchar = true)")
+    from_table = load_campaigns(f"duckdb:{tmp_path / 'shop.duckdb'}::promotions", PRODUCTS, AS_OF)
+    from_file = load_campaigns(csv, PRODUCTS, AS_OF)
+    assert from_table.rows.equals(from_file.rows)
+    assert from_table.rejected == from_file.rejected
+    with pytest.raises(DataValidationError, match="no such table"):
+        load_campaigns(f"duckdb:{tmp_path / 'shop.duckdb'}::missing", PRODUCTS, AS_OF)

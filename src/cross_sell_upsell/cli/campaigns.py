@@ -6,22 +6,23 @@ import argparse
 import sys
 from dataclasses import replace
 from datetime import date
-from pathlib import Path
 
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.data.campaigns import campaigns_note, load_campaigns
 from cross_sell_upsell.data.dataset import Dataset
+from cross_sell_upsell.data.ingest.tables import table_source
 
 
 def add_campaigns_option(group: argparse._ArgumentGroup) -> None:
     """`--campaigns PATH`: the retailer's promotions (docs/campaigns.md)."""
     group.add_argument(
         "--campaigns",
-        type=Path,
+        type=table_source,
         default=None,
         metavar="PATH",
-        help="campaigns (CSV, JSON or Parquet: campaign_id, name, start_date, end_date, product_id or category, "
-        "customer_id or segment, discount, boost) whose covered offers are boosted while they run",
+        help="campaigns (CSV, JSON or Parquet file, or a database table: duckdb:PATH::TABLE or "
+        "postgresql://...::TABLE; campaign_id, name, start_date, end_date, product_id or category, customer_id or "
+        "segment, discount, boost) whose covered offers are boosted while they run",
     )
 
 

@@ -30,7 +30,7 @@ from cross_sell_upsell.data.ingest import (
     unmatched_essentials,
     write_rejected_rows,
 )
-from cross_sell_upsell.data.ingest.tables import is_database_source
+from cross_sell_upsell.data.ingest.tables import table_source
 from cross_sell_upsell.errors import (
     LINE_HEAD,
     LINE_TAIL,
@@ -141,16 +141,11 @@ class _NoteGiven(argparse.Action):
         setattr(namespace, f"{self.dest}_given", True)
 
 
-def log_source(text: str) -> str | Path:
-    """A log file's path, or a database table's name kept as written (a Path would fold a URL's `//`)."""
-    return text if is_database_source(text) else Path(text)
-
-
 def add_log_options(group: argparse._ArgumentGroup, alternative: str) -> None:
     """The options that name a transaction log and its companions, read instead of the `alternative` option."""
     group.add_argument(
         "--transactions",
-        type=log_source,
+        type=table_source,
         default=None,
         help="transaction log (CSV or Parquet: customer id, product id, date, quantity, amount; or a database table, "
         f"duckdb:PATH::TABLE or postgresql://...::TABLE) instead of {alternative}",

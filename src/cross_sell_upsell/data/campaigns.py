@@ -21,10 +21,12 @@ from cross_sell_upsell.data.ingest.tables import (
     as_date,
     as_number,
     as_text,
+    database_table,
     field_columns,
     field_sources,
     file_kind,
     is_blank,
+    read_database_table,
     read_table,
 )
 from cross_sell_upsell.data.ingest.values import catalog_ids, customer_key
@@ -102,13 +104,16 @@ def load_campaigns(
     encoding: str | None = None,
     through: date | None = None,
 ) -> Campaigns:
-    """The campaigns of a CSV, JSON or Parquet file that run on `as_of` (or, with `through`, on some day from
+    """The campaigns of a CSV, JSON or Parquet file, or of a database table (`tables.database_table`), that run on `as_of` (or, with `through`, on some day from
     `as_of` to `through`: a backtest's horizon), checked against the catalog `products` (product ids and
     categories matched in any case). Raises DataValidationError for a file that cannot be read or lacks a
     required column and, with `strict`, for the first bad row (not for an inactive one)."""
     settings = settings or CampaignSettings()
-    path = Path(path)
-    frame = read_table(path, file_kind(path, ("csv", "json", "parquet")), encoding)
+    table = database_table(path)
+    path = table or Path(path)  # messages name the table (DatabaseTable's str) or the file
+    frame = (
+        read_database_table(table) if table else read_table(path, file_kind(path, ("csv", "json", "parquet")), encoding)
+    )
     sources = field_sources(path, frame.columns, CAMPAIGN_FIELDS, settings.columns, REQUIRED_CAMPAIGN_FIELDS)
     typed = typed_campaigns(frame.select(field_columns(sources)), products, settings.default_boost)
     checked = typed.with_row_index("row", offset=1).with_columns(reason=rejection(as_of, through))

@@ -78,6 +78,11 @@ def is_database_source(source: str | Path) -> bool:
     return str(source).startswith(DUCKDB_PREFIX) or is_url(source)
 
 
+def table_source(text: str) -> str | Path:
+    """A file's path, or a database table's name kept as written (a Path would fold a URL's `//`)."""
+    return text if is_database_source(text) else Path(text)
+
+
 def database_table(source: str | Path) -> DatabaseTable | None:
     """The table `source` names, None for a file; a database source without `::TABLE` is an error."""
     if not is_database_source(source):
