@@ -40,7 +40,7 @@ class AcceptanceSettings(Frozen):
         "isotonic", description="How the classifier's scores become probabilities (CalibratedClassifierCV's method)."
     )
     calibration_folds: int = Field(
-        3, ge=2, le=10, description="Folds, split by customer, the calibration is fitted across."
+        3, ge=2, le=10, description="Folds, split by customer, for the out-of-fold scores the calibration is fitted on."
     )
     regularization: float = Field(
         1.0, gt=0, description="Inverse L2 strength of the logistic regression (scikit-learn's C) on scaled features."

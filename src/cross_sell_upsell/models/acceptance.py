@@ -2,7 +2,9 @@
 retailer's own replayed offers (`pipeline/acceptance.training_set`) and what each customer bought after them.
 
 The model is a logistic regression on standardised features, calibrated by isotonic (or sigmoid) regression
-across folds split by customer (scikit-learn's `CalibratedClassifierCV`): every weight is learned from the
+on its out-of-fold predictions across folds split by customer (scikit-learn's `CalibratedClassifierCV` with
+`ensemble=False`: one classifier fitted on all the offers and one calibrator, so scoring costs one
+`predict_proba`, not one per fold): every weight is learned from the
 retailer's own log, none is set by hand, and the same code fits a skincare shop and a grocer. A logistic
 regression rather than gradient boosting because it trains in seconds on millions of offers with no tuning, is
 monotone in each feature (a stronger habit never lowers the probability), and stays stable with the few hundred
@@ -102,10 +104,11 @@ def fit_acceptance(training: pl.DataFrame, settings: AcceptanceSettings) -> Acce
         return AcceptanceModel(settings, features, None, rows, positives, reason)
     groups = training.get_column("customer_id").cast(pl.String).to_numpy()
     # Folds by customer: a customer's offers are alike, and the calibration must be fitted on customers the
-    # classifier did not see. GroupKFold has no randomness, so the folds repeat.
+    # classifier did not see. GroupKFold has no randomness, so the folds repeat. The folds are passed as a list
+    # because with ensemble=False scikit-learn's cross_val_predict gets no `groups` from fit.
     folds = list(GroupKFold(n_splits=settings.calibration_folds).split(labels, labels, groups))
     classifier = make_pipeline(StandardScaler(), LogisticRegression(C=settings.regularization, max_iter=2_000))
-    estimator = CalibratedClassifierCV(classifier, method=settings.calibration, cv=folds)
+    estimator = CalibratedClassifierCV(classifier, method=settings.calibration, cv=folds, ensemble=False)
     try:
         estimator.fit(design_matrix(training, features), labels)
     except ValueError as error:  # a fold with one class only: too little history all the same

@@ -91,6 +91,8 @@ def labelled_offers(
             }
         )
     sample = active.gather(sample_order(active, settings.sample_customers)).sort()
+    # Over every customer, not the sample: the customer models, segments and signals are fitted on the whole log,
+    # and the sampled customers' offers depend on them (docs/backtest.md, the acceptance model's cost).
     snapshot = build_snapshot(past, replay_date, config)
     output = analyze_cohort(sample.to_list(), as_of=replay_date, dataset=past, config=config, snapshot=snapshot)
     offers = output["opportunities"].sort("customer_id", "rank")
