@@ -1,7 +1,7 @@
 """Settings profiles of the property-based tests, and an environment without chat-model credentials.
 
 `quick` (the default) is derandomized, so every run, in CI or on a laptop, tries the same examples and a failure
-reproduces; it keeps all the property tests together to about a minute. `long` (HYPOTHESIS_PROFILE=long) tries
+reproduces; it keeps all the property tests together to under a minute per worker. `long` (HYPOTHESIS_PROFILE=long) tries
 twenty times as many fresh random examples each run; a failure prints the `@reproduce_failure` blob that
 replays it."""
 
@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, settings
 
 settings.register_profile(
     "quick",
-    # Half Hypothesis' default: the default run stays under five minutes now the suite has grown past 1,000 tests;
-    # HYPOTHESIS_PROFILE=long draws 2,000.
-    max_examples=50,
+    # A third of Hypothesis' default: the default run stays under five minutes now the suite has grown past 1,200
+    # tests (a run store, a browser, a database server); HYPOTHESIS_PROFILE=long draws 2,000.
+    max_examples=30,
     derandomize=True,
     database=None,
     deadline=None,  # a command run takes a second or more, and its first run imports the LLM stack
