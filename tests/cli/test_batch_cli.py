@@ -284,3 +284,12 @@ def test_script_runs_from_the_repository_root(tmp_path: Path) -> None:
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout == f"{tmp_path / 'report.md'}\n"
     assert "## Top 3 priority customers" in (tmp_path / "report.md").read_text(encoding="utf-8")
+
+
+def test_an_output_name_too_long_for_the_file_system_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    output = tmp_path / f"{'x' * 300}.md"  # over the 255 bytes a file name may have
+    argv = ["--as-of", "2024-03-01", "--output", str(output)]
+    assert batch_main(argv, OrchestratorConfig(), TIER1, tmp_path / "out") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --output '") and err.endswith("' cannot be written: File name too long\n")
+    assert list(tmp_path.iterdir()) == []

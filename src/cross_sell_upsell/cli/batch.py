@@ -31,7 +31,7 @@ from cross_sell_upsell.cli.progress import batch_progress
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.data.ingest import learned_cycles_note
-from cross_sell_upsell.errors import DataValidationError
+from cross_sell_upsell.errors import DataValidationError, elided
 from cross_sell_upsell.io.staging import StagedOutputs
 from cross_sell_upsell.pipeline.acceptance import with_acceptance
 from cross_sell_upsell.pipeline.batch import DEFAULT_CHUNK_SIZE, priority_rationales, run_batch
@@ -128,8 +128,13 @@ def _batch_argument_problem(args: argparse.Namespace) -> str | None:
         return "--top-priority must be at least 1"
     if args.output is not None and args.output.suffix != ".md":
         return f"--output must name a .md file, not '{args.output}'"
-    if args.output is not None and args.output.is_dir():
-        return f"--output '{args.output}' is a folder; name the report file"
+    if args.output is not None:
+        try:
+            is_folder = args.output.is_dir()
+        except OSError as error:  # a name too long for the file system, a path through a file
+            return f"--output '{elided(str(args.output))}' cannot be written: {error.strerror}"
+        if is_folder:
+            return f"--output '{args.output}' is a folder; name the report file"
     return None
 
 
