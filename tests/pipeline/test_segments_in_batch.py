@@ -17,6 +17,7 @@ from cross_sell_upsell.cli.batch import batch_main
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.data.ingest import load_transactions_dataset
 from cross_sell_upsell.data.synth import SUGGESTED_AS_OF, generate, write_parquet
+from cross_sell_upsell.pipeline.acceptance import with_acceptance
 from cross_sell_upsell.pipeline.api import analyze_cohort, analyze_customer
 from cross_sell_upsell.pipeline.batch import run_batch
 from cross_sell_upsell.pipeline.customer_totals import NOT_SEGMENTED
@@ -105,7 +106,8 @@ def check_customers_section(summary: dict, report: str) -> None:
 
 def test_batch_figures_do_not_depend_on_the_chunk_size_or_the_run(synthetic: Path, tmp_path: Path):
     dataset = load(synthetic)
-    snapshot = build_snapshot(dataset, SUGGESTED_AS_OF, CONFIG)
+    # Trained once and shared: each run would otherwise train the same acceptance model again.
+    snapshot = with_acceptance(build_snapshot(dataset, SUGGESTED_AS_OF, CONFIG), dataset, CONFIG)
     chosen = dataset.customer_ids()[:24]
     runs = [
         run_batch(dataset, chosen, SUGGESTED_AS_OF, CONFIG, chunk_size=size, snapshot=snapshot)
