@@ -109,3 +109,9 @@ def test_a_store_another_process_writes_is_one_line_after_a_short_wait(tmp_path:
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_duckdb_connection_draws_no_progress_bar(tmp_path: Path) -> None:
+    # DuckDB's bar goes to stdout, where the batch prints the report's path.
+    with connect(tmp_path / "store.duckdb") as db:
+        assert db.query("SELECT current_setting('enable_progress_bar') AS bar").item() is False

@@ -158,7 +158,10 @@ def _duck_connect(duckdb: Any, label: str, path: str, read_only: bool) -> Any:
     deadline = time.monotonic() + LOCK_WAIT_SECONDS
     while True:
         try:
-            return duckdb.connect(path, read_only=read_only)
+            connection = duckdb.connect(path, read_only=read_only)
+            # DuckDB draws a progress bar on stdout for long statements, where a command prints its result.
+            connection.execute("SET enable_progress_bar = false")
+            return connection
         except duckdb.Error as error:
             if "lock" not in str(error).lower() or time.monotonic() > deadline:
                 raise DatabaseError(_duck_open_problem(label, path, error)) from None
