@@ -64,7 +64,8 @@ def run_batch(folder: Path, as_of: date, chunk_size: int, config: dict) -> tuple
     """Wall seconds and peak RSS (MiB) of one batch run in a fresh process."""
     with tempfile.TemporaryDirectory(dir=DATA) as outputs:
         argv = [*data_args(folder, as_of), "--chunk-size", str(chunk_size), "--quiet"]
-        argv += ["--output", str(Path(outputs) / "weekly.md")]
+        # The run store beside the run's files, so it is written (as by default) and thrown away with them.
+        argv += ["--output", str(Path(outputs) / "weekly.md"), "--store", str(Path(outputs) / "history.duckdb")]
         started = time.perf_counter()
         child = subprocess.run(
             [sys.executable, "-c", BATCH_CHILD, json.dumps(config), *argv],
