@@ -99,21 +99,11 @@ def segments_side_by_side(frame: pl.DataFrame) -> Figure:
     names = frame.get_column("segment").to_list()
     traces = [
         _trace("bar", x=names, y=frame.get_column("customers").to_list(), name="customers", offsetgroup="customers"),
-        _trace(
-            "bar",
-            x=names,
-            y=frame.get_column("expected_revenue").to_list(),
-            name="expected",
-            yaxis="y2",
-            offsetgroup="expected",
-        ),
-        _trace(
-            "bar",
-            x=names,
-            y=frame.get_column("potential_revenue").to_list(),
-            name="potential",
-            yaxis="y2",
-            offsetgroup="potential",
+        *(
+            _trace(
+                "bar", x=names, y=frame.get_column(f"{name}_revenue").to_list(), name=name, yaxis="y2", offsetgroup=name
+            )
+            for name in ("expected", "potential")
         ),
     ]
     return _figure(
