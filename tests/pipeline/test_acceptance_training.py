@@ -16,6 +16,7 @@ from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.configuration.acceptance import AcceptanceSettings
 from cross_sell_upsell.data.ingest import load_transactions_dataset
 from cross_sell_upsell.models.acceptance import fit_acceptance
+from cross_sell_upsell.models.segment_features import sample_order
 from cross_sell_upsell.pipeline.acceptance import known_on, training_set
 
 AS_OF = date(2024, 3, 1)
@@ -114,3 +115,32 @@ def test_a_replay_knows_only_the_cycles_learned_up_to_its_date(tmp_path):
     assert replayed.products.filter(cycle).item(0, "replenishment_cycle_days") is None
     assert_frame_equal(replayed.products, then.products)
     assert_frame_equal(replayed.learned_cycles, then.learned_cycles)
+
+
+# Eleven customers buy P1 and P2 together on 02-01. One of them, the last by the stable hash, also buys P1 with P3
+# three times: with everyone in the replays' population that makes a basket rule P1 -> P3 (3 of 14 baskets with
+# P1), offered to the replayed customers who own P1; with a population of ten, that customer is left out.
+POPULATION_IDS = [f"C{number:02d}" for number in range(1, 12)]
+POPULATION_LOG = "customer_id,product_id,date,amount,basket_id\n" + "".join(
+    f"{customer},P1,2024-02-01,3.0,A{customer}\n{customer},P2,2024-02-01,4.0,A{customer}\n"
+    for customer in POPULATION_IDS
+)
+
+
+def test_customers_outside_the_replay_population_do_not_shape_the_training(tmp_path):
+    outsider = POPULATION_IDS[sample_order(pl.Series(POPULATION_IDS))[-1]]
+    log = POPULATION_LOG + "".join(
+        f"{outsider},P1,2024-02-{day},3.0,X{day}\n{outsider},P3,2024-02-{day},2.0,X{day}\n" for day in (5, 10, 15)
+    )
+    dataset = _dataset(tmp_path, log)
+    everyone = SETTINGS.model_copy(update={"sample_customers": 10})
+    ten = everyone.model_copy(update={"replay_population": 10})
+    with_everyone = training_set(dataset, AS_OF, CONFIG, everyone)
+    with_ten = training_set(dataset, AS_OF, CONFIG, ten)
+    replayed = sorted(set(POPULATION_IDS) - {outsider})
+    assert sorted(with_everyone.get_column("customer_id").unique()) == replayed
+    assert sorted(with_ten.get_column("customer_id").unique()) == replayed
+    assert with_everyone.filter(pl.col("offer_id") == "P3").get_column("source").unique().to_list() == ["basket_rule"]
+    assert "P3" not in with_ten.get_column("offer_id").to_list()
+    outsider_free = training_set(_dataset(tmp_path / "without", POPULATION_LOG), AS_OF, CONFIG, ten)
+    assert_frame_equal(with_ten, outsider_free)

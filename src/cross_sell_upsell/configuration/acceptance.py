@@ -27,6 +27,13 @@ class AcceptanceSettings(Frozen):
     sample_customers: int = Field(
         2_000, ge=10, description="Most customers (by a stable hash of the id) whose offers are replayed per date."
     )
+    replay_population: int = Field(
+        100_000,
+        ge=10,
+        description="Most customers (by the same stable hash, the replayed ones among them) whose purchases the "
+        "replays fit the customer models, segments and signals on: a larger shop's training costs the same at any "
+        "size, a smaller one's replays see everyone.",
+    )
     min_training_offers: int = Field(
         1_000, ge=10, description="Fewest replayed offers to train on; fewer and the weighted score ranks, and why."
     )

@@ -7,7 +7,7 @@ the same frames (the JSON samples here, transaction logs elsewhere) runs through
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -116,6 +116,23 @@ class Dataset:
     def customer_ids(self) -> list[str]:
         """Every customer id, in row order."""
         return self.customers.get_column("customer_id").to_list()
+
+
+def only_customers(dataset: Dataset, customer_ids: pl.Series) -> Dataset:
+    """`dataset` with only the customers `customer_ids` and their purchases (every per-customer frame filtered,
+    the catalog and campaigns kept; the rejected rows and rows read stay the whole log's)."""
+    ids = customer_ids.implode()
+
+    def kept(frame: pl.DataFrame | None) -> pl.DataFrame | None:
+        return None if frame is None else frame.filter(pl.col("customer_id").is_in(ids))
+
+    return replace(
+        dataset,
+        customers=kept(dataset.customers),
+        ownership=kept(dataset.ownership),
+        customer_features=kept(dataset.customer_features),
+        given_values=kept(dataset.given_values),
+    )
 
 
 def products_frame(products: Iterable[ProductRecord]) -> tuple[pl.DataFrame, pl.DataFrame]:

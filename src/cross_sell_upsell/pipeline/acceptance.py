@@ -18,7 +18,7 @@ import polars as pl
 
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.configuration.acceptance import AcceptanceSettings
-from cross_sell_upsell.data.dataset import Dataset
+from cross_sell_upsell.data.dataset import Dataset, only_customers
 from cross_sell_upsell.data.derivations import learn_cycles, with_learned_cycles
 from cross_sell_upsell.models.acceptance import LABEL, AcceptanceModel, fit_acceptance
 from cross_sell_upsell.models.segment_features import sample_order
@@ -74,13 +74,13 @@ def labelled_offers(
     dataset: Dataset, replay_date: date, config: OrchestratorConfig, settings: AcceptanceSettings
 ) -> pl.DataFrame:
     """The offers (with `replay_date`) of a graph run as of it over a stable-hash sample of the customers who bought
-    before it (`settings.sample_customers`), with `offer_features` and `bought`: whether the customer bought the
+    before it (`settings.sample_customers`), on a snapshot of the first `settings.replay_population` of them in
+    the same order (the sample among them), with `offer_features` and `bought`: whether the customer bought the
     product (any product of a bundle) in [replay_date + 1, replay_date + horizon_days]. Reads no purchase after
     that window. The graph runs with `replay_config`: the offers as the weighted score ranks them."""
     purchase_date, config = pl.col("purchase_date"), replay_config(config)
     window_end = replay_date + timedelta(days=settings.horizon_days)
-    past = known_on(dataset, replay_date, config)
-    active = past.ownership.get_column("customer_id").unique().sort()
+    active = dataset.ownership.filter(purchase_date <= replay_date).get_column("customer_id").unique().sort()
     if active.is_empty():
         return pl.DataFrame(
             schema={
@@ -90,9 +90,14 @@ def labelled_offers(
                 "replay_date": pl.Date,
             }
         )
-    sample = active.gather(sample_order(active, settings.sample_customers)).sort()
-    # Over every customer, not the sample: the customer models, segments and signals are fitted on the whole log,
-    # and the sampled customers' offers depend on them (docs/backtest.md, the acceptance model's cost).
+    population = active.gather(sample_order(active, max(settings.replay_population, settings.sample_customers)))
+    sample = population.head(settings.sample_customers).sort()
+    # The customer models, segments and signals the sampled customers' offers depend on are fitted on the
+    # population sample (everyone in a shop smaller than it), so training costs the same at any size: a million
+    # customers' replay fitted on all of them cost as much as the run it trains for.
+    past = known_on(
+        dataset if population.len() == active.len() else only_customers(dataset, population), replay_date, config
+    )
     snapshot = build_snapshot(past, replay_date, config)
     output = analyze_cohort(sample.to_list(), as_of=replay_date, dataset=past, config=config, snapshot=snapshot)
     offers = output["opportunities"].sort("customer_id", "rank")
