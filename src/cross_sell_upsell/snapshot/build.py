@@ -199,12 +199,15 @@ def keyed_products(
 
 
 def _concerns(dataset: Dataset) -> tuple[str, ...]:
-    return tuple(
-        sorted(
-            set(dataset.products.get_column("target_concerns").explode().drop_nulls())
-            | set(dataset.customers.get_column("skin_concerns").explode().drop_nulls())
-        )
+    # Distinct in polars: a Python set of a million customers' lists took seconds. Sorted by UTF-8 bytes,
+    # which is code point order, as Python sorts.
+    named = pl.concat(
+        [
+            dataset.products.get_column("target_concerns").explode(),
+            dataset.customers.get_column("skin_concerns").explode(),
+        ]
     )
+    return tuple(named.drop_nulls().unique().sort().to_list())
 
 
 def _keyed_customers(
