@@ -62,6 +62,23 @@ def write_data(folder: Path, catalog: list[dict], customers: list[dict]) -> Path
     return folder
 
 
+GROCERY_CATALOG = """product_id,name,category,price,replenishment_cycle_days
+P1,Oat Milk,dairy,3.0,14
+P2,Rye Bread,bakery,4.0,
+P3,Apples,produce,2.0,
+P4,Pesto,pantry,5.0,
+"""
+"""A four-product grocery catalog as a CSV file holds it: only the oat milk has a catalog cycle."""
+
+
+def write_grocery_log(folder: Path, log: str) -> tuple[Path, Path]:
+    """Writes `log` (a transaction CSV) and GROCERY_CATALOG into `folder`; returns their paths (log, catalog)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "catalog.csv").write_text(GROCERY_CATALOG, encoding="utf-8")
+    (folder / "log.csv").write_text(log, encoding="utf-8")
+    return folder / "log.csv", folder / "catalog.csv"
+
+
 def closed_port() -> int:
     """A TCP port on 127.0.0.1 nothing listens on."""
     with socket.socket() as probe:

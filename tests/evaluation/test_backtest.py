@@ -10,6 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from support import write_grocery_log
 
 from cross_sell_upsell.cli.backtest import main
 from cross_sell_upsell.configuration import OrchestratorConfig
@@ -17,12 +18,6 @@ from cross_sell_upsell.data.ingest import load_transactions_dataset
 from cross_sell_upsell.evaluation.backtest import METHODS, evaluate, method_lists, run_backtest, temporal_split
 
 CUTOFF = date(2024, 3, 1)
-CATALOG = """product_id,name,category,price,replenishment_cycle_days
-P1,Oat Milk,dairy,3.0,14
-P2,Rye Bread,bakery,4.0,
-P3,Apples,produce,2.0,
-P4,Pesto,pantry,5.0,
-"""
 BEFORE = """customer_id,product_id,date,amount,basket_id
 C1,P1,2024-02-01,3.0,B1
 C1,P2,2024-02-01,4.0,B1
@@ -46,15 +41,8 @@ C3,P3,2024-03-20,2.0,B10
 CONFIG = OrchestratorConfig(essential_categories=())
 
 
-def _files(folder: Path, log: str) -> tuple[Path, Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "catalog.csv").write_text(CATALOG, encoding="utf-8")
-    (folder / "log.csv").write_text(log, encoding="utf-8")
-    return folder / "log.csv", folder / "catalog.csv"
-
-
 def _dataset(folder: Path, log: str):
-    transactions, catalog = _files(folder, log)
+    transactions, catalog = write_grocery_log(folder, log)
     return load_transactions_dataset(transactions, catalog, as_of=date(2024, 2, 29))
 
 
@@ -107,7 +95,7 @@ def test_category_level_counts_categories(tmp_path):
 
 
 def test_json_output_has_every_metric_of_every_method(tmp_path, capsys):
-    transactions, catalog = _files(tmp_path, BEFORE + AFTER)
+    transactions, catalog = write_grocery_log(tmp_path, BEFORE + AFTER)
     code = main(
         [
             "--transactions",
@@ -156,7 +144,7 @@ def test_json_output_has_every_metric_of_every_method(tmp_path, capsys):
 
 
 def test_markdown_output_is_written_atomically(tmp_path, capsys):
-    transactions, catalog = _files(tmp_path, BEFORE + AFTER)
+    transactions, catalog = write_grocery_log(tmp_path, BEFORE + AFTER)
     output = tmp_path / "out" / "backtest.md"
     arguments = [
         "--transactions",
@@ -188,7 +176,7 @@ def test_markdown_output_is_written_atomically(tmp_path, capsys):
     ],
 )
 def test_errors_are_one_line_and_write_nothing(tmp_path, capsys, arguments, message):
-    transactions, catalog = _files(tmp_path, BEFORE + AFTER)
+    transactions, catalog = write_grocery_log(tmp_path, BEFORE + AFTER)
     output = tmp_path / "out" / "backtest.md"
     arguments = [str(catalog) if argument == "CATALOG" else argument for argument in arguments]
     code = main(

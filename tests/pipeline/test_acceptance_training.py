@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from support import write_grocery_log
 
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.configuration.acceptance import AcceptanceSettings
@@ -22,12 +23,6 @@ from cross_sell_upsell.pipeline.acceptance import known_on, training_set
 AS_OF = date(2024, 3, 1)
 SETTINGS = AcceptanceSettings(horizon_days=7)
 CONFIG = OrchestratorConfig(essential_categories=())
-CATALOG = """product_id,name,category,price,replenishment_cycle_days
-P1,Oat Milk,dairy,3.0,14
-P2,Rye Bread,bakery,4.0,
-P3,Apples,produce,2.0,
-P4,Pesto,pantry,5.0,
-"""
 # One horizon back, the replay date is 2024-02-22 (as-of - 1 - 7 days) and its labels come from 02-23 to 02-29:
 # C1 rebuys P1 on 02-25; C2 and C3 buy nothing then.
 LOG = """customer_id,product_id,date,amount,basket_id
@@ -49,10 +44,7 @@ C3,P4,2024-03-02,5.0,B7
 
 
 def _dataset(folder: Path, log: str):
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "catalog.csv").write_text(CATALOG, encoding="utf-8")
-    (folder / "log.csv").write_text(log, encoding="utf-8")
-    return load_transactions_dataset(folder / "log.csv", folder / "catalog.csv", as_of=date(2024, 2, 29))
+    return load_transactions_dataset(*write_grocery_log(folder, log), as_of=date(2024, 2, 29))
 
 
 def test_each_offer_is_labelled_and_described_as_computed_by_hand(tmp_path):
@@ -104,11 +96,7 @@ REPEATS = "".join(f"C1,P3,2024-02-{day},2.0,R{day}\n" for day in (10, 12, 14, 16
 
 def test_a_replay_knows_only_the_cycles_learned_up_to_its_date(tmp_path):
     full = _dataset(tmp_path / "full", LOG + REPEATS)
-    folder = tmp_path / "then"
-    folder.mkdir()
-    (folder / "catalog.csv").write_text(CATALOG, encoding="utf-8")
-    (folder / "log.csv").write_text(LOG + REPEATS, encoding="utf-8")
-    then = load_transactions_dataset(folder / "log.csv", folder / "catalog.csv", as_of=date(2024, 2, 19))
+    then = load_transactions_dataset(*write_grocery_log(tmp_path / "then", LOG + REPEATS), as_of=date(2024, 2, 19))
     replayed = known_on(full, date(2024, 2, 19), CONFIG)
     cycle = pl.col("product_id") == "P3"
     assert full.products.filter(cycle).item(0, "replenishment_cycle_days") == 2
