@@ -113,7 +113,7 @@ def temporal_split(dataset: Dataset, cutoff: date, horizon_days: int) -> Split:
     return Split(train=train, future=future, cutoff=cutoff, horizon_days=horizon_days)
 
 
-def _orchestrator_list(
+def orchestrator_list(
     split: Split, config: OrchestratorConfig, snapshot: Snapshot, kept: dict[str, pl.DataFrame] | None = None
 ) -> pl.DataFrame:
     """The graph's ranked offers, a bundle standing for its members in their order; the offers themselves go to
@@ -172,7 +172,7 @@ def method_lists(
         "basket_buy_again": lambda: basket_buy_again(purchases),
         "tifu_knn": lambda: tifu_knn(purchases, k),
         "sar": lambda: sar(purchases, split.as_of, k),
-        "catalog_rules": lambda: _orchestrator_list(
+        "catalog_rules": lambda: orchestrator_list(
             split,
             config.model_copy(
                 update={
@@ -185,7 +185,7 @@ def method_lists(
         ),
         "basket_rules": lambda: _learned_list(cohort, cohort.signals.rule_links(), k),
         "item_knn": lambda: _learned_list(cohort, cohort.signals.neighbour_links(), k),
-        "orchestrator": lambda: _orchestrator_list(
+        "orchestrator": lambda: orchestrator_list(
             split,
             config.model_copy(update={"signals": config.signals.model_copy(update={"learned_offers": learned_limit})}),
             snapshot if config.signals.enabled else unlearned,

@@ -23,7 +23,7 @@ import polars as pl
 
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.data.campaigns import Campaigns
-from cross_sell_upsell.evaluation.backtest import Split, _orchestrator_list
+from cross_sell_upsell.evaluation.backtest import Split, orchestrator_list
 from cross_sell_upsell.evaluation.bootstrap import DEFAULT_BOOTSTRAP, BootstrapSettings, paired_interval
 from cross_sell_upsell.evaluation.metrics import per_user, top_k, user_metrics
 from cross_sell_upsell.snapshot.build import build_snapshot
@@ -47,8 +47,8 @@ def campaign_lists(split: Split, campaigns: Campaigns, config: OrchestratorConfi
     snapshot = build_snapshot(split.train, split.as_of, config)
     with_campaigns = replace(split, train=replace(split.train, campaigns=announced(campaigns, split)))
     return {
-        "with_campaigns": _orchestrator_list(with_campaigns, config, snapshot),
-        "without_campaigns": _orchestrator_list(split, config, snapshot),
+        "with_campaigns": orchestrator_list(with_campaigns, config, snapshot),
+        "without_campaigns": orchestrator_list(split, config, snapshot),
     }
 
 
