@@ -11,7 +11,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from test_backtest import AFTER, BEFORE, _files
+from support import write_grocery_log
+from test_backtest import AFTER, BEFORE
 
 from cross_sell_upsell.cli.backtest import main
 from cross_sell_upsell.data.campaigns import CAMPAIGN_SCHEMA, Campaigns
@@ -80,7 +81,7 @@ def test_take_up_of_offered_and_not_offered_pairs():
 
 
 def test_the_command_on_a_tiny_log(tmp_path: Path, capsys: pytest.CaptureFixture):
-    log, catalog = _files(tmp_path, BEFORE + AFTER)
+    log, catalog = write_grocery_log(tmp_path, BEFORE + AFTER)
     campaigns = tmp_path / "campaigns.csv"
     campaigns.write_text(
         "campaign_id,start_date,end_date,product_id,customer_id\n"
