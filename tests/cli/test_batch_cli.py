@@ -189,11 +189,16 @@ def test_progress_log_lines_when_not_a_terminal(tmp_path: Path, capsys: pytest.C
     ]
 
 
-def test_verbose_adds_chunk_timing(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_verbose_adds_chunk_and_phase_timing(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert run(tmp_path, "--verbose", "--chunk-size", "6") == 0
     lines = capsys.readouterr().err.splitlines()
-    assert re.fullmatch(r"chunk 1/2: 6 customers in \d+\.\d\d s; 6 of 10 customers done, 0 failed", lines[0])
-    assert re.fullmatch(r"chunk 2/2: 4 customers in \d+\.\d\d s; 10 of 10 customers done, 0 failed", lines[1])
+    phase = r"{}: \d+\.\d s, peak RSS [\d,]+ MiB"
+    assert re.fullmatch(phase.format("read the data"), lines[0])
+    assert re.fullmatch(phase.format(r"built the snapshot \(holdings, signals, customer models, segments\)"), lines[1])
+    assert re.fullmatch(phase.format("trained the acceptance model"), lines[2])
+    assert re.fullmatch(r"chunk 1/2: 6 customers in \d+\.\d\d s; 6 of 10 customers done, 0 failed", lines[3])
+    assert re.fullmatch(r"chunk 2/2: 4 customers in \d+\.\d\d s; 10 of 10 customers done, 0 failed", lines[4])
+    assert re.fullmatch(phase.format("analysed the customers and wrote the files"), lines[5])
 
 
 def test_quiet_prints_nothing_on_success(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -27,7 +27,7 @@ from cross_sell_upsell.cli.common import (
 )
 from cross_sell_upsell.cli.history import add_store_option
 from cross_sell_upsell.cli.interrupts import finish_uninterrupted
-from cross_sell_upsell.cli.progress import batch_progress
+from cross_sell_upsell.cli.progress import batch_progress, timed_phase
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.data.ingest import learned_cycles_note
@@ -89,7 +89,9 @@ def batch_parser(
     add_store_option(history, default_output_dir, "record the run in this store and compare with the run before")
     history.add_argument("--no-store", action="store_true", help="record nothing and compare with nothing")
     noise = parser.add_mutually_exclusive_group()
-    noise.add_argument("--verbose", action="store_true", help="log every chunk with its timing")
+    noise.add_argument(
+        "--verbose", action="store_true", help="log every chunk's timing and each phase's time and peak memory"
+    )
     noise.add_argument("--quiet", action="store_true", help="print nothing but errors (for cron)")
     return parser
 
@@ -155,7 +157,12 @@ def batch_command(args: argparse.Namespace, config: OrchestratorConfig, default_
 
     def run() -> int:
         run_config = effective_config(args, config)
-        dataset = dataset_from_args(args, run_config)
+
+        def phase(name: str):
+            return timed_phase(sys.stderr, name, verbose=args.verbose)
+
+        with phase("read the data"):
+            dataset = dataset_from_args(args, run_config)
         as_of = args.as_of or date.today()
         # Read before the batch's work, so a store that cannot be opened stops the run at once.
         store = (
@@ -163,12 +170,16 @@ def batch_command(args: argparse.Namespace, config: OrchestratorConfig, default_
         )
         # The batch's and the chat model's cohorts share it, with the acceptance model trained once, its segments
         # named by the chat model when it is on.
-        built = with_acceptance(build_snapshot(dataset, as_of, run_config), dataset, run_config)
+        with phase("built the snapshot (holdings, signals, customer models, segments)"):
+            built = build_snapshot(dataset, as_of, run_config)
+        with phase("trained the acceptance model"):
+            built = with_acceptance(built, dataset, run_config)
         snapshot = named_snapshot(built, run_config, None)
         generated_at = datetime.now()
         stem = f"batch_analysis_{as_of}_{generated_at:%Y%m%d_%H%M%S}"
         files = BatchFiles(args.output or default_output_dir / "batch_reports" / f"{stem}.md")
-        result = _write_batch(args, dataset, snapshot, run_config, files, generated_at, store)
+        with phase("analysed the customers and wrote the files"):
+            result = _write_batch(args, dataset, snapshot, run_config, files, generated_at, store)
         if result.customers_failed:
             print_error(
                 f"{result.customers_failed:,} of {result.customers_requested:,} customers could not be "

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import resource
+import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
@@ -42,3 +45,20 @@ def batch_progress(stream: TextIO, *, quiet: bool, verbose: bool) -> Iterator[Pr
                 bar.console.print(progress_line(progress, with_timing=True), highlight=False)
 
         yield update
+
+
+def peak_rss_mib() -> int:
+    """The process's peak resident memory so far, in MiB (the kernel reports KiB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak // (1 << 20) if sys.platform == "darwin" else peak // (1 << 10)
+
+
+@contextmanager
+def timed_phase(stream: TextIO, name: str, *, verbose: bool) -> Iterator[None]:
+    """With `verbose`, logs "<name>: <seconds> s, peak RSS <MiB> MiB" once the block is done: where a weekly run's
+    time and memory go (reading, the snapshot, the acceptance model, the customers and files)."""
+    started = time.perf_counter()
+    yield
+    if verbose:
+        seconds = time.perf_counter() - started
+        print(f"{name}: {seconds:.1f} s, peak RSS {peak_rss_mib():,} MiB", file=stream, flush=True)
