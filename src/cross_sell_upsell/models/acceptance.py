@@ -66,13 +66,19 @@ def numeric_features(training: pl.DataFrame) -> tuple[str, ...]:
     return tuple(name for name, dtype in training.schema.items() if name not in KEY_COLUMNS and dtype.is_numeric())
 
 
+def _labels(offers: pl.DataFrame, column: str, values: tuple[str, ...]) -> pl.Expr:
+    """`column` as text to compare with `values`; an Enum of exactly them (the graph's offers) as it is, compared
+    by category without writing out every row's string."""
+    return pl.col(column) if offers.schema[column] == pl.Enum(values) else pl.col(column).cast(pl.String)
+
+
 def design_matrix(offers: pl.DataFrame, features: tuple[str, ...]) -> np.ndarray:
     """The estimator's input: the numeric features (nulls as 0), then the type and source one-hot."""
     missing = [name for name in (*features, "type", "source") if name not in offers.columns]
     if missing:
         raise ConfigurationError(f"the offers have no {', '.join(missing)} column for the acceptance model")
     one_hot = [
-        (pl.col(column).cast(pl.String) == value).cast(pl.Float64).alias(f"{column}={value}")
+        (_labels(offers, column, values) == value).cast(pl.Float64).alias(f"{column}={value}")
         for column, values in (("type", OPPORTUNITY_TYPES), ("source", OPPORTUNITY_SOURCES))
         for value in values
     ]

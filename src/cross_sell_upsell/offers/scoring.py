@@ -19,7 +19,7 @@ from __future__ import annotations
 import polars as pl
 
 from cross_sell_upsell.configuration import OrchestratorConfig
-from cross_sell_upsell.offers.keys import customer_product_key, lookup
+from cross_sell_upsell.offers.keys import customer_product_key, lookup, rank_in_runs
 
 COMPONENTS: tuple[str, ...] = (
     "business_value",
@@ -132,6 +132,6 @@ def score_offers(
         .with_columns(pl.col("customer_key").set_sorted())
     )
     return scored[kept.get_column("row")].with_columns(
-        kept.select(rank=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).over("customer_key")).to_series(),
+        kept.select(rank=rank_in_runs()).to_series(),
         *(pl.col(name).round(2) for name in COMPONENTS),
     )
