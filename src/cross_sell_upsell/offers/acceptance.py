@@ -117,7 +117,10 @@ def ranked_by_policy(scored: pl.DataFrame, policy: str) -> pl.DataFrame:
         return scored
     value = pl.col(PROBABILITY) * (pl.col("margin_value") if policy == "expected_value" else 1.0)
     valued = scored.with_columns(value.alias(RANKING_VALUE))
-    order = valued.select(pl.arg_sort_by(["customer_key", RANKING_VALUE, "rank"], descending=[False, True, False]))
+    # Rows are in rank order within a customer, so a stable sort breaks ties by rank without sorting on it.
+    order = valued.select(
+        pl.arg_sort_by(["customer_key", RANKING_VALUE], descending=[False, True], maintain_order=True)
+    )
     return valued[order.to_series()].with_columns(
         pl.col("customer_key").set_sorted(),
         rank=rank_in_runs(),
