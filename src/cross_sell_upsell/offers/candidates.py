@@ -83,9 +83,11 @@ def _single_offers(pairs: pl.DataFrame, products: pl.DataFrame, offer_type: str,
     return _conform(offers)
 
 
-def _first_per_customer_product(frame: pl.DataFrame) -> pl.DataFrame:
-    """Keeps the first row of each (customer_key, product_key) in the frame's order."""
-    return frame.filter(customer_product_key().is_first_distinct())
+def _first_per_customer_product(frame: pl.DataFrame, preference: pl.Expr) -> pl.DataFrame:
+    """The row of each (customer_key, product_key) lowest in `preference`, in customer and product order. One
+    packed key to sort on, whose changes then mark the first rows: no multi-column sort, no hashing."""
+    offer = customer_product_key()
+    return frame.sort(offer, preference).filter(offer.ne_missing(offer.shift()))
 
 
 def routine_status(
@@ -247,13 +249,13 @@ def win_back_restocks(
 def cross_sell_offers(holdings: pl.DataFrame, cross_sells: pl.DataFrame, products: pl.DataFrame) -> pl.DataFrame:
     """Products the catalog recommends next to something the customer owns. When several owned products
     recommend the same one, the source is the one that lists it earliest, then the lowest product id."""
+    source_order = lookup(products.get_column("id_order"), "source_key").cast(pl.UInt64)
     pairs = (
         holdings.select("customer_key", source_key="product_key")
         .join(cross_sells, on="source_key")
         .filter(~customer_product_key().is_in(_owned_keys(holdings)))
-        .with_columns(source_order=lookup(products.get_column("id_order"), "source_key"))
-        .sort("customer_key", "product_key", "position", "source_order")
-        .pipe(_first_per_customer_product)
+        # The earliest listing, then the lowest source id, as one integer.
+        .pipe(_first_per_customer_product, pl.col("position").cast(pl.UInt64) * (1 << 32) + source_order)
         .select("customer_key", "product_key", "source_key")
     )
     return _single_offers(pairs, products, "product_cross_sell", "catalog")
@@ -384,9 +386,7 @@ def tier_upgrade_offers(
         .filter(pl.col("eligible") & pl.col("product_key").is_not_null())
         .filter(lookup(products.get_column("tier"), "product_key").cast(pl.Int16) <= pl.col("reach"))
         .filter(~customer_product_key().is_in(_owned_keys(holdings)))
-        .with_columns(source_order=lookup(products.get_column("id_order"), "source_key"))
-        .sort("customer_key", "product_key", "source_order")
-        .pipe(_first_per_customer_product)
+        .pipe(_first_per_customer_product, lookup(products.get_column("id_order"), "source_key"))
         .select("customer_key", "product_key", "source_key")
     )
     return _single_offers(pairs, products, "tier_upgrade", "upgrade")
