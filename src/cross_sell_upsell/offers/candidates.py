@@ -222,27 +222,27 @@ def win_back_restocks(
     are no reminders; the favourite of them (bought on the most days, then the latest bought, then the lowest
     product id) becomes their one `win_back` offer and the others are dropped. Other customers' restocks, and
     a lapsed customer's more recent ones, stay as they are."""
-    purchase_days = holdings.select(
-        "customer_key", "product_key", favourite_days=pl.col("purchase_days").cast(pl.Int64)
-    )
+    # (customer, product) pairs as one packed key: one-column joins and look-ups are much faster.
+    purchase_days = holdings.select(offer=customer_product_key(), favourite_days=pl.col("purchase_days").cast(pl.Int64))
     overdue = lookup(lapsed, "customer_key") & (pl.col("days_since_purchase") > overdue_cycles * pl.col("cycle_days"))
-    marked = restocks.join(purchase_days, on=["customer_key", "product_key"], how="left", maintain_order="left")
-    favourite = (
+    marked = restocks.with_columns(offer=customer_product_key()).join(
+        purchase_days, on="offer", how="left", maintain_order="left"
+    )
+    favourites = (
         marked.filter(overdue)
         .sort(["customer_key", "favourite_days", "last_purchase", "id_order"], descending=[False, True, True, False])
         .unique("customer_key", keep="first", maintain_order=True)
-        .select("customer_key", "product_key", win_back=pl.lit(True))
+        .get_column("offer")
     )
+    win_back = pl.col("offer").is_in(favourites.implode())
     return (
-        marked.join(favourite, on=["customer_key", "product_key"], how="left", maintain_order="left")
-        .filter(~overdue | pl.col("win_back").is_not_null())
+        marked.filter(~overdue | win_back)
         .with_columns(
-            replenishment_status=pl.when(pl.col("win_back"))
-            .then(pl.lit("win_back"))
-            .otherwise(pl.col("replenishment_status").cast(pl.String))
-            .cast(ReplenishmentStatus)
+            replenishment_status=pl.when(win_back)
+            .then(pl.lit("win_back", dtype=ReplenishmentStatus))
+            .otherwise("replenishment_status")
         )
-        .drop("favourite_days", "win_back")
+        .drop("offer", "favourite_days")
     )
 
 
