@@ -18,6 +18,7 @@ from support import rows
 from cross_sell_upsell.configuration.acceptance import AcceptanceSettings
 from cross_sell_upsell.errors import ConfigurationError
 from cross_sell_upsell.models.acceptance import design_matrix, fit_acceptance, predict_acceptance
+from cross_sell_upsell.registry import OPPORTUNITY_SOURCES, OPPORTUNITY_TYPES
 
 SETTINGS = AcceptanceSettings()
 
@@ -142,3 +143,31 @@ def test_one_classifier_on_all_offers_calibrated_on_its_out_of_fold_predictions_
     classifier.fit(features, labels)
     expected = calibrator.predict(classifier.decision_function(design_matrix(test, model.features)))
     assert predict_acceptance(model, test).to_numpy() == pytest.approx(expected, abs=1e-9)
+
+
+def test_an_infinite_feature_is_refused_as_scikit_learn_refuses_it(simulated_model):
+    """scikit-learn's own checks are off during the prediction; the matrix is checked once before it."""
+    offers = _simulated(10, seed=9).with_columns(pl.Series("noise", [np.inf] + [0.0] * 9))
+    with pytest.raises(ValueError, match="Input contains infinity"):
+        predict_acceptance(simulated_model, offers)
+
+
+def test_enum_and_string_labels_give_the_same_design_matrix(simulated_model):
+    offers = _simulated(10, seed=10)
+    labels = {"type": OPPORTUNITY_TYPES, "source": OPPORTUNITY_SOURCES}
+    enums = offers.with_columns(pl.col(name).cast(pl.Enum(values)) for name, values in labels.items())
+    matrix = design_matrix(offers, simulated_model.features)
+    assert matrix[:, -len(OPPORTUNITY_SOURCES) - len(OPPORTUNITY_TYPES) :].sum(axis=0).tolist() == [
+        0.0,
+        10.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        10.0,
+        0.0,
+    ]
+    assert np.array_equal(design_matrix(enums, simulated_model.features), matrix)

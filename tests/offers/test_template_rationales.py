@@ -10,7 +10,7 @@ import polars as pl
 from offer_tables import sideways, table
 
 from cross_sell_upsell.offers.candidates import CANDIDATE_SCHEMA
-from cross_sell_upsell.offers.rationale import money, template_rationales
+from cross_sell_upsell.offers.rationale import likelihood, money, template_rationales
 
 CONCERNS = ("dryness", "fine_lines", "acne", "dark_spots")
 
@@ -174,3 +174,18 @@ def test_the_acceptance_probability_ends_the_sentence_in_whole_percent_within_th
         # no acceptance model: no probability, no claim
         "Tier 2 step up from Basic Serum.",
     ]
+
+
+def test_likelihood_sentences_per_probability():
+    probabilities = table(
+        {"probability": pl.Float64()},
+        "probability | sentence",
+        "null        | ",
+        "0.001       | Under 1% likely to buy within 28 days.",
+        "0.0049      | Under 1% likely to buy within 28 days.",
+        "0.234       | 23% likely to buy within 28 days.",
+        "0.236       | 24% likely to buy within 28 days.",
+        "0.999       | 100% likely to buy within 28 days.",
+    )
+    sentences = likelihood(probabilities.get_column("probability"), 28).to_list()
+    assert sentences == [f" {text}" if text else "" for text in probabilities.get_column("sentence").to_list()]

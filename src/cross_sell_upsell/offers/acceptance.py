@@ -13,7 +13,7 @@ from datetime import date
 import polars as pl
 
 from cross_sell_upsell.models.acceptance import PROBABILITY, AcceptanceModel, predict_acceptance
-from cross_sell_upsell.offers.keys import lookup
+from cross_sell_upsell.offers.keys import customer_product_key, lookup, rank_in_runs
 from cross_sell_upsell.offers.scoring import COMPONENTS
 
 FEATURES: tuple[str, ...] = (
@@ -50,18 +50,19 @@ def acceptance_features(
     last_purchase, purchase_days, habit) as of `as_of`."""
     owned = holdings.select(
         "customer_key",
-        "product_key",
         "purchase_days",
         "habit",
         days_ago=(pl.lit(as_of) - pl.col("last_purchase")).dt.total_days(),
         owned_price=lookup(products.get_column("price"), "product_key"),
+        offer=customer_product_key(),
     )
     usual = owned.group_by("customer_key").agg(
         usual_price=(pl.col("owned_price") * pl.col("purchase_days")).sum() / pl.col("purchase_days").sum()
     )
     return (
-        offers.select("customer_key", "product_key", "price", *COMPONENTS)
-        .join(owned.drop("owned_price"), on=["customer_key", "product_key"], how="left", maintain_order="left")
+        offers.select("customer_key", "price", *COMPONENTS, offer=customer_product_key())
+        # One packed key joins much faster than the (customer_key, product_key) pair; a bundle's is null.
+        .join(owned.drop("owned_price", "customer_key"), on="offer", how="left", maintain_order="left")
         .join(usual, on="customer_key", how="left", maintain_order="left")
         .with_columns(
             recency=(1.0 / (1.0 + pl.col("days_ago"))).fill_null(0.0),
@@ -101,7 +102,7 @@ def acceptance_probabilities(
     if not fitted(model):
         return pl.Series(PROBABILITY, [None] * scored.height, dtype=pl.Float64)
     features = acceptance_features(scored, customers, holdings, products, as_of).with_columns(
-        scored.select(pl.col("type", "source").cast(pl.String))
+        scored.select("type", "source")
     )
     return predict_acceptance(model, features).round(PROBABILITY_DECIMALS)
 
@@ -116,8 +117,11 @@ def ranked_by_policy(scored: pl.DataFrame, policy: str) -> pl.DataFrame:
         return scored
     value = pl.col(PROBABILITY) * (pl.col("margin_value") if policy == "expected_value" else 1.0)
     valued = scored.with_columns(value.alias(RANKING_VALUE))
-    order = valued.select(pl.arg_sort_by(["customer_key", RANKING_VALUE, "rank"], descending=[False, True, False]))
+    # Rows are in rank order within a customer, so a stable sort breaks ties by rank without sorting on it.
+    order = valued.select(
+        pl.arg_sort_by(["customer_key", RANKING_VALUE], descending=[False, True], maintain_order=True)
+    )
     return valued[order.to_series()].with_columns(
         pl.col("customer_key").set_sorted(),
-        rank=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).over("customer_key"),
+        rank=rank_in_runs(),
     )

@@ -19,7 +19,7 @@ import polars as pl
 
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.data.campaigns import Campaigns
-from cross_sell_upsell.offers.keys import lookup
+from cross_sell_upsell.offers.keys import lookup, rank_in_runs
 
 CAMPAIGN_COLUMNS: dict[str, pl.DataType] = {
     "campaign_id": pl.String(),
@@ -111,7 +111,7 @@ def boost(
     ordered = ranked.sort(["customer_key", ranking_column, "rank"], descending=[False, True, False])
     return ordered.drop("row", "boost", "kept").with_columns(
         pl.col("customer_key").set_sorted(),
-        rank=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).over("customer_key"),
+        rank=rank_in_runs(),
     )
 
 

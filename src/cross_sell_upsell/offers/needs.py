@@ -22,19 +22,19 @@ from __future__ import annotations
 import polars as pl
 
 from cross_sell_upsell.configuration import OrchestratorConfig
-from cross_sell_upsell.offers.keys import customer_product_key, lookup
+from cross_sell_upsell.offers.keys import customer_product_key, lookup, position_within, rank_in_runs
 
 _CROSS_SELL = "product_cross_sell"
 
 
-def bundle_steps(bundles: pl.DataFrame, products: pl.DataFrame) -> pl.DataFrame:
-    """Per customer with a bundle: `bundle_mask`, the essential bits of the steps its members fill, and
-    `member_keys`, the members as packed customer-product keys."""
+def bundle_steps(bundles: pl.DataFrame, products: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+    """Per customer with a bundle, `bundle_mask`: the essential bits of the steps its members fill; and the
+    members of every bundle as packed customer-product keys (one set: a packed key names its customer)."""
     members = bundles.select("customer_key", product_key="bundle_keys").explode("product_key")
-    return members.group_by("customer_key", maintain_order=True).agg(
-        bundle_mask=lookup(products.get_column("essential_bit"), "product_key").bitwise_or(),
-        member_keys=customer_product_key(),
+    masks = members.group_by("customer_key", maintain_order=True).agg(
+        bundle_mask=lookup(products.get_column("essential_bit"), "product_key").bitwise_or()
     )
+    return masks, members.select(customer_product_key()).to_series()
 
 
 def one_offer_per_need(
@@ -43,22 +43,24 @@ def one_offer_per_need(
     """The offers made, from scored offers in customer and rank order (`scoring.score_offers`), renumbered and
     with `covered_by_bundle` (a single offer for a step the customer's bundle fills). See the module docstring.
     `bundles` are the cohort's bundle candidates (`candidates.bundle_offers`, with `bundle_keys`)."""
-    steps = bundle_steps(bundles, products)
+    masks, members = bundle_steps(bundles, products)
     single = pl.col("type") != "bundle"
     essential = single & (pl.col("essential_bit") != 0)
+    # Decided on the few key columns; the wide frame is gathered once, in the final order.
+    keys = scored.select("customer_key", "type", "product_key", "essential_bit", "fills_missing_essential", "rank")
     frame = (
-        scored.join(steps, on="customer_key", how="left", maintain_order="left")
-        .with_columns(
-            pl.col("bundle_mask").fill_null(0),
-            covered_by_bundle=single & (pl.col("essential_bit") & pl.col("bundle_mask").fill_null(0) != 0),
-        )
+        keys.with_row_index("row")
+        .join(masks, on="customer_key", how="left", maintain_order="left")
+        .with_columns(covered_by_bundle=single & (pl.col("essential_bit") & pl.col("bundle_mask").fill_null(0) != 0))
         .filter(
-            ~(pl.col("covered_by_bundle") & ~pl.col("member_keys").list.contains(customer_product_key())),
+            ~(pl.col("covered_by_bundle") & ~customer_product_key().is_in(members)),
             ~(essential & ~pl.col("fills_missing_essential") & (pl.col("type") == _CROSS_SELL)),
         )
-        .drop("bundle_mask", "member_keys")
     )
-    return _renumbered(frame.filter(_kept(frame, products, config)))
+    order = _renumbered(frame.filter(_kept(frame, products, config)))
+    return scored[order.get_column("row")].with_columns(
+        pl.col("customer_key").set_sorted(), order.get_column("covered_by_bundle"), order.get_column("rank")
+    )
 
 
 def _kept(frame: pl.DataFrame, products: pl.DataFrame, config: OrchestratorConfig) -> pl.Expr:
@@ -73,20 +75,22 @@ def _kept(frame: pl.DataFrame, products: pl.DataFrame, config: OrchestratorConfi
     else:
         # Categories numbered once per catalog, so (customer, category) packs into one integer key.
         codes = products.select(pl.col("category").rank("dense").cast(pl.UInt64)).to_series()
-        category = customer * (1 << 32) + lookup(codes, "product_key")
-        within_cap = pl.int_range(pl.len()).over(category) < config.offers_per_category
+        category = frame.select(customer * (1 << 32) + lookup(codes, "product_key")).to_series()
+        within_cap = pl.lit(position_within(category)) < config.offers_per_category
     return (pl.col("type") == "bundle") | pl.when(essential).then(first_for_step).otherwise(within_cap)
 
 
 def _renumbered(frame: pl.DataFrame) -> pl.DataFrame:
-    """A covered offer ranked above its bundle moves to just after it; ranks run from 1 again."""
-    bundle_rank = pl.col("rank").filter(pl.col("type") == "bundle").min().over("customer_key")
-    place = pl.when(pl.col("covered_by_bundle")).then(pl.max_horizontal("rank", bundle_rank)).otherwise("rank")
-    order = frame.select(
+    """`frame`'s `row`, `covered_by_bundle` and `rank` in the new order: a covered offer ranked above its bundle
+    moves to just after it; ranks run from 1 again."""
+    bundle_ranks = (
+        frame.filter(pl.col("type") == "bundle").group_by("customer_key").agg(bundle_rank=pl.col("rank").min())
+    )
+    placed = frame.select("customer_key", "row", "covered_by_bundle", "rank").join(
+        bundle_ranks, on="customer_key", how="left", maintain_order="left"
+    )
+    place = pl.when(pl.col("covered_by_bundle")).then(pl.max_horizontal("rank", "bundle_rank")).otherwise("rank")
+    order = placed.select(
         pl.arg_sort_by(["customer_key", place, "covered_by_bundle", "rank"], maintain_order=True)
     ).to_series()
-    ordered = frame[order]
-    return ordered.with_columns(
-        pl.col("customer_key").set_sorted(),
-        rank=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).over("customer_key"),
-    )
+    return placed[order].select("row", "covered_by_bundle", rank=rank_in_runs())

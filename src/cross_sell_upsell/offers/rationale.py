@@ -83,16 +83,17 @@ def _concern_texts(matched_masks: pl.Series, concerns: Sequence[str]) -> dict[in
     }
 
 
-def likelihood(horizon_days: int) -> pl.Expr:
-    """' 23% likely to buy within 28 days.' from the offer's acceptance probability ('Under 1%' below 0.5%); ''
-    without one."""
-    probability = pl.col("acceptance_probability")
-    percent = (
-        pl.when(probability < 0.005)
-        .then(pl.lit("Under 1"))
-        .otherwise((probability * 100).round(0).cast(pl.Int64).cast(pl.String))
+def likelihood(probabilities: pl.Series, horizon_days: int) -> pl.Series:
+    """' 23% likely to buy within 28 days.' per acceptance probability ('Under 1%' below 0.5%); '' without one.
+    About a hundred distinct percentages, each sentence written once and looked up, as the concerns are."""
+    percents = probabilities.to_frame("p").select(
+        pl.when(pl.col("p") < 0.005).then(-1).otherwise((pl.col("p") * 100).round(0).cast(pl.Int64))
     )
-    return pl.format(" {}% likely to buy within {} days.", percent, pl.lit(horizon_days)).fill_null("")
+    texts = {
+        percent: f" {'Under 1' if percent == -1 else percent}% likely to buy within {horizon_days} days."
+        for percent in percents.to_series().drop_nulls().unique().to_list()
+    }
+    return percents.to_series().replace_strict(texts, default="", return_dtype=pl.String)
 
 
 def template_rationales(
@@ -143,7 +144,7 @@ def template_rationales(
         rationale=pl.concat_str(
             sentences,
             facts.get_column("matched_mask").replace_strict(concern_text, return_dtype=pl.String),
-            offers.select(likelihood(horizon_days)).to_series(),
+            likelihood(offers.get_column("acceptance_probability"), horizon_days),
         ),
         rationale_source=pl.lit("template"),
         rationale_error=pl.lit(None, dtype=pl.String),
