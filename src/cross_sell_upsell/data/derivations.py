@@ -76,14 +76,17 @@ def customer_features(purchases: pl.DataFrame, products: pl.DataFrame, as_of: da
             * pl.col("product_id").replace_strict(reference_price, return_dtype=pl.Float64),
         )
     )
+    # A parallel group-by sums a customer's rows in a varying order, and a float sum's last digits vary with it
+    # (the same run gave 1135.05 and 1135.0500000000002): money is rounded to cents, the reference spend (medians
+    # of cent prices, so at most three decimals, times quantities) to four decimals.
     totals = rows.group_by("customer_id").agg(
         first_purchase=pl.col("purchase_date").min(),
         last_purchase=pl.col("purchase_date").max(),
         frequency=pl.col("window_row").sum(),
-        monetary=pl.col("window_amount").sum(),
-        lifetime_spend=pl.col("amount").sum(),
+        monetary=pl.col("window_amount").sum().round(2),
+        lifetime_spend=pl.col("amount").sum().round(2),
         purchase_days=pl.col("purchase_date").n_unique().cast(pl.UInt32),
-        reference_spend=pl.col("reference_amount").sum(),
+        reference_spend=pl.col("reference_amount").sum().round(4),
     )
     return (
         totals.with_columns(
