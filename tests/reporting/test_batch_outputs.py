@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
 
@@ -39,6 +40,19 @@ def test_an_error_before_commit_leaves_nothing(tmp_path: Path, tier1) -> None:
             run_batch(tier1, None, AS_OF, OrchestratorConfig(), 4, on_chunk=export.append)
         raise RuntimeError("interrupted before the report was staged")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("published", [True, False])
+def test_a_scratch_folder_is_deleted_whether_the_files_are_published_or_not(tmp_path: Path, published: bool) -> None:
+    with pytest.raises(RuntimeError) if not published else nullcontext(), StagedOutputs() as staged:
+        staged.add(tmp_path / "out" / "a.md", "text")
+        scratch = staged.scratch(tmp_path / "out" / "a.md")
+        (scratch / "customers-000000.parquet").write_bytes(b"spilled rows")
+        assert scratch.parent == tmp_path / "out" and scratch.name.startswith(".a.md.")
+        if not published:
+            raise RuntimeError("interrupted before the files were published")
+        staged.commit()
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == (["a.md"] if published else [])
 
 
 def test_charts_are_the_same_bytes_every_time(tier1) -> None:
