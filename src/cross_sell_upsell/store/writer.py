@@ -262,17 +262,13 @@ def run_tables(
 ) -> dict[str, Rows]:
     """Every table's rows for the run `run` (its `runs` row), in the order they are written: the customers and
     offers as the files they were spilled to, the rest as frames."""
-    purchases = views.until(views.priced_purchases(dataset.ownership, dataset.products), result.as_of)
     tables: dict[str, Rows] = {
         "runs": pl.DataFrame([run], schema_overrides={"rows_read": pl.Int64, "rows_used": pl.Int64}),
         "run_customers": [customer_file],
         "run_offers": offer_files,
         **_cubes(pl.scan_parquet(customer_file), pl.scan_parquet(offer_files)),
         "run_gaps": result.most_common_gaps().select("category", customers="count"),
-        "run_sales_weekly": views.weekly_sales(purchases),
-        "run_top_products": views.top_products(purchases, dataset.products),
-        "run_top_categories": views.top_categories(purchases, dataset.products),
-        "run_pareto": views.pareto(purchases),
+        **views.sales_views(dataset.ownership, dataset.products, result.as_of),
     }
     if previous_offers is not None:
         tables["run_previous_offers"] = previous_offers
