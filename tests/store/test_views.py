@@ -82,7 +82,7 @@ def test_no_purchase_gives_a_flat_pareto() -> None:
     assert pareto(empty, points=3).get_column("revenue_share").to_list() == [0.0, 0.0, 0.0]
 
 
-def test_the_four_tables_in_one_lazy_pass_are_the_eager_views(purchases: pl.DataFrame) -> None:
+def test_the_store_tables_are_the_four_views(purchases: pl.DataFrame) -> None:
     tables = sales_views(OWNERSHIP, PRODUCTS, AS_OF)
     assert sorted(tables) == ["run_pareto", "run_sales_weekly", "run_top_categories", "run_top_products"]
     assert tables["run_sales_weekly"].equals(weekly_sales(purchases))
