@@ -14,6 +14,7 @@ from support import AS_OF
 
 from cross_sell_upsell.cli.progress import batch_progress
 from cross_sell_upsell.configuration import OrchestratorConfig
+from cross_sell_upsell.errors import OutputError
 from cross_sell_upsell.io.staging import StagedOutputs
 from cross_sell_upsell.pipeline.batch import run_batch
 from cross_sell_upsell.reporting.executive import BatchFiles, RecommendationsExport
@@ -53,6 +54,12 @@ def test_a_scratch_folder_is_deleted_whether_the_files_are_published_or_not(tmp_
             raise RuntimeError("interrupted before the files were published")
         staged.commit()
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == (["a.md"] if published else [])
+
+
+def test_a_scratch_folder_under_a_file_is_one_error_naming_the_target(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    with StagedOutputs() as staged, pytest.raises(OutputError, match="report.md: Not a directory"):
+        staged.scratch(tmp_path / "file" / "report.md")
 
 
 def test_charts_are_the_same_bytes_every_time(tier1) -> None:

@@ -193,8 +193,6 @@ def _write_batch(
     """Runs the batch over `snapshot` (the chat model's cohort reads it too), staging the exports chunk by chunk,
     and publishes every file at the end or none; the run is recorded in `store` only when they are published."""
     with StagedOutputs() as staged:
-        if store:
-            store.spill_to(staged.scratch(files.report))
         progress = batch_progress(sys.stderr, quiet=args.quiet, verbose=args.verbose)
         customers = CustomerExport(
             staged,
@@ -204,6 +202,8 @@ def _write_batch(
             crm=CRM_FORMATS.get(args.crm),
         )
         with RecommendationsExport(staged, files.recommendations, args.offers_per_customer) as export:
+            if store:
+                store.spill_to(staged.scratch(files.report))
             with progress as on_progress:
                 result = run_batch(
                     dataset,

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Self
 
-from cross_sell_upsell.io.files import stage_file, writing
+from cross_sell_upsell.io.files import make_folder, stage_file, writing
 
 _APPEND_FLAGS = os.O_WRONLY | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
 
@@ -50,7 +50,7 @@ class StagedOutputs:
         """A new empty folder beside `target` for files the run needs but never publishes (the run store's rows,
         spilled chunk by chunk); deleted when the `with` block ends, whether the files were published or not."""
         with writing(target):
-            target.parent.mkdir(parents=True, exist_ok=True)
+            make_folder(target)
             folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
         self._scratch.append(folder)
         return folder
