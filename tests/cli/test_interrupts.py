@@ -163,6 +163,7 @@ def test_a_batch_stopped_mid_run_leaves_nothing(synthetic_log: Path, tmp_path: P
     first = batch.stderr.readline()
     assert first.endswith(" customers done, 0 failed\n"), first  # the graph is running, the export is staged
     assert list((tmp_path / "out").glob(".report.recommendations.csv.*.tmp"))
+    assert list((tmp_path / "out").glob(".report.md.*.tmp/customers-*.parquet"))  # the store's spilled rows
     batch.send_signal(signum)
     out, err = batch.communicate(timeout=120)
     lines = [line for line in err.splitlines(keepends=True) if not line.endswith(" failed\n")]

@@ -96,6 +96,40 @@ def test_shown_hides_only_the_password() -> None:
     assert shown("output/history.duckdb") == "output/history.duckdb"
 
 
+def test_parquet_files_go_in_with_constant_columns_matched_by_name(target: str, tmp_path: Path) -> None:
+    # Two files of FRAME's rows; the table lists the constant column first and the files' columns reordered.
+    paths = [tmp_path / "part-0.parquet", tmp_path / "part-1.parquet"]
+    FRAME.head(1).write_parquet(paths[0])
+    FRAME.tail(1).write_parquet(paths[1])
+    with connect(target) as db:
+        db.begin()
+        db.execute(
+            "CREATE TABLE t (run TEXT NOT NULL, money DOUBLE PRECISION, id BIGINT, name TEXT, day DATE, seen TIMESTAMP)"
+        )
+        db.insert_parquet("t", paths, {"run": "R1"})
+        db.insert_parquet("t", [], {"run": "R2"})  # no file, no row
+        db.commit()
+    with connect(target, read_only=True) as db:
+        stored = db.query("SELECT * FROM t ORDER BY id")
+    assert stored.get_column("run").to_list() == ["R1", "R1"]
+    assert stored.select(FRAME.columns).equals(FRAME)
+
+
+def test_parquet_rows_a_table_refuses_are_one_line_and_nothing_is_written(target: str, tmp_path: Path) -> None:
+    path = tmp_path / "part-0.parquet"
+    FRAME.write_parquet(path)  # row 2 has no name
+    with connect(target) as db:
+        db.begin()
+        db.execute("CREATE TABLE t (id BIGINT, name TEXT NOT NULL, day DATE, seen TIMESTAMP, money DOUBLE PRECISION)")
+        db.commit()
+    with pytest.raises(DatabaseError, match=r"(?i)^\S+: .*null") as raised, connect(target) as db:
+        db.begin()
+        db.insert_parquet("t", [path])
+    assert "\n" not in str(raised.value)
+    with connect(target, read_only=True) as db:
+        assert db.query("SELECT COUNT(*) AS n FROM t").item() == 0
+
+
 def test_a_store_another_process_writes_is_one_line_after_a_short_wait(tmp_path: Path) -> None:
     path = tmp_path / "history.duckdb"
     holder = hold_lock(path, 30)

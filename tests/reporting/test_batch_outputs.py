@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from support import AS_OF
 
 from cross_sell_upsell.cli.progress import batch_progress
 from cross_sell_upsell.configuration import OrchestratorConfig
+from cross_sell_upsell.errors import OutputError
 from cross_sell_upsell.io.staging import StagedOutputs
 from cross_sell_upsell.pipeline.batch import run_batch
 from cross_sell_upsell.reporting.executive import BatchFiles, RecommendationsExport
@@ -39,6 +41,25 @@ def test_an_error_before_commit_leaves_nothing(tmp_path: Path, tier1) -> None:
             run_batch(tier1, None, AS_OF, OrchestratorConfig(), 4, on_chunk=export.append)
         raise RuntimeError("interrupted before the report was staged")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("published", [True, False])
+def test_a_scratch_folder_is_deleted_whether_the_files_are_published_or_not(tmp_path: Path, published: bool) -> None:
+    with pytest.raises(RuntimeError) if not published else nullcontext(), StagedOutputs() as staged:
+        staged.add(tmp_path / "out" / "a.md", "text")
+        scratch = staged.scratch(tmp_path / "out" / "a.md")
+        (scratch / "customers-000000.parquet").write_bytes(b"spilled rows")
+        assert scratch.parent == tmp_path / "out" and scratch.name.startswith(".a.md.")
+        if not published:
+            raise RuntimeError("interrupted before the files were published")
+        staged.commit()
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == (["a.md"] if published else [])
+
+
+def test_a_scratch_folder_under_a_file_is_one_error_naming_the_target(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    with StagedOutputs() as staged, pytest.raises(OutputError, match="report.md: Not a directory"):
+        staged.scratch(tmp_path / "file" / "report.md")
 
 
 def test_charts_are_the_same_bytes_every_time(tier1) -> None:

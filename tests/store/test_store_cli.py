@@ -96,8 +96,10 @@ def test_a_run_whose_files_cannot_be_published_is_not_recorded(tmp_path: Path, c
     assert batch(tmp_path, "--store", str(store)) == 2
     assert "r.summary.json" in one_error_line(capsys)
     assert open_store(store) is None  # the tables were created in the transaction that rolled back
+    assert not list((tmp_path / "out").glob(".*"))  # the store's spilled rows were deleted with the staged files
     (tmp_path / "out" / "r.summary.json").rmdir()
     assert batch(tmp_path, "--store", str(store)) == 0
+    assert not list((tmp_path / "out").glob(".*"))  # nor after a run that is recorded
     with open_store(store) as db:
         (run,) = runs(db).rows(named=True)
         first = db.query("SELECT customer_id FROM run_customers WHERE priority_rank = 1").item()

@@ -9,7 +9,15 @@ import polars as pl
 import pytest
 from support import rows
 
-from cross_sell_upsell.store.views import pareto, priced_purchases, top_categories, top_products, until, weekly_sales
+from cross_sell_upsell.store.views import (
+    pareto,
+    priced_purchases,
+    sales_views,
+    top_categories,
+    top_products,
+    until,
+    weekly_sales,
+)
 
 PRODUCTS = pl.DataFrame(
     rows(
@@ -72,3 +80,13 @@ def test_the_pareto_is_the_cumulative_revenue_share_of_the_top_customers(purchas
 def test_no_purchase_gives_a_flat_pareto() -> None:
     empty = until(priced_purchases(OWNERSHIP, PRODUCTS), date(2024, 1, 1))
     assert pareto(empty, points=3).get_column("revenue_share").to_list() == [0.0, 0.0, 0.0]
+
+
+def test_the_store_tables_are_the_four_views(purchases: pl.DataFrame) -> None:
+    tables = sales_views(OWNERSHIP, PRODUCTS, AS_OF)
+    assert sorted(tables) == ["run_pareto", "run_sales_weekly", "run_top_categories", "run_top_products"]
+    assert tables["run_sales_weekly"].equals(weekly_sales(purchases))
+    assert tables["run_top_products"].equals(top_products(purchases, PRODUCTS))
+    assert tables["run_top_categories"].equals(top_categories(purchases, PRODUCTS))
+    assert tables["run_pareto"].equals(pareto(purchases))
+    assert tables["run_sales_weekly"].get_column("units").sum() == 4  # the purchase after the as-of date is out

@@ -213,6 +213,8 @@ def _write_batch(
             crm=CRM_FORMATS.get(args.crm),
         )
         with RecommendationsExport(staged, files.recommendations, args.offers_per_customer) as export:
+            if store:
+                store.spill_to(staged.scratch(files.report))
             with progress as on_progress:
                 result = run_batch(
                     dataset,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import suppress
 from pathlib import Path
 from typing import Any, Protocol, Self
@@ -56,6 +56,10 @@ class Database(Protocol):
 
     def insert(self, table: str, frame: pl.DataFrame) -> None:
         """Appends `frame`'s rows to `table`, columns matched by name."""
+
+    def insert_parquet(self, table: str, paths: Sequence[Path], constants: Mapping[str, str] | None = None) -> None:
+        """Appends the rows of the Parquet files `paths` (one schema) to `table`, columns matched by name, each row
+        with the `constants` text columns added (a run id); the files are streamed, never read whole."""
 
     def columns(self, table: str) -> list[str] | None:
         """The table's column names, None when there is no such table."""
@@ -118,6 +122,18 @@ class DuckDatabase(_Closing):
                 # After a failed insert the transaction is aborted and unregistering fails too: keep the first error.
                 with suppress(self._error):
                     self._connection.unregister("_csu_frame")
+
+    def insert_parquet(self, table: str, paths: Sequence[Path], constants: Mapping[str, str] | None = None) -> None:
+        # DuckDB reads the files itself, in parallel and in row groups: no frame of them is ever built in Python.
+        if not paths:
+            return
+        constants = constants or {}
+        added = "".join(f", ${number}::TEXT AS {name}" for number, name in enumerate(constants, start=2))
+        with self._reported():
+            self._connection.sql(
+                f"INSERT INTO {table} BY NAME SELECT *{added} FROM read_parquet($1)",
+                params=[[str(path) for path in paths], *constants.values()],
+            )
 
     def columns(self, table: str) -> list[str] | None:
         rows = self.query(
@@ -213,6 +229,25 @@ class PostgresDatabase(_Closing):
     def insert(self, table: str, frame: pl.DataFrame) -> None:
         with self._reported():
             self._cursor.adbc_ingest(table, frame.to_arrow(), mode="append")
+
+    def insert_parquet(self, table: str, paths: Sequence[Path], constants: Mapping[str, str] | None = None) -> None:
+        import pyarrow as pa
+        import pyarrow.dataset
+
+        if not paths:
+            return
+        constants = constants or {}
+        files = pyarrow.dataset.dataset([str(path) for path in paths], format="parquet")
+        schema = pa.schema([*files.schema, *(pa.field(name, pa.string()) for name in constants)])
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            for batch in files.to_batches():
+                added = (pa.repeat(pa.scalar(value, pa.string()), batch.num_rows) for value in constants.values())
+                yield pa.RecordBatch.from_arrays([*batch.columns, *added], schema=schema)
+
+        # COPY from a stream of record batches: the server gets every row while the client holds a few batches.
+        with self._reported():
+            self._cursor.adbc_ingest(table, pa.RecordBatchReader.from_batches(schema, batches()), mode="append")
 
     def columns(self, table: str) -> list[str] | None:
         rows = self.query(

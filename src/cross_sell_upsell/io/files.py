@@ -28,7 +28,8 @@ def writing(target: Path) -> Iterator[None]:
         raise OutputError(str(target), error.strerror or str(error)) from error
 
 
-def _make_folder(target: Path) -> None:
+def make_folder(target: Path) -> None:
+    """Creates `target`'s folder (and its parents) when missing; a file in the way is OutputError: not a folder."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
@@ -58,7 +59,7 @@ def stage_file(path: str | Path, data: str | bytes) -> Path:
     `os.replace(temporary, path)` then publishes it in one step. Nothing is left behind on failure."""
     target = Path(path)
     with writing(target):
-        _make_folder(target)
+        make_folder(target)
         handle, temporary = _create_beside(target)
         try:
             with os.fdopen(handle, "wb") as stream:

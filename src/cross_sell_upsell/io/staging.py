@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Self
 
-from cross_sell_upsell.io.files import stage_file, writing
+from cross_sell_upsell.io.files import make_folder, stage_file, writing
 
 _APPEND_FLAGS = os.O_WRONLY | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
 
@@ -20,6 +22,7 @@ class StagedOutputs:
 
     def __init__(self) -> None:
         self._staged: dict[Path, Path] = {}
+        self._scratch: list[Path] = []
 
     def __enter__(self) -> Self:
         return self
@@ -43,6 +46,15 @@ class StagedOutputs:
         """Stages for `new_target`, in `target`'s place in the publishing order, what was staged for `target`."""
         self._staged = {new_target if path == target else path: temporary for path, temporary in self._staged.items()}
 
+    def scratch(self, target: Path) -> Path:
+        """A new empty folder beside `target` for files the run needs but never publishes (the run store's rows,
+        spilled chunk by chunk); deleted when the `with` block ends, whether the files were published or not."""
+        with writing(target):
+            make_folder(target)
+            folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+        self._scratch.append(folder)
+        return folder
+
     def temporary(self, target: Path) -> Path:
         return self._staged[target]
 
@@ -62,6 +74,10 @@ class StagedOutputs:
             del self._staged[target]
 
     def discard(self) -> None:
+        """Deletes every staged file and scratch folder (after `commit`, only the scratch folders are left)."""
         for temporary in self._staged.values():
             temporary.unlink(missing_ok=True)
         self._staged.clear()
+        for folder in self._scratch:
+            shutil.rmtree(folder, ignore_errors=True)
+        self._scratch.clear()

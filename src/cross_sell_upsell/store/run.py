@@ -18,7 +18,7 @@ from cross_sell_upsell.reporting.executive.history import RunHistory
 from cross_sell_upsell.store import views
 from cross_sell_upsell.store.history import previous_offers_summary, previous_run_summary
 from cross_sell_upsell.store.reader import PreviousRun, open_store, previous_run
-from cross_sell_upsell.store.writer import RunRecorder, new_run_id, recorded, run_row, run_tables
+from cross_sell_upsell.store.writer import Rows, RunRecorder, new_run_id, recorded, run_row, run_tables
 
 
 def read_previous(target: str | Path, as_of: date) -> PreviousRun | None:
@@ -31,33 +31,43 @@ def read_previous(target: str | Path, as_of: date) -> PreviousRun | None:
 
 
 class StoreRun:
-    """One batch run's record: `recorder.append` goes to `run_batch(on_results=...)`; once the batch is done,
-    `history` gives the report's comparison and `recorded` writes the run while the caller publishes its files."""
+    """One batch run's record: `spill_to` names a folder for the rows, `recorder.append` goes to
+    `run_batch(on_results=...)`; once the batch is done, `history` gives the report's comparison and `recorded`
+    writes the run while the caller publishes its files."""
 
     def __init__(self, target: str | Path, as_of: date, config: OrchestratorConfig) -> None:
         self.target = target
         self.previous = read_previous(target, as_of)
         """The run before this one, read before the batch so a store that cannot be opened stops it early."""
         self.recorder = RunRecorder(config)
-        self._tables: dict[str, pl.DataFrame] = {}
+        self._run_id = ""
+        self._tables: dict[str, Rows] = {}
+
+    def spill_to(self, folder: Path) -> None:
+        """Where the run's customer and offer rows wait for `recorded` (a folder the caller deletes after it)."""
+        self.recorder.spill_to(folder)
 
     def history(self, result: BatchResult, dataset: Dataset, generated_at: datetime) -> RunHistory:
         """Builds the run's rows (kept for `recorded`) and returns the comparison with the previous run."""
-        customers, offers = self.recorder.customers(), self.recorder.offers()
-        run = run_row(new_run_id(result, generated_at), result, generated_at, customers, offers.height)
+        customer_file, offer_files = self.recorder.customer_file(), self.recorder.offer_files()
+        customers = pl.scan_parquet(customer_file)
+        offers_sent = pl.scan_parquet(offer_files).select(pl.len()).collect().item()
+        self._run_id = new_run_id(result, generated_at)
+        run = run_row(self._run_id, result, generated_at, customers, offers_sent)
         previous_run, previous_offers, rows = None, None, None
         if self.previous is not None:
-            previous_run = previous_run_summary(self.previous.run, run, self.previous.customers, customers)
+            current = customers.select("customer_id", "segment", "gap_categories").collect()
+            previous_run = previous_run_summary(self.previous.run, run, self.previous.customers, current)
             purchases = views.priced_purchases(dataset.ownership, dataset.products)
             previous_offers, rows = previous_offers_summary(
                 self.previous.run, self.previous.offers, purchases, result.as_of
             )
-        self._tables = run_tables(run, result, dataset, customers, offers, rows)
+        self._tables = run_tables(run, result, dataset, customer_file, offer_files, rows)
         return RunHistory(store=shown(self.target), previous_run=previous_run, previous_offers=previous_offers)
 
     @contextmanager
     def recorded(self) -> Iterator[None]:
         """Writes the run in one transaction, committed when the block (the caller publishing its files) ends
         without an error (`writer.recorded`)."""
-        with recorded(self.target, self._tables):
+        with recorded(self.target, self._run_id, self._tables):
             yield

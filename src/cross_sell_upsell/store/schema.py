@@ -4,6 +4,7 @@ and the migration hook for stores written by an older version."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TypeVar
 
 import polars as pl
 
@@ -162,9 +163,16 @@ def frame_schema(table: str) -> dict[str, pl.DataType]:
     return {name: _POLARS_TYPES[sql.split()[0]] for name, sql in TABLES[table]}
 
 
-def as_table(table: str, frame: pl.DataFrame) -> pl.DataFrame:
-    """`frame`'s columns of `table`, in its order and types (money already rounded by the caller)."""
-    return frame.select(pl.col(name).cast(dtype) for name, dtype in frame_schema(table).items())
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
+
+
+def as_table(table: str, frame: Frame, without_run_id: bool = False) -> Frame:
+    """`frame`'s columns of `table`, in its order and types (money already rounded by the caller); without run_id
+    for rows spilled before the run has its id (the insert adds it)."""
+    schema = frame_schema(table)
+    if without_run_id:
+        del schema["run_id"]
+    return frame.select(pl.col(name).cast(dtype) for name, dtype in schema.items())
 
 
 def stored_version(db: Database) -> int | None:

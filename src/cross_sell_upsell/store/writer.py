@@ -1,11 +1,12 @@
 """Recording one batch run in the store: what the batch streamed (each chunk's customer summaries and the offers
-sent), accumulated, then written with the run's figures and the pre-aggregated tables in one transaction."""
+sent), spilled to Parquet files chunk by chunk, then written with the run's figures and the pre-aggregated tables
+in one transaction, the spilled rows straight from their files."""
 
 from __future__ import annotations
 
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -20,7 +21,13 @@ from cross_sell_upsell.io.database import connect
 from cross_sell_upsell.pipeline.priority import PRIORITY_ORDER, lapsed, priority_expression
 from cross_sell_upsell.pipeline.totals import BatchResult
 from cross_sell_upsell.store import views
-from cross_sell_upsell.store.schema import as_table, ensure_schema
+from cross_sell_upsell.store.schema import Frame, as_table, ensure_schema
+
+Rows = pl.DataFrame | Sequence[Path]
+"""A table's rows for `recorded`: a (small) frame, or the Parquet files the run spilled them to."""
+
+_SPILL_COMPRESSION = "lz4"
+"""The spilled files live for one run: fast to write and read matters more than their size."""
 
 
 def _label(column: str) -> pl.Expr:
@@ -71,48 +78,83 @@ def offer_rows(opportunities: pl.DataFrame, top_n: int) -> pl.DataFrame:
     )
 
 
-def with_rationales(offers: pl.DataFrame, updates: pl.DataFrame) -> pl.DataFrame:
+def with_rationales(offers: Frame, updates: pl.DataFrame) -> Frame:
     """`run_offers` rows with the rationales of `updates` (customer_id, offer_id, rationale) where they have one."""
     new = updates.select("customer_id", product_id="offer_id", new_rationale="rationale")
     return (
-        offers.join(new, on=["customer_id", "product_id"], how="left", maintain_order="left")
+        offers.join(
+            new if isinstance(offers, pl.DataFrame) else new.lazy(),  # type: ignore[arg-type]
+            on=["customer_id", "product_id"],
+            how="left",
+            maintain_order="left",
+        )
         .with_columns(rationale=pl.coalesce("new_rationale", "rationale"))
         .drop("new_rationale")
     )
 
 
 class RunRecorder:
-    """Collects what `run_batch(..., on_results=recorder.append)` streams; nothing is run twice."""
+    """Spills what `run_batch(..., on_results=recorder.append)` streams to Parquet files in the folder given to
+    `spill_to`, one pair per chunk, so a run holds none of its customers' or offers' rows in memory; nothing is
+    run twice. The caller deletes the folder once the run is recorded or has failed."""
 
     def __init__(self, config: OrchestratorConfig) -> None:
         self._config = config
-        self._customers: list[pl.DataFrame] = []
-        self._offers: list[pl.DataFrame] = []
+        self._folder: Path | None = None
+        self._chunks = 0
+        self._rationales: list[pl.DataFrame] = []
+
+    def spill_to(self, folder: Path) -> None:
+        """Where the chunks' rows go: an empty folder that lives until the run is recorded."""
+        self._folder = folder
 
     def append(self, opportunities: pl.DataFrame, summaries: pl.DataFrame) -> None:
-        self._customers.append(customer_rows(summaries, self._config))
-        self._offers.append(offer_rows(opportunities, self._config.top_n))
+        customers = customer_rows(summaries, self._config)
+        offers = as_table("run_offers", offer_rows(opportunities, self._config.top_n), without_run_id=True)
+        customers.write_parquet(self._spilled(f"customers-{self._chunks:06d}"), compression=_SPILL_COMPRESSION)
+        offers.write_parquet(self._spilled(f"offers-{self._chunks:06d}"), compression=_SPILL_COMPRESSION)
+        self._chunks += 1
 
     def replace_rationales(self, updates: pl.DataFrame) -> None:
-        """Swaps in the chat model's rationales (customer_id, offer_id, rationale), as the exports do."""
-        if not updates.is_empty() and self._offers:
-            self._offers = [with_rationales(pl.concat(self._offers), updates)]
+        """Swaps in the chat model's rationales (customer_id, offer_id, rationale), as the exports do, when the
+        offers are written (`offer_files`)."""
+        if not updates.is_empty():
+            self._rationales.append(updates.select("customer_id", "offer_id", "rationale"))
 
-    def customers(self) -> pl.DataFrame:
-        """Every analysed customer's `run_customers` row (at least one chunk must be in), `priority_rank` 1 for
-        the highest priority among the customers not lapsed (the report's order), null for the lapsed (they are
-        on the win-back list)."""
-        rows = pl.concat(self._customers)
+    def customer_file(self) -> Path:
+        """A Parquet file of every analysed customer's `run_customers` row without run_id (at least one chunk must
+        be in), `priority_rank` 1 for the highest priority among the customers not lapsed (the report's order),
+        null for the lapsed (they are on the win-back list)."""
+        rows = pl.scan_parquet(self._chunk_files("customers"))
         ranked = (
             rows.filter(~pl.col("lapsed"))
             .sort(PRIORITY_ORDER[0], descending=PRIORITY_ORDER[1])
             .select("customer_id", priority_rank=pl.int_range(1, pl.len() + 1, dtype=pl.Int64))
         )
-        return rows.join(ranked, on="customer_id", how="left", maintain_order="left").drop("priority", "lapsed")
+        path = self._spilled("run_customers")
+        customers = rows.join(ranked, on="customer_id", how="left", maintain_order="left")
+        as_table("run_customers", customers, without_run_id=True).sink_parquet(path, compression=_SPILL_COMPRESSION)
+        return path
 
-    def offers(self) -> pl.DataFrame:
-        """Every offer sent (`run_offers` rows without run_id), in request order."""
-        return pl.concat(self._offers)
+    def offer_files(self) -> list[Path]:
+        """Parquet files of every offer sent (`run_offers` rows without run_id), with the chat model's rationales."""
+        files = self._chunk_files("offers")
+        if not self._rationales:
+            return files
+        path = self._spilled("run_offers")
+        offers = with_rationales(
+            pl.scan_parquet(files), pl.concat(self._rationales).unique(["customer_id", "offer_id"], keep="last")
+        )
+        offers.sink_parquet(path, compression=_SPILL_COMPRESSION)
+        return [path]
+
+    def _spilled(self, name: str) -> Path:
+        if self._folder is None:
+            raise RuntimeError("RunRecorder.spill_to names the folder before the batch streams its chunks")
+        return self._folder / f"{name}.parquet"
+
+    def _chunk_files(self, kind: str) -> list[Path]:
+        return [self._spilled(f"{kind}-{chunk:06d}") for chunk in range(self._chunks)]
 
 
 def code_version() -> str:
@@ -144,12 +186,20 @@ def run_row(
     run_id: str,
     result: BatchResult,
     generated_at: datetime,
-    customers: pl.DataFrame,
+    customers: pl.LazyFrame,
     offers_sent: int,
 ) -> dict[str, Any]:
-    """The `runs` row: the run's settings, code and headline figures."""
+    """The `runs` row: the run's settings, code and headline figures (`customers`: the `run_customers` rows)."""
     rows = result.rows_rejected
-    churn = customers.get_column("churn_probability")
+    figures = (
+        customers.select(
+            customers_with_gaps=(pl.col("gaps") > 0).sum().cast(pl.Int64),
+            total_gaps=pl.col("gaps").sum().cast(pl.Int64),
+            mean_churn_probability=pl.col("churn_probability").mean(),
+        )
+        .collect()
+        .row(0, named=True)
+    )
     return {
         "run_id": run_id,
         "as_of": result.as_of,
@@ -165,17 +215,17 @@ def run_row(
         "rows_rejected": rows["total"],
         "total_offers": result.totals.offers,
         "offers_sent": offers_sent,
-        "customers_with_gaps": int((customers.get_column("gaps") > 0).sum()),
-        "total_gaps": int(customers.get_column("gaps").sum()),
+        "customers_with_gaps": figures["customers_with_gaps"],
+        "total_gaps": figures["total_gaps"],
         "potential_revenue": result.total_potential_revenue,
         "expected_revenue": result.total_expected_revenue,
-        "mean_churn_probability": float(churn.mean()) if churn.null_count() < len(churn) else None,
+        "mean_churn_probability": figures["mean_churn_probability"],
         "win_back_customers": result.totals.win_back_customers,
     }
 
 
-def _cubes(customers: pl.DataFrame, offers: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    """The dashboard's pre-aggregated customer and offer tables."""
+def _cubes(customers: pl.LazyFrame, offers: pl.LazyFrame) -> dict[str, pl.DataFrame]:
+    """The dashboard's pre-aggregated customer and offer tables, from the spilled rows."""
     customer_cube = customers.group_by("segment", "loyalty_tier").agg(
         customers=pl.len().cast(pl.Int64),
         customers_with_gaps=(pl.col("gaps") > 0).sum().cast(pl.Int64),
@@ -198,45 +248,46 @@ def _cubes(customers: pl.DataFrame, offers: pl.DataFrame) -> dict[str, pl.DataFr
             ),
         )
     )
-    return {"run_customer_cube": customer_cube, "run_offer_cube": offer_cube}
+    customer_rows, offer_rows = pl.collect_all([customer_cube, offer_cube])
+    return {"run_customer_cube": customer_rows, "run_offer_cube": offer_rows}
 
 
 def run_tables(
     run: dict[str, Any],
     result: BatchResult,
     dataset: Dataset,
-    customers: pl.DataFrame,
-    offers: pl.DataFrame,
+    customer_file: Path,
+    offer_files: Sequence[Path],
     previous_offers: pl.DataFrame | None,
-) -> dict[str, pl.DataFrame]:
-    """Every table's rows for the run `run` (its `runs` row), in the order they are written."""
-    purchases = views.until(views.priced_purchases(dataset.ownership, dataset.products), result.as_of)
-    tables = {
+) -> dict[str, Rows]:
+    """Every table's rows for the run `run` (its `runs` row), in the order they are written: the customers and
+    offers as the files they were spilled to, the rest as frames."""
+    tables: dict[str, Rows] = {
         "runs": pl.DataFrame([run], schema_overrides={"rows_read": pl.Int64, "rows_used": pl.Int64}),
-        "run_customers": customers,
-        "run_offers": offers,
-        **_cubes(customers, offers),
+        "run_customers": [customer_file],
+        "run_offers": offer_files,
+        **_cubes(pl.scan_parquet(customer_file), pl.scan_parquet(offer_files)),
         "run_gaps": result.most_common_gaps().select("category", customers="count"),
-        "run_sales_weekly": views.weekly_sales(purchases),
-        "run_top_products": views.top_products(purchases, dataset.products),
-        "run_top_categories": views.top_categories(purchases, dataset.products),
-        "run_pareto": views.pareto(purchases),
+        **views.sales_views(dataset.ownership, dataset.products, result.as_of),
     }
     if previous_offers is not None:
         tables["run_previous_offers"] = previous_offers
-    return {name: frame.with_columns(run_id=pl.lit(run["run_id"])) for name, frame in tables.items()}
+    return tables
 
 
 @contextmanager
-def recorded(target: str | Path, tables: dict[str, pl.DataFrame]) -> Iterator[None]:
-    """Writes the run's `tables` to the store at `target` in one transaction, committed only when the block
-    ends without an error: the caller publishes its files inside, so the store holds a run only when its files
-    were published, and a failed or interrupted run leaves nothing. Opening a DuckDB store another run is
-    writing fails at once, with one line."""
+def recorded(target: str | Path, run_id: str, tables: dict[str, Rows]) -> Iterator[None]:
+    """Writes the run's `tables` to the store at `target` in one transaction, every row with `run_id`, committed
+    only when the block ends without an error: the caller publishes its files inside, so the store holds a run
+    only when its files were published, and a failed or interrupted run leaves nothing. Opening a DuckDB store
+    another run is writing fails at once, with one line."""
     with connect(target) as db:
         db.begin()
         ensure_schema(db)
-        for name, frame in tables.items():
-            db.insert(name, as_table(name, frame))
+        for name, rows in tables.items():
+            if isinstance(rows, pl.DataFrame):
+                db.insert(name, as_table(name, rows.with_columns(run_id=pl.lit(run_id))))
+            else:
+                db.insert_parquet(name, rows, {"run_id": run_id})
         yield
         db.commit()
