@@ -6,7 +6,8 @@
    `python -m cross_sell_upsell.cli.synth`, as Parquet.
 2. Runs the whole batch in a fresh process, as `run_batch_analysis.py` does: load the log, derive the customers,
    train the acceptance model (unless `--no-acceptance`), run the graph chunk by chunk, write the executive report, charts, JSON and per-offer CSV (no LLM). Wall time
-   and that process's peak RSS are measured; the outputs go to a temporary folder that is deleted afterwards.
+   and that process's peak RSS are measured, and the phases the batch logs with --verbose printed; the outputs go
+   to a temporary folder that is deleted afterwards.
 3. Runs the same graph one customer per invocation (the source documents' design) on a sample of the same
    customers, timing only the graph invocations, and extrapolates to N customers: the speedup is that time over
    the batch's whole wall time, so it is a lower bound.
@@ -61,9 +62,9 @@ def data_args(folder: Path, as_of: date) -> list[str]:
 
 
 def run_batch(folder: Path, as_of: date, chunk_size: int, config: dict) -> tuple[float, int]:
-    """Wall seconds and peak RSS (MiB) of one batch run in a fresh process."""
+    """Wall seconds and peak RSS (MiB) of one batch run in a fresh process; prints the phases it logs (--verbose)."""
     with tempfile.TemporaryDirectory(dir=DATA) as outputs:
-        argv = [*data_args(folder, as_of), "--chunk-size", str(chunk_size), "--quiet"]
+        argv = [*data_args(folder, as_of), "--chunk-size", str(chunk_size), "--verbose"]
         # The run store beside the run's files, so it is written (as by default) and thrown away with them.
         argv += ["--output", str(Path(outputs) / "weekly.md"), "--store", str(Path(outputs) / "history.duckdb")]
         started = time.perf_counter()
@@ -75,9 +76,13 @@ def run_batch(folder: Path, as_of: date, chunk_size: int, config: dict) -> tuple
             cwd=ROOT,
         )
         wall = time.perf_counter() - started
-    if child.returncode != 0 or not child.stdout.strip().endswith(" 0"):
+    last_line = child.stdout.strip().splitlines()[-1] if child.stdout.strip() else ""
+    if child.returncode != 0 or not last_line.endswith(" 0"):
         sys.exit(f"the batch failed:\n{child.stdout}\n{child.stderr}")
-    return wall, int(child.stdout.split()[0])
+    for line in child.stderr.splitlines():
+        if ", peak RSS " in line:
+            print(f"  {line}")
+    return wall, int(last_line.split()[0])
 
 
 def per_customer_seconds(folder: Path, as_of: date, sample: int, config: dict) -> float:
