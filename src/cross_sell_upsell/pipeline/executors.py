@@ -211,6 +211,11 @@ class DaskExecutor:
         self._client: Any = None
         self._cluster: Any = None
 
+    @property
+    def address(self) -> str | None:
+        """The address of the scheduler in use (the LocalCluster's when started here); None when not connected."""
+        return None if self._client is None else self._client.scheduler.address
+
     def __enter__(self) -> Self:
         self._connect()
         return self
