@@ -198,7 +198,7 @@ class DaskExecutor:
     """Chunks run on a Dask cluster: the scheduler at `scheduler` (e.g. 'tcp://10.0.0.5:8786'), or a LocalCluster
     of LOCAL_WORKERS single-threaded worker processes started here when None (and closed with it). The run's
     `ChunkJob` goes to every worker once (`Client.scatter(..., broadcast=True)`); each task gets only a chunk's
-    ids and runs `task` (`remote_chunk`), with `retries=1`. A worker that dies mid-task is rescheduled by Dask
+    ids and runs `task` (`remote_chunk`; a test wraps it to fail on purpose), with `retries=1`. A worker that dies mid-task is rescheduled by Dask
     itself (up to `distributed.scheduler.allowed-failures` times); a chunk that still fails is the same one-line
     error for each of its customers as in process. The connection timeout is Dask's
     `distributed.comm.timeouts.connect` setting.
