@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -99,10 +100,14 @@ def run_batch(
     chunks = [requested[start : start + chunk_size] for start in range(0, len(requested), chunk_size)]
     job = ChunkJob(snapshot, dataset.campaigns, as_of, _without_llm(config), kept)
     tally = _Tally()
-    for index, result in enumerate((executor or InProcessExecutor()).run(job, chunks), start=1):
-        _fold(tally, result, dataset, kept, on_chunk, on_results)
-        if on_progress is not None:
-            on_progress(_progress(tally, result, index, len(chunks), len(requested)))
+    runs = (executor or InProcessExecutor()).run(job, chunks)
+    # Closed here, not whenever the collector finds it: an interrupt during a fold then waits for the chunks in
+    # flight at once, under the handler that is in place (a signal during a late finalizer is only printed).
+    with closing(runs):
+        for index, result in enumerate(runs, start=1):
+            _fold(tally, result, dataset, kept, on_chunk, on_results)
+            if on_progress is not None:
+                on_progress(_progress(tally, result, index, len(chunks), len(requested)))
     return BatchResult(
         as_of=as_of,
         source=dataset.source,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
@@ -161,14 +161,15 @@ def in_request_order(
 
 
 class Executor(Protocol):
-    """Runs a run's chunks and yields their `ChunkRun`s in request order; a context manager that holds what it
-    needs (threads, a cluster connection) for the runs inside it."""
+    """Runs a run's chunks and yields their `ChunkRun`s in request order (a generator the caller closes when it
+    stops early); a context manager that holds what it needs (threads, a cluster connection) for the runs inside
+    it."""
 
     def __enter__(self) -> Self: ...
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None): ...
 
-    def run(self, job: ChunkJob, chunks: list[list[str]]) -> Iterator[ChunkRun]: ...
+    def run(self, job: ChunkJob, chunks: list[list[str]]) -> Generator[ChunkRun]: ...
 
 
 class InProcessExecutor:
@@ -181,7 +182,7 @@ class InProcessExecutor:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None):
         return None
 
-    def run(self, job: ChunkJob, chunks: list[list[str]]) -> Iterator[ChunkRun]:
+    def run(self, job: ChunkJob, chunks: list[list[str]]) -> Generator[ChunkRun]:
         with ThreadPoolExecutor(max_workers=CHUNKS_IN_FLIGHT, thread_name_prefix="batch-chunk") as pool:
 
             def submit(chunk: list[str]) -> Future[ChunkRun]:
@@ -257,7 +258,7 @@ class DaskExecutor:
                 opened.close()
         self._client = self._cluster = None
 
-    def run(self, job: ChunkJob, chunks: list[list[str]]) -> Iterator[ChunkRun]:
+    def run(self, job: ChunkJob, chunks: list[list[str]]) -> Generator[ChunkRun]:
         connected_here = self._client is None
         if connected_here:
             self._connect()
