@@ -82,9 +82,8 @@ def run_batch(
     bound the kept lists (default `Limits()`). Every chunk reads `snapshot` (built here when None; else it must be
     as of `as_of` with `config`'s settings), with the acceptance model trained once for the run
     (`acceptance.with_acceptance`, unless the snapshot carries it). With the chat model on (`config.llm`; `chat_model`, else the
-    settings'), it names the segments first (`naming.named_snapshot`). The chunks run on `executor`
-    (`executors.InProcessExecutor` when None; `executors.DaskExecutor` on a Dask cluster), folded in request
-    order whichever runs them.
+    settings'), it names the segments first (`naming.named_snapshot`). The chunks run on `executor` (in process
+    when None; `executors.DaskExecutor`: on Dask) and are folded in request order whichever runs them.
 
     Every requested id (duplicates dropped; email-like ids matched in any case) ends up processed or in `errors`: an unknown id, or every
     customer of a chunk whose graph run raised, with the error's one-line message. The run carries on."""
@@ -100,10 +99,8 @@ def run_batch(
     chunks = [requested[start : start + chunk_size] for start in range(0, len(requested), chunk_size)]
     job = ChunkJob(snapshot, dataset.campaigns, as_of, _without_llm(config), kept)
     tally = _Tally()
-    runs = (executor or InProcessExecutor()).run(job, chunks)
-    # Closed here, not whenever the collector finds it: an interrupt during a fold then waits for the chunks in
-    # flight at once, under the handler that is in place (a signal during a late finalizer is only printed).
-    with closing(runs):
+    # Closed here, not later by the collector: an interrupt during a fold waits for the chunks in flight at once.
+    with closing((executor or InProcessExecutor()).run(job, chunks)) as runs:
         for index, result in enumerate(runs, start=1):
             _fold(tally, result, dataset, kept, on_chunk, on_results)
             if on_progress is not None:
