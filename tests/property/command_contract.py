@@ -33,10 +33,11 @@ STDERR_LINE = re.compile(
     r"(error|note|warning): \S.*"
     r"|[\d,]+ of [\d,]+ customers done, [\d,]+ failed"
     r"|chunk \d+/\d+: .*"
+    r"|[a-z][a-z ,()]+: \d+\.\d s, peak RSS [\d,]+ MiB"
     r"|analysed [\d,]+ of [\d,]+ customers; potential revenue \$[\d,]+\.\d\d"
 )
-"""Every kind of line the commands write on stderr: a one-line error, note or warning, a progress line, the
-batch's closing summary. A traceback, a Python warning, argparse's usage block or the second line of a
+"""Every kind of line the commands write on stderr: a one-line error, note or warning, a progress line, a
+phase's timing (--verbose), the batch's closing summary. A traceback, a Python warning, argparse's usage block or the second line of a
 message matches none of them."""
 
 INJECTED_MARKDOWN = re.compile(rf"\s*(#{{1,6}}\s*|\|\s*|>\s*|[-*+]\s+|\d+\.\s+)?{INJECTED}")

@@ -35,6 +35,7 @@ from cross_sell_upsell.errors import DataValidationError, elided
 from cross_sell_upsell.io.staging import StagedOutputs
 from cross_sell_upsell.pipeline.acceptance import with_acceptance
 from cross_sell_upsell.pipeline.batch import DEFAULT_CHUNK_SIZE, priority_rationales, run_batch
+from cross_sell_upsell.pipeline.executors import LOCAL_WORKERS, DaskExecutor, Executor, InProcessExecutor
 from cross_sell_upsell.pipeline.naming import named_snapshot
 from cross_sell_upsell.pipeline.totals import DEFAULT_TOP_PRIORITY, BatchResult, Limits
 from cross_sell_upsell.reporting.executive import BatchFiles, RecommendationsExport, stage_report
@@ -42,6 +43,9 @@ from cross_sell_upsell.reporting.executive.customer_export import CRM_FORMATS, D
 from cross_sell_upsell.reporting.text import money_text
 from cross_sell_upsell.snapshot.build import Snapshot, build_snapshot
 from cross_sell_upsell.store.run import StoreRun
+
+ENGINES = ("local", "dask")
+"""The --engine choices: `executors.InProcessExecutor` and `executors.DaskExecutor`."""
 
 SCRIPT = Invocation("run_batch_analysis.py", "python run_batch_analysis.py")
 """How the top-level script is started."""
@@ -85,6 +89,7 @@ def batch_parser(
         help="customers per graph run; memory grows with it, not with the customer count (default: %(default)s)",
     )
     _export_options(parser)
+    _execution_options(parser)
     history = parser.add_argument_group("run store (docs/store.md)").add_mutually_exclusive_group()
     add_store_option(history, default_output_dir, "record the run in this store and compare with the run before")
     history.add_argument("--no-store", action="store_true", help="record nothing and compare with nothing")
@@ -123,11 +128,36 @@ def _export_options(parser: argparse.ArgumentParser) -> None:
     exports.add_argument("--parquet", action="store_true", help="also write <stem>.recommendations.parquet")
 
 
+def _execution_options(parser: argparse.ArgumentParser) -> None:
+    """Where the chunks run (docs/scale.md)."""
+    execution = parser.add_argument_group("execution (docs/scale.md)")
+    execution.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="local",
+        help="run the chunks in this process (local) or on a Dask cluster (dask; needs the dask extra) "
+        "(default: %(default)s)",
+    )
+    execution.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="the Dask scheduler to run on, e.g. tcp://10.0.0.5:8786 (only with --engine dask; default: start a "
+        f"local cluster of {LOCAL_WORKERS} worker processes)",
+    )
+
+
+def _executor(args: argparse.Namespace) -> Executor:
+    return DaskExecutor(args.scheduler) if args.engine == "dask" else InProcessExecutor()
+
+
 def _batch_argument_problem(args: argparse.Namespace) -> str | None:
     if args.chunk_size < 1:
         return "--chunk-size must be at least 1"
     if args.top_priority < 1:
         return "--top-priority must be at least 1"
+    if args.scheduler is not None and args.engine != "dask":
+        return "--scheduler needs --engine dask"
     if args.output is not None and args.output.suffix != ".md":
         return f"--output must name a .md file, not '{args.output}'"
     if args.output is not None:
@@ -168,18 +198,21 @@ def batch_command(args: argparse.Namespace, config: OrchestratorConfig, default_
         store = (
             None if args.no_store else StoreRun(args.store or default_output_dir / "history.duckdb", as_of, run_config)
         )
-        # The batch's and the chat model's cohorts share it, with the acceptance model trained once, its segments
-        # named by the chat model when it is on.
-        with phase("built the snapshot (holdings, signals, customer models, segments)"):
-            built = build_snapshot(dataset, as_of, run_config)
-        with phase("trained the acceptance model"):
-            built = with_acceptance(built, dataset, run_config)
-        snapshot = named_snapshot(built, run_config, None)
-        generated_at = datetime.now()
-        stem = f"batch_analysis_{as_of}_{generated_at:%Y%m%d_%H%M%S}"
-        files = BatchFiles(args.output or default_output_dir / "batch_reports" / f"{stem}.md")
-        with phase("analysed the customers and wrote the files"):
-            result = _write_batch(args, dataset, snapshot, run_config, files, generated_at, store)
+        # Connected (or the local cluster started) before the snapshot is built, so a scheduler that cannot be
+        # reached stops the run at once.
+        with _executor(args) as executor:
+            # The batch's and the chat model's cohorts share it, with the acceptance model trained once, its
+            # segments named by the chat model when it is on.
+            with phase("built the snapshot (holdings, signals, customer models, segments)"):
+                built = build_snapshot(dataset, as_of, run_config)
+            with phase("trained the acceptance model"):
+                built = with_acceptance(built, dataset, run_config)
+            snapshot = named_snapshot(built, run_config, None)
+            generated_at = datetime.now()
+            stem = f"batch_analysis_{as_of}_{generated_at:%Y%m%d_%H%M%S}"
+            files = BatchFiles(args.output or default_output_dir / "batch_reports" / f"{stem}.md")
+            with phase("analysed the customers and wrote the files"):
+                result = _write_batch(args, dataset, snapshot, run_config, files, generated_at, store, executor)
         if result.customers_failed:
             print_error(
                 f"{result.customers_failed:,} of {result.customers_requested:,} customers could not be "
@@ -200,9 +233,11 @@ def _write_batch(
     files: BatchFiles,
     generated_at: datetime,
     store: StoreRun | None,
+    executor: Executor,
 ) -> BatchResult:
-    """Runs the batch over `snapshot` (the chat model's cohort reads it too), staging the exports chunk by chunk,
-    and publishes every file at the end or none; the run is recorded in `store` only when they are published."""
+    """Runs the batch over `snapshot` (the chat model's cohort reads it too) on `executor`, staging the exports
+    chunk by chunk, and publishes every file at the end or none; the run is recorded in `store` only when they
+    are published."""
     with StagedOutputs() as staged:
         progress = batch_progress(sys.stderr, quiet=args.quiet, verbose=args.verbose)
         customers = CustomerExport(
@@ -227,6 +262,7 @@ def _write_batch(
                     on_chunk=export.append,
                     on_results=_both(customers.append, store.recorder.append if store else None),
                     snapshot=snapshot,
+                    executor=executor,
                 )
             if config.llm.enabled:
                 result, rationales = priority_rationales(result, dataset, config, snapshot=snapshot)

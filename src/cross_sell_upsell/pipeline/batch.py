@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import gc
-import time
-from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -20,30 +18,26 @@ from cross_sell_upsell.configuration import (
 from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.data.ingest import rows_rejected_summary
 from cross_sell_upsell.data.keys import customer_id_key
-from cross_sell_upsell.errors import ConfigurationError, CrossSellError, UnknownCustomerError
+from cross_sell_upsell.errors import ConfigurationError, UnknownCustomerError
 from cross_sell_upsell.llm.chat_model import build_chat_model
 from cross_sell_upsell.llm.rationales import NO_KEY_NOTE, fallback_note, llm_rationales
 from cross_sell_upsell.offers.cohort import closest_customer_ids
 from cross_sell_upsell.offers.results import RationaleStats
 from cross_sell_upsell.pipeline.acceptance import with_acceptance
 from cross_sell_upsell.pipeline.context import Context
+from cross_sell_upsell.pipeline.executors import ChunkJob, ChunkRun, Executor, InProcessExecutor
 from cross_sell_upsell.pipeline.naming import named_snapshot
 from cross_sell_upsell.pipeline.totals import (
     ERROR_SCHEMA,
     BatchResult,
     Limits,
     Totals,
-    chunk_totals,
     combine,
 )
 from cross_sell_upsell.snapshot.build import Snapshot, build_snapshot, check_snapshot
 
 DEFAULT_CHUNK_SIZE = 50_000
 """Customers per graph run. The graph is columnar, so big chunks are cheap; smaller ones bound memory."""
-
-
-CHUNKS_IN_FLIGHT = 2
-"""Graph runs at a time (see `_in_request_order`)."""
 
 
 SUGGESTED_UNKNOWN_IDS = 10
@@ -63,14 +57,6 @@ class ChunkProgress:
     seconds: float
 
 
-def _one_line(error: Exception) -> str:
-    lines = str(error).strip().splitlines()
-    text = lines[0] if lines else ""
-    if isinstance(error, CrossSellError):
-        return text
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
-
-
 def _without_llm(config: OrchestratorConfig) -> OrchestratorConfig:
     return config.model_copy(update={"llm": config.llm.model_copy(update={"enabled": False})})
 
@@ -88,6 +74,7 @@ def run_batch(
     on_results: Callable[[pl.DataFrame, pl.DataFrame], None] | None = None,
     snapshot: Snapshot | None = None,
     chat_model: BaseChatModel | None = None,
+    executor: Executor | None = None,
 ) -> BatchResult:
     """Runs the graph over the requested customers (every customer when None), `chunk_size` at a time, with
     template rationales, and folds each chunk into the totals. `on_chunk` gets each chunk's opportunities, in
@@ -95,29 +82,29 @@ def run_batch(
     bound the kept lists (default `Limits()`). Every chunk reads `snapshot` (built here when None; else it must be
     as of `as_of` with `config`'s settings), with the acceptance model trained once for the run
     (`acceptance.with_acceptance`, unless the snapshot carries it). With the chat model on (`config.llm`; `chat_model`, else the
-    settings'), it names the segments first (`naming.named_snapshot`).
+    settings'), it names the segments first (`naming.named_snapshot`). The chunks run on `executor` (in process
+    when None; `executors.DaskExecutor`: on Dask) and are folded in request order whichever runs them.
 
     Every requested id (duplicates dropped; email-like ids matched in any case) ends up processed or in `errors`: an unknown id, or every
     customer of a chunk whose graph run raised, with the error's one-line message. The run carries on."""
     if chunk_size < 1:
         raise ConfigurationError(f"chunk size must be at least 1, not {chunk_size}")
-    from cross_sell_upsell.pipeline.graph import graph
-
     snapshot = _run_snapshot(dataset, as_of, config, snapshot, chat_model)
     requested = (
         dataset.customer_ids() if customer_ids is None else list(dict.fromkeys(map(customer_id_key, customer_ids)))
     )
-    context = Context(dataset=dataset, snapshot=snapshot, config=_without_llm(config))
     limits = limits or Limits()
     llm_customers = config.llm.priority_customers if config.llm.enabled else 0
     kept = replace(limits, top_priority=max(limits.top_priority, llm_customers))  # the chat model's cohort too
     chunks = [requested[start : start + chunk_size] for start in range(0, len(requested), chunk_size)]
+    job = ChunkJob(snapshot, dataset.campaigns, as_of, _without_llm(config), kept)
     tally = _Tally()
-    runs = _in_request_order(lambda chunk: _run_chunk(graph, chunk, as_of, context, config, kept), chunks)
-    for index, result in enumerate(runs, start=1):
-        _fold(tally, result, dataset, kept, on_chunk, on_results)
-        if on_progress is not None:
-            on_progress(_progress(tally, result, index, len(chunks), len(requested)))
+    # Closed here, not later by the collector: an interrupt during a fold waits for the chunks in flight at once.
+    with closing((executor or InProcessExecutor()).run(job, chunks)) as runs:
+        for index, result in enumerate(runs, start=1):
+            _fold(tally, result, dataset, kept, on_chunk, on_results)
+            if on_progress is not None:
+                on_progress(_progress(tally, result, index, len(chunks), len(requested)))
     return BatchResult(
         as_of=as_of,
         source=dataset.source,
@@ -148,17 +135,6 @@ def _run_snapshot(
 
 
 @dataclass
-class _ChunkRun:
-    """One chunk's graph run: its output and totals, or the one-line error that stopped it."""
-
-    chunk: list[str]
-    seconds: float
-    output: dict[str, Any] | None = None
-    totals: Totals | None = None
-    error: str | None = None
-
-
-@dataclass
 class _Tally:
     """The chunks folded so far."""
 
@@ -170,22 +146,9 @@ class _Tally:
     """Requested ids folded, with a result or an error."""
 
 
-def _in_request_order(run: Callable[[list[str]], _ChunkRun], chunks: list[list[str]]) -> Iterator[_ChunkRun]:
-    """Each chunk's run, in request order, so the totals and the export do not depend on which finishes first.
-    Polars leaves one of the cores idle for much of a chunk's run, so CHUNKS_IN_FLIGHT chunks run at a time."""
-    with ThreadPoolExecutor(max_workers=CHUNKS_IN_FLIGHT, thread_name_prefix="batch-chunk") as pool:
-        in_flight: deque[Future[_ChunkRun]] = deque()
-        for chunk in chunks:
-            in_flight.append(pool.submit(run, chunk))
-            if len(in_flight) == CHUNKS_IN_FLIGHT:
-                yield in_flight.popleft().result()
-        while in_flight:
-            yield in_flight.popleft().result()
-
-
 def _fold(
     tally: _Tally,
-    result: _ChunkRun,
+    result: ChunkRun,
     dataset: Dataset,
     limits: Limits,
     on_chunk: Callable[[pl.DataFrame], None] | None,
@@ -214,7 +177,7 @@ def _fold(
     tally.customers_done += len(result.chunk)
 
 
-def _progress(tally: _Tally, result: _ChunkRun, index: int, chunks: int, customers_total: int) -> ChunkProgress:
+def _progress(tally: _Tally, result: ChunkRun, index: int, chunks: int, customers_total: int) -> ChunkProgress:
     """What the progress callback hears once the chunk `index` (from 1) of `chunks` is folded."""
     return ChunkProgress(
         chunk=index,
@@ -225,18 +188,6 @@ def _progress(tally: _Tally, result: _ChunkRun, index: int, chunks: int, custome
         customers_failed=len(tally.errors),
         seconds=result.seconds,
     )
-
-
-def _run_chunk(
-    graph: Any, chunk: list[str], as_of: date, context: Context, config: OrchestratorConfig, limits: Limits
-) -> _ChunkRun:
-    started = time.perf_counter()
-    try:
-        output = graph.invoke({"customer_ids": chunk, "as_of": as_of}, context=context)
-        totals = chunk_totals(output["opportunities"], output["customer_summaries"], config, limits)
-    except Exception as error:  # noqa: BLE001 - one bad chunk must not stop the weekly run
-        return _ChunkRun(chunk, time.perf_counter() - started, error=_one_line(error))
-    return _ChunkRun(chunk, time.perf_counter() - started, output=output, totals=totals)
 
 
 def _chunk_errors(

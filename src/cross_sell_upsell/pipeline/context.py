@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from langchain_core.language_models import BaseChatModel
 
 from cross_sell_upsell.configuration import DEFAULT_DATA_DIR, OrchestratorConfig
+from cross_sell_upsell.data.campaigns import Campaigns
 from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.snapshot.build import Snapshot
 
@@ -28,3 +29,12 @@ class Context:
     """The business rules and the rationale settings."""
     chat_model: BaseChatModel | None = None
     """Chat model for `write_rationales`; when None and the LLM is enabled, one is built from `config.llm`."""
+    campaigns: Campaigns | None = None
+    """The campaigns running on the run's as-of date, for a run given a snapshot and no dataset (a Dask worker
+    receives the snapshot and these, not the data); when None, `dataset`'s."""
+
+    def run_campaigns(self) -> Campaigns | None:
+        """The campaigns the run boosts: `campaigns`, else the dataset's, else none."""
+        if self.campaigns is not None:
+            return self.campaigns
+        return None if self.dataset is None else self.dataset.campaigns

@@ -144,8 +144,7 @@ def score_opportunities(state: State, runtime: Runtime[Context]) -> dict[str, An
         scored, state.get("acceptance"), customers, state["holdings"], state["products"], state["as_of"]
     )
     ranked = ranked_by_policy(scored.with_columns(probabilities), config.ranking)
-    dataset = runtime.context.dataset
-    campaigns = None if dataset is None else dataset.campaigns
+    campaigns = runtime.context.run_campaigns()
     # A campaign boosts what the offers are ranked by: the policy's value, else the score.
     by = RANKING_VALUE if RANKING_VALUE in ranked.columns else "score"
     promoted = boost(ranked, campaigns, state["as_of"], config, by, customers=customers, products=state["products"])
