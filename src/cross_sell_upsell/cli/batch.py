@@ -265,10 +265,7 @@ def _write_batch(
                     executor=executor,
                 )
             if config.llm.enabled:
-                result, rationales = priority_rationales(result, dataset, config, snapshot=snapshot)
-                export.replace_rationales(rationales)
-                if store:
-                    store.recorder.replace_rationales(rationales)
+                result = _with_chat_rationales(result, dataset, config, snapshot, export, store)
             if not result.customers_processed:
                 raise DataValidationError(dataset.source, "-", "-", _nobody_analysed(result))
             if args.parquet:
@@ -286,6 +283,23 @@ def _write_batch(
             finish_uninterrupted()
             staged.commit()
     _note_left_out(customers, args.quiet)
+    return result
+
+
+def _with_chat_rationales(
+    result: BatchResult,
+    dataset: Dataset,
+    config: OrchestratorConfig,
+    snapshot: Snapshot,
+    export: RecommendationsExport,
+    store: StoreRun | None,
+) -> BatchResult:
+    """The result with the chat model's rationales for the priority customers' lead offers, swapped into the
+    per-offer export and the store's rows too."""
+    result, rationales = priority_rationales(result, dataset, config, snapshot=snapshot)
+    export.replace_rationales(rationales)
+    if store:
+        store.recorder.replace_rationales(rationales)
     return result
 
 
