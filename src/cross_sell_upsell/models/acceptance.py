@@ -23,13 +23,6 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from sklearn import config_context
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GroupKFold
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
-from sklearn.utils import assert_all_finite
 
 from cross_sell_upsell.configuration.acceptance import AcceptanceSettings
 from cross_sell_upsell.errors import ConfigurationError
@@ -101,6 +94,14 @@ def _fallback_reason(rows: int, positives: int, settings: AcceptanceSettings) ->
 def fit_acceptance(training: pl.DataFrame, settings: AcceptanceSettings) -> AcceptanceModel:
     """The calibrated classifier fitted on `training` (see the module docstring), or a model with the reason
     when the history is too short. Deterministic: the same frame gives the same probabilities."""
+    # Imported here, as the segments' K-means is: scikit-learn takes about two seconds to import, which every
+    # command (a usage error too) paid through the snapshot's import of this module.
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     features = numeric_features(training)
     labels = training.get_column(LABEL).cast(pl.Int8).to_numpy() if LABEL in training.columns else np.zeros(0)
     rows, positives = training.height, int(labels.sum())
@@ -127,6 +128,9 @@ def fit_acceptance(training: pl.DataFrame, settings: AcceptanceSettings) -> Acce
 def predict_acceptance(model: AcceptanceModel, offers: pl.DataFrame) -> pl.Series:
     """Per offer row, the probability that the customer buys it within the horizon; null for every row when the
     model fell back (`model.fallback_reason`). Raises ConfigurationError naming a missing feature column."""
+    from sklearn import config_context
+    from sklearn.utils import assert_all_finite
+
     if model.estimator is None:
         return pl.Series(PROBABILITY, [None] * offers.height, dtype=pl.Float64)
     if offers.is_empty():
