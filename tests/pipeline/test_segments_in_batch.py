@@ -110,8 +110,7 @@ def test_batch_figures_do_not_depend_on_the_chunk_size_or_the_run(synthetic: Pat
     snapshot = with_acceptance(build_snapshot(dataset, SUGGESTED_AS_OF, CONFIG), dataset, CONFIG)
     chosen = dataset.customer_ids()[:24]
     runs = [
-        run_batch(dataset, chosen, SUGGESTED_AS_OF, CONFIG, chunk_size=size, snapshot=snapshot)
-        for size in (5, 24, 24)
+        run_batch(dataset, chosen, SUGGESTED_AS_OF, CONFIG, chunk_size=size, snapshot=snapshot) for size in (5, 24, 24)
     ]
     files, when = BatchFiles(tmp_path / "w.md"), datetime(2024, 1, 1)
     first = render_summary(runs[0], files, [], when)
