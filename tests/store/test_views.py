@@ -83,7 +83,7 @@ def test_no_purchase_gives_a_flat_pareto() -> None:
 
 
 def test_the_store_tables_are_the_four_views(purchases: pl.DataFrame) -> None:
-    tables = sales_views(OWNERSHIP, PRODUCTS, AS_OF)
+    tables = sales_views(priced_purchases(OWNERSHIP, PRODUCTS), PRODUCTS, AS_OF)
     assert sorted(tables) == ["run_pareto", "run_sales_weekly", "run_top_categories", "run_top_products"]
     assert tables["run_sales_weekly"].equals(weekly_sales(purchases))
     assert tables["run_top_products"].equals(top_products(purchases, PRODUCTS))

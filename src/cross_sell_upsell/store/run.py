@@ -54,15 +54,17 @@ class StoreRun:
         offers_sent = pl.scan_parquet(offer_files).select(pl.len()).collect().item()
         self._run_id = new_run_id(result, generated_at)
         run = run_row(self._run_id, result, generated_at, customers, offers_sent)
+        # Priced once: the sales views and last week's offers both read every purchase (a copy of the whole log).
+        purchases = views.priced_purchases(dataset.ownership, dataset.products)
         previous_run, previous_offers, rows = None, None, None
         if self.previous is not None:
             current = customers.select("customer_id", "segment", "gap_categories").collect()
             previous_run = previous_run_summary(self.previous.run, run, self.previous.customers, current)
-            purchases = views.priced_purchases(dataset.ownership, dataset.products)
             previous_offers, rows = previous_offers_summary(
                 self.previous.run, self.previous.offers, purchases, result.as_of
             )
-        self._tables = run_tables(run, result, dataset, customer_file, offer_files, rows)
+        sales = views.sales_views(purchases, dataset.products, result.as_of)
+        self._tables = run_tables(run, result, sales, customer_file, offer_files, rows)
         return RunHistory(store=shown(self.target), previous_run=previous_run, previous_offers=previous_offers)
 
     @contextmanager

@@ -16,7 +16,6 @@ from typing import Any
 import polars as pl
 
 from cross_sell_upsell.configuration import OrchestratorConfig
-from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.io.database import connect
 from cross_sell_upsell.pipeline.priority import PRIORITY_ORDER, lapsed, priority_expression
 from cross_sell_upsell.pipeline.totals import BatchResult
@@ -255,20 +254,20 @@ def _cubes(customers: pl.LazyFrame, offers: pl.LazyFrame) -> dict[str, pl.DataFr
 def run_tables(
     run: dict[str, Any],
     result: BatchResult,
-    dataset: Dataset,
+    sales: dict[str, pl.DataFrame],
     customer_file: Path,
     offer_files: Sequence[Path],
     previous_offers: pl.DataFrame | None,
 ) -> dict[str, Rows]:
     """Every table's rows for the run `run` (its `runs` row), in the order they are written: the customers and
-    offers as the files they were spilled to, the rest as frames."""
+    offers as the files they were spilled to, the rest as frames (`sales`: `views.sales_views`)."""
     tables: dict[str, Rows] = {
         "runs": pl.DataFrame([run], schema_overrides={"rows_read": pl.Int64, "rows_used": pl.Int64}),
         "run_customers": [customer_file],
         "run_offers": offer_files,
         **_cubes(pl.scan_parquet(customer_file), pl.scan_parquet(offer_files)),
         "run_gaps": result.most_common_gaps().select("category", customers="count"),
-        **views.sales_views(dataset.ownership, dataset.products, result.as_of),
+        **sales,
     }
     if previous_offers is not None:
         tables["run_previous_offers"] = previous_offers
