@@ -77,8 +77,8 @@ def customer_features(purchases: pl.DataFrame, products: pl.DataFrame, as_of: da
         )
     )
     # A parallel group-by sums a customer's rows in a varying order, and a float sum's last digits vary with it
-    # (the same run gave 1135.05 and 1135.0500000000002): money is rounded to cents, the reference spend (medians
-    # of cent prices, so at most three decimals, times quantities) to four decimals.
+    # (the same run gave 1135.05 and 1135.0500000000002): money is rounded to cents, the reference spend to 12
+    # significant digits, which drops that noise without turning a tiny catalog price's spend into 0.
     totals = rows.group_by("customer_id").agg(
         first_purchase=pl.col("purchase_date").min(),
         last_purchase=pl.col("purchase_date").max(),
@@ -86,7 +86,7 @@ def customer_features(purchases: pl.DataFrame, products: pl.DataFrame, as_of: da
         monetary=pl.col("window_amount").sum().round(2),
         lifetime_spend=pl.col("amount").sum().round(2),
         purchase_days=pl.col("purchase_date").n_unique().cast(pl.UInt32),
-        reference_spend=pl.col("reference_amount").sum().round(4),
+        reference_spend=pl.col("reference_amount").sum().round_sig_figs(12),
     )
     return (
         totals.with_columns(

@@ -128,13 +128,13 @@ def fit_acceptance(training: pl.DataFrame, settings: AcceptanceSettings) -> Acce
 def predict_acceptance(model: AcceptanceModel, offers: pl.DataFrame) -> pl.Series:
     """Per offer row, the probability that the customer buys it within the horizon; null for every row when the
     model fell back (`model.fallback_reason`). Raises ConfigurationError naming a missing feature column."""
-    from sklearn import config_context
-    from sklearn.utils import assert_all_finite
-
     if model.estimator is None:
         return pl.Series(PROBABILITY, [None] * offers.height, dtype=pl.Float64)
     if offers.is_empty():
         return pl.Series(PROBABILITY, [], dtype=pl.Float64)
+    from sklearn import config_context
+    from sklearn.utils import assert_all_finite
+
     matrix = design_matrix(offers, model.features)
     # Checked once here instead of in each step of scikit-learn's pipeline (about a sixth of the prediction);
     # the same error on an infinite value, the same probabilities.
