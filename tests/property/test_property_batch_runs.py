@@ -1,7 +1,6 @@
 """`run_batch` on every generated data set that loads: every requested customer is processed or failed, only an
 unknown id fails, and the summary is strict JSON (the files' independence of the chunk size is in
-test_property_batch_files.py: the two are the slowest property tests, and pytest-xdist gives each file to one
-worker)."""
+test_property_batch_files.py: the two are the slowest property tests, kept apart so both workers can run one)."""
 
 from __future__ import annotations
 
