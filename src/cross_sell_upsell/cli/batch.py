@@ -274,7 +274,7 @@ def _write_batch(
             files = replace(files, customer_parts=parts if len(parts) > 1 else (), parquet=args.parquet)
             if result.rows_rejected["total"]:
                 staged.add(files.rejected_rows, dataset.rejected_rows.write_csv())
-            history = store.history(result, dataset, generated_at) if store else None
+            history = store.history(result, dataset.products, generated_at, [dataset.ownership]) if store else None
             # Drawn while the export's last chunk is still being written (unless the Parquet copy waited for it).
             stage_report(staged, files, result, generated_at, history)
         # The run's rows are inserted while an interrupt can still stop it (and roll them back); once the files
