@@ -15,7 +15,12 @@ from cross_sell_upsell.data.ingest import load_transactions_dataset
 from cross_sell_upsell.data.synth import SUGGESTED_AS_OF, generate, write_parquet
 from cross_sell_upsell.pipeline.acceptance import with_acceptance
 from cross_sell_upsell.pipeline.batch import run_batch
-from cross_sell_upsell.pipeline.partitioned import customers_only, partitioned_snapshot, replay_dataset
+from cross_sell_upsell.pipeline.partitioned import (
+    customers_only,
+    partitioned_acceptance,
+    partitioned_snapshot,
+    replay_dataset,
+)
 from cross_sell_upsell.pipeline.totals import BatchResult
 from cross_sell_upsell.snapshot.build import build_snapshot
 from cross_sell_upsell.snapshot.partitions import customer_partitions
@@ -30,6 +35,14 @@ class InMemoryPartitions:
 
     dataset: Dataset
     partitions: int
+
+    @property
+    def rejected_rows(self) -> pl.DataFrame | None:
+        return self.dataset.rejected_rows
+
+    @property
+    def rows_read(self) -> int | None:
+        return self.dataset.rows_read
 
     def partition(self, index: int) -> Dataset:
         ids = self.dataset.customers.get_column("customer_id")
@@ -95,7 +108,9 @@ def one_pass(synthetic, whole):
 def test_a_partitioned_run_gives_the_same_batch_as_one_pass(synthetic, whole, one_pass, partitions):
     source = InMemoryPartitions(synthetic, partitions)
     customers = customers_only(source)
-    snapshot = partitioned_snapshot(source, customers, SUGGESTED_AS_OF, CONFIG)
+    snapshot = partitioned_acceptance(
+        partitioned_snapshot(source, customers, SUGGESTED_AS_OF, CONFIG), source, customers, CONFIG
+    )
     assert whole.acceptance.estimator is not None
     assert snapshot.acceptance.training_offers == whole.acceptance.training_offers
     assert snapshot.acceptance.positives == whole.acceptance.positives

@@ -18,7 +18,7 @@ test_partitioned.py), so the batch's chunks, exports and report are the same wha
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Protocol
 
@@ -28,15 +28,26 @@ from cross_sell_upsell.configuration import AcceptanceSettings, OrchestratorConf
 from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.features.holdings import keyed_ownership
 from cross_sell_upsell.pipeline.acceptance import labelled_purchases, replay_dates, replay_population, with_acceptance
-from cross_sell_upsell.snapshot.build import Snapshot, snapshot_from_parts
+from cross_sell_upsell.snapshot.build import Snapshot, build_snapshot, snapshot_from_parts
 
 
 class Partitions(Protocol):
-    """Disjoint partitions of a dataset's customers, each with every purchase of its customers."""
+    """Disjoint partitions of a dataset's customers, each with every purchase of its customers
+    (`data.ingest.partitioned.PartitionedDataset`)."""
 
     @property
     def partitions(self) -> int:
         """How many partitions there are."""
+        ...
+
+    @property
+    def rejected_rows(self) -> pl.DataFrame | None:
+        """The whole log's rejected rows (`Dataset.rejected_rows`)."""
+        ...
+
+    @property
+    def rows_read(self) -> int | None:
+        """The whole log's rows read (`Dataset.rows_read`)."""
         ...
 
     def partition(self, index: int) -> Dataset:
@@ -47,8 +58,8 @@ class Partitions(Protocol):
 
 def customers_only(source: Partitions) -> Dataset:
     """Every customer of every partition, sorted by id as one pass over the log lists them, with their features
-    and given values, the catalog and what the first partition says of the whole log (source, rejected rows,
-    rows read, learned cycles), and no purchase: an ownership frame with the partitions' columns and no row."""
+    and given values, the catalog, the whole log's rejected rows and rows read, and no purchase: an ownership
+    frame with the partitions' columns and no row."""
     first = source.partition(0)
     customers, features, given = [first.customers], [first.customer_features], [first.given_values]
     for index in range(1, source.partitions):
@@ -62,15 +73,23 @@ def customers_only(source: Partitions) -> Dataset:
         ownership=first.ownership.clear(),
         customer_features=None if first.customer_features is None else pl.concat(features).sort("customer_id"),
         given_values=None if first.given_values is None else pl.concat(given).sort("customer_id"),
+        rejected_rows=source.rejected_rows,
+        rows_read=source.rows_read,
     )
 
 
 def partitioned_snapshot(source: Partitions, customers: Dataset, as_of: date, config: OrchestratorConfig) -> Snapshot:
-    """The snapshot of the whole log as of `as_of` (`build_snapshot`'s), its acceptance model trained
-    (`with_acceptance`), from `customers` (`customers_only`) and each partition's purchases, one partition at a
-    time."""
-    snapshot = snapshot_from_parts(customers, as_of, config, _keyed_parts(source, customers, as_of))
-    replay, labelled = replay_dataset(source, customers, as_of, config.acceptance)
+    """The snapshot of the whole log as of `as_of` (`build_snapshot`'s) from `customers` (`customers_only`) and
+    each partition's purchases, one partition at a time; without the acceptance model (`partitioned_acceptance`)."""
+    return snapshot_from_parts(customers, as_of, config, _keyed_parts(source, customers, as_of))
+
+
+def partitioned_acceptance(
+    snapshot: Snapshot, source: Partitions, customers: Dataset, config: OrchestratorConfig
+) -> Snapshot:
+    """`snapshot` with the acceptance model `with_acceptance` trains on the whole log, its replays reading only
+    the purchases of the customers they sample (`replay_dataset`)."""
+    replay, labelled = replay_dataset(source, customers, snapshot.as_of, config.acceptance)
     return with_acceptance(snapshot, replay, config, labelled=labelled)
 
 
@@ -110,3 +129,34 @@ def replay_dataset(
     # In the order one pass over the log leaves them (`read_transactions`): by a hash of the id, then file order.
     grouped = ownership.lazy().sort(pl.col("customer_id").hash(), maintain_order=True).collect()
     return replace(customers, ownership=grouped), labelled
+
+
+@dataclass(frozen=True)
+class BatchInputs:
+    """What a batch reads: the dataset, whole or (`partitioned`) every customer without the purchases, whose
+    log is then read one partition at a time."""
+
+    dataset: Dataset
+    """The dataset the batch runs over (`customers_only` when partitioned)."""
+    partitioned: Partitions | None = None
+    """The log's partitions; None when `dataset` holds the whole log."""
+
+    def snapshot(self, as_of: date, config: OrchestratorConfig) -> Snapshot:
+        """The run's snapshot, without the acceptance model."""
+        if self.partitioned is None:
+            return build_snapshot(self.dataset, as_of, config)
+        return partitioned_snapshot(self.partitioned, self.dataset, as_of, config)
+
+    def with_acceptance(self, snapshot: Snapshot, config: OrchestratorConfig) -> Snapshot:
+        """`snapshot` with the run's acceptance model."""
+        if self.partitioned is None:
+            return with_acceptance(snapshot, self.dataset, config)
+        return partitioned_acceptance(snapshot, self.partitioned, self.dataset, config)
+
+    def purchases(self) -> Iterator[pl.DataFrame]:
+        """The log's purchases: the whole ownership, or each partition's in turn."""
+        if self.partitioned is None:
+            yield self.dataset.ownership
+            return
+        for index in range(self.partitioned.partitions):
+            yield self.partitioned.partition(index).ownership
