@@ -53,7 +53,7 @@ def load_transactions_dataset(
         transactions, products.get_column("product_id"), settings, strict=strict
     )
     log = database_table(transactions) or Path(transactions)  # a URL's password is not written in messages
-    check_rejected_share(log, rows_read, _reason_counts(rejected), settings.max_rejected_share)
+    check_rejected_share(log, rows_read, reason_counts(rejected), settings.max_rejected_share)
     features = customer_features(purchases, products, as_of, settings.rfm_window_days)
     learned = learn_cycles(purchases, products, as_of, settings.cycle_min_repeats)
     source = f"{log} + {catalog}" + (f" + {customers_file}" if customers_file is not None else "")
@@ -78,13 +78,13 @@ def rows_rejected_summary(dataset: Dataset) -> dict[str, Any]:
     """{"rows_read": n, "rows_used": u, "total": r, "by_reason": {reason: count}} over every reason of
     REJECT_REASONS (zeros included), where every row read is used or rejected: n = u + r. `rows_read` and
     `rows_used` only for a dataset read from a transaction log."""
-    counts = _reason_counts(dataset.rejected_rows)
+    counts = reason_counts(dataset.rejected_rows)
     total = sum(counts.values())
     rows = {} if dataset.rows_read is None else {"rows_read": dataset.rows_read, "rows_used": dataset.rows_read - total}
     return {**rows, "total": total, "by_reason": counts}
 
 
-def _reason_counts(rejected: pl.DataFrame | None) -> dict[str, int]:
+def reason_counts(rejected: pl.DataFrame | None) -> dict[str, int]:
     """Rejected rows per reason, every reason of REJECT_REASONS in order (zeros included)."""
     counts = dict.fromkeys(REJECT_REASONS, 0)
     if rejected is not None:
