@@ -182,7 +182,7 @@ def _split_log(scan: pl.LazyFrame, log: LogRead, folder: Path, partitions: int) 
         include_key=False,
         file_path_provider=lambda file: f"{file.partition_keys.item()}-{file.index_in_partition}.parquet",
     )
-    keyed.sink_parquet(target, mkdir=True)
+    keyed.sink_parquet(target, mkdir=True, compression="lz4")  # a working file, read once: speed over size
     files = sorted(raw.glob("*.parquet"))
     return pl.scan_parquet(files).select(pl.len()).collect().item() if files else 0
 
@@ -273,4 +273,4 @@ def _write(folder: Path, index: int, name: str, frame: pl.DataFrame) -> None:
     """Writes one frame of a partition (a working file of the run: the folder is the caller's, not an output)."""
     path = _frame_file(folder, index, name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.write_parquet(path)
+    frame.write_parquet(path, compression="lz4")
