@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 from ingest_helpers import AS_OF, write_text
@@ -83,10 +84,19 @@ def _parquet_log(files: dict[str, Path]) -> Path:
     return path
 
 
-@pytest.mark.parametrize("kind", ["csv", "parquet"])
-@pytest.mark.parametrize("partitions", [1, 3, 7])
+def _table_log(files: dict[str, Path]) -> str:
+    """The Parquet log as a DuckDB table."""
+    database = files["log"].with_suffix(".duckdb")
+    with duckdb.connect(str(database)) as connection:
+        connection.execute(f"CREATE TABLE sales AS SELECT * FROM read_parquet('{_parquet_log(files)}')")
+    return f"duckdb:{database}::sales"
+
+
+@pytest.mark.parametrize(
+    ("kind", "partitions"), [("csv", 1), ("csv", 3), ("csv", 7), ("parquet", 3), ("parquet", 7), ("table", 3)]
+)
 def test_the_partitions_together_are_the_one_pass_dataset(tmp_path, files, kind, partitions):
-    log = files["log"] if kind == "csv" else _parquet_log(files)
+    log = files["log"] if kind == "csv" else _parquet_log(files) if kind == "parquet" else _table_log(files)
     whole = load_transactions_dataset(log, files["catalog"], files["customers"], as_of=AS_OF, settings=SETTINGS)
     split = load_partitioned_dataset(
         log,
