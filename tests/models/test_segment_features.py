@@ -8,12 +8,12 @@ import numpy as np
 import polars as pl
 import pytest
 
+from cross_sell_upsell.data.hashing import stable_hash
 from cross_sell_upsell.models.segment_features import (
     FEATURE_SCHEMA,
     Scaling,
     sample_order,
     segment_features,
-    stable_hash,
 )
 
 AS_OF = date(2024, 3, 1)

@@ -155,12 +155,16 @@ def loyalty_tier(spend: pl.Expr, thresholds: dict[str, float]) -> pl.Expr:
     return tier
 
 
-def derive_customers(features: pl.DataFrame, given: pl.DataFrame | None, settings: IngestSettings) -> pl.DataFrame:
+def derive_customers(
+    features: pl.DataFrame, given: pl.DataFrame | None, settings: IngestSettings, gap_days: float | None = None
+) -> pl.DataFrame:
     """CUSTOMER_SCHEMA rows for every customer in `features` or `given`, sorted by id. A value the retailer
     gives (non-null in `given`) wins; the rest is derived: lifetime_value = lifetime spend, churn_risk,
     price_sensitivity, and loyalty_tier from the resulting lifetime value; name and notes default to "",
-    concerns to none, tier preference to none (the cohort then uses the highest tier owned)."""
-    gap = typical_gap_days(features, settings.default_purchase_gap_days)
+    concerns to none, tier preference to none (the cohort then uses the highest tier owned). The churn risk's
+    fallback gap is `gap_days`, by default the `typical_gap_days` of `features` (a part of the customers needs
+    the whole customer base's)."""
+    gap = typical_gap_days(features, settings.default_purchase_gap_days) if gap_days is None else gap_days
     given_columns = (
         {} if given is None else {field: f"given_{field}" for field in given.columns if field != "customer_id"}
     )
@@ -205,25 +209,56 @@ def learn_cycles(purchases: pl.DataFrame, products: pl.DataFrame, as_of: date, m
     customer, up to `as_of`. A product with at least `min_repeats` intervals gets their median (rounded to
     the nearest day, halves up); else its category's median over every product of the category, when the
     category has at least `min_repeats` intervals; else no cycle (basis "none")."""
-    unknown = products.filter(pl.col("replenishment_cycle_days").is_null()).select("product_id", "category")
-    if unknown.is_empty():
-        return pl.DataFrame(schema=LEARNED_CYCLE_SCHEMA)
-    related = products.filter(pl.col("category").is_in(unknown.get_column("category").implode()))
+    return cycles_from_counts(interval_counts(purchases, products, as_of), products, min_repeats)
+
+
+INTERVAL_COUNT_SCHEMA: dict[str, pl.DataType] = {"product": pl.UInt32(), "interval": pl.Int64(), "count": pl.UInt32()}
+"""How many repeat intervals of a product (its position among `_cycle_products`' related products) last
+`interval` days: counts of parts of the log add up to the whole log's."""
+
+
+def interval_counts(purchases: pl.DataFrame, products: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """INTERVAL_COUNT_SCHEMA: the repeat intervals `learn_cycles` rests on, counted per (product, interval).
+    Intervals are whole days, so their medians come exactly from the counts of any split of the customers,
+    summed (`cycles_from_counts`)."""
+    _, related = _cycle_products(products)
+    if related.is_empty():
+        return pl.DataFrame(schema=INTERVAL_COUNT_SCHEMA)
     product_ids = related.get_column("product_id")
     rows = purchases.filter((pl.col("purchase_date") <= as_of) & pl.col("product_id").is_in(product_ids.implode()))
-    intervals = repeat_intervals(rows, product_ids)
-    by_product = (
-        intervals.group_by("product")
-        .agg(product_median=pl.col("interval").median(), product_repeats=pl.len().cast(pl.UInt32))
-        .select(pl.lit(product_ids).gather(pl.col("product")).alias("product_id"), pl.exclude("product"))
+    return (
+        repeat_intervals(rows, product_ids)
+        .group_by("product", "interval")
+        .agg(count=pl.len().cast(pl.UInt32))
+        .select(pl.col(column).cast(dtype) for column, dtype in INTERVAL_COUNT_SCHEMA.items())
+    )
+
+
+def _cycle_products(products: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The products without a catalog cycle (id, category), and every product of their categories."""
+    unknown = products.filter(pl.col("replenishment_cycle_days").is_null()).select("product_id", "category")
+    related = products.filter(pl.col("category").is_in(unknown.get_column("category").implode()))
+    return unknown, related
+
+
+def cycles_from_counts(counts: pl.DataFrame, products: pl.DataFrame, min_repeats: int) -> pl.DataFrame:
+    """`learn_cycles`' result from the `interval_counts` of the purchases (or their sum over parts of them)."""
+    unknown, related = _cycle_products(products)
+    if unknown.is_empty():
+        return pl.DataFrame(schema=LEARNED_CYCLE_SCHEMA)
+    product_ids = related.get_column("product_id")
+    by_product = _median_of_counts(counts, "product").select(
+        pl.lit(product_ids).gather(pl.col("product")).alias("product_id"),
+        product_median="median",
+        product_repeats="repeats",
     )
     categories = related.select("category", number=pl.col("category").rank("dense").cast(pl.UInt32))
     by_category = (
-        intervals.with_columns(number=pl.lit(categories.get_column("number")).gather(pl.col("product")))
-        .group_by("number")
-        .agg(category_median=pl.col("interval").median(), category_repeats=pl.len().cast(pl.UInt32))
+        _median_of_counts(
+            counts.with_columns(number=pl.lit(categories.get_column("number")).gather(pl.col("product"))), "number"
+        )
         .join(categories.unique(), on="number")
-        .drop("number")
+        .select("category", category_median="median", category_repeats="repeats")
     )
     learned = (
         unknown.join(by_product, on="product_id", how="left")
@@ -251,6 +286,23 @@ def learn_cycles(purchases: pl.DataFrame, products: pl.DataFrame, as_of: date, m
     )
     return learned.select(pl.col(column).cast(dtype) for column, dtype in LEARNED_CYCLE_SCHEMA.items()).sort(
         "product_id"
+    )
+
+
+def _median_of_counts(counts: pl.DataFrame, group: str) -> pl.DataFrame:
+    """Per `group`: the median interval (the mean of the two middle ones for an even number) and the number of
+    intervals, from counts per (group, interval), read off the cumulative counts in interval order."""
+    totals = (
+        counts.group_by(group, "interval")
+        .agg(pl.col("count").sum().cast(pl.UInt64))
+        .sort(group, "interval")
+        .with_columns(upto=pl.col("count").cum_sum().over(group), repeats=pl.col("count").sum().over(group))
+    )
+    # 0-based positions of the middle intervals: (n - 1) // 2 and n // 2, equal for an odd n.
+    lower = pl.col("interval").filter(pl.col("upto") > (pl.col("repeats") - 1) // 2).first()
+    upper = pl.col("interval").filter(pl.col("upto") > pl.col("repeats") // 2).first()
+    return totals.group_by(group).agg(
+        median=(lower + upper).cast(pl.Float64) / 2, repeats=pl.col("repeats").first().cast(pl.UInt32)
     )
 
 

@@ -9,6 +9,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
+from cross_sell_upsell.data.hashing import stable_hash
 from cross_sell_upsell.models.segment_naming import SEGMENT_FEATURES
 
 FEATURE_SCHEMA: dict[str, pl.DataType] = {
@@ -103,31 +104,6 @@ def customer_totals(purchases: pl.DataFrame | pl.LazyFrame, products: pl.DataFra
         )
         .collect()
     )
-
-
-def stable_hash(ids: pl.Series) -> np.ndarray:
-    """A 64-bit hash of each id's UTF-8 text that depends on nothing else (no library version, no platform, no
-    process): the polynomial sum of (byte + 1) x P^position modulo 2^64 (P the FNV prime), the length mixed in,
-    then the splitmix64 finaliser. Vectorised by byte position, each pass over the ids still that long."""
-    text = ids.cast(pl.String).fill_null("")
-    lengths = text.str.len_bytes().to_numpy().astype(np.int64)
-    data = np.frombuffer(text.str.join("").item().encode("utf-8"), dtype=np.uint8)
-    starts = np.cumsum(lengths) - lengths
-    total = np.zeros(len(lengths), dtype=np.uint64)
-    rows = np.arange(len(lengths))
-    power = 1
-    for position in range(int(lengths.max(initial=0))):
-        rows = rows[lengths[rows] > position]
-        terms = (data[starts[rows] + position].astype(np.uint64) + np.uint64(1)) * np.uint64(power)
-        if len(rows) == len(total):
-            total += terms
-        else:
-            total[rows] += terms
-        power = power * 0x100000001B3 % 2**64
-    mixed = total ^ (lengths.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
-    mixed = (mixed ^ (mixed >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    mixed = (mixed ^ (mixed >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return mixed ^ (mixed >> np.uint64(31))
 
 
 def sample_order(ids: pl.Series, size: int | None = None) -> np.ndarray:

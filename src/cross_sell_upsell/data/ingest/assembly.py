@@ -53,38 +53,56 @@ def load_transactions_dataset(
         transactions, products.get_column("product_id"), settings, strict=strict
     )
     log = database_table(transactions) or Path(transactions)  # a URL's password is not written in messages
-    check_rejected_share(log, rows_read, _reason_counts(rejected), settings.max_rejected_share)
+    check_rejected_share(log, rows_read, reason_counts(rejected), settings.max_rejected_share)
     features = customer_features(purchases, products, as_of, settings.rfm_window_days)
     learned = learn_cycles(purchases, products, as_of, settings.cycle_min_repeats)
-    source = f"{log} + {catalog}" + (f" + {customers_file}" if customers_file is not None else "")
-    has_baskets = purchases.get_column("basket_id").null_count() < purchases.height
     return Dataset(
         products=with_learned_cycles(products, learned),
         cross_sells=cross_sells,
         customers=derive_customers(features, given, settings),
-        ownership=purchases.select(*OWNERSHIP_SCHEMA, "amount", *(["basket_id"] if has_baskets else [])),
-        source=source,
+        ownership=ownership_frame(purchases, has_baskets(purchases)),
+        source=dataset_source(log, catalog, customers_file),
         rejected_rows=rejected,
         rows_read=rows_read,
         learned_cycles=learned,
         customer_features=features,
-        given_values=pl.DataFrame(schema={"customer_id": pl.String()})
-        if given is None
-        else given.select("customer_id", *(name for name in GIVEN_VALUE_COLUMNS if name in given.columns)),
+        given_values=given_values_frame(given),
     )
+
+
+def has_baskets(purchases: pl.DataFrame) -> bool:
+    """Whether any purchase names its basket (else ownership leaves the column out)."""
+    return purchases.get_column("basket_id").null_count() < purchases.height
+
+
+def ownership_frame(purchases: pl.DataFrame, baskets: bool) -> pl.DataFrame:
+    """`Dataset.ownership` from the valid purchases, with `basket_id` when the log names `baskets`."""
+    return purchases.select(*OWNERSHIP_SCHEMA, "amount", *(["basket_id"] if baskets else []))
+
+
+def given_values_frame(given: pl.DataFrame | None) -> pl.DataFrame:
+    """`Dataset.given_values` from the customers file's attributes (None without a file)."""
+    if given is None:
+        return pl.DataFrame(schema={"customer_id": pl.String()})
+    return given.select("customer_id", *(name for name in GIVEN_VALUE_COLUMNS if name in given.columns))
+
+
+def dataset_source(log: object, catalog: str | Path, customers_file: str | Path | None) -> str:
+    """`Dataset.source`: the files (or table) the data came from, as the reports name them."""
+    return f"{log} + {catalog}" + (f" + {customers_file}" if customers_file is not None else "")
 
 
 def rows_rejected_summary(dataset: Dataset) -> dict[str, Any]:
     """{"rows_read": n, "rows_used": u, "total": r, "by_reason": {reason: count}} over every reason of
     REJECT_REASONS (zeros included), where every row read is used or rejected: n = u + r. `rows_read` and
     `rows_used` only for a dataset read from a transaction log."""
-    counts = _reason_counts(dataset.rejected_rows)
+    counts = reason_counts(dataset.rejected_rows)
     total = sum(counts.values())
     rows = {} if dataset.rows_read is None else {"rows_read": dataset.rows_read, "rows_used": dataset.rows_read - total}
     return {**rows, "total": total, "by_reason": counts}
 
 
-def _reason_counts(rejected: pl.DataFrame | None) -> dict[str, int]:
+def reason_counts(rejected: pl.DataFrame | None) -> dict[str, int]:
     """Rejected rows per reason, every reason of REJECT_REASONS in order (zeros included)."""
     counts = dict.fromkeys(REJECT_REASONS, 0)
     if rejected is not None:

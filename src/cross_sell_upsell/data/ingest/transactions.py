@@ -6,9 +6,11 @@ nothing is dropped silently.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import polars as pl
 
@@ -16,6 +18,7 @@ from cross_sell_upsell.configuration import OPTIONAL_TRANSACTION_FIELDS, TRANSAC
 from cross_sell_upsell.data.derivations import PURCHASE_SCHEMA
 from cross_sell_upsell.data.encodings import utf8_file
 from cross_sell_upsell.data.ingest.tables import (
+    DatabaseTable,
     as_date,
     as_number,
     as_text,
@@ -85,40 +88,31 @@ def read_transactions(
 
     One lazy scan, typed and checked with expressions. A row gets the first reason of REJECT_REASONS that
     fits it. In strict mode the first bad row raises DataValidationError instead."""
-    table = database_table(path)
-    path = table or Path(path)  # messages name the table (DatabaseTable's str) or the file
-    kind = "table" if table else file_kind(path, ("csv", "parquet"))
-    if table:
-        opened = nullcontext(read_database_table(table))
-    else:
-        opened = utf8_file(path, settings.encoding) if kind == "csv" else nullcontext(path)
-    with opened as source:
-        delimiter = (settings.delimiter or sniff_delimiter(path, source)) if kind == "csv" else ","
-        with reported_as_unreadable(path):
-            schema = scan_table(source, kind, delimiter=delimiter).collect_schema()
-        required = [field for field in TRANSACTION_FIELDS if field not in OPTIONAL_TRANSACTION_FIELDS]
-        sources = field_sources(path, schema.names(), TRANSACTION_FIELDS, settings.transaction_columns, required)
-        dtypes = {field: schema[source] for field, source in sources.items()}
-        with reported_as_unreadable(path):
-            read = _LogRead(source, kind, delimiter, sources, dtypes, settings)
-            checked, scan = _checked_log(path, read, product_ids)
-            checked = _with_products_matched(checked, product_ids)
-            codes = _with_duplicates(checked, scan, sources)
-        purchases = checked.select(*PURCHASE_SCHEMA, "basket_id")  # lets the row hashes go before the sort below
-        del checked
-        bad = codes.to_frame("reason_code").with_row_index("row", offset=1).filter(pl.col("reason_code") > 0)
-        if bad.is_empty():
-            return _grouped_by_customer(purchases), pl.DataFrame(schema=REJECTED_SCHEMA), codes.len()
-        rejected = _rejected_rows(path, scan, sources, bad)
-    if strict:
-        raise _first_rejection(path, rejected, sources)
-    return _grouped_by_customer(purchases.filter(codes == 0)), rejected, codes.len()
+    with opened_log(path, settings) as log, reported_as_unreadable(log.path):
+        found = read_ragged(log, lambda scan, extra: _collected(checked_rows(scan, log, product_ids, extra)))
+        purchases, rejected = split_checked(log, found.result, found.scan, product_ids)
+        rows_read = found.rows
+    if strict and not rejected.is_empty():
+        raise first_rejection(log, rejected)
+    return purchases, rejected, rows_read
+
+
+def _collected(checked: pl.LazyFrame) -> tuple[pl.DataFrame, int]:
+    frame = checked.collect()
+    return frame, frame.height
+
+
+ROW_NUMBER = "__log_row__"
+"""The column of a log scan holding each row's 1-based data row number in the file (the header is not one), named
+so that it cannot take a retailer's column name."""
 
 
 @dataclass(frozen=True)
-class _LogRead:
+class LogRead:
     """How a log file is read: the file polars scans, its columns and the settings that type their values."""
 
+    path: Path | DatabaseTable
+    """The log as messages name it (a table's URL without its password)."""
     source: Path | pl.DataFrame
     """The UTF-8 file that is scanned (the log itself, or its UTF-8 copy), or a database table's rows."""
     kind: str
@@ -133,53 +127,105 @@ class _LogRead:
     """The date format and decimal separator among them."""
 
     def scan(self, truncate_ragged_lines: bool = False) -> pl.LazyFrame:
-        return scan_table(self.source, self.kind, delimiter=self.delimiter, truncate_ragged_lines=truncate_ragged_lines)
+        """The source columns of the fields, and ROW_NUMBER."""
+        scan = scan_table(self.source, self.kind, delimiter=self.delimiter, truncate_ragged_lines=truncate_ragged_lines)
+        return scan.select(*dict.fromkeys(self.sources.values())).with_row_index(ROW_NUMBER, offset=1)
+
+    def customer_key(self, customer_id: pl.Expr) -> pl.Expr:
+        """Customer ids as the data means them (`values.customer_key`): the one id a customer's rows are
+        grouped by, whatever the case of an email or the spaces around a CSV value."""
+        return customer_key(self.identifier(customer_id))
+
+    def identifier(self, expr: pl.Expr) -> pl.Expr:
+        """An id column as text: stripped in a CSV file, as stored in a typed one."""
+        # Hand-edited CSV picks up stray spaces; typed Parquet ids are taken as stored, which saves a pass.
+        return as_text(expr) if self.kind == "csv" else expr.cast(pl.String)
 
 
-def _checked_log(path: Path, read: _LogRead, product_ids: pl.Series) -> tuple[pl.DataFrame, pl.LazyFrame]:
-    """The checked rows of the log (`_checked`) and the scan they came from.
+@contextmanager
+def opened_log(path: str | Path, settings: IngestSettings) -> Iterator[LogRead]:
+    """The log opened for reading (a CSV file that is not UTF-8 as a UTF-8 copy, a database table's rows), its
+    columns found; a missing required or mapped column is a DataValidationError."""
+    table = database_table(path)
+    shown = table or Path(path)  # messages name the table (DatabaseTable's str) or the file
+    kind = "table" if table else file_kind(shown, ("csv", "parquet"))
+    if table:
+        opened = nullcontext(read_database_table(table))
+    else:
+        opened = utf8_file(shown, settings.encoding) if kind == "csv" else nullcontext(shown)
+    with opened as source:
+        delimiter = (settings.delimiter or sniff_delimiter(shown, source)) if kind == "csv" else ","
+        with reported_as_unreadable(shown):
+            schema = scan_table(source, kind, delimiter=delimiter).collect_schema()
+        required = [field for field in TRANSACTION_FIELDS if field not in OPTIONAL_TRANSACTION_FIELDS]
+        sources = field_sources(shown, schema.names(), TRANSACTION_FIELDS, settings.transaction_columns, required)
+        dtypes = {field: schema[source] for field, source in sources.items()}
+        yield LogRead(shown, source, kind, delimiter, sources, dtypes, settings)
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RaggedRead(Generic[T]):
+    """What `read_ragged` gives: the reader's result, the scan it read and the rows with extra fields."""
+
+    result: T
+    """What the reader returned."""
+    rows: int
+    """The data rows the reader saw."""
+    scan: pl.LazyFrame
+    """The scan it read (cutting ragged rows to the header's fields when there are any)."""
+    extra_rows: pl.Series | None
+    """The 1-based numbers of the rows with more fields than the header (UInt32); None when polars read the
+    file as it is."""
+
+
+def read_ragged(log: LogRead, reader: Callable[[pl.LazyFrame, pl.Series | None], tuple[T, int]]) -> RaggedRead[T]:
+    """`reader(scan, extra_rows)` (which returns its result and the rows it saw) over the log.
 
     polars refuses a whole CSV file when a row has more fields than the header, without saying which: then
     Python's csv reader finds those rows (one slow pass, on that file only) and the file is scanned again with
     them cut to the header's fields, to be rejected as `extra_fields`."""
-    scan = read.scan()
+    scan = log.scan()
     try:
-        return _checked(scan, read, product_ids).collect(), scan
+        return RaggedRead(*reader(scan, None), scan, None)
     except pl.exceptions.ComputeError as exc:
         if not has_extra_fields(exc):
             raise
-    extra = find_extra_fields(path, read.source, read.delimiter)
-    scan = read.scan(truncate_ragged_lines=True)
+    extra = find_extra_fields(log.path, log.source, log.delimiter)
+    scan = log.scan(truncate_ragged_lines=True)
     extra_rows = pl.Series(extra.rows, dtype=pl.UInt32)
-    checked = _checked(scan, read, product_ids, extra_rows).collect()
-    if not extra.rows or checked.height != extra.data_rows:  # the two readers disagree: name the row, stop
-        raise extra_fields_error(path, extra)
-    return checked, scan
+    result, rows = reader(scan, extra_rows)
+    if not extra.rows or rows != extra.data_rows:  # the two readers disagree: name the row, stop
+        raise extra_fields_error(log.path, extra)
+    return RaggedRead(result, rows, scan, extra_rows)
 
 
-def _checked(
-    scan: pl.LazyFrame, read: _LogRead, product_ids: pl.Series, extra_rows: pl.Series | None = None
+def checked_rows(
+    scan: pl.LazyFrame, log: LogRead, product_ids: pl.Series, extra_rows: pl.Series | None = None
 ) -> pl.LazyFrame:
-    """Per log row, in file order: its reason code (0 for a valid row), a hash of its values as read, and the
-    typed purchase columns (the quantity only on rows that are valid or name an unknown product; the customer
-    id by `customer_key`). `extra_rows` are the 1-based numbers of rows with more fields than the
-    header."""
-    sources, dtypes = read.sources, read.dtypes
-    # Hand-edited CSV picks up stray spaces; typed Parquet ids are taken as stored, which saves a pass.
-    identifier = as_text if read.kind == "csv" else lambda expr: expr.cast(pl.String)
+    """Per log row of `scan` (a `LogRead.scan`, or any part of it), in its order: its row number, its reason
+    code (0 for a valid row), a hash of its values as read, and the typed purchase columns (the quantity only on
+    rows that are valid or name an unknown product; the customer id by `customer_key`). `extra_rows` are the
+    numbers of rows with more fields than the header."""
+    sources, dtypes = log.sources, log.dtypes
     quantity = as_number(pl.col("quantity"), dtypes["quantity"]) if "quantity" in sources else pl.lit(1.0)
-    hashed = scan.select(field_columns(sources)).with_columns(row_hash=pl.struct(list(sources)).hash())
+    hashed = scan.select(pl.col(ROW_NUMBER).alias("row"), *field_columns(sources)).with_columns(
+        row_hash=pl.struct(list(sources)).hash()
+    )
     money = {"value": "amount", "ambiguous": "ambiguous_amount"}
     return (
-        with_money(hashed, "amount", dtypes["amount"], read.settings.decimal_comma, **money)
+        with_money(hashed, "amount", dtypes["amount"], log.settings.decimal_comma, **money)
         .with_columns(
-            customer_key(identifier(pl.col("customer_id"))),
-            identifier(pl.col("product_id")),
-            purchase_date=as_date(pl.col("date"), dtypes["date"], read.settings.date_format),
-            basket_id=identifier(pl.col("basket_id")) if "basket_id" in sources else pl.lit(None, dtype=pl.String),
+            log.customer_key(pl.col("customer_id")),
+            log.identifier(pl.col("product_id")),
+            purchase_date=as_date(pl.col("date"), dtypes["date"], log.settings.date_format),
+            basket_id=log.identifier(pl.col("basket_id")) if "basket_id" in sources else pl.lit(None, pl.String),
         )
         .with_columns(reason_code=_reason_code(quantity, product_ids, extra_rows))
         .select(
+            "row",
             "reason_code",
             "row_hash",
             "customer_id",
@@ -191,6 +237,22 @@ def _checked(
             basket_id="basket_id",
         )
     )
+
+
+def split_checked(
+    log: LogRead, checked: pl.DataFrame, scan: pl.LazyFrame, product_ids: pl.Series
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The valid purchases of `checked` (`checked_rows` of `scan`) grouped by customer, and the rejected rows
+    (REJECTED_SCHEMA, by row number), once products are matched and duplicates found."""
+    checked = _with_products_matched(checked, product_ids)
+    codes = _with_duplicates(checked, scan, log.sources)
+    rows = checked.get_column("row")
+    purchases = checked.select(*PURCHASE_SCHEMA, "basket_id")  # lets the row hashes go before the sort below
+    del checked
+    bad = pl.DataFrame([rows, codes.alias("reason_code")]).filter(pl.col("reason_code") > 0)
+    if bad.is_empty():
+        return _grouped_by_customer(purchases), pl.DataFrame(schema=REJECTED_SCHEMA)
+    return _grouped_by_customer(purchases.filter(codes == 0)), _rejected_rows(log, scan, bad)
 
 
 def _with_products_matched(checked: pl.DataFrame, product_ids: pl.Series) -> pl.DataFrame:
@@ -220,10 +282,9 @@ def _with_products_matched(checked: pl.DataFrame, product_ids: pl.Series) -> pl.
 def _reason_code(quantity: pl.Expr, product_ids: pl.Series, extra_rows: pl.Series | None) -> pl.Expr:
     """The code of the first reason of REJECT_REASONS that fits a row, 0 when none does (a `duplicate` is
     found afterwards, by `_with_duplicates`)."""
-    row = pl.int_range(1, pl.len() + 1, dtype=pl.UInt32)
     amount = pl.col("amount")
     checks = {
-        "extra_fields": row.is_in(extra_rows.implode()) if extra_rows is not None else pl.lit(False),
+        "extra_fields": pl.col("row").is_in(extra_rows.implode()) if extra_rows is not None else pl.lit(False),
         "missing_customer_id": is_blank(pl.col("customer_id")),
         "missing_product_id": is_blank(pl.col("product_id")),
         "unparseable_date": pl.col("purchase_date").is_null(),
@@ -239,12 +300,13 @@ def _reason_code(quantity: pl.Expr, product_ids: pl.Series, extra_rows: pl.Serie
     return code
 
 
-def _first_rejection(path: Path, rejected: pl.DataFrame, sources: dict[str, str]) -> DataValidationError:
-    """The strict-mode error: the first rejected row, its reason and the source column at fault."""
+def first_rejection(log: LogRead, rejected: pl.DataFrame) -> DataValidationError:
+    """The strict-mode error: the first of the `rejected` rows (sorted by row), its reason and the source column
+    at fault."""
     first = rejected.row(0, named=True)
-    source = sources.get(_REASON_FIELDS.get(first["reason"], ""), "-")
+    source = log.sources.get(_REASON_FIELDS.get(first["reason"], ""), "-")
     record = f"row {first['row']} (customer {first['customer_id']}, product {first['product_id']})"
-    return DataValidationError(str(path), record, source, REJECT_REASONS[first["reason"]])
+    return DataValidationError(str(log.path), record, source, REJECT_REASONS[first["reason"]])
 
 
 def _grouped_by_customer(purchases: pl.DataFrame) -> pl.DataFrame:
@@ -265,19 +327,15 @@ def _with_duplicates(checked: pl.DataFrame, scan: pl.LazyFrame, sources: dict[st
     codes = checked.get_column("reason_code")
     if shared.is_empty():
         return codes
-    candidates = checked.select(
-        row=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32),
-        shared=pl.col("row_hash").is_in(shared.implode()) & (pl.col("reason_code") == 0),
-    ).filter("shared")
+    candidates = checked.filter(pl.col("row_hash").is_in(shared.implode()) & (pl.col("reason_code") == 0))
     repeats = (
-        scan.with_row_index("row", offset=1)
-        .join(candidates.lazy().select("row"), on="row", how="inner")
-        .sort("row")
+        scan.join(candidates.lazy().select(pl.col("row").alias(ROW_NUMBER)), on=ROW_NUMBER, how="inner")
+        .sort(ROW_NUMBER)
         .filter(~pl.struct(*sources.values()).is_first_distinct())
-        .select("row")
+        .select(ROW_NUMBER)
         .collect()
     )
-    is_repeat = pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).is_in(repeats.get_column("row").implode())
+    is_repeat = pl.col("row").is_in(repeats.get_column(ROW_NUMBER).implode())
     return checked.select(
         pl.when(is_repeat & (pl.col("reason_code") == 0))
         .then(pl.lit(_CODES["duplicate"], pl.UInt8))
@@ -285,14 +343,14 @@ def _with_duplicates(checked: pl.DataFrame, scan: pl.LazyFrame, sources: dict[st
     ).to_series()
 
 
-def _rejected_rows(path: Path, scan: pl.LazyFrame, sources: dict[str, str], bad: pl.DataFrame) -> pl.DataFrame:
+def _rejected_rows(log: LogRead, scan: pl.LazyFrame, bad: pl.DataFrame) -> pl.DataFrame:
     """The bad rows' values as they were in the file, read again by row number (there are few of them)."""
+    sources = log.sources
     return (
-        scan.with_row_index("row", offset=1)
-        .join(bad.lazy(), on="row", how="inner")
+        scan.join(bad.lazy().rename({"row": ROW_NUMBER}), on=ROW_NUMBER, how="inner")
         .select(
-            source_file=pl.lit(str(path)),
-            row="row",
+            source_file=pl.lit(str(log.path)),
+            row=ROW_NUMBER,
             reason=pl.col("reason_code").replace_strict(
                 {code: reason for reason, code in _CODES.items()}, return_dtype=pl.String
             ),
