@@ -11,6 +11,7 @@ from polars.testing import assert_frame_equal
 
 from cross_sell_upsell.configuration import AcceptanceSettings, OrchestratorConfig
 from cross_sell_upsell.data.dataset import Dataset, only_customers
+from cross_sell_upsell.data.hashing import customer_partition
 from cross_sell_upsell.data.ingest import load_transactions_dataset
 from cross_sell_upsell.data.synth import SUGGESTED_AS_OF, generate, write_parquet
 from cross_sell_upsell.pipeline.acceptance import with_acceptance
@@ -23,7 +24,6 @@ from cross_sell_upsell.pipeline.partitioned import (
 )
 from cross_sell_upsell.pipeline.totals import BatchResult
 from cross_sell_upsell.snapshot.build import build_snapshot
-from cross_sell_upsell.snapshot.partitions import customer_partitions
 
 # A replay population smaller than the customers who bought, so the replays sample from the partitions.
 CONFIG = OrchestratorConfig(acceptance=AcceptanceSettings(replay_population=300, sample_customers=200))
@@ -31,7 +31,7 @@ CONFIG = OrchestratorConfig(acceptance=AcceptanceSettings(replay_population=300,
 
 @dataclass(frozen=True)
 class InMemoryPartitions:
-    """A loaded dataset split by `customer_partitions`: each partition its customers and their purchases."""
+    """A loaded dataset split by `customer_partition`: each partition its customers and their purchases."""
 
     dataset: Dataset
     partitions: int
@@ -46,7 +46,7 @@ class InMemoryPartitions:
 
     def partition(self, index: int) -> Dataset:
         ids = self.dataset.customers.get_column("customer_id")
-        return only_customers(self.dataset, ids.filter(customer_partitions(ids, self.partitions) == index))
+        return only_customers(self.dataset, ids.filter(customer_partition(ids, self.partitions) == index))
 
 
 @pytest.fixture(scope="module")

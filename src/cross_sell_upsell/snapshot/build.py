@@ -16,6 +16,7 @@ import polars as pl
 
 from cross_sell_upsell.configuration import OrchestratorConfig, SignalSettings
 from cross_sell_upsell.data.dataset import Dataset
+from cross_sell_upsell.data.hashing import customer_partition
 from cross_sell_upsell.errors import ConfigurationError
 from cross_sell_upsell.features.holdings import keyed_ownership
 from cross_sell_upsell.features.signals import Signals, learn_signals
@@ -25,7 +26,6 @@ from cross_sell_upsell.models.segments import Segments
 from cross_sell_upsell.snapshot.customers import customer_predictions, given_values
 from cross_sell_upsell.snapshot.partitions import (
     by_customer_row,
-    customer_partitions,
     partition_partial,
     split_by_customer,
 )
@@ -99,7 +99,7 @@ def build_snapshot(dataset: Dataset, as_of: date, config: OrchestratorConfig, pa
     Raises ConfigurationError when the data has more skin concerns than a mask holds, or `partitions` < 1."""
     if partitions < 1:
         raise ConfigurationError(f"partitions must be at least 1, not {partitions}")
-    partition = customer_partitions(dataset.customers.get_column("customer_id"), partitions)
+    partition = customer_partition(dataset.customers.get_column("customer_id"), partitions)
     parts = split_by_customer(keyed_ownership(dataset, as_of), partition, partitions)
 
     def one_at_a_time() -> Iterator[pl.DataFrame]:

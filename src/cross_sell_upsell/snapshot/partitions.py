@@ -1,8 +1,8 @@
 """A snapshot's log-wide work done one partition of the customers at a time, and the partitions' reduction.
 
-Customers are split by a stable hash of their id (`customer_partitions`), so a customer and all of their
-purchases are in one partition. What is per customer (the purchase summary, the segment features' totals, the
-holdings) is computed per partition and concatenated in customer-row order; what is global is reduced from
+Customers are split by a stable hash of their id (`data.hashing.customer_partition`), so a customer and all of
+their purchases are in one partition. What is per customer (the purchase summary, the segment features' totals,
+the holdings) is computed per partition and concatenated in customer-row order; what is global is reduced from
 partial counts that add up exactly (the signals' basket and buyer incidence matrices, `features.signals`), or
 fitted on the concatenated per-customer rows (the customer models on the collapsed summary, K-means on a sample
 drawn by the stable hash). So the snapshot is the same, bit for bit, whatever the number of partitions, and the
@@ -15,13 +15,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
-import numpy as np
 import polars as pl
 
 from cross_sell_upsell.configuration import SignalSettings
 from cross_sell_upsell.features.holdings import holdings
 from cross_sell_upsell.features.signals import SignalCounts, basket_incidence, buyer_incidence
-from cross_sell_upsell.models.segment_features import stable_hash
 from cross_sell_upsell.snapshot.customers import customer_summary
 from cross_sell_upsell.snapshot.segments import segment_totals
 
@@ -38,13 +36,6 @@ class PartitionPartial:
     """What its customers own (`holdings.holdings`)."""
     signals: SignalCounts | None
     """Its basket and buyer incidence; None when the signals are off."""
-
-
-def customer_partitions(customer_ids: pl.Series, partitions: int) -> pl.Series:
-    """Each customer's partition, 0 to `partitions` - 1: the stable hash of the id (`stable_hash`: no library
-    version, platform or process changes it) modulo the count, so a customer stays in one partition from run to
-    run and partitions are near equal in size."""
-    return pl.Series("partition", stable_hash(customer_ids) % np.uint64(partitions), dtype=pl.UInt32)
 
 
 def split_by_customer(keyed: pl.DataFrame, partition: pl.Series, partitions: int) -> list[pl.DataFrame]:
