@@ -51,7 +51,7 @@ def test_holdings_and_preferred_tiers_of_the_mini_data(mini):
     # Concerns sorted: acne, aging, dryness, general, sensitivity. K1 dryness = bit 2; K3 acne + dryness = 1 + 4.
     assert snapshot.concerns == ("acne", "aging", "dryness", "general", "sensitivity")
     assert snapshot.customers.get_column("concern_mask").to_list() == [4, 0, 5, 0]
-    assert snapshot.customer_row_of == {"K1": 0, "K2": 1, "K3": 2, "K4": 3}
+    assert snapshot.customer_rows.rows_of(pl.Series(["K3", "K1", "K9", "K4"])).to_list() == [2, 0, None, 3]
 
 
 def test_a_purchase_after_the_as_of_date_is_not_held(mini):
@@ -122,7 +122,8 @@ def test_the_snapshot_is_the_same_whatever_the_number_of_partitions(synthetic, p
     for mine, theirs in zip(split.segments.segments, whole.segments.segments, strict=True):
         assert replace(mine, centre=()) == replace(theirs, centre=())
         assert mine.centre == pytest.approx(theirs.centre, rel=1e-12, abs=1e-12)
-    assert split.customer_row_of == whole.customer_row_of
+    assert split.customer_rows.sorted_ids.equals(whole.customer_rows.sorted_ids)
+    assert split.customer_rows.rows.equals(whole.customer_rows.rows)
 
 
 def test_partitions_must_be_at_least_one(mini):

@@ -42,7 +42,7 @@ def offer_features(opportunities: pl.DataFrame, snapshot: Snapshot) -> pl.DataFr
         pl.col("type", "source").cast(pl.String),
         "price",
         *COMPONENTS,
-        customer_key=pl.col("customer_id").replace_strict(snapshot.customer_row_of, return_dtype=pl.UInt32),
+        customer_key=snapshot.customer_rows.rows_of(opportunities.get_column("customer_id")),
     ).join(product_keys, on="offer_id", how="left", maintain_order="left")
     holdings = snapshot.holdings.rename({"customer_row": "customer_key"})
     features = acceptance_features(keyed, snapshot.customers, holdings, snapshot.products, snapshot.as_of)
