@@ -145,23 +145,11 @@ class RecommendationsExport:
             )
             .select(RECOMMENDATION_COLUMNS)
         )
-        _stage_sunk(self._staged, self._target, lambda temporary: patched.sink_csv(temporary, check_extension=False))
+        self._staged.sink(self._target, lambda temporary: patched.sink_csv(temporary, check_extension=False))
 
     def stage_parquet(self, target: Path) -> None:
         """Stages a Parquet copy of the CSV as it stands (rationales replaced) for `target`: the same rows and
         cells, typed (RECOMMENDATION_SCHEMA), streamed so it never has to fit in memory."""
         self._wait()
         copy = pl.scan_csv(self._staged.temporary(self._target), schema=RECOMMENDATION_SCHEMA)
-        _stage_sunk(self._staged, target, copy.sink_parquet)
-
-
-def _stage_sunk(staged: StagedOutputs, target: Path, sink: Callable[[Path], None]) -> None:
-    """Stages for `target` the file `sink` writes (a lazy frame's sink) into a new temporary file beside it."""
-    temporary = stage_file(target, b"")
-    try:
-        with writing(target):
-            sink(temporary)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    staged.swap(target, temporary)
+        self._staged.sink(target, copy.sink_parquet)
