@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Self
 
 import polars as pl
 
-from cross_sell_upsell.io.files import stage_file, writing
 from cross_sell_upsell.io.staging import StagedOutputs
 from cross_sell_upsell.offers.campaigns import CAMPAIGN_COLUMNS
 from cross_sell_upsell.offers.results import CUSTOMER_PREDICTION_COLUMNS
