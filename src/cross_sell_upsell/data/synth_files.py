@@ -9,6 +9,7 @@ streamed into the customers file at the end. The three files are published toget
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
@@ -39,9 +40,9 @@ def write_synthetic(
     catalog_path: str | Path = DEFAULT_CATALOG,
     block_size: int = BLOCK_CUSTOMERS,
 ) -> tuple[list[Path], int]:
-    """Writes FILE_NAMES into `folder` and returns their paths and the number of transactions. Memory holds one
-    block (and the sink's buffers), whatever `customers` is. On any failure, interrupts included, nothing is
-    published and no temporary file is left."""
+    """Writes FILE_NAMES into `folder` and returns their paths and the number of transactions. Memory holds the
+    block being written and the one being drawn, whatever `customers` is. On any failure, interrupts included,
+    nothing is published and no temporary file is left."""
     catalog, blocks = synthetic_blocks(customers, seed, catalog_path, block_size)
     targets = [folder / name for name in FILE_NAMES]
     with StagedOutputs() as staged:
@@ -51,13 +52,15 @@ def write_synthetic(
 
         def transactions(*_: object) -> Iterator[pl.DataFrame]:
             # The sink writes everything this yields, unfiltered: the projection and row-limit hints stay None.
-            for block, (people, log) in enumerate(blocks):
+            for block, (people, log) in enumerate(_drawn_ahead(blocks)):
                 spilled.append(scratch / f"customers-{block:06d}.parquet")
                 with writing(targets[1]):
                     spilled[-1].write_bytes(parquet_bytes(people))
                 del people
-                yield log
-                del log  # let the block go before the next one is drawn: memory holds one block, not two
+                # A row group at a time: the sink takes them only as fast as it writes them, so the block after
+                # the next is not drawn before this one is nearly written.
+                yield from log.iter_slices(PARQUET_OPTIONS["row_group_size"])
+                del log
 
         log = register_io_source(transactions, schema=_TRANSACTIONS_SCHEMA, validate_schema=True)
         written = staged.sink(targets[2], lambda path: log.sink_parquet(path, **PARQUET_OPTIONS))
@@ -65,3 +68,18 @@ def write_synthetic(
         rows = pl.scan_parquet(written).select(pl.len()).collect().item()
         staged.commit()
     return targets, rows
+
+
+def _drawn_ahead(blocks: Iterator[tuple[pl.DataFrame, pl.DataFrame]]) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+    """The blocks, each drawn in a worker thread while the one before it is being written: drawing (numpy, one
+    core) and writing (polars' encoder) then share the two cores instead of taking turns."""
+    with ThreadPoolExecutor(1, thread_name_prefix="synth-draw") as pool:
+        upcoming = pool.submit(next, blocks, None)
+        try:
+            while (block := upcoming.result()) is not None:
+                upcoming = pool.submit(next, blocks, None)
+                yield block
+                del block
+        finally:
+            # A failed or interrupted write waits only for the block being drawn, not for any after it.
+            upcoming.cancel()
