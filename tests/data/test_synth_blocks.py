@@ -14,7 +14,8 @@ from polars.testing import assert_frame_equal
 
 from cross_sell_upsell.cli import synth as synth_cli
 from cross_sell_upsell.data import synth
-from cross_sell_upsell.data.synth import generate, parquet_bytes
+from cross_sell_upsell.data.ingest import load_transactions_dataset, rows_rejected_summary
+from cross_sell_upsell.data.synth import SUGGESTED_AS_OF, generate, parquet_bytes
 from cross_sell_upsell.data.synth_files import FILE_NAMES, write_synthetic
 
 CUSTOMERS, SEED, BLOCK = 50, 3, 20  # three blocks: customers 1-20, 21-40 and 41-50
@@ -76,6 +77,19 @@ def test_the_log_is_one_parquet_file_of_every_block_whose_customers_are_on_file(
     per_block = log.group_by(_block_of(pl.col("customer_id")).alias("block")).len().sort("block")
     assert per_block.get_column("block").to_list() == [0, 1, 2]
     assert per_block.get_column("len").sum() == rows
+
+
+def test_the_files_load_through_ingestion_without_a_rejected_row(written):
+    folder, _ = written
+    dataset = load_transactions_dataset(
+        folder / "transactions.parquet",
+        folder / "catalog.parquet",
+        folder / "customers.parquet",
+        as_of=SUGGESTED_AS_OF,
+        strict=True,
+    )
+    assert rows_rejected_summary(dataset)["total"] == 0
+    assert dataset.customers.height == CUSTOMERS
 
 
 def test_the_log_is_ordered_by_block_then_day_customer_and_product(written):
