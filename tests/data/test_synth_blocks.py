@@ -134,6 +134,26 @@ EXPECTED_DIGESTS = {
 }
 
 
+def test_a_block_without_a_buyer_is_written(tmp_path):
+    # Seed 60 in blocks of one: customer 2 is a prospect, so the second block has no transaction at all.
+    _, rows = write_synthetic(tmp_path, 3, 60, block_size=1)
+    log = pl.read_parquet(tmp_path / "transactions.parquet")
+    assert sorted(log.get_column("customer_id").unique()) == ["C0000001", "C0000003"]
+    assert pl.read_parquet(tmp_path / "customers.parquet").height == 3
+    assert log.height == rows
+    assert (tmp_path / "transactions.parquet").read_bytes() == parquet_bytes(
+        generate(3, 60, block_size=1)["transactions"]
+    )
+
+
+def test_a_run_of_one_prospect_writes_an_empty_log(tmp_path):
+    # Seed 25's only customer never buys.
+    assert synth_cli.main(["--customers", "1", "--seed", "25", "--out", str(tmp_path)]) == 0
+    log = pl.read_parquet(tmp_path / "transactions.parquet")
+    assert log.schema == pl.Schema(SCHEMA)
+    assert log.height == 0
+
+
 def _fail_in_second_block(failure: BaseException, monkeypatch: pytest.MonkeyPatch) -> None:
     """Makes the CLI draw blocks of BLOCK customers and fail while drawing the second."""
     draw = synth._draw_block
@@ -149,6 +169,25 @@ def _fail_in_second_block(failure: BaseException, monkeypatch: pytest.MonkeyPatc
 
 def test_a_run_failing_midway_publishes_nothing(tmp_path, monkeypatch, capsys):
     _fail_in_second_block(OSError(errno.ENOSPC, "No space left on device"), monkeypatch)
+    out = tmp_path / "out"
+    assert synth_cli.main(["--customers", str(CUSTOMERS), "--out", str(out)]) == 2
+    target = out / "transactions.parquet"
+    assert capsys.readouterr().err == f"error: cannot write {target}: No space left on device\n"
+    assert list(out.iterdir()) == []
+
+
+def test_a_sink_failing_midway_publishes_nothing(tmp_path, monkeypatch, capsys):
+    # The disk fills while the log is written: the sink fails after its first row group, while blocks remain.
+    sink_parquet = pl.LazyFrame.sink_parquet
+
+    def filling(frame: pl.LazyFrame, path: object, **options: object) -> None:
+        if not str(path).endswith(".tmp") or "transactions" not in str(path):
+            return sink_parquet(frame, path, **options)  # the other files (polars' write_parquet sinks too)
+        sink_parquet(frame.head(1), path, **options)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pl.LazyFrame, "sink_parquet", filling)
+    monkeypatch.setattr(synth_cli, "write_synthetic", partial(write_synthetic, block_size=BLOCK))
     out = tmp_path / "out"
     assert synth_cli.main(["--customers", str(CUSTOMERS), "--out", str(out)]) == 2
     target = out / "transactions.parquet"

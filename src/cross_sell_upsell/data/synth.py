@@ -269,7 +269,8 @@ def _transactions(rng: np.random.Generator, catalog: _Catalog, streams: dict[str
             seasonal[catalog.categories.index(name)] = factors
     upgrade_probability = np.array(UPGRADE_PROBABILITY)[streams["sensitivity"]]
     owner, product, day, end = streams["owner"], streams["product"], streams["day"], streams["end"]
-    emitted: dict[str, list[np.ndarray]] = {"owner": [], "product": [], "day": [], "quantity": []}
+    # Each list starts empty-typed, so that a block of prospects only (no purchase at all) concatenates too.
+    emitted = {"owner": [owner[:0]], "product": [product[:0]], "day": [day[:0]], "quantity": [np.empty(0, np.int8)]}
     while owner.size:
         quantity = np.where(rng.random(owner.size) < DOUBLE_QUANTITY_PROBABILITY, 2, 1).astype(np.int8)
         for name, values in (("owner", owner), ("product", product), ("day", day), ("quantity", quantity)):
