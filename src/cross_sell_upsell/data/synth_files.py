@@ -5,6 +5,9 @@ from a Python source fed one block at a time, in the same row groups and bytes a
 (a test checks it). The blocks are drawn in the main thread meanwhile, where Ctrl-C and SIGTERM reach the run
 within a numpy call. Each block's customers are spilled to a scratch file and the scratch files streamed into the
 customers file at the end. The three files are published together, or none of them.
+
+`register_io_source`, the source the sink pulls from, is marked unstable in polars: the tests pin the files'
+bytes, so a change in it shows.
 """
 
 from __future__ import annotations
