@@ -10,8 +10,9 @@ upgrade less and buy on promotion more (November most of all). About 20 transact
 
 Customers are drawn in blocks of BLOCK_CUSTOMERS, each block array at a time with numpy's PCG64 from its own
 generator derived from the seed (`_block_generator`), so the same seed and catalog give the same bytes on any
-machine. `write_synthetic` writes each block before drawing the next, so memory is bounded by one block whatever
-the size: ten million customers take about 250 s of CPU and 3.3 GiB. The log is ordered by block (customers 1 to
+machine (with the pinned numpy and polars). `synth_files.write_synthetic` writes each block while the next is
+drawn, so memory is bounded by two blocks whatever the size: ten million customers take about 250 s of CPU and
+3.3 GiB. The log is ordered by block (customers 1 to
 BLOCK_CUSTOMERS first), then within a block by day, customer and product; nothing reads it in order (ingestion
 groups by customer).
 """
@@ -123,10 +124,10 @@ LAST_NAMES = ("Adams", "Brown", "Chen", "Davis", "Garcia", "Ito", "Khan", "Lee",
 
 
 BLOCK_CUSTOMERS = 1_000_000
-"""Customers drawn, held and written at a time. A block of a million (about 19 M log rows, some 2 GB while it is
-drawn and sorted) bounds memory whatever the size, and keeps the files of every size up to a million, such as the
-recorded benchmarks' data, as they were before the generator drew in blocks. Changing it changes every larger
-size's files, since each block draws from a generator of its own."""
+"""Customers drawn, held and written at a time. A block of a million (about 19 M log rows, 2.4 GiB at the peak of
+drawing and sorting it) bounds memory whatever the size, and keeps the files of every size up to a million (the
+recorded benchmarks' data among them) as they were before the generator drew in blocks. Changing it changes every
+larger size's files, since each block draws from a generator of its own."""
 
 
 PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 3, "statistics": True, "row_group_size": 1_000_000}
@@ -251,8 +252,7 @@ def _streams(rng: np.random.Generator, catalog: _Catalog, customers: int) -> dic
 _MONTH_OF_DAY = (
     (np.datetime64(HISTORY_START, "D") + np.arange(HISTORY_DAYS).astype("timedelta64[D]")).astype("datetime64[M]")
 ).astype(np.int64) % 12
-"""The month (0 = January) of each day of the history: looked up, since converting dates per purchase took
-almost half of drawing the purchases."""
+"""The month (0 = January) of each day of the history: converting dates per purchase took almost half the drawing."""
 
 
 def _month_of(days: np.ndarray) -> np.ndarray:
@@ -311,7 +311,9 @@ def _block_generator(seed: int, block: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(block,)))
 
 
-def _blocks(catalog: _Catalog, customers: int, seed: int, block_size: int) -> Iterator[tuple[pl.DataFrame, ...]]:
+def _blocks(
+    catalog: _Catalog, customers: int, seed: int, block_size: int
+) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
     """Each block's customers and transactions frames, drawn one block at a time."""
     width = _id_width(customers)
     for block, first in enumerate(range(0, customers, block_size)):
@@ -361,6 +363,7 @@ def generate(
 
 
 _DAYS_BEFORE_HISTORY = (HISTORY_START - date(1970, 1, 1)).days
+"""HISTORY_START as a polars Date's number: a day of the history plus this is its date."""
 
 
 def _transactions_frame(catalog: _Catalog, purchases: dict[str, np.ndarray], ids: pl.Series) -> pl.DataFrame:
