@@ -8,12 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cross_sell_upsell.cli.common import Invocation, run_guarded
-from cross_sell_upsell.data.synth import (
-    DEFAULT_CATALOG,
-    SUGGESTED_AS_OF,
-    generate,
-    write_parquet,
-)
+from cross_sell_upsell.data.synth import DEFAULT_CATALOG, SUGGESTED_AS_OF
+from cross_sell_upsell.data.synth_files import write_synthetic
 
 MODULE = Invocation("python -m cross_sell_upsell.cli.synth")
 """How the module is started on its own."""
@@ -44,10 +40,9 @@ def synth_command(args: argparse.Namespace) -> int:
     """Writes the synthetic files the parsed options ask for and prints their paths; returns the exit code."""
 
     def run() -> int:
-        frames = generate(args.customers, args.seed, args.catalog)
-        for name, frame in frames.items():
-            print(write_parquet(frame, args.out / f"{name}.parquet"))
-        transactions = frames["transactions"].height
+        paths, transactions = write_synthetic(args.out, args.customers, args.seed, args.catalog)
+        for path in paths:
+            print(path)
         print(f"{args.customers} customers, {transactions} transactions, as of {SUGGESTED_AS_OF}", file=sys.stderr)
         return 0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Self
@@ -41,6 +41,18 @@ class StagedOutputs:
             previous.unlink(missing_ok=True)
         self._staged[target] = temporary
         return temporary
+
+    def sink(self, target: Path, write: Callable[[Path], object]) -> Path:
+        """Stages for `target` the file `write` writes into a new temporary file beside it (a lazy frame's sink,
+        say, streaming more than fits in memory); a failed write leaves nothing behind."""
+        temporary = stage_file(target, b"")
+        try:
+            with writing(target):
+                write(temporary)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        return self.swap(target, temporary)
 
     def rename(self, target: Path, new_target: Path) -> None:
         """Stages for `new_target`, in `target`'s place in the publishing order, what was staged for `target`."""

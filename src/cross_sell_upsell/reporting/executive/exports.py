@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Self
 
 import polars as pl
 
-from cross_sell_upsell.io.files import stage_file, writing
 from cross_sell_upsell.io.staging import StagedOutputs
 from cross_sell_upsell.offers.campaigns import CAMPAIGN_COLUMNS
 from cross_sell_upsell.offers.results import CUSTOMER_PREDICTION_COLUMNS
@@ -145,23 +143,11 @@ class RecommendationsExport:
             )
             .select(RECOMMENDATION_COLUMNS)
         )
-        _stage_sunk(self._staged, self._target, lambda temporary: patched.sink_csv(temporary, check_extension=False))
+        self._staged.sink(self._target, lambda temporary: patched.sink_csv(temporary, check_extension=False))
 
     def stage_parquet(self, target: Path) -> None:
         """Stages a Parquet copy of the CSV as it stands (rationales replaced) for `target`: the same rows and
         cells, typed (RECOMMENDATION_SCHEMA), streamed so it never has to fit in memory."""
         self._wait()
         copy = pl.scan_csv(self._staged.temporary(self._target), schema=RECOMMENDATION_SCHEMA)
-        _stage_sunk(self._staged, target, copy.sink_parquet)
-
-
-def _stage_sunk(staged: StagedOutputs, target: Path, sink: Callable[[Path], None]) -> None:
-    """Stages for `target` the file `sink` writes (a lazy frame's sink) into a new temporary file beside it."""
-    temporary = stage_file(target, b"")
-    try:
-        with writing(target):
-            sink(temporary)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    staged.swap(target, temporary)
+        self._staged.sink(target, copy.sink_parquet)
