@@ -202,3 +202,10 @@ def test_the_customer_partition_is_the_stable_hash_modulo_the_partitions():
     assert customer_partition(ids, 7).dtype == pl.UInt32
     with pytest.raises(ValueError, match="partitions must be at least 1, not 0"):
         customer_partition(ids, 0)
+
+
+def test_no_partitions_is_refused_before_anything_is_read(tmp_path):
+    with pytest.raises(ValueError, match="partitions must be at least 1, not 0"):
+        load_partitioned_dataset(
+            tmp_path / "none.csv", tmp_path / "none.csv", as_of=AS_OF, folder=tmp_path, partitions=0
+        )
