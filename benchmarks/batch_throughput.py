@@ -1,6 +1,7 @@
 """Throughput of the weekly batch on synthetic transaction logs, and its speedup over a per-customer loop.
 
     python benchmarks/batch_throughput.py --customers 1000000
+    python benchmarks/batch_throughput.py --customers 10000000 --partitions 40 --sample 0   # no per-customer loop
 
 1. Generates (once, cached in benchmarks/.data/, ignored by git) N synthetic customers with
    `python -m cross_sell_upsell.cli.synth`, as Parquet.
@@ -61,12 +62,15 @@ def data_args(folder: Path, as_of: date) -> list[str]:
     ]
 
 
-def run_batch(folder: Path, as_of: date, chunk_size: int, config: dict) -> tuple[float, int]:
-    """Wall seconds and peak RSS (MiB) of one batch run in a fresh process; prints the phases it logs (--verbose)."""
+def run_batch(folder: Path, as_of: date, chunk_size: int, config: dict, options: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (MiB) of one batch run in a fresh process, with the batch's `options` besides
+    the data and output; prints the phases it logs (--verbose)."""
     with tempfile.TemporaryDirectory(dir=DATA) as outputs:
-        argv = [*data_args(folder, as_of), "--chunk-size", str(chunk_size), "--verbose"]
-        # The run store beside the run's files, so it is written (as by default) and thrown away with them.
-        argv += ["--output", str(Path(outputs) / "weekly.md"), "--store", str(Path(outputs) / "history.duckdb")]
+        argv = [*data_args(folder, as_of), "--chunk-size", str(chunk_size), "--verbose", *options]
+        argv += ["--output", str(Path(outputs) / "weekly.md")]
+        if "--no-store" not in options:
+            # The run store beside the run's files, so it is written (as by default) and thrown away with them.
+            argv += ["--store", str(Path(outputs) / "history.duckdb")]
         started = time.perf_counter()
         child = subprocess.run(
             [sys.executable, "-c", BATCH_CHILD, json.dumps(config), *argv],
@@ -114,7 +118,13 @@ def main() -> None:
     parser.add_argument("--customers", type=int, required=True, help="synthetic customers, e.g. 1000000")
     parser.add_argument("--seed", type=int, default=7, help="synthetic data seed (default 7)")
     parser.add_argument("--chunk-size", type=int, default=50_000, help="the batch's chunk size (default 50,000)")
-    parser.add_argument("--sample", type=int, default=200, help="customers in the per-customer loop (default 200)")
+    parser.add_argument(
+        "--sample", type=int, default=200, help="customers in the per-customer loop, 0 for no loop (default 200)"
+    )
+    parser.add_argument(
+        "--partitions", type=int, default=None, help="run the batch with --partitions N (default: the log whole)"
+    )
+    parser.add_argument("--no-store", action="store_true", help="run the batch with --no-store")
     parser.add_argument(
         "--as-of", type=date.fromisoformat, default=date(2024, 12, 31), help="as-of date (default 2024-12-31)"
     )
@@ -132,9 +142,14 @@ def main() -> None:
     if args.no_acceptance:
         config["acceptance"] = {"enabled": False}
     folder = synthetic_data(args.customers, args.seed)
-    wall, peak_mb = run_batch(folder, args.as_of, args.chunk_size, config)
+    options = ["--partitions", str(args.partitions)] if args.partitions else []
+    options += ["--no-store"] if args.no_store else []
+    wall, peak_mb = run_batch(folder, args.as_of, args.chunk_size, config, options)
     rate = args.customers / wall
     print(f"batch: {args.customers:,} customers in {wall:.1f} s ({rate:,.0f} customers/s), peak RSS {peak_mb:,} MiB")
+    if args.sample == 0:  # the loop loads the whole log, which a partitioned run is there to avoid
+        print(f"customers_per_second={rate:.0f} peak_rss_mb={peak_mb}")
+        return
     loop = per_customer_seconds(folder, args.as_of, args.sample, config)
     speedup = loop * args.customers / wall
     print(

@@ -6,12 +6,22 @@ from datetime import date
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 from support import rows
 
 from cross_sell_upsell.configuration import SignalSettings
 from cross_sell_upsell.data.dataset import CUSTOMER_SCHEMA, PRODUCT_SCHEMA, Dataset
 from cross_sell_upsell.features.holdings import holdings, keyed_ownership
-from cross_sell_upsell.features.signals import Signals, category_rules, keyed_purchases, learn_signals, price_similarity
+from cross_sell_upsell.features.signals import (
+    SignalCounts,
+    Signals,
+    basket_incidence,
+    buyer_incidence,
+    category_rules,
+    keyed_purchases,
+    learn_signals,
+    price_similarity,
+)
 
 PRODUCTS = rows(
     "product_id | category | price",
@@ -55,7 +65,10 @@ def dataset(purchases: list[dict], products: list[dict] = PRODUCTS) -> Dataset:
 def learned(data: Dataset, settings: SignalSettings) -> Signals:
     """The signals of `data` as of AS_OF."""
     keyed = keyed_ownership(data, AS_OF)
-    return learn_signals(keyed, holdings(keyed, AS_OF, settings.habit_half_life_days), data.products, AS_OF, settings)
+    owned = holdings(keyed, AS_OF, settings.habit_half_life_days)
+    n_products = data.products.height
+    counts = SignalCounts(basket_incidence(keyed, n_products), buyer_incidence(owned, n_products))
+    return learn_signals([counts], data.products, AS_OF, settings)
 
 
 def rule_table(frame: pl.DataFrame, source: str, target: str) -> list[tuple]:
@@ -157,3 +170,37 @@ def test_price_similarity():
     assert price_similarity(np.array([2.0, 10.0, 5.0]), np.array([4.0, 10.0, 1.0])).tolist() == pytest.approx(
         [0.5, 1.0, 0.2]  # 1 - 2/4; equal prices; 1 - 4/5
     )
+
+
+def partition_counts(data: Dataset, parts: list[pl.Expr]) -> list[SignalCounts]:
+    """The signal counts of `data`'s keyed purchases split by `parts` (filters on the keyed rows)."""
+    keyed = keyed_ownership(data, AS_OF)
+    n_products = data.products.height
+    return [
+        SignalCounts(basket_incidence(part, n_products), buyer_incidence(holdings(part, AS_OF, 90.0), n_products))
+        for part in (keyed.filter(where) for where in parts)
+    ]
+
+
+def test_rules_from_partitions_of_the_baskets_are_those_of_all_of_them():
+    # b1 b2 in one partition, b3 b4 b5 in the other: A+B is 2 + 1 baskets, A+C 1 + 1, B+C 1 + 1.
+    settings = SignalSettings(min_support=0.3, min_confidence=0.6, min_count=2)
+    data = dataset(BASKETS)
+    in_first = pl.col("basket_id").is_in(["b1", "b2"])
+    split = learn_signals(partition_counts(data, [in_first, ~in_first]), data.products, AS_OF, settings)
+    whole = learned(data, settings)
+    assert split.baskets == 5
+    assert split.rules.get_column("count").to_list() == [3, 3, 2, 2]
+    assert_frame_equal(split.rules, whole.rules, check_exact=True)
+
+
+def test_neighbours_from_partitions_of_the_customers_are_those_of_all_of_them():
+    # K1 K2 in one partition, K3 K4 in the other: common buyers A+B 2 + 0, A+C 1 + 1.
+    data = dataset(SHOPPERS)
+    in_first = pl.col("customer_row") < 2
+    split = learn_signals(
+        partition_counts(data, [in_first, ~in_first]), data.products, AS_OF, SignalSettings(min_count=2)
+    )
+    whole = learned(data, SignalSettings(min_count=2))
+    assert split.neighbours.height == 4  # A-B and A-C both ways; B+C has 1 common buyer
+    assert_frame_equal(split.neighbours, whole.neighbours, check_exact=True)

@@ -4,6 +4,7 @@ its frames and gives the same cohorts back, and that a run refuses one built for
 from __future__ import annotations
 
 import pickle
+from dataclasses import replace
 from datetime import date
 
 import polars as pl
@@ -50,7 +51,7 @@ def test_holdings_and_preferred_tiers_of_the_mini_data(mini):
     # Concerns sorted: acne, aging, dryness, general, sensitivity. K1 dryness = bit 2; K3 acne + dryness = 1 + 4.
     assert snapshot.concerns == ("acne", "aging", "dryness", "general", "sensitivity")
     assert snapshot.customers.get_column("concern_mask").to_list() == [4, 0, 5, 0]
-    assert snapshot.customer_row_of == {"K1": 0, "K2": 1, "K3": 2, "K4": 3}
+    assert snapshot.customer_rows.rows_of(pl.Series(["K3", "K1", "K9", "K4"])).to_list() == [2, 0, None, 3]
 
 
 def test_a_purchase_after_the_as_of_date_is_not_held(mini):
@@ -99,3 +100,32 @@ def test_a_snapshot_serves_only_runs_of_its_date_and_settings(mini):
     with pytest.raises(ConfigurationError, match="built with other signals"):
         check_snapshot(snapshot, AS_OF, OrchestratorConfig(signals=SignalSettings(enabled=False)))
     check_snapshot(without_signals(snapshot), AS_OF, OrchestratorConfig(signals=SignalSettings(enabled=False)))
+
+
+@pytest.mark.parametrize("partitions", [3, 7])
+def test_the_snapshot_is_the_same_whatever_the_number_of_partitions(synthetic, partitions):
+    # The partitions' reductions (summed signal counts, concatenated summaries and totals) against one pass;
+    # thresholds low enough that the synthetic baskets give rules.
+    config = OrchestratorConfig(signals=SignalSettings(min_support=0.0, min_confidence=0.0, min_count=2))
+    whole = build_snapshot(synthetic, SUGGESTED_AS_OF, config)
+    split = build_snapshot(synthetic, SUGGESTED_AS_OF, config, partitions=partitions)
+    assert not whole.signals.rules.is_empty() and not whole.signals.neighbours.is_empty()
+    assert whole.customer_models.fallback is None and whole.segments.reason is None
+    for name in ("customers", "products", "holdings", "cross_sells"):
+        assert_frame_equal(getattr(split, name), getattr(whole, name), check_exact=True)
+    assert split.signals.baskets == whole.signals.baskets
+    assert_frame_equal(split.signals.rules, whole.signals.rules, check_exact=True)
+    assert_frame_equal(split.signals.neighbours, whole.signals.neighbours, check_exact=True)
+    assert split.customer_models.as_dict() == whole.customer_models.as_dict()
+    # K-means' centres vary in their last digits from fit to fit (its threads sum in any order); all else is equal.
+    assert replace(split.segments, segments=()) == replace(whole.segments, segments=())
+    for mine, theirs in zip(split.segments.segments, whole.segments.segments, strict=True):
+        assert replace(mine, centre=()) == replace(theirs, centre=())
+        assert mine.centre == pytest.approx(theirs.centre, rel=1e-12, abs=1e-12)
+    assert split.customer_rows.sorted_ids.equals(whole.customer_rows.sorted_ids)
+    assert split.customer_rows.rows.equals(whole.customer_rows.rows)
+
+
+def test_partitions_must_be_at_least_one(mini):
+    with pytest.raises(ConfigurationError, match="partitions must be at least 1, not 0"):
+        build_snapshot(mini, AS_OF, CONFIG, partitions=0)

@@ -119,7 +119,7 @@ def test_a_purchase_two_offers_name_counts_once_in_their_group() -> None:
 
 
 def test_the_previous_offers_summary() -> None:
-    summary, stored = previous_offers_summary(PREVIOUS_RUN, OFFERS, PURCHASES, date(2024, 3, 8))
+    summary, stored = previous_offers_summary(PREVIOUS_RUN, OFFERS, PURCHASES, date(2024, 3, 8), date(2024, 3, 9))
     assert {key: summary[key] for key in ("sent", "bought", "revenue", "predicted")} == {
         "sent": 4,
         "bought": 2,

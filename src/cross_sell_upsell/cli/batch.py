@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
-from contextlib import nullcontext
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from cross_sell_upsell.cli.common import (
     EXIT_OK,
     EXIT_PARTIAL,
     Invocation,
+    checked_dataset,
     data_options,
     dataset_from_args,
     effective_config,
@@ -28,20 +30,22 @@ from cross_sell_upsell.cli.common import (
 from cross_sell_upsell.cli.history import add_store_option
 from cross_sell_upsell.cli.interrupts import finish_uninterrupted
 from cross_sell_upsell.cli.progress import batch_progress, timed_phase
+from cross_sell_upsell.cli.shop_options import ingest_settings
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.data.ingest import learned_cycles_note
+from cross_sell_upsell.data.ingest.partitioned import load_partitioned_dataset
 from cross_sell_upsell.errors import DataValidationError, elided
 from cross_sell_upsell.io.staging import StagedOutputs
-from cross_sell_upsell.pipeline.acceptance import with_acceptance
 from cross_sell_upsell.pipeline.batch import DEFAULT_CHUNK_SIZE, priority_rationales, run_batch
 from cross_sell_upsell.pipeline.executors import LOCAL_WORKERS, DaskExecutor, Executor, InProcessExecutor
 from cross_sell_upsell.pipeline.naming import named_snapshot
+from cross_sell_upsell.pipeline.partitioned import BatchInputs, customers_only
 from cross_sell_upsell.pipeline.totals import DEFAULT_TOP_PRIORITY, BatchResult, Limits
 from cross_sell_upsell.reporting.executive import BatchFiles, RecommendationsExport, stage_report
 from cross_sell_upsell.reporting.executive.customer_export import CRM_FORMATS, DEFAULT_EXPORT_TOP, CustomerExport
 from cross_sell_upsell.reporting.text import money_text
-from cross_sell_upsell.snapshot.build import Snapshot, build_snapshot
+from cross_sell_upsell.snapshot.build import Snapshot
 from cross_sell_upsell.store.run import StoreRun
 
 ENGINES = ("local", "dask")
@@ -145,6 +149,15 @@ def _execution_options(parser: argparse.ArgumentParser) -> None:
         help="the Dask scheduler to run on, e.g. tcp://10.0.0.5:8786 (only with --engine dask; default: start a "
         f"local cluster of {LOCAL_WORKERS} worker processes)",
     )
+    execution.add_argument(
+        "--partitions",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="split the transaction log into N partitions of customers (a streaming pass, files beside the report, "
+        "deleted after the run) and read one at a time, so no step holds the whole log; the same files for any N "
+        "(default: read the log whole)",
+    )
 
 
 def _executor(args: argparse.Namespace) -> Executor:
@@ -158,6 +171,8 @@ def _batch_argument_problem(args: argparse.Namespace) -> str | None:
         return "--top-priority must be at least 1"
     if args.scheduler is not None and args.engine != "dask":
         return "--scheduler needs --engine dask"
+    if args.partitions is not None and args.transactions is None:
+        return "--partitions splits a transaction log: give --transactions with its --catalog"
     if args.output is not None and args.output.suffix != ".md":
         return f"--output must name a .md file, not '{args.output}'"
     if args.output is not None:
@@ -187,32 +202,8 @@ def batch_command(args: argparse.Namespace, config: OrchestratorConfig, default_
 
     def run() -> int:
         run_config = effective_config(args, config)
-
-        def phase(name: str):
-            return timed_phase(sys.stderr, name, verbose=args.verbose)
-
-        with phase("read the data"):
-            dataset = dataset_from_args(args, run_config)
-        as_of = args.as_of or date.today()
-        # Read before the batch's work, so a store that cannot be opened stops the run at once.
-        store = (
-            None if args.no_store else StoreRun(args.store or default_output_dir / "history.duckdb", as_of, run_config)
-        )
-        # Connected (or the local cluster started) before the snapshot is built, so a scheduler that cannot be
-        # reached stops the run at once.
-        with _executor(args) as executor:
-            # The batch's and the chat model's cohorts share it, with the acceptance model trained once, its
-            # segments named by the chat model when it is on.
-            with phase("built the snapshot (holdings, signals, customer models, segments)"):
-                built = build_snapshot(dataset, as_of, run_config)
-            with phase("trained the acceptance model"):
-                built = with_acceptance(built, dataset, run_config)
-            snapshot = named_snapshot(built, run_config, None)
-            generated_at = datetime.now()
-            stem = f"batch_analysis_{as_of}_{generated_at:%Y%m%d_%H%M%S}"
-            files = BatchFiles(args.output or default_output_dir / "batch_reports" / f"{stem}.md")
-            with phase("analysed the customers and wrote the files"):
-                result = _write_batch(args, dataset, snapshot, run_config, files, generated_at, store, executor)
+        with _partition_folder(args, default_output_dir) as folder:
+            dataset, result, files = _analysed(args, run_config, default_output_dir, folder)
         if result.customers_failed:
             print_error(
                 f"{result.customers_failed:,} of {result.customers_requested:,} customers could not be "
@@ -225,9 +216,76 @@ def batch_command(args: argparse.Namespace, config: OrchestratorConfig, default_
     return run_guarded(run)
 
 
+def _analysed(
+    args: argparse.Namespace, config: OrchestratorConfig, default_output_dir: Path, folder: Path | None
+) -> tuple[Dataset, BatchResult, BatchFiles]:
+    """Reads the data (split into partitions under `folder` with --partitions), builds the snapshot and runs the
+    batch, each phase timed under --verbose; returns the dataset run over, the result and the files written."""
+
+    def phase(name: str):
+        return timed_phase(sys.stderr, name, verbose=args.verbose)
+
+    as_of = args.as_of or date.today()
+    with phase("read the data"):
+        inputs = _batch_inputs(args, config, as_of, folder)
+    # Read before the batch's work, so a store that cannot be opened stops the run at once.
+    store = None if args.no_store else StoreRun(args.store or default_output_dir / "history.duckdb", as_of, config)
+    # Connected (or the local cluster started) before the snapshot is built, so a scheduler that cannot be
+    # reached stops the run at once.
+    with _executor(args) as executor:
+        # The batch's and the chat model's cohorts share it, with the acceptance model trained once, its
+        # segments named by the chat model when it is on.
+        with phase("built the snapshot (holdings, signals, customer models, segments)"):
+            built = inputs.snapshot(as_of, config)
+        with phase("trained the acceptance model"):
+            built = inputs.with_acceptance(built, config)
+        snapshot = named_snapshot(built, config, None)
+        generated_at = datetime.now()
+        stem = f"batch_analysis_{as_of}_{generated_at:%Y%m%d_%H%M%S}"
+        files = BatchFiles(args.output or _reports_folder(args, default_output_dir) / f"{stem}.md")
+        with phase("analysed the customers and wrote the files"):
+            result = _write_batch(args, inputs, snapshot, config, files, generated_at, store, executor)
+    return inputs.dataset, result, files
+
+
+def _reports_folder(args: argparse.Namespace, default_output_dir: Path) -> Path:
+    return args.output.parent if args.output is not None else default_output_dir / "batch_reports"
+
+
+@contextmanager
+def _partition_folder(args: argparse.Namespace, default_output_dir: Path) -> Iterator[Path | None]:
+    """With --partitions, a folder for the log's partitions beside the report, deleted after the run; else None."""
+    if args.partitions is None:
+        yield None
+        return
+    reports = _reports_folder(args, default_output_dir)
+    reports.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".partitions-", dir=reports) as folder:
+        yield Path(folder)
+
+
+def _batch_inputs(
+    args: argparse.Namespace, config: OrchestratorConfig, as_of: date, folder: Path | None
+) -> BatchInputs:
+    """The data options' dataset whole, or with --partitions its log split into partitions under `folder`."""
+    if folder is None:
+        return BatchInputs(dataset_from_args(args, config))
+    partitioned = load_partitioned_dataset(
+        args.transactions,
+        args.catalog,
+        args.customers_file,
+        as_of=as_of,
+        folder=folder,
+        partitions=args.partitions,
+        settings=ingest_settings(args, config.ingest),
+        strict=args.strict,
+    )
+    return BatchInputs(checked_dataset(customers_only(partitioned), args.catalog, args, config), partitioned)
+
+
 def _write_batch(
     args: argparse.Namespace,
-    dataset: Dataset,
+    inputs: BatchInputs,
     snapshot: Snapshot,
     config: OrchestratorConfig,
     files: BatchFiles,
@@ -238,6 +296,7 @@ def _write_batch(
     """Runs the batch over `snapshot` (the chat model's cohort reads it too) on `executor`, staging the exports
     chunk by chunk, and publishes every file at the end or none; the run is recorded in `store` only when they
     are published."""
+    dataset = inputs.dataset
     with StagedOutputs() as staged:
         progress = batch_progress(sys.stderr, quiet=args.quiet, verbose=args.verbose)
         customers = CustomerExport(
@@ -274,7 +333,7 @@ def _write_batch(
             files = replace(files, customer_parts=parts if len(parts) > 1 else (), parquet=args.parquet)
             if result.rows_rejected["total"]:
                 staged.add(files.rejected_rows, dataset.rejected_rows.write_csv())
-            history = store.history(result, dataset, generated_at) if store else None
+            history = store.history(result, dataset.products, generated_at, inputs.purchases()) if store else None
             # Drawn while the export's last chunk is still being written (unless the Parquet copy waited for it).
             stage_report(staged, files, result, generated_at, history)
         # The run's rows are inserted while an interrupt can still stop it (and roll them back); once the files

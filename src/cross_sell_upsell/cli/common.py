@@ -280,19 +280,24 @@ def dataset_from_args(args: argparse.Namespace, config: OrchestratorConfig | Non
     source = data_source(args)
     settings = ingest_settings(args, config.ingest)
     if source == "data_dir":
-        dataset, catalog = load_dataset(args.data_dir, encoding=settings.encoding), args.data_dir / "catalog.json"
-    else:
-        dataset, catalog = (
-            load_transactions_dataset(
-                args.transactions,
-                args.catalog,
-                args.customers_file,
-                as_of=args.as_of or date.today(),
-                settings=settings,
-                strict=args.strict,
-            ),
-            args.catalog,
-        )
+        dataset = load_dataset(args.data_dir, encoding=settings.encoding)
+        return checked_dataset(dataset, args.data_dir / "catalog.json", args, config)
+    dataset = load_transactions_dataset(
+        args.transactions,
+        args.catalog,
+        args.customers_file,
+        as_of=args.as_of or date.today(),
+        settings=settings,
+        strict=args.strict,
+    )
+    return checked_dataset(dataset, args.catalog, args, config)
+
+
+def checked_dataset(
+    dataset: Dataset, catalog: str | Path, args: argparse.Namespace, config: OrchestratorConfig
+) -> Dataset:
+    """A loaded dataset as the data options ask: an essential category the `catalog` file lacks is a warning on
+    stderr (not with --quiet), an error with --strict; with the campaigns of `--campaigns`."""
     problem = unmatched_essentials(dataset.products, config.essential_categories)
     if problem and args.strict:
         raise DataValidationError(str(catalog), "-", "category", problem)

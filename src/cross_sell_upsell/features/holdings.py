@@ -13,6 +13,10 @@ import polars as pl
 
 from cross_sell_upsell.data.dataset import Dataset
 
+HABIT_SCALE = float(1 << 40)
+"""A habit weight (at most 1) is summed as an integer count of 1 / 2^40: about 1e-12 of resolution, and room for
+millions of purchase days of one product in 64 bits."""
+
 
 def keyed_ownership(dataset: Dataset, as_of: date) -> pl.DataFrame:
     """The purchases on or before `as_of`, with `customer_row` and `product_key` in place of the string ids.
@@ -36,6 +40,7 @@ def holdings(keyed: pl.DataFrame, as_of: date, habit_half_life_days: float) -> p
     it was bought on; `habit` weighs each of those days but the first (each repeat purchase) by
     0.5 ^ (its age in days / half-life), so a product rebought often and lately weighs most."""
     weight = pl.lit(0.5).pow((pl.lit(as_of) - pl.col("purchase_date")).dt.total_days() / habit_half_life_days)
+    fixed = (weight * HABIT_SCALE).round().cast(pl.Int64)
     # One packed (customer_row, product_key) column groups and sorts much faster than the two columns.
     pair = pl.col("customer_row").cast(pl.UInt64) * (1 << 32) + pl.col("product_key").cast(pl.UInt64)
     return (
@@ -46,8 +51,9 @@ def holdings(keyed: pl.DataFrame, as_of: date, habit_half_life_days: float) -> p
         .agg(
             last_purchase=pl.col("purchase_date").max(),
             purchase_days=pl.len().cast(pl.UInt32),
-            # The weights grow with recency, so the first purchase day has the smallest.
-            habit=weight.sum() - weight.min(),
+            # The weights grow with recency, so the first purchase day has the smallest. Summed in fixed point,
+            # exactly: a float sum's last digits follow the rows' order, which a parallel group-by varies.
+            habit=(fixed.sum() - fixed.min()) / HABIT_SCALE,
         )
         .sort("pair")
         .select(

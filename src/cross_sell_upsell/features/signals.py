@@ -13,8 +13,10 @@ The signals of a run are learned once, with its holdings, into its `snapshot.Sna
 
 from __future__ import annotations
 
+import functools
 import math
-from concurrent.futures import Future
+import operator
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -105,28 +107,45 @@ def keyed_purchases(keyed: pl.DataFrame) -> pl.DataFrame:
     return purchases.select("customer_row", "product_key", basket=(basket.rank("dense") - 1).cast(pl.UInt32)).collect()
 
 
-def _incidence(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int]) -> sparse.csr_matrix:
-    """A 0/1 csr matrix with a one at each (row, column); repeated pairs count once."""
+def _incidence(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int]) -> sparse.csc_matrix:
+    """A 0/1 csc matrix (columns are products) with a one at each (row, column); repeated pairs count once."""
     matrix = sparse.csr_matrix((np.ones(len(rows), dtype=np.float64), (rows, columns)), shape=shape)
     matrix.sum_duplicates()
     matrix.data[:] = 1.0
-    return matrix
+    return matrix.tocsc()
+
+
+def _summed(matrices: Iterable[sparse.spmatrix]) -> sparse.spmatrix:
+    """The sum of sparse matrices of counts: integers held as floats, so any order of summing is exact."""
+    return functools.reduce(operator.add, matrices)
+
+
+def _column_counts(incidences: Sequence[sparse.csc_matrix]) -> np.ndarray:
+    """Per column, the rows holding it, over every incidence matrix."""
+    return _summed(np.diff(incidence.indptr) for incidence in incidences)
 
 
 def association_rules(baskets: np.ndarray, items: np.ndarray, n_items: int, settings: SignalSettings) -> pl.DataFrame:
     """Rules between items (`source_key` -> `product_key`) from (basket, item) pairs, with the support,
-    confidence and count thresholds of `settings`. Baskets are numbered 0..n-1.
+    confidence and count thresholds of `settings`. Baskets are numbered 0..n-1."""
+    n_baskets = int(baskets.max()) + 1 if len(baskets) else 0
+    return partitioned_rules([_incidence(baskets, items, (n_baskets, n_items))], settings)
+
+
+def partitioned_rules(incidences: Sequence[sparse.csc_matrix], settings: SignalSettings) -> pl.DataFrame:
+    """`association_rules` over baskets split into partitions: one basket x item incidence matrix (`_incidence`)
+    per partition, every basket in one of them. The co-occurrence counts B.T @ B are the sums of each
+    partition's, so the rules are those of all the baskets at once.
 
     An item in fewer baskets than the minimum pair count or support can be in no rule, so only the frequent
-    items enter the co-occurrence product B.T @ B."""
-    n_baskets = int(baskets.max()) + 1 if len(baskets) else 0
+    items enter the co-occurrence product."""
+    n_baskets = sum(incidence.shape[0] for incidence in incidences)
     if n_baskets == 0:
         return pl.DataFrame(schema=RULE_SCHEMA)
-    incidence = _incidence(baskets, items, (n_baskets, n_items)).tocsc()
-    item_baskets = np.diff(incidence.indptr)
+    item_baskets = _column_counts(incidences)
     min_pairs = max(settings.min_count, math.ceil(settings.min_support * n_baskets - 1e-9))
     frequent = np.flatnonzero(item_baskets >= min_pairs)
-    co_occurrence = (incidence[:, frequent].T @ incidence[:, frequent]).tocoo()
+    co_occurrence = _summed(incidence[:, frequent].T @ incidence[:, frequent] for incidence in incidences).tocoo()
     source, target, count = co_occurrence.row, co_occurrence.col, co_occurrence.data
     keep = (source != target) & (count >= min_pairs)
     source, target, count = frequent[source[keep]], frequent[target[keep]], count[keep]
@@ -170,24 +189,35 @@ def price_similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:
 def item_neighbours(
     customers: np.ndarray, items: np.ndarray, prices: np.ndarray, settings: SignalSettings
 ) -> pl.DataFrame:
-    """Up to `settings.neighbours` most similar products of each product, from (customer, item) purchase pairs.
+    """Up to `settings.neighbours` most similar products of each product, from (customer, item) purchase pairs
+    (`partitioned_neighbours` of one partition)."""
+    n_customers = int(customers.max()) + 1 if len(customers) else 0
+    return partitioned_neighbours([_incidence(customers, items, (n_customers, len(prices)))], prices, settings)
+
+
+def partitioned_neighbours(
+    incidences: Sequence[sparse.csc_matrix], prices: np.ndarray, settings: SignalSettings
+) -> pl.DataFrame:
+    """Up to `settings.neighbours` most similar products of each product, from customer x product incidence
+    matrices of disjoint partitions of the customers.
 
     cosine(i, j) = buyers of both / sqrt(buyers of i x buyers of j). The common buyers of every pair are the
-    product X.T @ X of the customer x product matrix, computed a block of products at a time so memory stays
-    bounded. A pair needs at least `min_count` common buyers (so each product has as many buyers): fewer say
-    little and would be most of the pairs. similarity = similarity_weight x cosine + price_similarity_weight x
-    price similarity."""
-    if len(customers) == 0:
+    product X.T @ X of the customer x product matrix, the sum of each partition's, computed a block of products
+    at a time so memory stays bounded. A pair needs at least `min_count` common buyers (so each product has as
+    many buyers): fewer say little and would be most of the pairs. similarity = similarity_weight x cosine +
+    price_similarity_weight x price similarity."""
+    if sum(incidence.nnz for incidence in incidences) == 0:
         return pl.DataFrame(schema=NEIGHBOUR_SCHEMA)
-    matrix = _incidence(customers, items, (int(customers.max()) + 1, len(prices))).tocsc()
-    buyers = np.diff(matrix.indptr)
+    buyers = _column_counts(incidences)
     eligible = np.flatnonzero(buyers >= settings.min_count)
-    by_customer = matrix[:, eligible]
-    by_item = by_customer.T.tocsr()
+    by_customer = [incidence[:, eligible] for incidence in incidences]
+    by_item = [matrix.T.tocsr() for matrix in by_customer]
     eligible_buyers, eligible_prices = buyers[eligible].astype(np.float64), prices[eligible]
     blocks = []
     for start in range(0, len(eligible), _SIMILARITY_BLOCK):
-        block = (by_item[start : start + _SIMILARITY_BLOCK] @ by_customer).tocoo()
+        rows = slice(start, start + _SIMILARITY_BLOCK)
+        block = _summed(items[rows] @ customers for items, customers in zip(by_item, by_customer, strict=True))
+        block = block.tocoo()
         source = block.row + start
         keep = (source != block.col) & (block.data >= settings.min_count)
         source, target, common = source[keep], block.col[keep], block.data[keep]
@@ -211,36 +241,45 @@ def item_neighbours(
     return pl.concat(blocks) if blocks else pl.DataFrame(schema=NEIGHBOUR_SCHEMA)
 
 
-def learn_signals(
-    keyed: pl.DataFrame,
-    owned: pl.DataFrame | Future[pl.DataFrame],
-    products: pl.DataFrame,
-    as_of: date,
-    settings: SignalSettings,
-) -> Signals:
-    """Basket rules from the keyed purchases up to `as_of` (`holdings.keyed_ownership`) and item neighbours
-    from the holdings `owned` (`holdings.holdings`: who bought what, already distinct, a fifth of the log's
-    rows); `products` gives the prices and the number of product keys.
+@dataclass(frozen=True)
+class SignalCounts:
+    """What one partition of the customers contributes to the signals: incidence matrices whose products,
+    summed over the partitions, count every pair's baskets and common buyers."""
 
-    `owned` may be a Future of holdings still being grouped on another thread: the rules (baskets numbered
-    over the whole log, then a sparse product) are learned meanwhile, as neither keeps both cores busy alone."""
-    baskets, rules = _basket_rules(keyed, products.height, settings)
-    if isinstance(owned, Future):
-        owned = owned.result()
-    neighbours = item_neighbours(
-        owned.get_column("customer_row").to_numpy(),
-        owned.get_column("product_key").to_numpy(),
-        products.get_column("price").to_numpy(),
-        settings,
-    )
-    return Signals(as_of=as_of, baskets=baskets, rules=rules, neighbours=neighbours)
+    baskets: sparse.csc_matrix
+    """The partition's baskets x products, 0/1 (a basket holds the product): `basket_incidence`."""
+    buyers: sparse.csc_matrix
+    """The partition's customer rows x products, 0/1 (the customer bought the product): `buyer_incidence`."""
 
 
-def _basket_rules(keyed: pl.DataFrame, n_products: int, settings: SignalSettings) -> tuple[int, pl.DataFrame]:
-    """How many baskets the keyed purchases hold, and the product rules they give."""
+def basket_incidence(keyed: pl.DataFrame, n_products: int) -> sparse.csc_matrix:
+    """`SignalCounts.baskets` of some customers' keyed purchases up to the as-of date (`holdings.keyed_ownership`);
+    products are keys below `n_products`."""
     purchases = keyed_purchases(keyed)
     baskets = purchases.get_column("basket").to_numpy()
-    items = purchases.get_column("product_key").to_numpy()
-    del purchases
-    rules = association_rules(baskets, items, n_products, settings)
-    return int(baskets.max()) + 1 if len(baskets) else 0, rules
+    n_baskets = int(baskets.max()) + 1 if len(baskets) else 0
+    return _incidence(baskets, purchases.get_column("product_key").to_numpy(), (n_baskets, n_products))
+
+
+def buyer_incidence(owned: pl.DataFrame, n_products: int) -> sparse.csc_matrix:
+    """`SignalCounts.buyers` of some customers' holdings (`holdings.holdings`: who bought what, already
+    distinct, a fifth of the log's rows); products are keys below `n_products`."""
+    customers = owned.get_column("customer_row").to_numpy()
+    n_customers = int(customers.max()) + 1 if len(customers) else 0
+    return _incidence(customers, owned.get_column("product_key").to_numpy(), (n_customers, n_products))
+
+
+def learn_signals(
+    counts: Sequence[SignalCounts], products: pl.DataFrame, as_of: date, settings: SignalSettings
+) -> Signals:
+    """Basket rules and item neighbours from the `SignalCounts` of every partition of the customers (one, or
+    several whose customers and baskets are disjoint: the same signals either way); `products` gives the
+    prices."""
+    incidences = [partition.baskets for partition in counts]
+    rules = partitioned_rules(incidences, settings)
+    neighbours = partitioned_neighbours(
+        [partition.buyers for partition in counts], products.get_column("price").to_numpy(), settings
+    )
+    return Signals(
+        as_of=as_of, baskets=sum(matrix.shape[0] for matrix in incidences), rules=rules, neighbours=neighbours
+    )

@@ -123,7 +123,13 @@ def fit_customer_models(summary: pl.DataFrame, settings: CustomerModelSettings) 
     spend = repeat.group_by("frequency", "monetary").agg(weight=pl.len()).sort("frequency", "monetary")
     x, m, weight = (spend.get_column(name).to_numpy().astype(float) for name in spend.columns)
     spend_params, spend_fit = gamma_gamma.fit(x, m, weight, settings.max_iterations, settings.gradient_tolerance)
-    correlation = repeat.select(pl.corr("frequency", "monetary")).item() if repeat.height > 2 else None
+    # In numpy over the rows in order: polars' corr sums chunk by chunk, so a frame assembled from partitions gave
+    # other last digits than the same rows in one chunk.
+    correlation = None
+    if repeat.height > 2:
+        with np.errstate(invalid="ignore", divide="ignore"):  # a constant column: NaN, dropped below
+            matrix = np.corrcoef(repeat.get_column("frequency").to_numpy(), repeat.get_column("monetary").to_numpy())
+        correlation = float(matrix[0, 1])
     diagnostics = replace(
         diagnostics,
         bgnbd=bgnbd_fit,

@@ -45,7 +45,12 @@ def segment_features(
       the customers' median gap (the days of history when nobody bought twice) and the days since that purchase:
       one purchase tells nothing of a customer's pace, but they have gone at least that long without another;
     - predicted_clv, churn_probability: from `scores`."""
-    customers = _customer_totals(purchases, products, as_of)
+    return features_from_totals(customer_totals(purchases, products, as_of), scores, as_of)
+
+
+def features_from_totals(customers: pl.DataFrame, scores: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """`segment_features` from every buying customer's `customer_totals` (in any order: those of partitions of the
+    customers, concatenated, give the same features)."""
     history = (as_of - customers.get_column("first").min()).days + 1 if customers.height else 1
     median = customers.get_column("gap").median()
     typical = float(history) if median is None else float(median)
@@ -67,9 +72,10 @@ def segment_features(
     )
 
 
-def _customer_totals(purchases: pl.DataFrame | pl.LazyFrame, products: pl.DataFrame, as_of: date) -> pl.DataFrame:
+def customer_totals(purchases: pl.DataFrame | pl.LazyFrame, products: pl.DataFrame, as_of: date) -> pl.DataFrame:
     """Per customer: purchase days, first and last, spend, units, categories and the mean gap of repeat
-    customers (null for one purchase day), over the rows `segment_features` keeps."""
+    customers (null for one purchase day), over the rows `segment_features` keeps (its arguments). Each
+    customer's row depends on their purchases alone, so it can be computed for a partition of the customers."""
     lazy = purchases.lazy()
     has_quantity = "quantity" in lazy.collect_schema().names()
     units = pl.col("quantity").cast(pl.Float64).fill_null(1.0) if has_quantity else pl.lit(1.0)
@@ -86,7 +92,8 @@ def _customer_totals(purchases: pl.DataFrame | pl.LazyFrame, products: pl.DataFr
             purchases=pl.col("purchase_date").cast(pl.Date).n_unique().cast(pl.Int64),
             first=pl.col("purchase_date").cast(pl.Date).min(),
             last=pl.col("purchase_date").cast(pl.Date).max(),
-            spend=pl.col("paid").sum(),
+            # In cents, exactly: a float sum's last digits follow how a parallel group-by splits the rows.
+            spend=pl.col("paid").sum().round(2),
             units=pl.col("units").sum(),
             categories=pl.col("category").drop_nulls().n_unique().cast(pl.Int64),
         )

@@ -70,11 +70,10 @@ def _selected_rows(snapshot: Snapshot, customer_ids: Sequence[str] | None) -> tu
     """Snapshot rows of the requested customers in request order, without duplicates, and the unknown ids."""
     if customer_ids is None:
         return np.arange(snapshot.customers.height, dtype=np.uint32), []
-    row_of = snapshot.customer_row_of
-    requested = list(dict.fromkeys(customer_ids))
-    rows = [row_of[customer_id] for customer_id in requested if customer_id in row_of]
-    unknown = [customer_id for customer_id in requested if customer_id not in row_of]
-    return np.asarray(rows, dtype=np.uint32), unknown
+    requested = pl.Series("customer_id", list(dict.fromkeys(customer_ids)), dtype=pl.String)
+    rows = snapshot.customer_rows.rows_of(requested)
+    unknown = requested.filter(rows.is_null()).to_list()
+    return rows.drop_nulls().to_numpy().astype(np.uint32), unknown
 
 
 def select_cohort(snapshot: Snapshot, customer_ids: Sequence[str] | None) -> Cohort:

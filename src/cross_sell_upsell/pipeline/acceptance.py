@@ -42,7 +42,7 @@ def offer_features(opportunities: pl.DataFrame, snapshot: Snapshot) -> pl.DataFr
         pl.col("type", "source").cast(pl.String),
         "price",
         *COMPONENTS,
-        customer_key=pl.col("customer_id").replace_strict(snapshot.customer_row_of, return_dtype=pl.UInt32),
+        customer_key=snapshot.customer_rows.rows_of(opportunities.get_column("customer_id")),
     ).join(product_keys, on="offer_id", how="left", maintain_order="left")
     holdings = snapshot.holdings.rename({"customer_row": "customer_key"})
     features = acceptance_features(keyed, snapshot.customers, holdings, snapshot.products, snapshot.as_of)
@@ -90,7 +90,7 @@ def labelled_offers(
                 "replay_date": pl.Date,
             }
         )
-    population = active.gather(sample_order(active, max(settings.replay_population, settings.sample_customers)))
+    population = replay_population(active, settings)
     sample = population.head(settings.sample_customers).sort()
     # The customer models, segments and signals the sampled customers' offers depend on are fitted on the
     # population sample (everyone in a shop smaller than it), so training costs the same at any size: a million
@@ -128,12 +128,20 @@ def replay_dates(as_of: date, settings: AcceptanceSettings, horizons: int | None
     return [as_of - timedelta(days=1 + h * settings.horizon_days) for h in range(count, 0, -1)]
 
 
-def labelled_purchases(dataset: Dataset, as_of: date, settings: AcceptanceSettings) -> int:
-    """The (customer, product) purchases in the replays' label windows: at most this many replayed offers can be
-    labelled bought, so fewer than `settings.min_positives` cannot train, and no replay needs to run to know it."""
+def replay_population(active: pl.Series, settings: AcceptanceSettings) -> pl.Series:
+    """The customers a replay's snapshot is built on, among the `active` ones (who bought on or before its day,
+    sorted): the first `replay_population` (at least `sample_customers`) in stable-hash order (`sample_order`)."""
+    return active.gather(sample_order(active, max(settings.replay_population, settings.sample_customers)))
+
+
+def labelled_purchases(purchases: pl.DataFrame, as_of: date, settings: AcceptanceSettings) -> int:
+    """The (customer, product) purchases (of `purchases`, a dataset's ownership) in the replays' label windows:
+    at most this many replayed offers can be labelled bought, so fewer than `settings.min_positives` cannot train,
+    and no replay needs to run to know it. Customers count apart, so the figures of partitions of the customers
+    add up."""
     purchase_date = pl.col("purchase_date")
     return sum(
-        dataset.ownership.filter((purchase_date > day) & (purchase_date <= day + timedelta(days=settings.horizon_days)))
+        purchases.filter((purchase_date > day) & (purchase_date <= day + timedelta(days=settings.horizon_days)))
         .select("customer_id", "product_id")
         .unique()
         .height
@@ -172,17 +180,23 @@ def replay_config(config: OrchestratorConfig) -> OrchestratorConfig:
     )
 
 
-def with_acceptance(snapshot: Snapshot, dataset: Dataset, config: OrchestratorConfig) -> Snapshot:
+def with_acceptance(
+    snapshot: Snapshot, dataset: Dataset, config: OrchestratorConfig, *, labelled: int | None = None
+) -> Snapshot:
     """`snapshot` carrying the acceptance model of `config.acceptance`, trained once on the replayed offers
     before the snapshot's date (`training_set`, `fit_acceptance`), or the reason there is none (switched off,
     too little history). Derived state like the customer models, but trained here and not in `build_snapshot`
     because the replays run the graph. No replay runs when the label windows hold fewer purchases than
     `min_positives` (`labelled_purchases`): a shop's first weeks cost nothing. A snapshot that already carries a
-    model of these settings is returned as it is; `dataset` must be the one the snapshot was built from."""
+    model of these settings is returned as it is; `dataset` must be the one the snapshot was built from, or hold
+    every purchase the replays read (`partitioned.replay_dataset`), with `labelled`, the whole log's
+    `labelled_purchases`."""
     settings = config.acceptance
     if snapshot.acceptance is not None and snapshot.acceptance.settings == settings:
         return snapshot
-    bought = labelled_purchases(dataset, snapshot.as_of, settings) if settings.enabled else 0
+    if labelled is None and settings.enabled:
+        labelled = labelled_purchases(dataset.ownership, snapshot.as_of, settings)
+    bought = labelled or 0
     if not settings.enabled:
         model = AcceptanceModel(settings, (), None, 0, 0, SWITCHED_OFF)
     elif bought < settings.min_positives:

@@ -8,8 +8,7 @@ beside a run. It sits above `models` (it fits them) and below `offers` (which re
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -17,13 +16,19 @@ import polars as pl
 
 from cross_sell_upsell.configuration import OrchestratorConfig, SignalSettings
 from cross_sell_upsell.data.dataset import Dataset
+from cross_sell_upsell.data.hashing import customer_partition
 from cross_sell_upsell.errors import ConfigurationError
-from cross_sell_upsell.features.holdings import holdings, keyed_ownership
+from cross_sell_upsell.features.holdings import keyed_ownership
 from cross_sell_upsell.features.signals import Signals, learn_signals
 from cross_sell_upsell.models.acceptance import AcceptanceModel
 from cross_sell_upsell.models.fit import CustomerModels
 from cross_sell_upsell.models.segments import Segments
-from cross_sell_upsell.snapshot.customers import customer_predictions, given_values, priced_purchases
+from cross_sell_upsell.snapshot.customers import customer_predictions, given_values
+from cross_sell_upsell.snapshot.partitions import (
+    by_customer_row,
+    partition_partial,
+    split_by_customer,
+)
 from cross_sell_upsell.snapshot.segments import customer_segments
 
 MAX_CONCERNS = 64
@@ -32,6 +37,32 @@ MAX_CONCERNS = 64
 
 OFFER_TIME_SIGNAL_SETTINGS = frozenset({"learned_offers", "lift_reference"})
 """Signal settings the offers read, not the snapshot: runs that differ only in them can share one."""
+
+
+@dataclass(frozen=True)
+class CustomerIndex:
+    """Customer ids to their rows, by binary search over the sorted ids: a dict of ten million ids took about
+    1.5 GB, these two columns a tenth of it, and they pickle as Arrow."""
+
+    sorted_ids: pl.Series
+    """Every customer id, sorted."""
+    rows: pl.Series
+    """The row of each of `sorted_ids` (UInt32)."""
+
+    @classmethod
+    def of(cls, ids: pl.Series) -> CustomerIndex:
+        """The index of `ids`, a frame's customer ids in row order (each once)."""
+        order = ids.arg_sort()
+        return cls(ids.gather(order).rename("customer_id"), order.cast(pl.UInt32).rename("row"))
+
+    def rows_of(self, ids: pl.Series) -> pl.Series:
+        """The row of each of `ids` (UInt32), null for an id that is not a customer's."""
+        ids = ids.cast(pl.String)
+        if self.sorted_ids.is_empty():
+            return pl.Series("row", [None] * ids.len(), dtype=pl.UInt32)
+        at = self.sorted_ids.search_sorted(ids).clip(upper_bound=self.sorted_ids.len() - 1)
+        found = pl.DataFrame({"row": self.rows.gather(at), "found": self.sorted_ids.gather(at) == ids})
+        return found.select(pl.when("found").then("row")).to_series()
 
 
 @dataclass(frozen=True)
@@ -58,7 +89,7 @@ class Snapshot:
     """Every customer of the dataset (row = customer_row): the customer columns, `concern_mask`,
     `preferred_tier` (the stated tier preference, else the highest tier owned, else 1), the customer models'
     predictions (`customers.CUSTOMER_MODEL_COLUMNS`) and the segment (`segments.SEGMENT_COLUMNS`)."""
-    customer_row_of: dict[str, int]
+    customer_rows: CustomerIndex
     """Each customer id's row: looking a chunk of ids up here is much cheaper than joining it against every
     customer, once per chunk."""
     products: pl.DataFrame
@@ -85,11 +116,33 @@ class Snapshot:
     (`pipeline/acceptance.with_acceptance`); None until then, and offers are ranked by the score."""
 
 
-def build_snapshot(dataset: Dataset, as_of: date, config: OrchestratorConfig) -> Snapshot:
+def build_snapshot(dataset: Dataset, as_of: date, config: OrchestratorConfig, partitions: int = 1) -> Snapshot:
     """Everything a run over `dataset` as of `as_of` derives from the data, with `config`'s essentials, margin
-    multipliers, signal, customer-model and segment settings. The purchases are keyed once; the customer models
-    are fitted first and the segments assigned from their scores, then the learned signals count baskets while
-    the holdings are grouped on a second thread.
+    multipliers, signal, customer-model and segment settings. The purchases are keyed once, then grouped
+    `partitions` partitions of the customers at a time (`snapshot_from_parts`: less memory for the groupings,
+    the same snapshot whatever the count).
+
+    Raises ConfigurationError when the data has more skin concerns than a mask holds, or `partitions` < 1."""
+    if partitions < 1:
+        raise ConfigurationError(f"partitions must be at least 1, not {partitions}")
+    partition = customer_partition(dataset.customers.get_column("customer_id"), partitions)
+    parts = split_by_customer(keyed_ownership(dataset, as_of), partition, partitions)
+
+    def one_at_a_time() -> Iterator[pl.DataFrame]:
+        while parts:  # each partition's keyed rows let go once grouped
+            yield parts.pop(0)
+
+    return snapshot_from_parts(dataset, as_of, config, one_at_a_time())
+
+
+def snapshot_from_parts(
+    dataset: Dataset, as_of: date, config: OrchestratorConfig, keyed_parts: Iterable[pl.DataFrame]
+) -> Snapshot:
+    """`build_snapshot` from the keyed purchases up to `as_of` of disjoint partitions of `dataset`'s customers
+    (`holdings.keyed_ownership` against every customer of `dataset`, so customer rows are the dataset's), read one
+    at a time: `dataset` gives the customers and the catalog, its ownership is not read. Each partition is grouped
+    on its own (`partitions.partition_partial`); the customer models are fitted on every customer's summary and
+    the segments assigned from their scores, and the signals reduced from every partition's counts.
 
     Raises ConfigurationError when the data has more skin concerns than a mask holds."""
     concerns = _concerns(dataset)
@@ -97,25 +150,25 @@ def build_snapshot(dataset: Dataset, as_of: date, config: OrchestratorConfig) ->
         raise ConfigurationError(f"{len(concerns)} distinct skin concerns; at most {MAX_CONCERNS} are supported")
     settings = config.signals
     products = keyed_products(dataset.products, config.essential_categories, concerns, config.margin_multipliers)
-    keyed = keyed_ownership(dataset, as_of)
-    # The models first, on their own: beside the signals, the purchase summary's grouping raised the 1M-customer
-    # build's peak by a gigabyte. The amounts go with them, before the signals' peak.
+    ids = dataset.customers.get_column("customer_id")
+    partials = [partition_partial(keyed, dataset.products, as_of, settings) for keyed in keyed_parts]
     models, predictions = customer_predictions(
-        priced_purchases(keyed, dataset.products.get_column("price")),
+        by_customer_row([partial.summary for partial in partials], "customer_id"),
         dataset.customers.height,
         given_values(dataset.customers, dataset.given_values),
-        as_of,
         config.customer_models,
     )
     segments, segment_columns = customer_segments(
-        keyed, dataset.products, predictions, dataset.customers, as_of, config.segments
+        pl.concat([partial.segment_totals for partial in partials]),
+        predictions,
+        dataset.customers,
+        as_of,
+        config.segments,
     )
-    keyed = keyed.drop("amount", strict=False)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="holdings") as pool:
-        grouping = pool.submit(holdings, keyed, as_of, settings.habit_half_life_days)
-        signals = learn_signals(keyed, grouping, dataset.products, as_of, settings) if settings.enabled else None
-        owned = grouping.result()
-    del keyed  # as long as the log, and nothing below reads it
+    owned = by_customer_row([partial.holdings for partial in partials], "customer_row", "product_key")
+    counts = [partial.signals for partial in partials if partial.signals is not None]
+    signals = learn_signals(counts, dataset.products, as_of, settings) if settings.enabled else None
+    del partials
     return Snapshot(
         as_of=as_of,
         signal_settings=settings,
@@ -125,9 +178,7 @@ def build_snapshot(dataset: Dataset, as_of: date, config: OrchestratorConfig) ->
         customers=_keyed_customers(dataset.customers, owned, products, concerns).with_columns(
             *predictions, *segment_columns
         ),
-        customer_row_of=dict(
-            zip(dataset.customers.get_column("customer_id").to_list(), range(dataset.customers.height), strict=True)
-        ),
+        customer_rows=CustomerIndex.of(ids),
         products=products,
         holdings=owned,
         cross_sells=_keyed_cross_sells(dataset.cross_sells, dataset.products),

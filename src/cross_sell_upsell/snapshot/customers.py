@@ -63,17 +63,25 @@ def priced_purchases(keyed: pl.DataFrame, prices: pl.Series) -> pl.LazyFrame:
     return keyed.lazy().select(customer_id="customer_row", purchase_date="purchase_date", amount=amount)
 
 
+def customer_summary(keyed: pl.DataFrame, prices: pl.Series, as_of: date) -> pl.DataFrame:
+    """The purchase summary (`features.purchase_summary`) of the customers of `keyed` (the keyed purchases,
+    `holdings.keyed_ownership`) on or before `as_of`, by customer row; `prices` by product key value a purchase
+    without an amount. Each customer's row depends on their purchases alone, so partitions of the customers
+    can be summarised apart and concatenated."""
+    # purchase_summary's as_of is exclusive, the snapshot's inclusive.
+    return purchase_summary(priced_purchases(keyed, prices), as_of + timedelta(days=1))
+
+
 def customer_predictions(
-    purchases: pl.LazyFrame, customers: int, given: pl.DataFrame, as_of: date, settings: CustomerModelSettings
+    summary: pl.DataFrame, customers: int, given: pl.DataFrame, settings: CustomerModelSettings
 ) -> tuple[CustomerModels, pl.DataFrame]:
-    """The models fitted on `purchases` (`priced_purchases`) on or before `as_of`, and CUSTOMER_MODEL_COLUMNS for
-    each of `customers` rows, in row order, scored over the settings' window. `given` has one row per customer
-    row: lifetime_value and churn_risk as the retailer gives them (null where it does not).
+    """The models fitted on the purchase `summary` of every buying customer (`customer_summary`, sorted by
+    customer row), and CUSTOMER_MODEL_COLUMNS for each of `customers` rows, in row order, scored over the
+    settings' window. `given` has one row per customer row: lifetime_value and churn_risk as the retailer gives
+    them (null where it does not).
 
     A customer without a purchase gets no expected purchase, no next order date (null), the given churn risk or
     else NO_PURCHASE_CHURN_RISK, the given lifetime value or else 0; no value is NaN."""
-    # purchase_summary's as_of is exclusive, the snapshot's inclusive.
-    summary = purchase_summary(purchases, as_of + timedelta(days=1))
     models = fit_customer_models(summary, settings)
     scores = score_customers(models, summary)
     reason = fallback_reason(models, settings.window_days)

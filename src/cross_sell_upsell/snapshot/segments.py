@@ -12,7 +12,7 @@ from datetime import date
 import polars as pl
 
 from cross_sell_upsell.configuration import SegmentSettings
-from cross_sell_upsell.models.segment_features import segment_features
+from cross_sell_upsell.models.segment_features import customer_totals, features_from_totals
 from cross_sell_upsell.models.segments import Segments, assign_segments
 
 NO_PURCHASE_SEGMENT = "No purchase yet"
@@ -25,9 +25,21 @@ customer with purchases when the customers were not segmented, `Segments.reason`
 "model" (K-means), "given" (the retailer's own) or "none"."""
 
 
+def segment_totals(keyed: pl.DataFrame, catalog: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """The segment features' `customer_totals` of the customers of `keyed` (the keyed purchases,
+    `holdings.keyed_ownership`, with `amount` when the data has it), by customer row; `catalog`: the dataset's
+    products in product-key order."""
+    amount = pl.col("amount") if "amount" in keyed.columns else pl.lit(None, dtype=pl.Float64)
+    # Row numbers stand for the ids over the log (no string column as long as the log); the features, one row
+    # per buyer, then get the customer ids back, which the fitting sample is drawn by.
+    purchases = keyed.lazy().select(
+        customer_id="customer_row", product_id="product_key", purchase_date="purchase_date", amount=amount
+    )
+    return customer_totals(purchases, catalog.select("category", "price").with_row_index("product_id"), as_of)
+
+
 def customer_segments(
-    keyed: pl.DataFrame,
-    catalog: pl.DataFrame,
+    totals: pl.DataFrame,
     predictions: pl.DataFrame,
     customers: pl.DataFrame,
     as_of: date,
@@ -35,19 +47,12 @@ def customer_segments(
 ) -> tuple[Segments, pl.DataFrame]:
     """The `Segments` and SEGMENT_COLUMNS for each customer row, in row order.
 
-    `keyed`: the keyed purchases (`holdings.keyed_ownership`, with `amount` when the data has it); `catalog`:
-    the dataset's products in product-key order; `predictions`: the customer models' columns, one row per
-    customer row; `customers`: the dataset's customers, whose `segment` is the retailer's. A customer none of whose purchases
-    the features keep (`segment_features`) counts as one without a purchase."""
-    amount = pl.col("amount") if "amount" in keyed.columns else pl.lit(None, dtype=pl.Float64)
-    # Row numbers stand for the ids over the log (no string column as long as the log); the features, one row
-    # per buyer, then get the customer ids back, which the fitting sample is drawn by.
-    purchases = keyed.lazy().select(
-        customer_id="customer_row", product_id="product_key", purchase_date="purchase_date", amount=amount
-    )
-    products = catalog.select("category", "price").with_row_index("product_id")
+    `totals`: every buying customer's `segment_totals` (those of partitions of the customers concatenated, in any
+    order); `predictions`: the customer models' columns, one row per customer row; `customers`: the dataset's
+    customers, whose `segment` is the retailer's. A customer none of whose purchases the features keep
+    (`segment_features`) counts as one without a purchase."""
     scores = predictions.select("predicted_clv", "churn_probability").with_row_index("customer_id")
-    features = segment_features(purchases, products, scores, as_of)
+    features = features_from_totals(totals, scores, as_of)
     bought = features.get_column("customer_id")
     ids = customers.get_column("customer_id")
     assignments, segments = assign_segments(

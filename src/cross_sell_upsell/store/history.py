@@ -137,16 +137,16 @@ def _rates(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def previous_offers_summary(
-    previous_run: dict[str, Any], offers: pl.DataFrame, purchases: pl.DataFrame, until: date
+    previous_run: dict[str, Any], offers: pl.DataFrame, purchases: pl.DataFrame, until: date, last: date | None
 ) -> tuple[dict[str, Any], pl.DataFrame]:
-    """The summary's `previous_offers` (the previous run's sent offers measured on the purchases after its as-of
-    and on or before `until`) and the store's `run_previous_offers` rows (by offer type, source and segment)."""
+    """The summary's `previous_offers` (the previous run's sent offers measured on the `purchases` after its
+    as-of and on or before `until`; others may be given, they are left out) and the store's `run_previous_offers`
+    rows (by offer type, source and segment). `last`: the log's last purchase date (None for no purchase)."""
     after = previous_run["as_of"]
     matches = offer_matches(offers, purchases, after, until)
     total = offer_outcomes(offers.with_columns(all=pl.lit("all")), matches, ["all"]).drop("all")
     if total.is_empty():
         total = pl.DataFrame({"sent": [0], "bought": [0], "revenue": [0.0], "predicted": [None]})
-    last = purchases.get_column("purchase_date").max()
     summary = {
         "previous_run_id": previous_run["run_id"],
         "previous_as_of": after.isoformat(),

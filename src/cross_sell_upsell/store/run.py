@@ -3,7 +3,7 @@ what changed in between (the report's run history)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -11,7 +11,6 @@ from pathlib import Path
 import polars as pl
 
 from cross_sell_upsell.configuration import OrchestratorConfig
-from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.io.database import shown
 from cross_sell_upsell.pipeline.totals import BatchResult
 from cross_sell_upsell.reporting.executive.history import RunHistory
@@ -47,25 +46,41 @@ class StoreRun:
         """Where the run's customer and offer rows wait for `recorded` (a folder the caller deletes after it)."""
         self.recorder.spill_to(folder)
 
-    def history(self, result: BatchResult, dataset: Dataset, generated_at: datetime) -> RunHistory:
-        """Builds the run's rows (kept for `recorded`) and returns the comparison with the previous run."""
+    def history(
+        self, result: BatchResult, catalog: pl.DataFrame, generated_at: datetime, purchases: Iterable[pl.DataFrame]
+    ) -> RunHistory:
+        """Builds the run's rows (kept for `recorded`) and returns the comparison with the previous run.
+        `purchases`: the dataset's ownership, or that of each partition of its customers, one at a time (the sales
+        views are counted per partition and added up; last week's offers read only the purchases since)."""
         customer_file, offer_files = self.recorder.customer_file(), self.recorder.offer_files()
         customers = pl.scan_parquet(customer_file)
         offers_sent = pl.scan_parquet(offer_files).select(pl.len()).collect().item()
         self._run_id = new_run_id(result, generated_at)
         run = run_row(self._run_id, result, generated_at, customers, offers_sent)
-        # Priced once: the sales views and last week's offers both read every purchase (a copy of the whole log).
-        purchases = views.priced_purchases(dataset.ownership, dataset.products)
+        counts, since, last = self._purchases_seen(purchases, catalog, result.as_of)
         previous_run, previous_offers, rows = None, None, None
         if self.previous is not None:
             current = customers.select("customer_id", "segment", "gap_categories").collect()
             previous_run = previous_run_summary(self.previous.run, run, self.previous.customers, current)
             previous_offers, rows = previous_offers_summary(
-                self.previous.run, self.previous.offers, purchases, result.as_of
+                self.previous.run, self.previous.offers, since, result.as_of, last
             )
-        sales = views.sales_views(purchases, dataset.products, result.as_of)
-        self._tables = run_tables(run, result, sales, customer_file, offer_files, rows)
+        self._tables = run_tables(run, result, views.sales_views(counts, catalog), customer_file, offer_files, rows)
         return RunHistory(store=shown(self.target), previous_run=previous_run, previous_offers=previous_offers)
+
+    def _purchases_seen(
+        self, purchases: Iterable[pl.DataFrame], catalog: pl.DataFrame, as_of: date
+    ) -> tuple[views.SalesCounts, pl.DataFrame, date | None]:
+        """The sales counts of the purchases up to `as_of`, the purchases since the previous run's as-of (none
+        without a previous run) and the last purchase date of all, each part priced once."""
+        after = self.previous.run["as_of"] if self.previous is not None else as_of
+        counts, since, lasts = [], [], []
+        for ownership in purchases:
+            priced = views.priced_purchases(ownership, catalog)
+            counts.append(views.sales_counts(views.until(priced, as_of)))
+            since.append(priced.filter(pl.col("purchase_date").is_between(after, as_of, closed="right")))
+            lasts.append(priced.get_column("purchase_date").max())
+        return views.combined(counts), pl.concat(since), max(filter(None, lasts), default=None)
 
     @contextmanager
     def recorded(self) -> Iterator[None]:

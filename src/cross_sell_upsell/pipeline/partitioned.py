@@ -1,0 +1,162 @@
+"""A run over a log split into partitions of customers (issue #16): no step holds the whole log.
+
+A partitioned source (`data.ingest.partitioned`, or any `Partitions`) gives each partition as an ordinary
+`Dataset`: some customers and every purchase of theirs. What a batch reads per customer is small beside the log,
+so it is gathered for every customer (`customers_only`: the customers frame, their features and given values,
+with no purchase); what is learned from the log is reduced from the partitions, one at a time:
+
+- the snapshot (`snapshot.build.snapshot_from_parts`): holdings, summaries and segment totals per partition,
+  the signals from summed counts;
+- the acceptance model's replays (`replay_dataset`): they read only the purchases of the customers the replays
+  sample (`AcceptanceSettings.replay_population`, by stable hash, among those active on each replay date), which
+  are gathered from the partitions, and the count of purchases their labels could hold, summed.
+
+The result is the same snapshot, bit for bit, as one pass over the whole log gives (tests/pipeline/
+test_partitioned.py), so the batch's chunks, exports and report are the same whatever the number of partitions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Protocol
+
+import polars as pl
+
+from cross_sell_upsell.configuration import AcceptanceSettings, OrchestratorConfig
+from cross_sell_upsell.data.dataset import Dataset
+from cross_sell_upsell.features.holdings import keyed_ownership
+from cross_sell_upsell.pipeline.acceptance import labelled_purchases, replay_dates, replay_population, with_acceptance
+from cross_sell_upsell.snapshot.build import Snapshot, build_snapshot, snapshot_from_parts
+
+
+class Partitions(Protocol):
+    """Disjoint partitions of a dataset's customers, each with every purchase of its customers
+    (`data.ingest.partitioned.PartitionedDataset`)."""
+
+    @property
+    def partitions(self) -> int:
+        """How many partitions there are."""
+        ...
+
+    @property
+    def rejected_rows(self) -> pl.DataFrame | None:
+        """The whole log's rejected rows (`Dataset.rejected_rows`)."""
+        ...
+
+    @property
+    def rows_read(self) -> int | None:
+        """The whole log's rows read (`Dataset.rows_read`)."""
+        ...
+
+    def partition(self, index: int) -> Dataset:
+        """Partition `index` (from 0) as a Dataset: its customers (sorted by id), their purchases, features and
+        given values, and the whole catalog."""
+        ...
+
+
+def customers_only(source: Partitions) -> Dataset:
+    """Every customer of every partition, sorted by id as one pass over the log lists them, with their features
+    and given values, the catalog, the whole log's rejected rows and rows read, and no purchase: an ownership
+    frame with the partitions' columns and no row."""
+    first = source.partition(0)
+    customers, features, given = [first.customers], [first.customer_features], [first.given_values]
+    for index in range(1, source.partitions):
+        part = source.partition(index)
+        customers.append(part.customers)
+        features.append(part.customer_features)
+        given.append(part.given_values)
+    return replace(
+        first,
+        customers=pl.concat(customers).sort("customer_id"),
+        ownership=first.ownership.clear(),
+        customer_features=None if first.customer_features is None else pl.concat(features).sort("customer_id"),
+        given_values=None if first.given_values is None else pl.concat(given).sort("customer_id"),
+        rejected_rows=source.rejected_rows,
+        rows_read=source.rows_read,
+    )
+
+
+def partitioned_snapshot(source: Partitions, customers: Dataset, as_of: date, config: OrchestratorConfig) -> Snapshot:
+    """The snapshot of the whole log as of `as_of` (`build_snapshot`'s) from `customers` (`customers_only`) and
+    each partition's purchases, one partition at a time; without the acceptance model (`partitioned_acceptance`)."""
+    return snapshot_from_parts(customers, as_of, config, _keyed_parts(source, customers, as_of))
+
+
+def partitioned_acceptance(
+    snapshot: Snapshot, source: Partitions, customers: Dataset, config: OrchestratorConfig
+) -> Snapshot:
+    """`snapshot` with the acceptance model `with_acceptance` trains on the whole log, its replays reading only
+    the purchases of the customers they sample (`replay_dataset`)."""
+    replay, labelled = replay_dataset(source, customers, snapshot.as_of, config.acceptance)
+    return with_acceptance(snapshot, replay, config, labelled=labelled)
+
+
+def _keyed_parts(source: Partitions, customers: Dataset, as_of: date) -> Iterator[pl.DataFrame]:
+    """Each partition's purchases up to `as_of`, keyed by the rows of every customer (`keyed_ownership`)."""
+    for index in range(source.partitions):
+        yield keyed_ownership(replace(customers, ownership=source.partition(index).ownership), as_of)
+
+
+def replay_dataset(
+    source: Partitions, customers: Dataset, as_of: date, settings: AcceptanceSettings
+) -> tuple[Dataset, int]:
+    """What the acceptance model's replays before `as_of` read of the log (`pipeline.acceptance`), and the
+    purchases their label windows hold (`labelled_purchases` of the whole log, summed over the partitions).
+
+    A replay on day d samples, in stable-hash order, the first `replay_population` customers who bought on or
+    before d; every customer sampled on some replay day is kept with all of their purchases, beside every
+    customer of `customers` (with no purchase, as in the whole log). Among the kept customers, a replay then
+    finds the same active ones first in hash order, so it samples the same customers and reads the same
+    purchases as over the whole log."""
+    firsts, labelled = [], 0
+    for index in range(source.partitions):
+        purchases = source.partition(index).ownership
+        firsts.append(purchases.group_by("customer_id").agg(first=pl.col("purchase_date").min()))
+        labelled += labelled_purchases(purchases, as_of, settings)
+    first = pl.concat(firsts)
+    active = [
+        first.filter(pl.col("first") <= day).get_column("customer_id").sort() for day in replay_dates(as_of, settings)
+    ]
+    kept = pl.concat([replay_population(ids, settings) for ids in active]).unique()
+    ownership = pl.concat(
+        [
+            source.partition(index).ownership.filter(pl.col("customer_id").is_in(kept.implode()))
+            for index in range(source.partitions)
+        ]
+    )
+    # In the order one pass over the log leaves them (`read_transactions`): by a hash of the id, then file order.
+    grouped = ownership.lazy().sort(pl.col("customer_id").hash(), maintain_order=True).collect()
+    return replace(customers, ownership=grouped), labelled
+
+
+@dataclass(frozen=True)
+class BatchInputs:
+    """What a batch reads: the dataset, whole or (`partitioned`) every customer without the purchases, whose
+    log is then read one partition at a time."""
+
+    dataset: Dataset
+    """The dataset the batch runs over (`customers_only` when partitioned)."""
+    partitioned: Partitions | None = None
+    """The log's partitions; None when `dataset` holds the whole log."""
+
+    def snapshot(self, as_of: date, config: OrchestratorConfig) -> Snapshot:
+        """The run's snapshot, without the acceptance model."""
+        if self.partitioned is None:
+            return build_snapshot(self.dataset, as_of, config)
+        return partitioned_snapshot(self.partitioned, self.dataset, as_of, config)
+
+    def with_acceptance(self, snapshot: Snapshot, config: OrchestratorConfig) -> Snapshot:
+        """`snapshot` with the run's acceptance model."""
+        if self.partitioned is None:
+            return with_acceptance(snapshot, self.dataset, config)
+        return partitioned_acceptance(snapshot, self.partitioned, self.dataset, config)
+
+    def purchases(self) -> Iterator[pl.DataFrame]:
+        """The log's purchases: the whole ownership, or each partition's in turn."""
+        if self.partitioned is None:
+            yield self.dataset.ownership
+            return
+        for index in range(self.partitioned.partitions):
+            yield self.partitioned.partition(index).ownership

@@ -1,0 +1,71 @@
+"""`run_batch_analysis.py --partitions N` on a synthetic log: the files and the run store's sales tables are those
+of reading the log whole, and the partition files are gone after the run."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from cross_sell_upsell.cli.batch import batch_main
+from cross_sell_upsell.configuration import AcceptanceSettings, OrchestratorConfig
+from cross_sell_upsell.data.synth import SUGGESTED_AS_OF, generate, write_parquet
+
+# A replay population smaller than the buying customers, so the replays sample across the partitions.
+CONFIG = OrchestratorConfig(acceptance=AcceptanceSettings(replay_population=250, sample_customers=150))
+SALES_TABLES = ("run_sales_weekly", "run_top_products", "run_top_categories", "run_pareto")
+
+
+@pytest.fixture(scope="module")
+def log(tmp_path_factory) -> list[str]:
+    """The data options of 500 synthetic customers' log, catalog and customers file."""
+    folder = tmp_path_factory.mktemp("synth")
+    for name, frame in generate(500, 3).items():
+        write_parquet(frame, folder / f"{name}.parquet")
+    return [
+        *("--transactions", str(folder / "transactions.parquet"), "--catalog", str(folder / "catalog.parquet")),
+        *("--customers-file", str(folder / "customers.parquet"), "--as-of", SUGGESTED_AS_OF.isoformat()),
+    ]
+
+
+def run(folder: Path, log: list[str], *options: str) -> int:
+    argv = [*log, "--output", str(folder / "report.md"), "--store", str(folder / "store.duckdb"), "--quiet"]
+    return batch_main([*argv, *options], CONFIG, folder / "data", folder / "default-output")
+
+
+def comparable(path: Path) -> bytes:
+    """A file's bytes without its generated-at line, the store's path written as STORE."""
+    text = path.read_bytes()
+    if path.suffix in (".md", ".json"):
+        text = re.sub(rb".*[Gg]enerated.at.*\n", b"", text).replace(str(path.parent).encode(), b"FOLDER")
+    return text
+
+
+def test_partitions_give_the_files_and_store_of_the_whole_log(tmp_path: Path, log: list[str]) -> None:
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    assert run(whole, log) == 0
+    assert run(split, log, "--partitions", "3") == 0
+    names = sorted(path.name for path in whole.iterdir() if path.name != "store.duckdb")
+    assert names == sorted(path.name for path in split.iterdir() if path.name != "store.duckdb")
+    assert "report.recommendations.csv" in names
+    for name in names:
+        assert comparable(split / name) == comparable(whole / name), name
+    for table in SALES_TABLES:
+        rows = [
+            duckdb.connect(str(folder / "store.duckdb"), read_only=True)
+            .sql(f"SELECT * EXCLUDE (run_id) FROM {table}")
+            .fetchall()
+            for folder in (whole, split)
+        ]
+        assert rows[0] and sorted(rows[0]) == sorted(rows[1]), table
+    assert not list(split.glob(".partitions-*"))  # the partition files were deleted
+
+
+def test_partitions_need_a_transaction_log(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert batch_main(["--partitions", "2", "--as-of", "2024-03-01"], CONFIG, tmp_path, tmp_path / "out") == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: --partitions splits a transaction log: give --transactions with its --catalog"
+    )
+    assert not (tmp_path / "out").exists()

@@ -1,0 +1,135 @@
+"""A run over partitions of the customers gives what one pass over the whole log gives: the same snapshot (its
+acceptance model trained on replays sampled from the partitions) and so the same batch, byte for byte."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from cross_sell_upsell.configuration import AcceptanceSettings, OrchestratorConfig
+from cross_sell_upsell.data.dataset import Dataset, only_customers
+from cross_sell_upsell.data.hashing import customer_partition
+from cross_sell_upsell.data.ingest import load_transactions_dataset
+from cross_sell_upsell.data.synth import SUGGESTED_AS_OF, generate, write_parquet
+from cross_sell_upsell.pipeline.acceptance import with_acceptance
+from cross_sell_upsell.pipeline.batch import run_batch
+from cross_sell_upsell.pipeline.partitioned import (
+    customers_only,
+    partitioned_acceptance,
+    partitioned_snapshot,
+    replay_dataset,
+)
+from cross_sell_upsell.pipeline.totals import BatchResult
+from cross_sell_upsell.snapshot.build import build_snapshot
+
+# A replay population smaller than the customers who bought, so the replays sample from the partitions.
+CONFIG = OrchestratorConfig(acceptance=AcceptanceSettings(replay_population=300, sample_customers=200))
+
+
+@dataclass(frozen=True)
+class InMemoryPartitions:
+    """A loaded dataset split by `customer_partition`: each partition its customers and their purchases."""
+
+    dataset: Dataset
+    partitions: int
+
+    @property
+    def rejected_rows(self) -> pl.DataFrame | None:
+        return self.dataset.rejected_rows
+
+    @property
+    def rows_read(self) -> int | None:
+        return self.dataset.rows_read
+
+    def partition(self, index: int) -> Dataset:
+        ids = self.dataset.customers.get_column("customer_id")
+        return only_customers(self.dataset, ids.filter(customer_partition(ids, self.partitions) == index))
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory) -> Dataset:
+    """600 synthetic customers with two years of purchases: enough for the models, segments and replays."""
+    folder = tmp_path_factory.mktemp("synth")
+    for name, frame in generate(600, 11).items():
+        write_parquet(frame, folder / f"{name}.parquet")
+    files = [folder / f"{name}.parquet" for name in ("transactions", "catalog", "customers")]
+    return load_transactions_dataset(*files, as_of=SUGGESTED_AS_OF)
+
+
+@pytest.fixture(scope="module")
+def whole(synthetic):
+    """The snapshot of one pass over the whole log, with its acceptance model."""
+    return with_acceptance(build_snapshot(synthetic, SUGGESTED_AS_OF, CONFIG), synthetic, CONFIG)
+
+
+def test_the_customers_of_the_partitions_are_the_datasets(synthetic):
+    customers = customers_only(InMemoryPartitions(synthetic, 3))
+    assert_frame_equal(customers.customers, synthetic.customers)
+    assert_frame_equal(customers.customer_features, synthetic.customer_features)
+    assert customers.ownership.is_empty() and customers.ownership.schema == synthetic.ownership.schema
+    assert customers.rows_read == synthetic.rows_read
+
+
+def test_the_replays_read_the_purchases_of_the_sampled_customers_only(synthetic):
+    settings = CONFIG.acceptance
+    replay, labelled = replay_dataset(
+        InMemoryPartitions(synthetic, 3), customers_only(InMemoryPartitions(synthetic, 1)), SUGGESTED_AS_OF, settings
+    )
+    # At most the population of each replay date (one date with the default one horizon), all of their rows.
+    kept = replay.ownership.get_column("customer_id").unique()
+    assert 0 < kept.len() <= settings.replay_population
+    assert_frame_equal(
+        replay.ownership, only_customers(synthetic, kept).ownership, check_row_order=False, check_exact=True
+    )
+    one_pass = replay_dataset(
+        InMemoryPartitions(synthetic, 1), customers_only(InMemoryPartitions(synthetic, 1)), SUGGESTED_AS_OF, settings
+    )
+    assert labelled == one_pass[1] > settings.min_positives
+
+
+def batch(dataset: Dataset, snapshot) -> tuple[BatchResult, list[tuple[pl.DataFrame, pl.DataFrame]]]:
+    """The batch over every customer of `dataset` on `snapshot`, in chunks of 250, and each chunk's outputs."""
+    chunks: list[tuple[pl.DataFrame, pl.DataFrame]] = []
+    result = run_batch(
+        dataset, None, SUGGESTED_AS_OF, CONFIG, 250, snapshot=snapshot, on_results=lambda o, s: chunks.append((o, s))
+    )
+    return result, chunks
+
+
+@pytest.fixture(scope="module")
+def one_pass(synthetic, whole):
+    return batch(synthetic, whole)
+
+
+@pytest.mark.parametrize("partitions", [3, 7])
+def test_a_partitioned_run_gives_the_same_batch_as_one_pass(synthetic, whole, one_pass, partitions):
+    source = InMemoryPartitions(synthetic, partitions)
+    customers = customers_only(source)
+    snapshot = partitioned_acceptance(
+        partitioned_snapshot(source, customers, SUGGESTED_AS_OF, CONFIG), source, customers, CONFIG
+    )
+    assert whole.acceptance.estimator is not None
+    assert snapshot.acceptance.training_offers == whole.acceptance.training_offers
+    assert snapshot.acceptance.positives == whole.acceptance.positives
+    (result, chunks), (their_result, their_chunks) = batch(customers, snapshot), one_pass
+    assert len(chunks) == len(their_chunks) == 3
+    for (offers, summaries), (their_offers, their_summaries) in zip(chunks, their_chunks, strict=True):
+        assert_frame_equal(offers, their_offers, check_exact=True)
+        assert_frame_equal(summaries, their_summaries, check_exact=True)
+    assert_same_fields(result.totals, their_result.totals)
+    assert result.rows_rejected == their_result.rows_rejected
+    assert result.customer_models.as_dict() == their_result.customer_models.as_dict()
+
+
+def assert_same_fields(mine: object, theirs: object) -> None:
+    """Every field of two dataclasses equal, frames exactly, nested dataclasses field by field."""
+    for name, value in vars(theirs).items():
+        if isinstance(value, pl.DataFrame):
+            assert_frame_equal(getattr(mine, name), value, check_exact=True)
+        elif hasattr(value, "__dataclass_fields__"):
+            assert_same_fields(getattr(mine, name), value)
+        else:
+            assert getattr(mine, name) == value, name
