@@ -248,11 +248,10 @@ def _check_partition(
     customer features, and returns what it adds to the reductions. Its split log files are then removed."""
     product_ids = products.get_column("product_id")
     scan = _partition_scan(folder, split, index)
-    checked = checked_rows(scan, log, product_ids, split.extra_rows).collect()
-    if not checked.get_column("row").is_sorted():  # the sink keeps file order; this makes sure of it
-        checked = checked.sort("row")
+    checked = [checked_rows(scan, log, product_ids, split.extra_rows).collect()]
+    if not checked[0].get_column("row").is_sorted():  # the sink keeps file order; this makes sure of it
+        checked[0] = checked[0].sort("row")
     purchases, rejected = split_checked(log, checked, scan, product_ids)
-    del checked
     features = customer_features(purchases, products, as_of, settings.rfm_window_days)
     _write(folder, index, "ownership", ownership_frame(purchases, baskets=True))
     _write(folder, index, "customer_features", features)
