@@ -8,6 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from cross_sell_upsell.data import hashing
 from cross_sell_upsell.data.hashing import stable_hash
 from cross_sell_upsell.models.segment_features import (
     FEATURE_SCHEMA,
@@ -121,6 +122,14 @@ def test_the_hash_is_the_plain_integer_one_and_never_changes():
     # pinned: a sample must not move when a library is upgraded
     assert hashed[0] == _reference_hash("C001") == 3992376122031484571
     assert stable_hash(pl.Series([None, 7], dtype=pl.Int64)).tolist() == [0, _reference_hash("7")]
+
+
+def test_the_hash_is_the_same_whatever_the_lengths_and_blocks(monkeypatch):
+    ids = [f"id-{n}" * (n % 4) for n in range(40)] + ["ÿ€", None, "Ben@X.com"]
+    whole = stable_hash(pl.Series(ids)).tolist()
+    assert whole == [_reference_hash(text or "") for text in ids]
+    monkeypatch.setattr(hashing, "_BLOCK_ROWS", 3)  # ids of one length hashed three at a time
+    assert stable_hash(pl.Series(ids)).tolist() == whole
 
 
 def test_the_sample_order_does_not_depend_on_the_row_order():

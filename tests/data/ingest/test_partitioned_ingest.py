@@ -17,8 +17,8 @@ from cross_sell_upsell.data.ingest import load_transactions_dataset
 from cross_sell_upsell.data.ingest.partitioned import load_partitioned_dataset
 from cross_sell_upsell.errors import DataValidationError
 
-SETTINGS = IngestSettings(max_rejected_share=1, cycle_min_repeats=2)
-"""Many rows of these logs are bad on purpose; two repeats learn a cycle."""
+SETTINGS = IngestSettings(max_rejected_share=1, cycle_min_repeats=2, encoding="latin-1")
+"""Many rows of these logs are bad on purpose; two repeats learn a cycle; a log not in UTF-8 is in Latin-1."""
 
 CATALOG = """
     product_id,name,category,price,margin,replenishment_cycle_days
@@ -50,10 +50,11 @@ LOG = """
     C6,P4,2024-01-30,1,25.00,b13
     C6,P1,2024-04-02,1,12.00,b14
     " c7 ",P1,2024-02-02,1,12.00,b15
+    Zoé@X.com,P1,2024-02-03,1,12.00,b16
 """
 #   2-3 one customer: the email's case differs | 6 a duplicate of 5 | 7 no customer | 8 no such product
 #   9 no date | 10 `p3 ` is P3 | 12 a negative amount | 14 a field too many | 15 a fractional quantity
-#   18 after the as-of date | 19 the id's spaces are stripped
+#   18 after the as-of date | 19 the id's spaces are stripped | 20 a letter outside ASCII
 
 CUSTOMERS = """
     customer_id,name,lifetime_value
@@ -75,6 +76,10 @@ def files(tmp_path: Path) -> dict[str, Path]:
     }
 
 
+def _csv_log(files: dict[str, Path]) -> Path:
+    return files["log"]
+
+
 def _parquet_log(files: dict[str, Path]) -> Path:
     """The log without its ragged row, as a typed Parquet file."""
     path = files["log"].with_suffix(".parquet")
@@ -82,6 +87,12 @@ def _parquet_log(files: dict[str, Path]) -> Path:
     files["log"].write_text("\n".join(lines) + "\n")
     pl.read_csv(files["log"], schema_overrides={"customer_id": pl.String}).write_parquet(path)
     return path
+
+
+def _latin_1_log(files: dict[str, Path]) -> Path:
+    """The CSV log in Latin-1, read as a UTF-8 copy."""
+    files["log"].write_bytes(files["log"].read_text(encoding="utf-8").encode("latin-1"))
+    return files["log"]
 
 
 def _table_log(files: dict[str, Path]) -> str:
@@ -93,10 +104,11 @@ def _table_log(files: dict[str, Path]) -> str:
 
 
 @pytest.mark.parametrize(
-    ("kind", "partitions"), [("csv", 1), ("csv", 3), ("csv", 7), ("parquet", 3), ("parquet", 7), ("table", 3)]
+    ("kind", "partitions"),
+    [("csv", 1), ("csv", 3), ("csv", 7), ("parquet", 3), ("parquet", 7), ("table", 3), ("latin-1", 3)],
 )
 def test_the_partitions_together_are_the_one_pass_dataset(tmp_path, files, kind, partitions):
-    log = files["log"] if kind == "csv" else _parquet_log(files) if kind == "parquet" else _table_log(files)
+    log = {"csv": _csv_log, "parquet": _parquet_log, "table": _table_log, "latin-1": _latin_1_log}[kind](files)
     whole = load_transactions_dataset(log, files["catalog"], files["customers"], as_of=AS_OF, settings=SETTINGS)
     split = load_partitioned_dataset(
         log,
@@ -109,22 +121,20 @@ def test_the_partitions_together_are_the_one_pass_dataset(tmp_path, files, kind,
     )
     parts = [split.partition(index) for index in range(partitions)]
     for name in PER_CUSTOMER:
-        together = pl.concat([getattr(part, name) for part in parts])
-        # A stable sort by id keeps each customer's purchases in file order, as the one-pass ownership has them.
-        assert_frame_equal(
-            together.sort("customer_id", maintain_order=True),
-            getattr(whole, name).sort("customer_id", maintain_order=True),
-        )
+        # Each partition holds exactly the one-pass rows of the customers its ids hash to, in the same order.
+        whole_frame = getattr(whole, name)
+        home = customer_partition(whole_frame.get_column("customer_id"), partitions)
+        for index, part in enumerate(parts):
+            assert_frame_equal(getattr(part, name), whole_frame.filter(home == index))
     assert_frame_equal(split.rejected_rows, whole.rejected_rows)
     assert_frame_equal(split.learned_cycles, whole.learned_cycles)
     assert_frame_equal(split.products, whole.products)
     assert_frame_equal(split.cross_sells, whole.cross_sells)
     assert (split.rows_read, split.source) == (whole.rows_read, whole.source)
     assert split.customer_ids() == whole.customer_ids()
-    for index, part in enumerate(parts):  # each customer in exactly the partition its id hashes to
-        ids = part.customers.get_column("customer_id")
-        assert (customer_partition(ids, partitions) == index).all()
-        assert part.rejected_rows is None and part.rows_read is None
+    assert all(part.rejected_rows is None and part.rows_read is None for part in parts)
+    # The nine customers spread: with 7 partitions, 2 have none (an empty partition is a Dataset too).
+    assert sum(part.customers.height > 0 for part in parts) == {1: 1, 3: 3, 7: 5}[partitions]
 
 
 def test_the_log_is_the_one_the_one_pass_test_expects(files):
@@ -142,7 +152,7 @@ def test_the_log_is_the_one_the_one_pass_test_expects(files):
         (15, "invalid_quantity"),
     ]
     # C3's rows are both rejected; C9 is only in the customers file.
-    assert whole.customer_ids() == ["C1", "C2", "C4", "C5", "C6", "C9", "ben@x.com", "c7"]
+    assert whole.customer_ids() == ["C1", "C2", "C4", "C5", "C6", "C9", "ben@x.com", "c7", "zoé@x.com"]
     # P3: intervals 31 (C2) and 18 (C4), median 24.5 -> 25; moisturizers: 31 (P2) and 28 (P4), median 29.5 -> 30.
     assert whole.learned_cycles.select("product_id", "cycle_days", "basis", "repeats").rows() == [
         ("P2", 30, "category", 2),
@@ -163,7 +173,7 @@ def test_strict_mode_raises_the_one_pass_error(tmp_path, files):
 
 
 def test_the_rejected_share_guard_counts_the_whole_log(tmp_path, files):
-    strict_share = IngestSettings(max_rejected_share=0.3)  # 7 of 19 rows rejected: 37%
+    strict_share = IngestSettings(max_rejected_share=0.3)  # 7 of 20 rows rejected: 35%
     with pytest.raises(DataValidationError) as whole:
         load_transactions_dataset(files["log"], files["catalog"], as_of=AS_OF, settings=strict_share)
     with pytest.raises(DataValidationError) as split:
@@ -171,7 +181,7 @@ def test_the_rejected_share_guard_counts_the_whole_log(tmp_path, files):
             files["log"], files["catalog"], as_of=AS_OF, folder=tmp_path, partitions=7, settings=strict_share
         )
     assert str(split.value) == str(whole.value)
-    assert "7 of 19 rows rejected (37%)" in str(split.value)
+    assert "7 of 20 rows rejected (35%)" in str(split.value)
 
 
 @pytest.mark.parametrize(
@@ -204,3 +214,10 @@ def test_the_customer_partition_is_the_stable_hash_modulo_the_partitions():
     assert customer_partition(ids, 7).dtype == pl.UInt32
     with pytest.raises(ValueError, match="partitions must be at least 1, not 0"):
         customer_partition(ids, 0)
+
+
+def test_no_partitions_is_refused_before_anything_is_read(tmp_path):
+    with pytest.raises(ValueError, match="partitions must be at least 1, not 0"):
+        load_partitioned_dataset(
+            tmp_path / "none.csv", tmp_path / "none.csv", as_of=AS_OF, folder=tmp_path, partitions=0
+        )

@@ -124,6 +124,8 @@ def load_partitioned_dataset(
 ) -> PartitionedDataset:
     """`load_transactions_dataset`'s data split into `partitions` partitions of customers written under
     `folder`, holding at most one partition's log rows at a time; the same errors for the same files."""
+    if partitions < 1:
+        raise ValueError(f"partitions must be at least 1, not {partitions}")
     settings = settings or IngestSettings()
     products, cross_sells = load_catalog(catalog, settings, tier_price_ranges)
     given = load_customer_attributes(customers_file, settings) if customers_file is not None else None
@@ -139,8 +141,9 @@ def load_partitioned_dataset(
         raise first_rejection(log, rejected)
     check_rejected_share(log.path, totals.rows_read, reason_counts(rejected), settings.max_rejected_share)
     gap = typical_gap_days(pl.concat(totals.gaps), settings.default_purchase_gap_days)
+    given_home = None if given is None else customer_partition(given.get_column("customer_id"), partitions)
     for index in range(partitions):
-        given_here = None if given is None else given.filter(_partition_of(pl.col("customer_id"), partitions) == index)
+        given_here = None if given is None else given.filter(given_home == index)
         features = pl.read_parquet(_frame_file(folder, index, "customer_features"))
         _write(folder, index, "customers", derive_customers(features, given_here, settings, gap))
         _write(folder, index, "given_values", given_values_frame(given_here))
@@ -245,11 +248,10 @@ def _check_partition(
     customer features, and returns what it adds to the reductions. Its split log files are then removed."""
     product_ids = products.get_column("product_id")
     scan = _partition_scan(folder, split, index)
-    checked = checked_rows(scan, log, product_ids, split.extra_rows).collect()
-    if not checked.get_column("row").is_sorted():  # the sink keeps file order; this makes sure of it
-        checked = checked.sort("row")
+    checked = [checked_rows(scan, log, product_ids, split.extra_rows).collect()]
+    if not checked[0].get_column("row").is_sorted():  # the sink keeps file order; this makes sure of it
+        checked[0] = checked[0].sort("row")
     purchases, rejected = split_checked(log, checked, scan, product_ids)
-    del checked
     features = customer_features(purchases, products, as_of, settings.rfm_window_days)
     _write(folder, index, "ownership", ownership_frame(purchases, baskets=True))
     _write(folder, index, "customer_features", features)
