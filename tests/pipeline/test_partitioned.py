@@ -3,7 +3,7 @@ acceptance model trained on replays sampled from the partitions) and so the same
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 import pytest
@@ -44,9 +44,10 @@ class InMemoryPartitions:
     def rows_read(self) -> int | None:
         return self.dataset.rows_read
 
-    def partition(self, index: int) -> Dataset:
+    def partition(self, index: int, *, purchases: bool = True) -> Dataset:
         ids = self.dataset.customers.get_column("customer_id")
-        return only_customers(self.dataset, ids.filter(customer_partition(ids, self.partitions) == index))
+        part = only_customers(self.dataset, ids.filter(customer_partition(ids, self.partitions) == index))
+        return part if purchases else replace(part, ownership=part.ownership.clear())
 
 
 @pytest.fixture(scope="module")

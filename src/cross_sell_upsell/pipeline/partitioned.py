@@ -50,9 +50,9 @@ class Partitions(Protocol):
         """The whole log's rows read (`Dataset.rows_read`)."""
         ...
 
-    def partition(self, index: int) -> Dataset:
-        """Partition `index` (from 0) as a Dataset: its customers (sorted by id), their purchases, features and
-        given values, and the whole catalog."""
+    def partition(self, index: int, *, purchases: bool = True) -> Dataset:
+        """Partition `index` (from 0) as a Dataset: its customers (sorted by id), their purchases (none read
+        without `purchases`), features and given values, and the whole catalog."""
         ...
 
 
@@ -60,17 +60,17 @@ def customers_only(source: Partitions) -> Dataset:
     """Every customer of every partition, sorted by id as one pass over the log lists them, with their features
     and given values, the catalog, the whole log's rejected rows and rows read, and no purchase: an ownership
     frame with the partitions' columns and no row."""
-    first = source.partition(0)
+    first = source.partition(0, purchases=False)
     customers, features, given = [first.customers], [first.customer_features], [first.given_values]
     for index in range(1, source.partitions):
-        part = source.partition(index)
+        part = source.partition(index, purchases=False)
         customers.append(part.customers)
         features.append(part.customer_features)
         given.append(part.given_values)
     return replace(
         first,
         customers=pl.concat(customers).sort("customer_id"),
-        ownership=first.ownership.clear(),
+        ownership=first.ownership,
         customer_features=None if first.customer_features is None else pl.concat(features).sort("customer_id"),
         given_values=None if first.given_values is None else pl.concat(given).sort("customer_id"),
         rejected_rows=source.rejected_rows,

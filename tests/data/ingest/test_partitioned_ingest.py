@@ -133,6 +133,10 @@ def test_the_partitions_together_are_the_one_pass_dataset(tmp_path, files, kind,
     assert (split.rows_read, split.source) == (whole.rows_read, whole.source)
     assert split.customer_ids() == whole.customer_ids()
     assert all(part.rejected_rows is None and part.rows_read is None for part in parts)
+    # Without its purchases, a partition is the same but for an ownership frame of the same columns and no row.
+    light = split.partition(0, purchases=False)
+    assert light.ownership.is_empty() and light.ownership.schema == parts[0].ownership.schema
+    assert_frame_equal(light.customers, parts[0].customers)
     # The nine customers spread: with 7 partitions, 2 have none (an empty partition is a Dataset too).
     assert sum(part.customers.height > 0 for part in parts) == {1: 1, 3: 3, 7: 5}[partitions]
 

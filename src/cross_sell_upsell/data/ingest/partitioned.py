@@ -82,13 +82,17 @@ class PartitionedDataset:
     baskets: bool
     """Whether the log names baskets: then every partition's ownership has `basket_id`."""
 
-    def partition(self, index: int) -> Dataset:
+    def partition(self, index: int, *, purchases: bool = True) -> Dataset:
         """Partition `index`'s customers (sorted by id) with all of their purchases, features and given values,
-        and the catalog. Its `rejected_rows` and `rows_read` are None: they are the whole log's, here, so that
-        nothing is counted once per partition."""
+        and the catalog; without `purchases`, an ownership frame with no row (the log's part is not read). Its
+        `rejected_rows` and `rows_read` are None: they are the whole log's, here, so that nothing is counted once
+        per partition."""
         if not 0 <= index < self.partitions:
             raise IndexError(f"partition {index} of {self.partitions}")
-        frames = {name: pl.read_parquet(_frame_file(self.folder, index, name)) for name in _FRAMES}
+        rows = {"ownership": None if purchases else 0}
+        frames = {
+            name: pl.read_parquet(_frame_file(self.folder, index, name), n_rows=rows.get(name)) for name in _FRAMES
+        }
         ownership = frames["ownership"] if self.baskets else frames["ownership"].drop("basket_id")
         return Dataset(
             products=self.products,
