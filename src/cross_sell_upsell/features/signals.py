@@ -19,6 +19,7 @@ import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -107,45 +108,56 @@ def keyed_purchases(keyed: pl.DataFrame) -> pl.DataFrame:
     return purchases.select("customer_row", "product_key", basket=(basket.rank("dense") - 1).cast(pl.UInt32)).collect()
 
 
-def _incidence(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int]) -> sparse.csc_matrix:
-    """A 0/1 csc matrix (columns are products) with a one at each (row, column); repeated pairs count once."""
+@dataclass(frozen=True)
+class Incidence:
+    """A 0/1 rows x products matrix (baskets or customers x products) as the pair counts need it: the rows, the
+    rows holding each product, and only the rows holding two products or more, since a row with one product
+    pairs it with nothing (a log of one-product baskets keeps almost nothing)."""
+
+    rows: int
+    """How many rows the matrix has."""
+    column_counts: np.ndarray
+    """Per product, the rows holding it."""
+    pairs: sparse.csc_matrix
+    """The rows holding two products or more, 0/1, columns are products."""
+
+
+def incidence(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int]) -> Incidence:
+    """The `Incidence` of a one at each (row, column); repeated pairs count once."""
     matrix = sparse.csr_matrix((np.ones(len(rows), dtype=np.float64), (rows, columns)), shape=shape)
     matrix.sum_duplicates()
     matrix.data[:] = 1.0
-    return matrix.tocsc()
+    counts = np.bincount(matrix.indices, minlength=shape[1]).astype(np.int64)
+    return Incidence(shape[0], counts, matrix[np.diff(matrix.indptr) >= 2].tocsc())
 
 
-def _summed(matrices: Iterable[sparse.spmatrix]) -> sparse.spmatrix:
-    """The sum of sparse matrices of counts: integers held as floats, so any order of summing is exact."""
+def _summed(matrices: Iterable[Any]) -> Any:
+    """The sum of sparse matrices or arrays of counts: integers (held as floats in a matrix), so any order of
+    summing is exact."""
     return functools.reduce(operator.add, matrices)
-
-
-def _column_counts(incidences: Sequence[sparse.csc_matrix]) -> np.ndarray:
-    """Per column, the rows holding it, over every incidence matrix."""
-    return _summed(np.diff(incidence.indptr) for incidence in incidences)
 
 
 def association_rules(baskets: np.ndarray, items: np.ndarray, n_items: int, settings: SignalSettings) -> pl.DataFrame:
     """Rules between items (`source_key` -> `product_key`) from (basket, item) pairs, with the support,
     confidence and count thresholds of `settings`. Baskets are numbered 0..n-1."""
     n_baskets = int(baskets.max()) + 1 if len(baskets) else 0
-    return partitioned_rules([_incidence(baskets, items, (n_baskets, n_items))], settings)
+    return partitioned_rules([incidence(baskets, items, (n_baskets, n_items))], settings)
 
 
-def partitioned_rules(incidences: Sequence[sparse.csc_matrix], settings: SignalSettings) -> pl.DataFrame:
-    """`association_rules` over baskets split into partitions: one basket x item incidence matrix (`_incidence`)
-    per partition, every basket in one of them. The co-occurrence counts B.T @ B are the sums of each
-    partition's, so the rules are those of all the baskets at once.
+def partitioned_rules(incidences: Sequence[Incidence], settings: SignalSettings) -> pl.DataFrame:
+    """`association_rules` over baskets split into partitions: one basket x item `Incidence` per partition,
+    every basket in one of them. The co-occurrence counts B.T @ B are the sums of each partition's, so the rules
+    are those of all the baskets at once.
 
     An item in fewer baskets than the minimum pair count or support can be in no rule, so only the frequent
     items enter the co-occurrence product."""
-    n_baskets = sum(incidence.shape[0] for incidence in incidences)
+    n_baskets = sum(part.rows for part in incidences)
     if n_baskets == 0:
         return pl.DataFrame(schema=RULE_SCHEMA)
-    item_baskets = _column_counts(incidences)
+    item_baskets = _summed(part.column_counts for part in incidences)
     min_pairs = max(settings.min_count, math.ceil(settings.min_support * n_baskets - 1e-9))
     frequent = np.flatnonzero(item_baskets >= min_pairs)
-    co_occurrence = _summed(incidence[:, frequent].T @ incidence[:, frequent] for incidence in incidences).tocoo()
+    co_occurrence = _summed(part.pairs[:, frequent].T @ part.pairs[:, frequent] for part in incidences).tocoo()
     source, target, count = co_occurrence.row, co_occurrence.col, co_occurrence.data
     keep = (source != target) & (count >= min_pairs)
     source, target, count = frequent[source[keep]], frequent[target[keep]], count[keep]
@@ -192,25 +204,25 @@ def item_neighbours(
     """Up to `settings.neighbours` most similar products of each product, from (customer, item) purchase pairs
     (`partitioned_neighbours` of one partition)."""
     n_customers = int(customers.max()) + 1 if len(customers) else 0
-    return partitioned_neighbours([_incidence(customers, items, (n_customers, len(prices)))], prices, settings)
+    return partitioned_neighbours([incidence(customers, items, (n_customers, len(prices)))], prices, settings)
 
 
 def partitioned_neighbours(
-    incidences: Sequence[sparse.csc_matrix], prices: np.ndarray, settings: SignalSettings
+    incidences: Sequence[Incidence], prices: np.ndarray, settings: SignalSettings
 ) -> pl.DataFrame:
-    """Up to `settings.neighbours` most similar products of each product, from customer x product incidence
-    matrices of disjoint partitions of the customers.
+    """Up to `settings.neighbours` most similar products of each product, from customer x product `Incidence`s
+    of disjoint partitions of the customers.
 
     cosine(i, j) = buyers of both / sqrt(buyers of i x buyers of j). The common buyers of every pair are the
     product X.T @ X of the customer x product matrix, the sum of each partition's, computed a block of products
     at a time so memory stays bounded. A pair needs at least `min_count` common buyers (so each product has as
     many buyers): fewer say little and would be most of the pairs. similarity = similarity_weight x cosine +
     price_similarity_weight x price similarity."""
-    if sum(incidence.nnz for incidence in incidences) == 0:
+    if not incidences or sum(part.rows for part in incidences) == 0:
         return pl.DataFrame(schema=NEIGHBOUR_SCHEMA)
-    buyers = _column_counts(incidences)
+    buyers = _summed(part.column_counts for part in incidences)
     eligible = np.flatnonzero(buyers >= settings.min_count)
-    by_customer = [incidence[:, eligible] for incidence in incidences]
+    by_customer = [part.pairs[:, eligible] for part in incidences]
     by_item = [matrix.T.tocsr() for matrix in by_customer]
     eligible_buyers, eligible_prices = buyers[eligible].astype(np.float64), prices[eligible]
     blocks = []
@@ -243,30 +255,30 @@ def partitioned_neighbours(
 
 @dataclass(frozen=True)
 class SignalCounts:
-    """What one partition of the customers contributes to the signals: incidence matrices whose products,
-    summed over the partitions, count every pair's baskets and common buyers."""
+    """What one partition of the customers contributes to the signals: incidences whose products, summed over
+    the partitions, count every pair's baskets and common buyers."""
 
-    baskets: sparse.csc_matrix
-    """The partition's baskets x products, 0/1 (a basket holds the product): `basket_incidence`."""
-    buyers: sparse.csc_matrix
-    """The partition's customer rows x products, 0/1 (the customer bought the product): `buyer_incidence`."""
+    baskets: Incidence
+    """The partition's baskets x products (a basket holds the product): `basket_incidence`."""
+    buyers: Incidence
+    """The partition's customer rows x products (the customer bought the product): `buyer_incidence`."""
 
 
-def basket_incidence(keyed: pl.DataFrame, n_products: int) -> sparse.csc_matrix:
+def basket_incidence(keyed: pl.DataFrame, n_products: int) -> Incidence:
     """`SignalCounts.baskets` of some customers' keyed purchases up to the as-of date (`holdings.keyed_ownership`);
     products are keys below `n_products`."""
     purchases = keyed_purchases(keyed)
     baskets = purchases.get_column("basket").to_numpy()
     n_baskets = int(baskets.max()) + 1 if len(baskets) else 0
-    return _incidence(baskets, purchases.get_column("product_key").to_numpy(), (n_baskets, n_products))
+    return incidence(baskets, purchases.get_column("product_key").to_numpy(), (n_baskets, n_products))
 
 
-def buyer_incidence(owned: pl.DataFrame, n_products: int) -> sparse.csc_matrix:
+def buyer_incidence(owned: pl.DataFrame, n_products: int) -> Incidence:
     """`SignalCounts.buyers` of some customers' holdings (`holdings.holdings`: who bought what, already
     distinct, a fifth of the log's rows); products are keys below `n_products`."""
     customers = owned.get_column("customer_row").to_numpy()
     n_customers = int(customers.max()) + 1 if len(customers) else 0
-    return _incidence(customers, owned.get_column("product_key").to_numpy(), (n_customers, n_products))
+    return incidence(customers, owned.get_column("product_key").to_numpy(), (n_customers, n_products))
 
 
 def learn_signals(
@@ -280,6 +292,4 @@ def learn_signals(
     neighbours = partitioned_neighbours(
         [partition.buyers for partition in counts], products.get_column("price").to_numpy(), settings
     )
-    return Signals(
-        as_of=as_of, baskets=sum(matrix.shape[0] for matrix in incidences), rules=rules, neighbours=neighbours
-    )
+    return Signals(as_of=as_of, baskets=sum(part.rows for part in incidences), rules=rules, neighbours=neighbours)
