@@ -14,15 +14,15 @@ from cross_sell_upsell.configuration import AcceptanceSettings, OrchestratorConf
 from cross_sell_upsell.data.synth import SUGGESTED_AS_OF, generate, write_parquet
 
 # A replay population smaller than the buying customers, so the replays sample across the partitions.
-CONFIG = OrchestratorConfig(acceptance=AcceptanceSettings(replay_population=250, sample_customers=150))
+CONFIG = OrchestratorConfig(acceptance=AcceptanceSettings(replay_population=150, sample_customers=100))
 SALES_TABLES = ("run_sales_weekly", "run_top_products", "run_top_categories", "run_pareto")
 
 
 @pytest.fixture(scope="module")
 def log(tmp_path_factory) -> list[str]:
-    """The data options of 500 synthetic customers' log, catalog and customers file."""
+    """The data options of 300 synthetic customers' log, catalog and customers file."""
     folder = tmp_path_factory.mktemp("synth")
-    for name, frame in generate(500, 3).items():
+    for name, frame in generate(300, 3).items():
         write_parquet(frame, folder / f"{name}.parquet")
     return [
         *("--transactions", str(folder / "transactions.parquet"), "--catalog", str(folder / "catalog.parquet")),
