@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, settings
 
 settings.register_profile(
     "quick",
-    # A third of Hypothesis' default: the default run stays under five minutes now the suite has grown past 1,200
-    # tests (a run store, a browser, a database server); HYPOTHESIS_PROFILE=long draws 2,000.
-    max_examples=30,
+    # A fifth of Hypothesis' default: the default run stays under five minutes now the suite has grown past 1,300
+    # tests (a run store, a browser, a database server, partitioned runs); HYPOTHESIS_PROFILE=long draws 2,000.
+    max_examples=20,
     derandomize=True,
     database=None,
     deadline=None,  # a command run takes a second or more, and its first run imports the LLM stack
