@@ -99,3 +99,15 @@ def hold_lock(path: Path, seconds: float) -> subprocess.Popen:
     )
     assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
     return holder
+
+
+def synthetic_dataset(folder: Path, customers: int, seed: int):
+    """`customers` synthetic customers (`data.synth.generate`) written to `folder` as Parquet and loaded back
+    through the transaction-log ingestion, as of the generator's suggested date."""
+    from cross_sell_upsell.data.ingest import load_transactions_dataset
+    from cross_sell_upsell.data.synth import SUGGESTED_AS_OF, generate, write_parquet
+
+    for name, frame in generate(customers, seed).items():
+        write_parquet(frame, folder / f"{name}.parquet")
+    files = [folder / f"{name}.parquet" for name in ("transactions", "catalog", "customers")]
+    return load_transactions_dataset(*files, as_of=SUGGESTED_AS_OF)

@@ -8,12 +8,12 @@ from dataclasses import dataclass, replace
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from support import synthetic_dataset
 
 from cross_sell_upsell.configuration import AcceptanceSettings, OrchestratorConfig
 from cross_sell_upsell.data.dataset import Dataset, only_customers
 from cross_sell_upsell.data.hashing import customer_partition
-from cross_sell_upsell.data.ingest import load_transactions_dataset
-from cross_sell_upsell.data.synth import SUGGESTED_AS_OF, generate, write_parquet
+from cross_sell_upsell.data.synth import SUGGESTED_AS_OF
 from cross_sell_upsell.pipeline.acceptance import with_acceptance
 from cross_sell_upsell.pipeline.batch import run_batch
 from cross_sell_upsell.pipeline.partitioned import (
@@ -53,11 +53,7 @@ class InMemoryPartitions:
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory) -> Dataset:
     """600 synthetic customers with two years of purchases: enough for the models, segments and replays."""
-    folder = tmp_path_factory.mktemp("synth")
-    for name, frame in generate(600, 11).items():
-        write_parquet(frame, folder / f"{name}.parquet")
-    files = [folder / f"{name}.parquet" for name in ("transactions", "catalog", "customers")]
-    return load_transactions_dataset(*files, as_of=SUGGESTED_AS_OF)
+    return synthetic_dataset(tmp_path_factory.mktemp("synth"), 600, 11)
 
 
 @pytest.fixture(scope="module")

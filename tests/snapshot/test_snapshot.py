@@ -10,12 +10,11 @@ from datetime import date
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
-from support import AS_OF
+from support import AS_OF, synthetic_dataset
 
 from cross_sell_upsell.configuration import OrchestratorConfig, SignalSettings
 from cross_sell_upsell.data.dataset import Dataset
-from cross_sell_upsell.data.ingest import load_transactions_dataset
-from cross_sell_upsell.data.synth import SUGGESTED_AS_OF, generate, write_parquet
+from cross_sell_upsell.data.synth import SUGGESTED_AS_OF
 from cross_sell_upsell.errors import ConfigurationError
 from cross_sell_upsell.offers.cohort import select_cohort
 from cross_sell_upsell.pipeline.api import analyze_cohort
@@ -27,11 +26,7 @@ CONFIG = OrchestratorConfig()
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory) -> Dataset:
     """2,000 synthetic customers with a year of purchases: enough rows that the frames outweigh pickle's overhead."""
-    folder = tmp_path_factory.mktemp("synth")
-    for name, frame in generate(2000, 5).items():
-        write_parquet(frame, folder / f"{name}.parquet")
-    files = [folder / f"{name}.parquet" for name in ("transactions", "catalog", "customers")]
-    return load_transactions_dataset(*files, as_of=SUGGESTED_AS_OF)
+    return synthetic_dataset(tmp_path_factory.mktemp("synth"), 2000, 5)
 
 
 def test_holdings_and_preferred_tiers_of_the_mini_data(mini):
