@@ -88,7 +88,10 @@ def partitioned_acceptance(
     snapshot: Snapshot, source: Partitions, customers: Dataset, config: OrchestratorConfig
 ) -> Snapshot:
     """`snapshot` with the acceptance model `with_acceptance` trains on the whole log, its replays reading only
-    the purchases of the customers they sample (`replay_dataset`)."""
+    the purchases of the customers they sample (`replay_dataset`; no pass over the partitions when the model is
+    off)."""
+    if not config.acceptance.enabled:
+        return with_acceptance(snapshot, customers, config)
     replay, labelled = replay_dataset(source, customers, snapshot.as_of, config.acceptance)
     return with_acceptance(snapshot, replay, config, labelled=labelled)
 
