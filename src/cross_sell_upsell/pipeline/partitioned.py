@@ -26,6 +26,7 @@ import polars as pl
 
 from cross_sell_upsell.configuration import AcceptanceSettings, OrchestratorConfig
 from cross_sell_upsell.data.dataset import Dataset
+from cross_sell_upsell.data.ingest.transactions import grouped_by_customer
 from cross_sell_upsell.features.holdings import keyed_ownership
 from cross_sell_upsell.pipeline.acceptance import labelled_purchases, replay_dates, replay_population, with_acceptance
 from cross_sell_upsell.snapshot.build import Snapshot, build_snapshot, snapshot_from_parts
@@ -129,9 +130,8 @@ def replay_dataset(
             for index in range(source.partitions)
         ]
     )
-    # In the order one pass over the log leaves them (`read_transactions`): by a hash of the id, then file order.
-    grouped = ownership.lazy().sort(pl.col("customer_id").hash(), maintain_order=True).collect()
-    return replace(customers, ownership=grouped), labelled
+    # In the order one pass over the log leaves them (`read_transactions`).
+    return replace(customers, ownership=grouped_by_customer(ownership)), labelled
 
 
 @dataclass(frozen=True)

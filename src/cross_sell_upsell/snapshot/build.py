@@ -16,7 +16,6 @@ import polars as pl
 
 from cross_sell_upsell.configuration import OrchestratorConfig, SignalSettings
 from cross_sell_upsell.data.dataset import Dataset
-from cross_sell_upsell.data.hashing import customer_partition
 from cross_sell_upsell.errors import ConfigurationError
 from cross_sell_upsell.features.holdings import keyed_ownership
 from cross_sell_upsell.features.signals import Signals, learn_signals
@@ -125,8 +124,7 @@ def build_snapshot(dataset: Dataset, as_of: date, config: OrchestratorConfig, pa
     Raises ConfigurationError when the data has more skin concerns than a mask holds, or `partitions` < 1."""
     if partitions < 1:
         raise ConfigurationError(f"partitions must be at least 1, not {partitions}")
-    partition = customer_partition(dataset.customers.get_column("customer_id"), partitions)
-    parts = split_by_customer(keyed_ownership(dataset, as_of), partition, partitions)
+    parts = split_by_customer(keyed_ownership(dataset, as_of), dataset.customers.get_column("customer_id"), partitions)
 
     def one_at_a_time() -> Iterator[pl.DataFrame]:
         while parts:  # each partition's keyed rows let go once grouped

@@ -18,6 +18,7 @@ from datetime import date
 import polars as pl
 
 from cross_sell_upsell.configuration import SignalSettings
+from cross_sell_upsell.data.hashing import customer_partition
 from cross_sell_upsell.features.holdings import holdings
 from cross_sell_upsell.features.signals import SignalCounts, basket_incidence, buyer_incidence
 from cross_sell_upsell.snapshot.customers import customer_summary
@@ -38,11 +39,13 @@ class PartitionPartial:
     """Its basket and buyer incidence; None when the signals are off."""
 
 
-def split_by_customer(keyed: pl.DataFrame, partition: pl.Series, partitions: int) -> list[pl.DataFrame]:
+def split_by_customer(keyed: pl.DataFrame, customer_ids: pl.Series, partitions: int) -> list[pl.DataFrame]:
     """The keyed purchases (`holdings.keyed_ownership`) split into `partitions` frames by their customer's
-    `partition` (one value per customer row); a partition without purchases is an empty frame."""
+    `customer_partition` (`customer_ids`: one per customer row); a partition without purchases is an empty frame.
+    One partition is the frame itself, and no id is hashed."""
     if partitions == 1:
         return [keyed]
+    partition = customer_partition(customer_ids, partitions)
     parts = keyed.with_columns(partition=pl.lit(partition).gather(pl.col("customer_row"))).partition_by(
         "partition", include_key=False, as_dict=True
     )

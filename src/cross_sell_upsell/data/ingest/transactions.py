@@ -254,8 +254,8 @@ def split_checked(
     del frame
     bad = pl.DataFrame([rows, codes.alias("reason_code")]).filter(pl.col("reason_code") > 0)
     if bad.is_empty():
-        return _grouped_by_customer(purchases), pl.DataFrame(schema=REJECTED_SCHEMA)
-    return _grouped_by_customer(purchases.filter(codes == 0)), _rejected_rows(log, scan, bad)
+        return grouped_by_customer(purchases), pl.DataFrame(schema=REJECTED_SCHEMA)
+    return grouped_by_customer(purchases.filter(codes == 0)), _rejected_rows(log, scan, bad)
 
 
 def _with_products_matched(checked: pl.DataFrame, product_ids: pl.Series) -> pl.DataFrame:
@@ -312,7 +312,7 @@ def first_rejection(log: LogRead, rejected: pl.DataFrame) -> DataValidationError
     return DataValidationError(str(log.path), record, source, REJECT_REASONS[first["reason"]])
 
 
-def _grouped_by_customer(purchases: pl.DataFrame) -> pl.DataFrame:
+def grouped_by_customer(purchases: pl.DataFrame) -> pl.DataFrame:
     """The purchases with each customer's rows together (ordered by a hash of the customer id, file order
     within a customer). Sorting a 64-bit hash is cheap, and later per-customer work (the holdings, the repeat
     intervals) then reads memory in order: the holdings of 20M rows take 3.5 s instead of 5.6 s."""
