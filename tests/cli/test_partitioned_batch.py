@@ -31,7 +31,7 @@ def log(tmp_path_factory) -> list[str]:
 
 
 def run(folder: Path, log: list[str], *options: str) -> int:
-    argv = [*log, "--output", str(folder / "report.md"), "--store", str(folder / "store.duckdb"), "--quiet"]
+    argv = [*log, "--output", str(folder / "report.md"), "--store", str(folder / "store.duckdb")]
     return batch_main([*argv, *options], CONFIG, folder / "data", folder / "default-output")
 
 
@@ -43,10 +43,16 @@ def comparable(path: Path) -> bytes:
     return text
 
 
-def test_partitions_give_the_files_and_store_of_the_whole_log(tmp_path: Path, log: list[str]) -> None:
+def test_partitions_give_the_files_and_store_of_the_whole_log(
+    tmp_path: Path, log: list[str], capsys: pytest.CaptureFixture
+) -> None:
     whole, split = tmp_path / "whole", tmp_path / "split"
-    assert run(whole, log) == 0
+    assert run(whole, log, "--quiet") == 0
     assert run(split, log, "--partitions", "3") == 0
+    # One progress line per partition read, pass by pass (the run history's after the chunks' lines).
+    steps = ("snapshot", "acceptance replays", "acceptance replays, pass 2", "run history")
+    reads = [line.split(" read, ")[0] for line in capsys.readouterr().err.splitlines() if " read, " in line]
+    assert reads == [f"{step}: partition {index}/3" for step in steps for index in (1, 2, 3)]
     names = sorted(path.name for path in whole.iterdir() if path.name != "store.duckdb")
     assert names == sorted(path.name for path in split.iterdir() if path.name != "store.duckdb")
     assert "report.recommendations.csv" in names

@@ -16,12 +16,7 @@ from cross_sell_upsell.data.hashing import customer_partition
 from cross_sell_upsell.data.synth import SUGGESTED_AS_OF
 from cross_sell_upsell.pipeline.acceptance import with_acceptance
 from cross_sell_upsell.pipeline.batch import run_batch
-from cross_sell_upsell.pipeline.partitioned import (
-    customers_only,
-    partitioned_acceptance,
-    partitioned_snapshot,
-    replay_dataset,
-)
+from cross_sell_upsell.pipeline.partitioned import BatchInputs, PartitionRead, customers_only, replay_dataset
 from cross_sell_upsell.pipeline.totals import BatchResult
 from cross_sell_upsell.snapshot.build import build_snapshot
 
@@ -106,9 +101,19 @@ def test_a_partitioned_run_gives_the_same_batch_as_one_pass(synthetic, whole, on
     partitions = 7
     source = InMemoryPartitions(synthetic, partitions)
     customers = customers_only(source)
-    snapshot = partitioned_acceptance(
-        partitioned_snapshot(source, customers, SUGGESTED_AS_OF, CONFIG), source, customers, CONFIG
-    )
+    reads: list[PartitionRead] = []
+    inputs = BatchInputs(customers, source, reads.append)
+    snapshot = inputs.with_acceptance(inputs.snapshot(SUGGESTED_AS_OF, CONFIG), CONFIG)
+    history = list(inputs.purchases())
+    # Progress: each pass reads every partition once, in order; the replays pass twice (first dates, then rows).
+    passes = [("snapshot", 1), ("acceptance replays", 1), ("acceptance replays", 2), ("run history", 1)]
+    expected = [(step, sweep, index) for step, sweep in passes for index in range(1, partitions + 1)]
+    assert [(read.step, read.sweep, read.partition) for read in reads] == expected
+    for step, sweep in passes:
+        done = [read for read in reads if (read.step, read.sweep) == (step, sweep)]
+        assert sum(read.customers for read in done) == synthetic.customers.height
+        assert sum(read.purchases for read in done) == synthetic.ownership.height
+    assert sum(frame.height for frame in history) == synthetic.ownership.height
     assert whole.acceptance.estimator is not None
     assert snapshot.acceptance.training_offers == whole.acceptance.training_offers
     assert snapshot.acceptance.positives == whole.acceptance.positives

@@ -29,7 +29,7 @@ from cross_sell_upsell.cli.common import (
 )
 from cross_sell_upsell.cli.history import add_store_option
 from cross_sell_upsell.cli.interrupts import finish_uninterrupted
-from cross_sell_upsell.cli.progress import batch_progress, timed_phase
+from cross_sell_upsell.cli.progress import batch_progress, partition_progress, timed_phase
 from cross_sell_upsell.cli.shop_options import ingest_settings
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.data.dataset import Dataset
@@ -280,7 +280,8 @@ def _batch_inputs(
         settings=ingest_settings(args, config.ingest),
         strict=args.strict,
     )
-    return BatchInputs(checked_dataset(customers_only(partitioned), args.catalog, args, config), partitioned)
+    customers = checked_dataset(customers_only(partitioned), args.catalog, args, config)
+    return BatchInputs(customers, partitioned, partition_progress(sys.stderr, quiet=args.quiet))
 
 
 def _write_batch(

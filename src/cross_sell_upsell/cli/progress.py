@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import TextIO
 
 from cross_sell_upsell.pipeline.batch import ChunkProgress
+from cross_sell_upsell.pipeline.partitioned import PartitionCallback, PartitionRead
 
 ProgressCallback = Callable[[ChunkProgress], None]
 
@@ -21,6 +22,22 @@ def progress_line(update: ChunkProgress, with_timing: bool) -> str:
     return (
         f"chunk {update.chunk}/{update.chunks}: {update.chunk_customers:,} customers in {update.seconds:.2f} s; {done}"
     )
+
+
+def partition_line(update: PartitionRead) -> str:
+    sweep = f", pass {update.sweep}" if update.sweep > 1 else ""
+    return (
+        f"{update.step}{sweep}: partition {update.partition}/{update.partitions} read, "
+        f"{update.customers:,} customers, {update.purchases:,} purchases"
+    )
+
+
+def partition_progress(stream: TextIO, *, quiet: bool) -> PartitionCallback | None:
+    """The `BatchInputs.on_partition` callback: one line per partition read, for the snapshot, the acceptance
+    model's replays (two passes) and, after the chunks, the run history."""
+    if quiet:
+        return None
+    return lambda update: print(partition_line(update), file=stream, flush=True)
 
 
 @contextmanager

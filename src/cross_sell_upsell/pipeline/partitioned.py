@@ -17,8 +17,8 @@ test_partitioned.py), so the batch's chunks, exports and report are the same wha
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Protocol
 
@@ -55,6 +55,63 @@ class Partitions(Protocol):
         """Partition `index` (from 0) as a Dataset: its customers (sorted by id), their purchases (none read
         without `purchases`), features and given values, and the whole catalog."""
         ...
+
+
+@dataclass(frozen=True)
+class PartitionRead:
+    """What a partitioned run tells its progress callback each time it has read one partition's purchases."""
+
+    step: str
+    """What the purchases were read for: "snapshot", "acceptance replays" or "run history"."""
+    sweep: int
+    """Which pass of the step over the partitions, from 1 (the replays pass over them twice)."""
+    partition: int
+    """The partition read, from 1."""
+    partitions: int
+    customers: int
+    """The partition's customers."""
+    purchases: int
+    """Their purchases read."""
+
+
+PartitionCallback = Callable[[PartitionRead], None]
+
+
+@dataclass
+class _Observed:
+    """A `Partitions` that tells `on_read` each time a partition's purchases are read."""
+
+    source: Partitions
+    step: str
+    on_read: PartitionCallback
+    reads: int = field(default=0)
+
+    @property
+    def partitions(self) -> int:
+        return self.source.partitions
+
+    @property
+    def rejected_rows(self) -> pl.DataFrame | None:
+        return self.source.rejected_rows
+
+    @property
+    def rows_read(self) -> int | None:
+        return self.source.rows_read
+
+    def partition(self, index: int, *, purchases: bool = True) -> Dataset:
+        part = self.source.partition(index, purchases=purchases)
+        if purchases:
+            sweep, self.reads = self.reads // self.partitions + 1, self.reads + 1
+            update = PartitionRead(
+                self.step, sweep, index + 1, self.partitions, part.customers.height, part.ownership.height
+            )
+            self.on_read(update)
+        return part
+
+
+def observed(source: Partitions, step: str, on_read: PartitionCallback | None) -> Partitions:
+    """`source`, telling `on_read` (when given) of every partition whose purchases are read for `step`."""
+    return source if on_read is None else _Observed(source, step, on_read)
 
 
 def customers_only(source: Partitions) -> Dataset:
@@ -143,23 +200,29 @@ class BatchInputs:
     """The dataset the batch runs over (`customers_only` when partitioned)."""
     partitioned: Partitions | None = None
     """The log's partitions; None when `dataset` holds the whole log."""
+    on_partition: PartitionCallback | None = None
+    """Told of every partition read (`PartitionRead`): a partitioned run's progress before its chunks."""
 
     def snapshot(self, as_of: date, config: OrchestratorConfig) -> Snapshot:
         """The run's snapshot, without the acceptance model."""
         if self.partitioned is None:
             return build_snapshot(self.dataset, as_of, config)
-        return partitioned_snapshot(self.partitioned, self.dataset, as_of, config)
+        return partitioned_snapshot(
+            observed(self.partitioned, "snapshot", self.on_partition), self.dataset, as_of, config
+        )
 
     def with_acceptance(self, snapshot: Snapshot, config: OrchestratorConfig) -> Snapshot:
         """`snapshot` with the run's acceptance model."""
         if self.partitioned is None:
             return with_acceptance(snapshot, self.dataset, config)
-        return partitioned_acceptance(snapshot, self.partitioned, self.dataset, config)
+        replays = observed(self.partitioned, "acceptance replays", self.on_partition)
+        return partitioned_acceptance(snapshot, replays, self.dataset, config)
 
     def purchases(self) -> Iterator[pl.DataFrame]:
         """The log's purchases: the whole ownership, or each partition's in turn."""
         if self.partitioned is None:
             yield self.dataset.ownership
             return
-        for index in range(self.partitioned.partitions):
-            yield self.partitioned.partition(index).ownership
+        source = observed(self.partitioned, "run history", self.on_partition)
+        for index in range(source.partitions):
+            yield source.partition(index).ownership
