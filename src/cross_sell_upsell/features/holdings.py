@@ -18,11 +18,14 @@ HABIT_SCALE = float(1 << 40)
 millions of purchase days of one product in 64 bits."""
 
 
-def keyed_ownership(dataset: Dataset, as_of: date) -> pl.DataFrame:
+def keyed_ownership(dataset: Dataset, as_of: date, customer_rows: pl.DataFrame | None = None) -> pl.DataFrame:
     """The purchases on or before `as_of`, with `customer_row` and `product_key` in place of the string ids.
     The holdings and the learned signals both start from it, so the id joins over the (possibly 20M-row) log
-    are done once per as-of date."""
-    customer_rows = dataset.customers.select("customer_id").with_row_index("customer_row")
+    are done once per as-of date. `customer_rows` (customer_id, customer_row UInt32) numbers the customers
+    whose purchases count, by default every customer of `dataset` in order; a partition of a larger dataset's
+    customers passes their rows there, so its join is not against every customer."""
+    if customer_rows is None:
+        customer_rows = dataset.customers.select("customer_id").with_row_index("customer_row")
     product_rows = dataset.products.select("product_id").with_row_index("product_key")
     return (
         dataset.ownership.lazy()

@@ -29,7 +29,7 @@ from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.data.ingest.transactions import grouped_by_customer
 from cross_sell_upsell.features.holdings import keyed_ownership
 from cross_sell_upsell.pipeline.acceptance import labelled_purchases, replay_dates, replay_population, with_acceptance
-from cross_sell_upsell.snapshot.build import Snapshot, build_snapshot, snapshot_from_parts
+from cross_sell_upsell.snapshot.build import CustomerIndex, Snapshot, build_snapshot, snapshot_from_parts
 
 
 class Partitions(Protocol):
@@ -155,9 +155,16 @@ def partitioned_acceptance(
 
 
 def _keyed_parts(source: Partitions, customers: Dataset, as_of: date) -> Iterator[pl.DataFrame]:
-    """Each partition's purchases up to `as_of`, keyed by the rows of every customer (`keyed_ownership`)."""
+    """Each partition's purchases up to `as_of`, keyed by the rows of every customer (`keyed_ownership`). A
+    partition's customers are looked up among every customer's sorted ids, and its purchases joined to those
+    alone: a join against every customer hashed all ten million ids once per partition."""
+    every = CustomerIndex.of(customers.customers.get_column("customer_id"))
     for index in range(source.partitions):
-        yield keyed_ownership(replace(customers, ownership=source.partition(index).ownership), as_of)
+        part = source.partition(index)
+        ids = part.customers.get_column("customer_id")
+        rows = pl.DataFrame({"customer_id": ids, "customer_row": every.rows_of(ids)})
+        purchases = replace(customers, ownership=part.ownership)
+        yield keyed_ownership(purchases, as_of, rows.drop_nulls("customer_row"))
 
 
 def replay_dataset(
