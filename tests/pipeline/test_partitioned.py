@@ -13,10 +13,11 @@ from support import synthetic_dataset
 from cross_sell_upsell.configuration import AcceptanceSettings, OrchestratorConfig
 from cross_sell_upsell.data.dataset import Dataset, only_customers
 from cross_sell_upsell.data.hashing import customer_partition
+from cross_sell_upsell.data.ingest.partitioned import PartitionRead
 from cross_sell_upsell.data.synth import SUGGESTED_AS_OF
 from cross_sell_upsell.pipeline.acceptance import with_acceptance
 from cross_sell_upsell.pipeline.batch import run_batch
-from cross_sell_upsell.pipeline.partitioned import BatchInputs, PartitionRead, customers_only, replay_dataset
+from cross_sell_upsell.pipeline.partitioned import BatchInputs, customers_only, replay_dataset
 from cross_sell_upsell.pipeline.totals import BatchResult
 from cross_sell_upsell.snapshot.build import build_snapshot
 

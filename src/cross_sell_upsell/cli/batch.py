@@ -270,6 +270,7 @@ def _batch_inputs(
     """The data options' dataset whole, or with --partitions its log split into partitions under `folder`."""
     if folder is None:
         return BatchInputs(dataset_from_args(args, config))
+    progress = partition_progress(sys.stderr, quiet=args.quiet)
     partitioned = load_partitioned_dataset(
         args.transactions,
         args.catalog,
@@ -279,9 +280,10 @@ def _batch_inputs(
         partitions=args.partitions,
         settings=ingest_settings(args, config.ingest),
         strict=args.strict,
+        on_partition=progress,
     )
     customers = checked_dataset(customers_only(partitioned), args.catalog, args, config)
-    return BatchInputs(customers, partitioned, partition_progress(sys.stderr, quiet=args.quiet))
+    return BatchInputs(customers, partitioned, progress)
 
 
 def _write_batch(

@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
+from cross_sell_upsell.data.ingest.partitioned import PartitionCallback, PartitionRead
 from cross_sell_upsell.pipeline.batch import ChunkProgress
-from cross_sell_upsell.pipeline.partitioned import PartitionCallback, PartitionRead
 
 ProgressCallback = Callable[[ChunkProgress], None]
 
@@ -33,8 +33,9 @@ def partition_line(update: PartitionRead) -> str:
 
 
 def partition_progress(stream: TextIO, *, quiet: bool) -> PartitionCallback | None:
-    """The `BatchInputs.on_partition` callback: one line per partition read, for the snapshot, the acceptance
-    model's replays (two passes) and, after the chunks, the run history."""
+    """The partitioned ingest's and `BatchInputs`' `on_partition` callback: one line per partition read, for the
+    log's checks, the snapshot, the acceptance model's replays (two passes) and, after the chunks, the run
+    history."""
     if quiet:
         return None
     return lambda update: print(partition_line(update), file=stream, flush=True)

@@ -17,7 +17,7 @@ test_partitioned.py), so the batch's chunks, exports and report are the same wha
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Protocol
@@ -26,6 +26,7 @@ import polars as pl
 
 from cross_sell_upsell.configuration import AcceptanceSettings, OrchestratorConfig
 from cross_sell_upsell.data.dataset import Dataset
+from cross_sell_upsell.data.ingest.partitioned import PartitionCallback, PartitionRead
 from cross_sell_upsell.data.ingest.transactions import grouped_by_customer
 from cross_sell_upsell.features.holdings import keyed_ownership
 from cross_sell_upsell.pipeline.acceptance import labelled_purchases, replay_dates, replay_population, with_acceptance
@@ -55,26 +56,6 @@ class Partitions(Protocol):
         """Partition `index` (from 0) as a Dataset: its customers (sorted by id), their purchases (none read
         without `purchases`), features and given values, and the whole catalog."""
         ...
-
-
-@dataclass(frozen=True)
-class PartitionRead:
-    """What a partitioned run tells its progress callback each time it has read one partition's purchases."""
-
-    step: str
-    """What the purchases were read for: "snapshot", "acceptance replays" or "run history"."""
-    sweep: int
-    """Which pass of the step over the partitions, from 1 (the replays pass over them twice)."""
-    partition: int
-    """The partition read, from 1."""
-    partitions: int
-    customers: int
-    """The partition's customers."""
-    purchases: int
-    """Their purchases read."""
-
-
-PartitionCallback = Callable[[PartitionRead], None]
 
 
 @dataclass

@@ -14,7 +14,7 @@ from polars.testing import assert_frame_equal
 from cross_sell_upsell.configuration import IngestSettings
 from cross_sell_upsell.data.hashing import customer_partition
 from cross_sell_upsell.data.ingest import load_transactions_dataset
-from cross_sell_upsell.data.ingest.partitioned import load_partitioned_dataset
+from cross_sell_upsell.data.ingest.partitioned import PartitionRead, load_partitioned_dataset
 from cross_sell_upsell.errors import DataValidationError
 
 SETTINGS = IngestSettings(max_rejected_share=1, cycle_min_repeats=2, encoding="latin-1")
@@ -110,6 +110,7 @@ def _table_log(files: dict[str, Path]) -> str:
 def test_the_partitions_together_are_the_one_pass_dataset(tmp_path, files, kind, partitions):
     log = {"csv": _csv_log, "parquet": _parquet_log, "table": _table_log, "latin-1": _latin_1_log}[kind](files)
     whole = load_transactions_dataset(log, files["catalog"], files["customers"], as_of=AS_OF, settings=SETTINGS)
+    reads: list[PartitionRead] = []
     split = load_partitioned_dataset(
         log,
         files["catalog"],
@@ -118,8 +119,16 @@ def test_the_partitions_together_are_the_one_pass_dataset(tmp_path, files, kind,
         folder=tmp_path / "parts",
         partitions=partitions,
         settings=SETTINGS,
+        on_partition=reads.append,
     )
     parts = [split.partition(index) for index in range(partitions)]
+    # Progress: one report per partition checked, with its customers who bought and its purchases kept.
+    assert [(read.step, read.partition, read.partitions) for read in reads] == [
+        ("log checks", index, partitions) for index in range(1, partitions + 1)
+    ]
+    assert [(read.customers, read.purchases) for read in reads] == [
+        (part.customer_features.height, part.ownership.height) for part in parts
+    ]
     for name in PER_CUSTOMER:
         # Each partition holds exactly the one-pass rows of the customers its ids hash to, in the same order.
         whole_frame = getattr(whole, name)

@@ -11,6 +11,7 @@ partition's customers with that gap. Together the partitions are exactly `load_t
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -56,6 +57,27 @@ _FRAMES = ("customers", "ownership", "customer_features", "given_values")
 """The per-customer frames of a partition, one Parquet file each."""
 
 _PARTITION = "__partition__"
+
+
+@dataclass(frozen=True)
+class PartitionRead:
+    """What a partitioned run tells its progress callback each time it has read one partition's purchases."""
+
+    step: str
+    """What the purchases were read for: "log checks" (`load_partitioned_dataset`), then a run's "snapshot",
+    "acceptance replays" and "run history"."""
+    sweep: int
+    """Which pass of the step over the partitions, from 1 (the replays pass over them twice)."""
+    partition: int
+    """The partition read, from 1."""
+    partitions: int
+    customers: int
+    """The partition's customers."""
+    purchases: int
+    """Their purchases read."""
+
+
+PartitionCallback = Callable[[PartitionRead], None]
 
 
 @dataclass(frozen=True)
@@ -125,9 +147,11 @@ def load_partitioned_dataset(
     settings: IngestSettings | None = None,
     strict: bool = False,
     tier_price_ranges: dict[int, tuple[float, float]] = DEFAULT_TIER_PRICE_RANGES,
+    on_partition: PartitionCallback | None = None,
 ) -> PartitionedDataset:
     """`load_transactions_dataset`'s data split into `partitions` partitions of customers written under
-    `folder`, holding at most one partition's log rows at a time; the same errors for the same files."""
+    `folder`, holding at most one partition's log rows at a time; the same errors for the same files.
+    `on_partition` is told of each partition checked (step "log checks")."""
     if partitions < 1:
         raise ValueError(f"partitions must be at least 1, not {partitions}")
     settings = settings or IngestSettings()
@@ -139,7 +163,11 @@ def load_partitioned_dataset(
         split = read_ragged(log, lambda scan, extra: (None, _split_log(scan, log, folder, partitions)))
         totals = _Totals()
         for index in range(partitions):
-            totals.add(_check_partition(log, split, products, as_of, settings, folder, index))
+            checked = _check_partition(log, split, products, as_of, settings, folder, index)
+            totals.add(checked)
+            if on_partition is not None:
+                purchases = checked.rows_read - checked.rejected.height
+                on_partition(PartitionRead("log checks", 1, index + 1, partitions, checked.gaps.height, purchases))
     rejected = pl.concat(totals.rejected, how="vertical").sort("row")
     if strict and not rejected.is_empty():
         raise first_rejection(log, rejected)
