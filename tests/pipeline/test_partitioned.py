@@ -4,6 +4,7 @@ acceptance model trained on replays sampled from the partitions) and so the same
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date, timedelta
 
 import polars as pl
 import pytest
@@ -31,6 +32,8 @@ class InMemoryPartitions:
 
     dataset: Dataset
     partitions: int
+    as_of: date = SUGGESTED_AS_OF
+    """What `synthetic_dataset` computes the customer features as of."""
 
     @property
     def rejected_rows(self) -> pl.DataFrame | None:
@@ -83,6 +86,14 @@ def test_the_replays_read_the_purchases_of_the_sampled_customers_only(synthetic)
     assert labelled == one_pass[1] > settings.min_positives
 
 
+def test_the_replays_refuse_features_older_than_their_days(synthetic):
+    # The one replay day is as_of - 1 - 28 days; features as of the day before cannot say who had bought by then.
+    day = SUGGESTED_AS_OF - timedelta(days=29)
+    source = InMemoryPartitions(synthetic, 3, as_of=day - timedelta(days=1))
+    with pytest.raises(ValueError, match=f"the replays of {day} need customer features as of that day or later"):
+        replay_dataset(source, customers_only(source), SUGGESTED_AS_OF, CONFIG.acceptance)
+
+
 def batch(dataset: Dataset, snapshot) -> tuple[BatchResult, list[tuple[pl.DataFrame, pl.DataFrame]]]:
     """The batch over every customer of `dataset` on `snapshot`, in chunks of 250, and each chunk's outputs."""
     chunks: list[tuple[pl.DataFrame, pl.DataFrame]] = []
@@ -106,12 +117,12 @@ def test_a_partitioned_run_gives_the_same_batch_as_one_pass(synthetic, whole, on
     inputs = BatchInputs(customers, source, reads.append)
     snapshot = inputs.with_acceptance(inputs.snapshot(SUGGESTED_AS_OF, CONFIG), CONFIG)
     history = list(inputs.purchases())
-    # Progress: each pass reads every partition once, in order; the replays pass twice (first dates, then rows).
-    passes = [("snapshot", 1), ("acceptance replays", 1), ("acceptance replays", 2), ("run history", 1)]
-    expected = [(step, sweep, index) for step, sweep in passes for index in range(1, partitions + 1)]
-    assert [(read.step, read.sweep, read.partition) for read in reads] == expected
-    for step, sweep in passes:
-        done = [read for read in reads if (read.step, read.sweep) == (step, sweep)]
+    # Progress: each step reads every partition once, in order.
+    steps = ["snapshot", "acceptance replays", "run history"]
+    expected = [(step, index) for step in steps for index in range(1, partitions + 1)]
+    assert [(read.step, read.partition) for read in reads] == expected
+    for step in steps:
+        done = [read for read in reads if read.step == step]
         assert sum(read.customers for read in done) == synthetic.customers.height
         assert sum(read.purchases for read in done) == synthetic.ownership.height
     assert sum(frame.height for frame in history) == synthetic.ownership.height

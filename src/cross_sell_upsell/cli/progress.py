@@ -25,17 +25,15 @@ def progress_line(update: ChunkProgress, with_timing: bool) -> str:
 
 
 def partition_line(update: PartitionRead) -> str:
-    sweep = f", pass {update.sweep}" if update.sweep > 1 else ""
     return (
-        f"{update.step}{sweep}: partition {update.partition}/{update.partitions} read, "
+        f"{update.step}: partition {update.partition}/{update.partitions} read, "
         f"{update.customers:,} customers, {update.purchases:,} purchases"
     )
 
 
 def partition_progress(stream: TextIO, *, quiet: bool) -> PartitionCallback | None:
     """The partitioned ingest's and `BatchInputs`' `on_partition` callback: one line per partition read, for the
-    log's checks, the snapshot, the acceptance model's replays (two passes) and, after the chunks, the run
-    history."""
+    log's checks, the snapshot, the acceptance model's replays and, after the chunks, the run history."""
     if quiet:
         return None
     return lambda update: print(partition_line(update), file=stream, flush=True)

@@ -18,7 +18,7 @@ test_partitioned.py), so the batch's chunks, exports and report are the same wha
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Protocol
 
@@ -43,6 +43,11 @@ class Partitions(Protocol):
         ...
 
     @property
+    def as_of(self) -> date:
+        """The date the partitions' customer features are as of."""
+        ...
+
+    @property
     def rejected_rows(self) -> pl.DataFrame | None:
         """The whole log's rejected rows (`Dataset.rejected_rows`)."""
         ...
@@ -58,18 +63,21 @@ class Partitions(Protocol):
         ...
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Observed:
     """A `Partitions` that tells `on_read` each time a partition's purchases are read."""
 
     source: Partitions
     step: str
     on_read: PartitionCallback
-    reads: int = field(default=0)
 
     @property
     def partitions(self) -> int:
         return self.source.partitions
+
+    @property
+    def as_of(self) -> date:
+        return self.source.as_of
 
     @property
     def rejected_rows(self) -> pl.DataFrame | None:
@@ -82,11 +90,9 @@ class _Observed:
     def partition(self, index: int, *, purchases: bool = True) -> Dataset:
         part = self.source.partition(index, purchases=purchases)
         if purchases:
-            sweep, self.reads = self.reads // self.partitions + 1, self.reads + 1
-            update = PartitionRead(
-                self.step, sweep, index + 1, self.partitions, part.customers.height, part.ownership.height
+            self.on_read(
+                PartitionRead(self.step, index + 1, self.partitions, part.customers.height, part.ownership.height)
             )
-            self.on_read(update)
         return part
 
 
@@ -152,31 +158,30 @@ def replay_dataset(
     source: Partitions, customers: Dataset, as_of: date, settings: AcceptanceSettings
 ) -> tuple[Dataset, int]:
     """What the acceptance model's replays before `as_of` read of the log (`pipeline.acceptance`), and the
-    purchases their label windows hold (`labelled_purchases` of the whole log, summed over the partitions).
+    purchases their label windows hold (`labelled_purchases` of the whole log, summed over the partitions), in
+    one pass over the partitions.
 
     A replay on day d samples, in stable-hash order, the first `replay_population` customers who bought on or
     before d; every customer sampled on some replay day is kept with all of their purchases, beside every
-    customer of `customers` (with no purchase, as in the whole log). Among the kept customers, a replay then
-    finds the same active ones first in hash order, so it samples the same customers and reads the same
-    purchases as over the whole log."""
-    firsts, labelled = [], 0
+    customer of `customers` (with no purchase, as in the whole log). Who had bought by d is read from
+    `customers`' features (their first purchase), which `source` computed as of a date no earlier than the last
+    replay day. Among the kept customers, a replay then finds the same active ones first in hash order, so it
+    samples the same customers and reads the same purchases as over the whole log."""
+    days = replay_dates(as_of, settings)
+    if customers.customer_features is None or source.as_of < days[-1]:
+        raise ValueError(
+            f"the replays of {days[-1]} need customer features as of that day or later, not {source.as_of}"
+        )
+    first = customers.customer_features.select("customer_id", "first_purchase")
+    active = [first.filter(pl.col("first_purchase") <= day).get_column("customer_id").sort() for day in days]
+    kept = pl.concat([replay_population(ids, settings) for ids in active]).unique().implode()
+    labelled, owned = 0, []
     for index in range(source.partitions):
         purchases = source.partition(index).ownership
-        firsts.append(purchases.group_by("customer_id").agg(first=pl.col("purchase_date").min()))
         labelled += labelled_purchases(purchases, as_of, settings)
-    first = pl.concat(firsts)
-    active = [
-        first.filter(pl.col("first") <= day).get_column("customer_id").sort() for day in replay_dates(as_of, settings)
-    ]
-    kept = pl.concat([replay_population(ids, settings) for ids in active]).unique()
-    ownership = pl.concat(
-        [
-            source.partition(index).ownership.filter(pl.col("customer_id").is_in(kept.implode()))
-            for index in range(source.partitions)
-        ]
-    )
+        owned.append(purchases.filter(pl.col("customer_id").is_in(kept)))
     # In the order one pass over the log leaves them (`read_transactions`).
-    return replace(customers, ownership=grouped_by_customer(ownership)), labelled
+    return replace(customers, ownership=grouped_by_customer(pl.concat(owned))), labelled
 
 
 @dataclass(frozen=True)

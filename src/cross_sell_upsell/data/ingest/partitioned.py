@@ -66,8 +66,6 @@ class PartitionRead:
     step: str
     """What the purchases were read for: "log checks" (`load_partitioned_dataset`), then a run's "snapshot",
     "acceptance replays" and "run history"."""
-    sweep: int
-    """Which pass of the step over the partitions, from 1 (the replays pass over them twice)."""
     partition: int
     """The partition read, from 1."""
     partitions: int
@@ -89,6 +87,8 @@ class PartitionedDataset:
     """Where the partition files are (the caller owns it: a temporary folder per run)."""
     partitions: int
     """How many partitions; partition of a customer = `customer_partition(id, partitions)`."""
+    as_of: date
+    """The date the customers' features (first and last purchase, recency...) are computed as of."""
     products: pl.DataFrame
     """The catalog, with the learned cycles (as `Dataset.products`)."""
     cross_sells: pl.DataFrame
@@ -167,7 +167,7 @@ def load_partitioned_dataset(
             totals.add(checked)
             if on_partition is not None:
                 purchases = checked.rows_read - checked.rejected.height
-                on_partition(PartitionRead("log checks", 1, index + 1, partitions, checked.gaps.height, purchases))
+                on_partition(PartitionRead("log checks", index + 1, partitions, checked.gaps.height, purchases))
     rejected = pl.concat(totals.rejected, how="vertical").sort("row")
     if strict and not rejected.is_empty():
         raise first_rejection(log, rejected)
@@ -183,6 +183,7 @@ def load_partitioned_dataset(
     return PartitionedDataset(
         folder=folder,
         partitions=partitions,
+        as_of=as_of,
         products=with_learned_cycles(products, learned),
         cross_sells=cross_sells,
         source=dataset_source(log.path, catalog, customers_file),
