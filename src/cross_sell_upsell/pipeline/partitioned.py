@@ -194,7 +194,8 @@ class BatchInputs:
     partitioned: Partitions | None = None
     """The log's partitions; None when `dataset` holds the whole log."""
     on_partition: PartitionCallback | None = None
-    """Told of every partition read (`PartitionRead`): a partitioned run's progress before its chunks."""
+    """Told of every partition read (`PartitionRead`): a partitioned run's progress through its passes over the
+    log."""
 
     def snapshot(self, as_of: date, config: OrchestratorConfig) -> Snapshot:
         """The run's snapshot, without the acceptance model."""
