@@ -127,14 +127,6 @@ class PartitionedDataset:
             given_values=frames["given_values"],
         )
 
-    def customer_ids(self) -> list[str]:
-        """Every customer id of every partition, in the order of `load_transactions_dataset`'s customers (by id)."""
-        ids = [
-            pl.read_parquet(_frame_file(self.folder, index, "customers"), columns=["customer_id"])
-            for index in range(self.partitions)
-        ]
-        return pl.concat(ids).get_column("customer_id").sort().to_list()
-
 
 def load_partitioned_dataset(
     transactions: str | Path,
