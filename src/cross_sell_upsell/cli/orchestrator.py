@@ -23,8 +23,6 @@ from cross_sell_upsell.cli.common import (
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.io.files import write_atomic
 from cross_sell_upsell.io.names import file_in, name_part
-from cross_sell_upsell.pipeline.api import analyze_customer
-from cross_sell_upsell.reporting.customer import render_json, render_markdown
 
 SCRIPT = Invocation("run_orchestrator.py", "python run_orchestrator.py")
 """How the top-level script is started."""
@@ -71,6 +69,11 @@ def report_command(args: argparse.Namespace, config: OrchestratorConfig, default
         return EXIT_BAD_INPUT
 
     def run() -> int:
+        # Imported once a report runs: the graph's stack (LangGraph, LangChain) takes seconds to import, which
+        # --help and a usage error need not pay.
+        from cross_sell_upsell.pipeline.api import analyze_customer
+        from cross_sell_upsell.reporting.customer import render_json, render_markdown
+
         run_config = effective_config(args, config)
         as_of = args.as_of or date.today()
         dataset = dataset_from_args(args, run_config)
