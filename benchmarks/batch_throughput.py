@@ -31,13 +31,14 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "benchmarks" / ".data"
 
 BATCH_CHILD = """
-import json, resource, sys
+import json, sys
 from pathlib import Path
 from cross_sell_upsell.cli.batch import batch_main
+from cross_sell_upsell.cli.progress import peak_rss_mib
 from cross_sell_upsell.configuration import OrchestratorConfig
 config = OrchestratorConfig.model_validate(json.loads(sys.argv[1]))
 code = batch_main(sys.argv[2:], config, Path("."), Path("."))
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, code)
+print(peak_rss_mib(), code)
 """
 
 

@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TextIO
 
 from cross_sell_upsell.data.ingest.partitioned import PartitionCallback, PartitionRead
@@ -64,7 +65,15 @@ def batch_progress(stream: TextIO, *, quiet: bool, verbose: bool) -> Iterator[Pr
 
 
 def peak_rss_mib() -> int:
-    """The process's peak resident memory so far, in MiB (the kernel reports KiB on Linux, bytes on macOS)."""
+    """The process's peak resident memory so far, in MiB. On Linux the kernel's high-water mark of this program's
+    memory (VmHWM): `ru_maxrss` also counts the image the process replaced when it started, so a command started
+    by a parent that once held gigabytes reported the parent's peak. Elsewhere `ru_maxrss` (KiB on Linux, bytes
+    on macOS)."""
+    status = Path("/proc/self/status")
+    if status.is_file():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) // 1024
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak // (1 << 20) if sys.platform == "darwin" else peak // (1 << 10)
 
