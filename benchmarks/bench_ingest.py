@@ -10,13 +10,13 @@ replenishment cycles first, so that every cycle is learned from the log.
 from __future__ import annotations
 
 import argparse
-import resource
 import tempfile
 import time
 from pathlib import Path
 
 import polars as pl
 
+from cross_sell_upsell.cli.progress import peak_rss_mib
 from cross_sell_upsell.data.ingest import load_transactions_dataset, rows_rejected_summary
 from cross_sell_upsell.data.synth import SUGGESTED_AS_OF
 
@@ -41,7 +41,7 @@ def main() -> None:
         f"{rows_rejected_summary(dataset)['total']} rejected, {dataset.learned_cycles.height} cycles learned"
     )
     print(f"load: wall {wall:.2f} s, cpu {cpu:.2f} s")
-    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2:.2f} GiB")
+    print(f"peak RSS {peak_rss_mib() / 1024:.2f} GiB")
 
 
 if __name__ == "__main__":
