@@ -101,13 +101,25 @@ def hold_lock(path: Path, seconds: float) -> subprocess.Popen:
     return holder
 
 
-def synthetic_dataset(folder: Path, customers: int, seed: int):
-    """`customers` synthetic customers (`data.synth.generate`) written to `folder` as Parquet and loaded back
-    through the transaction-log ingestion, as of the generator's suggested date."""
-    from cross_sell_upsell.data.ingest import load_transactions_dataset
-    from cross_sell_upsell.data.synth import SUGGESTED_AS_OF, generate, write_parquet
+def synthetic_files(folder: Path, customers: int, seed: int) -> Path:
+    """`customers` synthetic customers (`data.synth.generate`) written to `folder` as Parquet; returns `folder`."""
+    from cross_sell_upsell.data.synth import generate, write_parquet
 
     for name, frame in generate(customers, seed).items():
         write_parquet(frame, folder / f"{name}.parquet")
+    return folder
+
+
+def load_synthetic(folder: Path, *, strict: bool = False):
+    """The synthetic files in `folder` loaded through the transaction-log ingestion, as of the generator's
+    suggested date (`strict`: any rejected row is an error)."""
+    from cross_sell_upsell.data.ingest import load_transactions_dataset
+    from cross_sell_upsell.data.synth import SUGGESTED_AS_OF
+
     files = [folder / f"{name}.parquet" for name in ("transactions", "catalog", "customers")]
-    return load_transactions_dataset(*files, as_of=SUGGESTED_AS_OF)
+    return load_transactions_dataset(*files, as_of=SUGGESTED_AS_OF, strict=strict)
+
+
+def synthetic_dataset(folder: Path, customers: int, seed: int):
+    """`customers` synthetic customers written to `folder` (`synthetic_files`) and loaded back (`load_synthetic`)."""
+    return load_synthetic(synthetic_files(folder, customers, seed))

@@ -7,10 +7,11 @@ import hashlib
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from support import load_synthetic
 
 from cross_sell_upsell.cli.synth import main
 from cross_sell_upsell.configuration import IngestSettings
-from cross_sell_upsell.data.ingest import load_catalog, load_transactions_dataset, rows_rejected_summary
+from cross_sell_upsell.data.ingest import load_catalog, rows_rejected_summary
 from cross_sell_upsell.data.synth import HISTORY_START, SUGGESTED_AS_OF
 
 FILES = ("catalog.parquet", "customers.parquet", "transactions.parquet")
@@ -46,13 +47,7 @@ def test_the_catalog_is_the_tiered_sample(synthetic):
 
 
 def test_the_files_load_without_a_rejected_row(synthetic):
-    dataset = load_transactions_dataset(
-        synthetic / "transactions.parquet",
-        synthetic / "catalog.parquet",
-        synthetic / "customers.parquet",
-        as_of=SUGGESTED_AS_OF,
-        strict=True,
-    )
+    dataset = load_synthetic(synthetic, strict=True)
     log = pl.read_parquet(synthetic / "transactions.parquet")
     assert rows_rejected_summary(dataset)["total"] == 0
     assert dataset.customers.height == 400  # every generated customer is on file, buyers or not

@@ -11,11 +11,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from support import load_synthetic
 
 from cross_sell_upsell.cli import synth as synth_cli
 from cross_sell_upsell.data import synth
-from cross_sell_upsell.data.ingest import load_transactions_dataset, rows_rejected_summary
-from cross_sell_upsell.data.synth import SUGGESTED_AS_OF, generate, parquet_bytes
+from cross_sell_upsell.data.ingest import rows_rejected_summary
+from cross_sell_upsell.data.synth import generate, parquet_bytes
 from cross_sell_upsell.data.synth_files import FILE_NAMES, write_synthetic
 
 CUSTOMERS, SEED, BLOCK = 50, 3, 20  # three blocks: customers 1-20, 21-40 and 41-50
@@ -81,13 +82,7 @@ def test_the_log_is_one_parquet_file_of_every_block_whose_customers_are_on_file(
 
 def test_the_files_load_through_ingestion_without_a_rejected_row(written):
     folder, _ = written
-    dataset = load_transactions_dataset(
-        folder / "transactions.parquet",
-        folder / "catalog.parquet",
-        folder / "customers.parquet",
-        as_of=SUGGESTED_AS_OF,
-        strict=True,
-    )
+    dataset = load_synthetic(folder, strict=True)
     assert rows_rejected_summary(dataset)["total"] == 0
     assert dataset.customers.height == CUSTOMERS
 

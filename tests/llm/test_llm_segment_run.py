@@ -4,16 +4,14 @@ without a chat model, the rule names."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import polars as pl
 import pytest
 from langchain_core.messages import AIMessage
 from llm_fakes import FakeRationaleModel, offline_settings
+from support import synthetic_dataset
 
 from cross_sell_upsell.configuration import OrchestratorConfig
-from cross_sell_upsell.data.ingest import load_transactions_dataset
-from cross_sell_upsell.data.synth import SUGGESTED_AS_OF, generate, write_parquet
+from cross_sell_upsell.data.synth import SUGGESTED_AS_OF
 from cross_sell_upsell.pipeline.api import analyze_customer
 from cross_sell_upsell.pipeline.batch import run_batch
 from cross_sell_upsell.reporting.executive.segments import segment_table
@@ -44,12 +42,7 @@ def naming_model() -> FakeRationaleModel:
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
-    folder: Path = tmp_path_factory.mktemp("synthetic")
-    for name, frame in generate(2000, 5).items():
-        write_parquet(frame, folder / f"{name}.parquet")
-    return load_transactions_dataset(
-        folder / "transactions.parquet", folder / "catalog.parquet", folder / "customers.parquet", as_of=SUGGESTED_AS_OF
-    )
+    return synthetic_dataset(tmp_path_factory.mktemp("synthetic"), 2000, 5)
 
 
 def test_the_batch_names_the_segments_with_the_chat_model_on_a_copy(dataset):

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-from support import AS_OF
+from support import AS_OF, synthetic_dataset
 
 from cross_sell_upsell.configuration import OrchestratorConfig
-from cross_sell_upsell.data.ingest import load_transactions_dataset
-from cross_sell_upsell.data.synth import SUGGESTED_AS_OF, generate, write_parquet
+from cross_sell_upsell.data.synth import SUGGESTED_AS_OF
 from cross_sell_upsell.pipeline.api import analyze_cohort
 
 ESSENTIALS = OrchestratorConfig().essential_categories
@@ -64,11 +63,7 @@ def test_tiered_c007_gets_one_offer_per_step_of_her_complete_routine(tiered):
 @pytest.fixture(scope="module")
 def synthetic_offers(tmp_path_factory) -> pl.DataFrame:
     """Every offer to 2,000 synthetic customers, with the categories of the products each customer owns."""
-    folder = tmp_path_factory.mktemp("synth")
-    for name, frame in generate(2000, 11).items():
-        write_parquet(frame, folder / f"{name}.parquet")
-    files = [folder / f"{name}.parquet" for name in ("transactions", "catalog", "customers")]
-    dataset = load_transactions_dataset(*files, as_of=SUGGESTED_AS_OF)
+    dataset = synthetic_dataset(tmp_path_factory.mktemp("synth"), 2000, 11)
     output = analyze_cohort(None, as_of=SUGGESTED_AS_OF, dataset=dataset, config=SYNTHETIC_CONFIG)
     categories = dict(dataset.products.select("product_id", "category").iter_rows())
     owned = output["customer_summaries"].select(

@@ -4,15 +4,13 @@ chunk size, and on the Tier 1 sample, whose history is far too short, the fallba
 from __future__ import annotations
 
 import pickle
-from pathlib import Path
 
 import polars as pl
 import pytest
-from support import AS_OF
+from support import AS_OF, synthetic_dataset
 
 from cross_sell_upsell.configuration import OrchestratorConfig
-from cross_sell_upsell.data.ingest import load_transactions_dataset
-from cross_sell_upsell.data.synth import SUGGESTED_AS_OF, generate, write_parquet
+from cross_sell_upsell.data.synth import SUGGESTED_AS_OF
 from cross_sell_upsell.models.acceptance import predict_acceptance
 from cross_sell_upsell.pipeline import acceptance
 from cross_sell_upsell.pipeline.batch import run_batch
@@ -23,11 +21,7 @@ CONFIG = OrchestratorConfig()
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory):
     """300 synthetic customers with a year of purchases: history enough to train on."""
-    folder: Path = tmp_path_factory.mktemp("synth")
-    for name, frame in generate(300, 7).items():
-        write_parquet(frame, folder / f"{name}.parquet")
-    files = [folder / f"{name}.parquet" for name in ("transactions", "catalog", "customers")]
-    return load_transactions_dataset(*files, as_of=SUGGESTED_AS_OF)
+    return synthetic_dataset(tmp_path_factory.mktemp("synth"), 300, 7)
 
 
 def test_the_model_is_trained_once_per_batch_and_the_money_does_not_depend_on_the_chunks(synthetic, monkeypatch):

@@ -11,12 +11,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
-from support import TIER1
+from support import TIER1, load_synthetic, synthetic_files
 
 from cross_sell_upsell.cli.batch import batch_main
 from cross_sell_upsell.configuration import OrchestratorConfig
-from cross_sell_upsell.data.ingest import load_transactions_dataset
-from cross_sell_upsell.data.synth import SUGGESTED_AS_OF, generate, write_parquet
+from cross_sell_upsell.data.synth import SUGGESTED_AS_OF
 from cross_sell_upsell.pipeline.acceptance import with_acceptance
 from cross_sell_upsell.pipeline.api import analyze_cohort, analyze_customer
 from cross_sell_upsell.pipeline.batch import run_batch
@@ -34,19 +33,7 @@ CONFIG = OrchestratorConfig()
 @pytest.fixture(scope="module")
 def synthetic(tmp_path_factory) -> Path:
     """A 2,000-customer synthetic log as Parquet files."""
-    folder = tmp_path_factory.mktemp("synthetic")
-    for name, frame in generate(2000, 5).items():
-        write_parquet(frame, folder / f"{name}.parquet")
-    return folder
-
-
-def load(folder: Path):
-    return load_transactions_dataset(
-        folder / "transactions.parquet",
-        folder / "catalog.parquet",
-        folder / "customers.parquet",
-        as_of=SUGGESTED_AS_OF,
-    )
+    return synthetic_files(tmp_path_factory.mktemp("synthetic"), 2000, 5)
 
 
 def test_summary_segments_are_the_per_customer_figures_aggregated(synthetic: Path, tmp_path: Path):
@@ -58,7 +45,7 @@ def test_summary_segments_are_the_per_customer_figures_aggregated(synthetic: Pat
     assert summary["segmentation"]["reason"] is None and summary["segmentation"]["k"] == 5
     assert sum(row["customers"] for row in listed) == summary["customers_processed"] == 2000
     # The per-customer summaries of the same run, aggregated directly.
-    dataset = load(synthetic)
+    dataset = load_synthetic(synthetic)
     customers = analyze_cohort(None, as_of=SUGGESTED_AS_OF, dataset=dataset)["customer_summaries"]
     direct = customers.group_by(name=pl.col("segment").fill_null(NOT_SEGMENTED)).agg(
         customers=pl.len(),
@@ -105,7 +92,7 @@ def check_customers_section(summary: dict, report: str) -> None:
 
 
 def test_batch_figures_do_not_depend_on_the_chunk_size_or_the_run(synthetic: Path, tmp_path: Path):
-    dataset = load(synthetic)
+    dataset = load_synthetic(synthetic)
     # Trained once and shared: each run would otherwise train the same acceptance model again.
     snapshot = with_acceptance(build_snapshot(dataset, SUGGESTED_AS_OF, CONFIG), dataset, CONFIG)
     chosen = dataset.customer_ids()[:24]
@@ -127,7 +114,7 @@ def test_batch_figures_do_not_depend_on_the_chunk_size_or_the_run(synthetic: Pat
 
 
 def test_the_single_customer_report_says_the_segment_and_its_source(synthetic: Path):
-    dataset = load(synthetic)
+    dataset = load_synthetic(synthetic)
     snapshot = build_snapshot(dataset, SUGGESTED_AS_OF, CONFIG)
     row = snapshot.customers.filter(pl.col("segment_source") == "model").row(0, named=True)
     report = analyze_customer(row["customer_id"], as_of=SUGGESTED_AS_OF, dataset=dataset)
@@ -138,7 +125,7 @@ def test_the_single_customer_report_says_the_segment_and_its_source(synthetic: P
 
 
 def test_the_segment_profiles_chart_is_the_same_bytes_every_time(synthetic: Path):
-    dataset = load(synthetic)
+    dataset = load_synthetic(synthetic)
     result = run_batch(dataset, dataset.customer_ids()[:40], SUGGESTED_AS_OF, CONFIG, chunk_size=40)
     first, second = render_charts(result), render_charts(result)
     assert first["segment_profiles"] == second["segment_profiles"] and first["segment_profiles"][:4] == b"\x89PNG"
