@@ -162,13 +162,17 @@ def _fail_in_second_block(failure: BaseException, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(synth_cli, "write_synthetic", partial(write_synthetic, block_size=BLOCK))
 
 
-def test_a_run_failing_midway_publishes_nothing(tmp_path, monkeypatch, capsys):
-    _fail_in_second_block(OSError(errno.ENOSPC, "No space left on device"), monkeypatch)
-    out = tmp_path / "out"
+def _refused_for_a_full_disk(out: Path, capsys: pytest.CaptureFixture) -> None:
+    """The run exits 2 with one line naming the log it could not write, and publishes nothing."""
     assert synth_cli.main(["--customers", str(CUSTOMERS), "--out", str(out)]) == 2
     target = out / "transactions.parquet"
     assert capsys.readouterr().err == f"error: cannot write {target}: No space left on device\n"
     assert list(out.iterdir()) == []
+
+
+def test_a_run_failing_midway_publishes_nothing(tmp_path, monkeypatch, capsys):
+    _fail_in_second_block(OSError(errno.ENOSPC, "No space left on device"), monkeypatch)
+    _refused_for_a_full_disk(tmp_path / "out", capsys)
 
 
 def test_a_sink_failing_midway_publishes_nothing(tmp_path, monkeypatch, capsys):
@@ -183,11 +187,7 @@ def test_a_sink_failing_midway_publishes_nothing(tmp_path, monkeypatch, capsys):
 
     monkeypatch.setattr(pl.LazyFrame, "sink_parquet", filling)
     monkeypatch.setattr(synth_cli, "write_synthetic", partial(write_synthetic, block_size=BLOCK))
-    out = tmp_path / "out"
-    assert synth_cli.main(["--customers", str(CUSTOMERS), "--out", str(out)]) == 2
-    target = out / "transactions.parquet"
-    assert capsys.readouterr().err == f"error: cannot write {target}: No space left on device\n"
-    assert list(out.iterdir()) == []
+    _refused_for_a_full_disk(tmp_path / "out", capsys)
 
 
 def test_an_interrupted_run_publishes_nothing(tmp_path, monkeypatch, capsys):
