@@ -70,7 +70,8 @@ class PartitionRead:
     """The partition read, from 1."""
     partitions: int
     customers: int
-    """The partition's customers."""
+    """The partition's customers (at the log's checks, those with a purchase: the customers file is not read
+    yet)."""
     purchases: int
     """Their purchases read."""
 
