@@ -35,6 +35,7 @@ from cross_sell_upsell.pipeline.priority import (
     WIN_BACK_ORDER,
     customer_rows,
     top_rows,
+    with_lead_offers,
 )
 from cross_sell_upsell.registry import OPPORTUNITY_SOURCES, OPPORTUNITY_TYPES
 
@@ -212,7 +213,7 @@ def chunk_totals(
     """The totals of one chunk from the graph's `opportunities` and `customer_summaries` frames."""
     offers_in = _offered_products(opportunities)
     restock = opportunities.filter(pl.col("replenishment_status").is_in(["due", "due_soon"]))
-    active, win_back = customer_rows(opportunities, summaries, config)
+    active, win_back = customer_rows(summaries, config)
     return Totals(
         customers=summaries.height,
         offers=opportunities.height,
@@ -237,8 +238,8 @@ def chunk_totals(
             in_bundle=pl.col("customer").filter(pl.col("type") == "bundle").n_unique().cast(pl.Int64),
             top_offer=pl.col("customer").filter(pl.col("rank") == 1).n_unique().cast(pl.Int64),
         ),
-        priority=top_rows(active, PRIORITY_ORDER, limits.top_priority),
-        win_back=top_rows(win_back, WIN_BACK_ORDER, limits.top_win_back),
+        priority=with_lead_offers(top_rows(active, PRIORITY_ORDER, limits.top_priority), opportunities, config.top_n),
+        win_back=with_lead_offers(top_rows(win_back, WIN_BACK_ORDER, limits.top_win_back), opportunities, config.top_n),
         top_offers=_top_offers(opportunities, summaries, limits.top_opportunities),
         customer_figures=customer_figures(opportunities, summaries),
         campaigns=campaign_counts(opportunities, config.top_n),
