@@ -84,19 +84,15 @@ def without_unneeded(scored: pl.DataFrame, bundles: pl.DataFrame, products: pl.D
 
 def _kept(frame: pl.DataFrame, products: pl.DataFrame, config: OrchestratorConfig) -> pl.Expr:
     """Bundles, the first offer of each (customer, essential step), and the first `offers_per_category` of each
-    (customer, other category), over rows in customer and rank order."""
-    customer = pl.col("customer_key").cast(pl.UInt64)
+    (customer, other category), over rows in customer and rank order. A step is one category (its bit is the
+    category's), so both count positions within one packed (customer, category) key: one stable sort, no hashing."""
+    # Categories numbered once per catalog, so (customer, category) packs into one integer key.
+    codes = products.select(pl.col("category").rank("dense").cast(pl.UInt64)).to_series()
+    category = frame.select(pl.col("customer_key").cast(pl.UInt64) * (1 << 32) + lookup(codes, "product_key"))
+    position = pl.lit(position_within(category.to_series()))
     essential = pl.col("essential_bit") != 0
-    step = customer * 64 + pl.col("essential_bit").bitwise_trailing_zeros()
-    first_for_step = pl.when(essential).then(step).is_first_distinct()
-    if config.offers_per_category is None:
-        within_cap = pl.lit(True)
-    else:
-        # Categories numbered once per catalog, so (customer, category) packs into one integer key.
-        codes = products.select(pl.col("category").rank("dense").cast(pl.UInt64)).to_series()
-        category = frame.select(customer * (1 << 32) + lookup(codes, "product_key")).to_series()
-        within_cap = pl.lit(position_within(category)) < config.offers_per_category
-    return (pl.col("type") == "bundle") | pl.when(essential).then(first_for_step).otherwise(within_cap)
+    within_cap = pl.lit(True) if config.offers_per_category is None else position < config.offers_per_category
+    return (pl.col("type") == "bundle") | pl.when(essential).then(position == 0).otherwise(within_cap)
 
 
 def _renumbered(frame: pl.DataFrame) -> pl.DataFrame:
