@@ -195,13 +195,15 @@ def _offered_products(opportunities: pl.DataFrame) -> pl.DataFrame:
 
 
 def _mix_counts(opportunities: pl.DataFrame, key: str) -> pl.DataFrame:
-    """Per value of `key`: offers, customers offered one, potential revenue in cents."""
+    """Per value of `key`: offers, customers offered one, potential revenue in cents. A group keeps its rows'
+    order, in which customer numbers only grow, so its customers are counted where the number changes (no hashing)."""
+    customer = pl.col("customer")
     return (
-        opportunities.with_columns(customer=_customer_ordinal())
+        opportunities.select(key, "price", "counts_toward_revenue", customer=_customer_ordinal())
         .group_by(key)
         .agg(
             offers=pl.len().cast(pl.Int64),
-            customers=pl.col("customer").n_unique().cast(pl.Int64),
+            customers=customer.ne_missing(customer.shift()).sum().cast(pl.Int64),
             revenue_cents=_cents("price").filter(pl.col("counts_toward_revenue")).sum(),
         )
     )
