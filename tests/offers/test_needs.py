@@ -13,7 +13,7 @@ from offer_tables import table
 
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.offers.candidates import CANDIDATE_SCHEMA
-from cross_sell_upsell.offers.needs import one_offer_per_need, without_bundle_alternatives, without_unneeded
+from cross_sell_upsell.offers.needs import one_offer_per_need, without_unneeded
 
 PRODUCTS = table(
     {"product_key": pl.UInt32(), "essential_bit": pl.UInt64()},
@@ -126,10 +126,3 @@ def test_the_offers_no_need_takes_are_dropped_beforehand_with_the_same_offers_ma
     assert one_offer_per_need(kept, BUNDLES, PRODUCTS, config).equals(
         one_offer_per_need(SCORED, BUNDLES, PRODUCTS, config)
     )
-
-
-def test_a_bundled_steps_other_products_are_dropped_before_scoring_whatever_their_reason():
-    # TN2 for K0, whose bundle fills the toner with TN1; K1's TN2 stays (no bundle), as does every covered cleanser.
-    candidates = SCORED.drop("rank", "score", "fills_missing_essential")
-    kept = without_bundle_alternatives(candidates, BUNDLES, PRODUCTS)
-    assert candidates.join(kept, on="label", how="anti")["label"].to_list() == ["0 x TN2"]

@@ -69,18 +69,10 @@ def _need_columns(scored: pl.DataFrame, bundles: pl.DataFrame, products: pl.Data
     single = pl.col("type") != "bundle"
     essential = single & (pl.col("essential_bit") != 0)
     covered = single & (pl.col("essential_bit") & lookup(by_customer, "customer_key") != 0)
-    bundle_alternative = covered & ~customer_product_key().is_in(members.implode())
-    needed = ~bundle_alternative & ~(essential & ~pl.col("fills_missing_essential") & (pl.col("type") == _CROSS_SELL))
-    return {"covered_by_bundle": covered, "bundle_alternative": bundle_alternative, "needed": needed}
-
-
-def without_bundle_alternatives(
-    candidates: pl.DataFrame, bundles: pl.DataFrame, products: pl.DataFrame
-) -> pl.DataFrame:
-    """Candidates without the single products of a step the customer's bundle fills other than the bundle's own,
-    which `one_offer_per_need` drops whatever their rank and reason: every reason a product is proposed for goes
-    alike, so they can go before scoring (about a sixth of the candidates)."""
-    return candidates.filter(~_need_columns(candidates, bundles, products)["bundle_alternative"])
+    needed = ~(covered & ~customer_product_key().is_in(members.implode())) & ~(
+        essential & ~pl.col("fills_missing_essential") & (pl.col("type") == _CROSS_SELL)
+    )
+    return {"covered_by_bundle": covered, "needed": needed}
 
 
 def without_unneeded(scored: pl.DataFrame, bundles: pl.DataFrame, products: pl.DataFrame) -> pl.DataFrame:

@@ -38,7 +38,7 @@ from cross_sell_upsell.offers.candidates import (
     win_back_restocks,
 )
 from cross_sell_upsell.offers.cohort import select_cohort
-from cross_sell_upsell.offers.needs import one_offer_per_need, without_bundle_alternatives, without_unneeded
+from cross_sell_upsell.offers.needs import one_offer_per_need, without_unneeded
 from cross_sell_upsell.offers.rationale import template_rationales
 from cross_sell_upsell.offers.results import (
     RationaleStats,
@@ -138,15 +138,12 @@ def score_opportunities(state: State, runtime: Runtime[Context]) -> dict[str, An
     """Scores the candidates, adds each one's acceptance probability and orders them by the ranking policy
     (`offers/acceptance.py`), keeps one offer per need (`offers/needs.py`), then names and explains them."""
     candidates = pl.concat([state[key].select(list(CANDIDATE_SCHEMA)) for key in CANDIDATE_KEYS])
-    config, customers, campaigns = runtime.context.config, state["customers"], runtime.context.run_campaigns()
-    # Offers no need takes are dropped before scoring and the prediction when they can be (about 40% of them); a
-    # campaign's cap counts every boosted offer of the ranked list, so with campaigns they stay until
-    # `one_offer_per_need`.
-    early = campaigns is None
-    if early:
-        candidates = without_bundle_alternatives(candidates, state["bundle_offers"], state["products"])
+    config, customers = runtime.context.config, state["customers"]
     scored = score_offers(candidates, customers, state["routine"], config)
-    if early:
+    campaigns = runtime.context.run_campaigns()
+    if campaigns is None:
+        # Offers no need takes are dropped before the prediction (about 40% of them); a campaign's cap counts every
+        # boosted offer of the ranked list, so with campaigns they stay until `one_offer_per_need`.
         scored = without_unneeded(scored, state["bundle_offers"], state["products"])
     probabilities = acceptance_probabilities(
         scored, state.get("acceptance"), customers, state["holdings"], state["products"], state["as_of"]
