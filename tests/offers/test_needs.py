@@ -13,7 +13,7 @@ from offer_tables import table
 
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.offers.candidates import CANDIDATE_SCHEMA
-from cross_sell_upsell.offers.needs import one_offer_per_need
+from cross_sell_upsell.offers.needs import one_offer_per_need, without_unneeded
 
 PRODUCTS = table(
     {"product_key": pl.UInt32(), "essential_bit": pl.UInt64()},
@@ -116,3 +116,13 @@ def test_without_a_routine_restocks_and_cross_sells_share_the_cap():
     # K2's masks: two restocks fill a cap of 2, so the cross-sold MK3 is not made; the eye cream is its own category.
     assert made(2) == ["2 re MK1", "2 x EY1", "2 re MK2"]
     assert made(2, cap=1) == ["2 re MK1", "2 x EY1"]
+
+
+def test_the_offers_no_need_takes_are_dropped_beforehand_with_the_same_offers_made():
+    # K0's CL2 and TN2 (a cross-sell of a covered cleanser; a toner the bundle fills with TN1) go whatever their rank.
+    kept = without_unneeded(SCORED, BUNDLES, PRODUCTS)
+    assert SCORED.join(kept, on="label", how="anti")["label"].to_list() == ["0 x CL2", "0 x TN2"]
+    config = OrchestratorConfig(offers_per_category=2)
+    assert one_offer_per_need(kept, BUNDLES, PRODUCTS, config).equals(
+        one_offer_per_need(SCORED, BUNDLES, PRODUCTS, config)
+    )

@@ -7,7 +7,7 @@ import polars as pl
 from offer_tables import table
 
 from cross_sell_upsell.offers.candidates import OfferSource, OfferType
-from cross_sell_upsell.offers.scoring import _rank_order
+from cross_sell_upsell.offers.scoring import _kept_rows, _rank_order
 
 SCHEMA = {
     "customer_key": pl.UInt32(),
@@ -54,3 +54,20 @@ def test_scores_too_far_apart_to_pack_are_sorted_on_the_six_keys_in_the_same_ord
 def test_a_null_score_comes_first_in_its_customer_as_in_the_six_key_sort():
     with_null = SCORED.with_columns(pl.when(pl.col("id_order") == 1).then(None).otherwise("score").alias("score"))
     assert _rank_order(with_null).to_list() == [3, 2, 1, 6, 5, 4, 0, 7]
+
+
+def test_the_first_row_of_each_offer_in_rank_order_is_kept_and_every_bundle():
+    # Rows in rank order 4, 0, 3, 1, 2, 5: offer 7 first at row 4 (row 1 repeats it), offer 8 at row 0 (row 2
+    # repeats it); rows 3 and 5 are bundles (no product), both kept.
+    ranking = table(
+        {"offer": pl.UInt64()},
+        "offer",
+        "8",
+        "7",
+        "8",
+        "null",
+        "7",
+        "null",
+    )
+    order = pl.Series([4, 0, 3, 1, 2, 5])
+    assert _kept_rows(ranking, order).to_list() == [4, 0, 3, 5]

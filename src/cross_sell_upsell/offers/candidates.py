@@ -296,15 +296,7 @@ def learned_offers(holdings: pl.DataFrame, links: pl.DataFrame, products: pl.Dat
     evidence.eliminate_zeros()
     evidence.sort_indices()
     offered = (
-        pl.DataFrame(
-            {
-                "customer_key": np.repeat(np.arange(n_customers, dtype=np.uint32), np.diff(evidence.indptr)),
-                "position": evidence.indices.astype(np.uint32),
-                "evidence": evidence.data,
-            }
-        )
-        .with_columns(pl.col("customer_key").set_sorted())
-        .with_columns(evidence_share=pl.col("evidence") / pl.col("evidence").max().over("customer_key"))
+        _evidence_rows(evidence)
         .filter(pl.col("evidence").rank("ordinal", descending=True).over("customer_key") <= limit)
         .sort("customer_key", "evidence", descending=[False, True], maintain_order=True)
     )
@@ -319,6 +311,24 @@ def learned_offers(holdings: pl.DataFrame, links: pl.DataFrame, products: pl.Dat
     )
     offers = _single_offers(pairs, products, "product_cross_sell", "catalog")
     return offers.with_columns(source=strongest.get_column("kind").cast(OfferSource))
+
+
+def _evidence_rows(evidence: sparse.csr_matrix) -> pl.DataFrame:
+    """The non-zero (customer_key, position, evidence) of the matrix in row order, with `evidence_share`: the
+    evidence / the customer's strongest, found over each row of the matrix rather than by grouping."""
+    counts = np.diff(evidence.indptr)
+    starts = evidence.indptr[:-1][counts > 0]
+    strongest = np.repeat(np.maximum.reduceat(evidence.data, starts), counts[counts > 0]) if len(starts) else []
+    return pl.DataFrame(
+        {
+            "customer_key": np.repeat(np.arange(evidence.shape[0], dtype=np.uint32), counts),
+            "position": evidence.indices.astype(np.uint32),
+            "evidence": evidence.data,
+        }
+    ).with_columns(
+        pl.col("customer_key").set_sorted(),
+        evidence_share=pl.col("evidence") / pl.Series(strongest, dtype=pl.Float64),
+    )
 
 
 def _ranked_links(links: pl.DataFrame, position_of_key: np.ndarray) -> pl.DataFrame:

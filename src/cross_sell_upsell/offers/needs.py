@@ -43,19 +43,12 @@ def one_offer_per_need(
     """The offers made, from scored offers in customer and rank order (`scoring.score_offers`), renumbered and
     with `covered_by_bundle` (a single offer for a step the customer's bundle fills). See the module docstring.
     `bundles` are the cohort's bundle candidates (`candidates.bundle_offers`, with `bundle_keys`)."""
-    masks, members = bundle_steps(bundles, products)
-    single = pl.col("type") != "bundle"
-    essential = single & (pl.col("essential_bit") != 0)
     # Decided on the few key columns; the wide frame is gathered once, in the final order.
-    keys = scored.select("customer_key", "type", "product_key", "essential_bit", "fills_missing_essential", "rank")
     frame = (
-        keys.with_row_index("row")
-        .join(masks, on="customer_key", how="left", maintain_order="left")
-        .with_columns(covered_by_bundle=single & (pl.col("essential_bit") & pl.col("bundle_mask").fill_null(0) != 0))
-        .filter(
-            ~(pl.col("covered_by_bundle") & ~customer_product_key().is_in(members)),
-            ~(essential & ~pl.col("fills_missing_essential") & (pl.col("type") == _CROSS_SELL)),
-        )
+        scored.select("customer_key", "type", "product_key", "essential_bit", "fills_missing_essential", "rank")
+        .with_columns(**_need_columns(scored, bundles, products))
+        .with_row_index("row")
+        .filter("needed")
     )
     order = _renumbered(frame.filter(_kept(frame, products, config)))
     return scored[order.get_column("row")].with_columns(
@@ -63,21 +56,43 @@ def one_offer_per_need(
     )
 
 
+def _need_columns(scored: pl.DataFrame, bundles: pl.DataFrame, products: pl.DataFrame) -> dict[str, pl.Expr]:
+    """`covered_by_bundle` and `needed` over `scored`: whether a need may take the offer whatever its rank (not a
+    product of a step the bundle fills other than the bundle's own, nor a cross-sell of an essential step the
+    customer covers)."""
+    masks, members = bundle_steps(bundles, products)
+    # The bundles' masks by customer key (a gather, not a join): customer keys are row numbers of the cohort.
+    size = max(scored.get_column("customer_key").max() or 0, masks.get_column("customer_key").max() or 0) + 1
+    by_customer = pl.zeros(size, pl.UInt64, eager=True).scatter(
+        masks.get_column("customer_key"), masks.get_column("bundle_mask").fill_null(0)
+    )
+    single = pl.col("type") != "bundle"
+    essential = single & (pl.col("essential_bit") != 0)
+    covered = single & (pl.col("essential_bit") & lookup(by_customer, "customer_key") != 0)
+    needed = ~(covered & ~customer_product_key().is_in(members.implode())) & ~(
+        essential & ~pl.col("fills_missing_essential") & (pl.col("type") == _CROSS_SELL)
+    )
+    return {"covered_by_bundle": covered, "needed": needed}
+
+
+def without_unneeded(scored: pl.DataFrame, bundles: pl.DataFrame, products: pl.DataFrame) -> pl.DataFrame:
+    """`scored` without the offers `one_offer_per_need` drops whatever their rank (`_need_columns`), in order: what
+    it makes of the rest is what it makes of all, so later steps (the acceptance model's prediction, the ranking)
+    can skip them. The ranks keep their gaps: only their order counts."""
+    return scored.filter(_need_columns(scored, bundles, products)["needed"])
+
+
 def _kept(frame: pl.DataFrame, products: pl.DataFrame, config: OrchestratorConfig) -> pl.Expr:
     """Bundles, the first offer of each (customer, essential step), and the first `offers_per_category` of each
-    (customer, other category), over rows in customer and rank order."""
-    customer = pl.col("customer_key").cast(pl.UInt64)
+    (customer, other category), over rows in customer and rank order. A step is one category (its bit is the
+    category's), so both count positions within one packed (customer, category) key: one stable sort, no hashing."""
+    # Categories numbered once per catalog, so (customer, category) packs into one integer key.
+    codes = products.select(pl.col("category").rank("dense").cast(pl.UInt64)).to_series()
+    category = frame.select(pl.col("customer_key").cast(pl.UInt64) * (1 << 32) + lookup(codes, "product_key"))
+    position = pl.lit(position_within(category.to_series()))
     essential = pl.col("essential_bit") != 0
-    step = customer * 64 + pl.col("essential_bit").bitwise_trailing_zeros()
-    first_for_step = pl.when(essential).then(step).is_first_distinct()
-    if config.offers_per_category is None:
-        within_cap = pl.lit(True)
-    else:
-        # Categories numbered once per catalog, so (customer, category) packs into one integer key.
-        codes = products.select(pl.col("category").rank("dense").cast(pl.UInt64)).to_series()
-        category = frame.select(customer * (1 << 32) + lookup(codes, "product_key")).to_series()
-        within_cap = pl.lit(position_within(category)) < config.offers_per_category
-    return (pl.col("type") == "bundle") | pl.when(essential).then(first_for_step).otherwise(within_cap)
+    within_cap = pl.lit(True) if config.offers_per_category is None else position < config.offers_per_category
+    return (pl.col("type") == "bundle") | pl.when(essential).then(position == 0).otherwise(within_cap)
 
 
 def _renumbered(frame: pl.DataFrame) -> pl.DataFrame:

@@ -16,6 +16,7 @@ the scores are those of the catalog rules alone.
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from cross_sell_upsell.configuration import OrchestratorConfig
@@ -102,32 +103,28 @@ def score_offers(
     weights = {name: weight for name, weight in effective_weights(config).items() if weight}
     total_weight = sum(weights.values())
     factors = customer_factors(customers, routine, config)
-    scored = (
-        candidates.with_columns(
-            lookup(factors.get_column(name), "customer_key").alias(name) for name in factors.columns
-        )
+    components = component_expressions(config)
+    keyed = candidates.with_columns(
+        lookup(factors.get_column(name), "customer_key").alias(name) for name in factors.columns
+    ).with_columns(
+        fills_missing_essential=(pl.col("type") == "bundle") | (pl.col("essential_bit") & pl.col("missing_mask") != 0)
+    )
+    # The score alone over every candidate; the components are written only for the offers kept, and the order
+    # and the duplicates are found on a few key columns, so the wide frame is gathered once, in order.
+    score = pl.sum_horizontal(components[name] * weight for name, weight in weights.items()) * (1.0 / total_weight)
+    ranking = keyed.select(
+        "customer_key", "type", "source", "price", "id_order", offer=customer_product_key(), score=score.round(2)
+    )
+    rows = _kept_rows(ranking, _rank_order(ranking))
+    kept = ranking.select(pl.col("customer_key", "score").gather(rows))
+    return (
+        keyed[rows]
         .with_columns(
-            fills_missing_essential=(pl.col("type") == "bundle")
-            | (pl.col("essential_bit") & pl.col("missing_mask") != 0)
+            pl.col("customer_key").set_sorted(),
+            *(expression.round(2).alias(name) for name, expression in components.items()),
         )
-        .with_columns(**component_expressions(config))
-        .with_columns(
-            score=(
-                pl.sum_horizontal(pl.col(name) * weight for name, weight in weights.items()) * (1.0 / total_weight)
-            ).round(2)
-        )
+        .with_columns(kept.get_column("score"), kept.select(rank=rank_in_runs()).to_series())
         .drop(factors.columns)
-    )
-    # The order and the duplicates are found on a few key columns; the wide frame is gathered once, in order.
-    ranking = scored.select("customer_key", offer=customer_product_key(), row=_rank_order(scored))
-    kept = (
-        ranking.select(pl.col("customer_key", "offer").gather("row"), "row")
-        .filter(pl.col("offer").is_null() | pl.col("offer").is_first_distinct())
-        .with_columns(pl.col("customer_key").set_sorted())
-    )
-    return scored[kept.get_column("row")].with_columns(
-        kept.select(rank=rank_in_runs()).to_series(),
-        *(pl.col(name).round(2) for name in COMPONENTS),
     )
 
 
@@ -138,19 +135,47 @@ _SORT_KEYS = (
 """The rank order: customer, score (highest first), type, source, price (highest first), product id."""
 
 
-def _rank_order(scored: pl.DataFrame) -> pl.Series:
+def _kept_rows(ranking: pl.DataFrame, order: pl.Series) -> pl.Series:
+    """The rows of `order` whose offer comes first: bundles (no product), and the first row of each packed
+    customer-product key, by a stable sort of the keys instead of hashing them."""
+    offers = ranking.get_column("offer").gather(order)
+    products = np.flatnonzero(offers.is_not_null().to_numpy())
+    keys = offers.gather(products).to_numpy()
+    by_key = np.argsort(keys, kind="stable")
+    starts = np.ones(len(keys), dtype=bool)
+    starts[1:] = keys[by_key[1:]] != keys[by_key[:-1]]
+    first = np.ones(len(order), dtype=bool)
+    first[products] = False
+    first[products[by_key[starts]]] = True
+    return order.filter(pl.Series(first))
+
+
+def _rank_order(ranking: pl.DataFrame) -> pl.Series:
     """The rows in _SORT_KEYS order. Customer, score, type and source are packed into one UInt64 when the scores'
-    range in cents fits the bits left by the customer key and the labels (any 0-100 score does): a three-key
-    sort costs half of a six-key one. Scores are rounded to cents, so cents order them exactly."""
+    range in cents fits the bits left by the customer key and the labels (any 0-100 score does): one stable sort
+    of it (the candidates come in runs by customer, which it takes in one pass), then the rows with an equal key
+    sorted on price and product id. Scores are rounded to cents, so cents order them exactly."""
     n_sources = len(OPPORTUNITY_SOURCES)
     label_bits = (len(OPPORTUNITY_TYPES) * n_sources - 1).bit_length()
-    cents = scored.select((pl.col("score") * 100).round().cast(pl.Int64, strict=False)).to_series()
+    cents = ranking.select((pl.col("score") * 100).round().cast(pl.Int64, strict=False)).to_series()
     if cents.is_empty() or cents.null_count() or cents.max() - cents.min() >= 1 << (32 - label_bits):
-        return scored.select(pl.arg_sort_by(_SORT_KEYS[0], descending=_SORT_KEYS[1])).to_series()
+        return ranking.select(pl.arg_sort_by(_SORT_KEYS[0], descending=_SORT_KEYS[1])).to_series()
     label = pl.col("type").to_physical().cast(pl.UInt64) * n_sources + pl.col("source").to_physical()
-    packed = (
+    packed = ranking.select(
         pl.col("customer_key").cast(pl.UInt64) * (1 << 32)
         + (cents.max() - pl.lit(cents)).cast(pl.UInt64) * (1 << label_bits)
         + label
-    )
-    return scored.select(pl.arg_sort_by([packed, "price", "id_order"], descending=[False, True, False])).to_series()
+    ).to_series()
+    keys = packed.to_numpy()
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    equal = ordered[1:] == ordered[:-1]
+    tied = np.zeros(len(keys), dtype=bool)
+    tied[1:] |= equal
+    tied[:-1] |= equal
+    positions = np.flatnonzero(tied)
+    if positions.size:
+        tied_rows = ranking.select(packed, "price", "id_order")[order[positions]]
+        within = tied_rows.select(pl.arg_sort_by(tied_rows.columns, descending=[False, True, False])).to_series()
+        order[positions] = order[positions][within.to_numpy()]
+    return pl.Series(order)

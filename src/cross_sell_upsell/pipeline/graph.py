@@ -38,7 +38,7 @@ from cross_sell_upsell.offers.candidates import (
     win_back_restocks,
 )
 from cross_sell_upsell.offers.cohort import select_cohort
-from cross_sell_upsell.offers.needs import one_offer_per_need
+from cross_sell_upsell.offers.needs import one_offer_per_need, without_unneeded
 from cross_sell_upsell.offers.rationale import template_rationales
 from cross_sell_upsell.offers.results import (
     RationaleStats,
@@ -140,11 +140,15 @@ def score_opportunities(state: State, runtime: Runtime[Context]) -> dict[str, An
     candidates = pl.concat([state[key].select(list(CANDIDATE_SCHEMA)) for key in CANDIDATE_KEYS])
     config, customers = runtime.context.config, state["customers"]
     scored = score_offers(candidates, customers, state["routine"], config)
+    campaigns = runtime.context.run_campaigns()
+    if campaigns is None:
+        # Offers no need takes are dropped before the prediction (about 40% of them); a campaign's cap counts every
+        # boosted offer of the ranked list, so with campaigns they stay until `one_offer_per_need`.
+        scored = without_unneeded(scored, state["bundle_offers"], state["products"])
     probabilities = acceptance_probabilities(
         scored, state.get("acceptance"), customers, state["holdings"], state["products"], state["as_of"]
     )
     ranked = ranked_by_policy(scored.with_columns(probabilities), config.ranking)
-    campaigns = runtime.context.run_campaigns()
     # A campaign boosts what the offers are ranked by: the policy's value, else the score.
     by = RANKING_VALUE if RANKING_VALUE in ranked.columns else "score"
     promoted = boost(ranked, campaigns, state["as_of"], config, by, customers=customers, products=state["products"])

@@ -111,12 +111,21 @@ def lapsed(config: OrchestratorConfig) -> pl.Expr:
     return pl.col("p_alive") < config.win_back_below_p_alive
 
 
-def customer_rows(
-    opportunities: pl.DataFrame, summaries: pl.DataFrame, config: OrchestratorConfig
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """PRIORITY_SCHEMA rows of the customers still active and of those who have most likely left (`lapsed`),
-    each with their lead offer (`lead_offers`)."""
-    lead = lead_offers(opportunities, config.top_n).select(
+def customer_rows(summaries: pl.DataFrame, config: OrchestratorConfig) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The rows of the customers still active and of those who have most likely left (`lapsed`), with their
+    priority: PRIORITY_SCHEMA's columns but the lead offer's, which `with_lead_offers` adds to the few rows a
+    list keeps (a lead offer for every customer would cost a sort and a join of every offer)."""
+    summary_columns = [name for name in PRIORITY_SCHEMA if not name.startswith("lead_")]
+    rows = summaries.with_columns(
+        priority=priority_expression(config.lifetime_value_reference), lapsed=lapsed(config)
+    ).select(*(pl.col(name).cast(PRIORITY_SCHEMA[name]) for name in summary_columns), "lapsed")
+    return rows.filter(~pl.col("lapsed")).drop("lapsed"), rows.filter(pl.col("lapsed")).drop("lapsed")
+
+
+def with_lead_offers(rows: pl.DataFrame, opportunities: pl.DataFrame, sent: int) -> pl.DataFrame:
+    """PRIORITY_SCHEMA rows: `rows` (`customer_rows`) with each customer's lead offer (`lead_offers`), in order."""
+    offers = opportunities.filter(pl.col("customer_id").is_in(rows.get_column("customer_id").implode()))
+    lead = lead_offers(offers, sent).select(
         "customer_id",
         lead_offer_id="offer_id",
         lead_offer_name="name",
@@ -125,12 +134,9 @@ def customer_rows(
         lead_rationale="rationale",
         lead_rationale_source="rationale_source",
     )
-    rows = (
-        summaries.join(lead, on="customer_id", how="left")
-        .with_columns(priority=priority_expression(config.lifetime_value_reference), lapsed=lapsed(config))
-        .select(*(pl.col(name).cast(dtype) for name, dtype in PRIORITY_SCHEMA.items()), "lapsed")
+    return rows.join(lead, on="customer_id", how="left", maintain_order="left").select(
+        pl.col(name).cast(dtype) for name, dtype in PRIORITY_SCHEMA.items()
     )
-    return rows.filter(~pl.col("lapsed")).drop("lapsed"), rows.filter(pl.col("lapsed")).drop("lapsed")
 
 
 def top_rows(frame: pl.DataFrame, order: tuple[list[str], list[bool]], limit: int) -> pl.DataFrame:

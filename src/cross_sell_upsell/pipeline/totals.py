@@ -35,6 +35,7 @@ from cross_sell_upsell.pipeline.priority import (
     WIN_BACK_ORDER,
     customer_rows,
     top_rows,
+    with_lead_offers,
 )
 from cross_sell_upsell.registry import OPPORTUNITY_SOURCES, OPPORTUNITY_TYPES
 
@@ -194,13 +195,15 @@ def _offered_products(opportunities: pl.DataFrame) -> pl.DataFrame:
 
 
 def _mix_counts(opportunities: pl.DataFrame, key: str) -> pl.DataFrame:
-    """Per value of `key`: offers, customers offered one, potential revenue in cents."""
+    """Per value of `key`: offers, customers offered one, potential revenue in cents. A group keeps its rows'
+    order, in which customer numbers only grow, so its customers are counted where the number changes (no hashing)."""
+    customer = pl.col("customer")
     return (
-        opportunities.with_columns(customer=_customer_ordinal())
+        opportunities.select(key, "price", "counts_toward_revenue", customer=_customer_ordinal())
         .group_by(key)
         .agg(
             offers=pl.len().cast(pl.Int64),
-            customers=pl.col("customer").n_unique().cast(pl.Int64),
+            customers=customer.ne_missing(customer.shift()).sum().cast(pl.Int64),
             revenue_cents=_cents("price").filter(pl.col("counts_toward_revenue")).sum(),
         )
     )
@@ -212,7 +215,7 @@ def chunk_totals(
     """The totals of one chunk from the graph's `opportunities` and `customer_summaries` frames."""
     offers_in = _offered_products(opportunities)
     restock = opportunities.filter(pl.col("replenishment_status").is_in(["due", "due_soon"]))
-    active, win_back = customer_rows(opportunities, summaries, config)
+    active, win_back = customer_rows(summaries, config)
     return Totals(
         customers=summaries.height,
         offers=opportunities.height,
@@ -237,8 +240,8 @@ def chunk_totals(
             in_bundle=pl.col("customer").filter(pl.col("type") == "bundle").n_unique().cast(pl.Int64),
             top_offer=pl.col("customer").filter(pl.col("rank") == 1).n_unique().cast(pl.Int64),
         ),
-        priority=top_rows(active, PRIORITY_ORDER, limits.top_priority),
-        win_back=top_rows(win_back, WIN_BACK_ORDER, limits.top_win_back),
+        priority=with_lead_offers(top_rows(active, PRIORITY_ORDER, limits.top_priority), opportunities, config.top_n),
+        win_back=with_lead_offers(top_rows(win_back, WIN_BACK_ORDER, limits.top_win_back), opportunities, config.top_n),
         top_offers=_top_offers(opportunities, summaries, limits.top_opportunities),
         customer_figures=customer_figures(opportunities, summaries),
         campaigns=campaign_counts(opportunities, config.top_n),
