@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 
 from cross_sell_upsell.data.dataset import Dataset
-from cross_sell_upsell.features.sorted_purchases import SortedPurchases, run_starts, sort_purchases, sorted_keys
+from cross_sell_upsell.features.sorted_purchases import SortedPurchases, run_starts, sort_purchases, sort_rows
 
 HOLDINGS_SCHEMA: dict[str, pl.DataType] = {
     "customer_row": pl.UInt32(),
@@ -60,7 +60,7 @@ def sorted_holdings(purchases: SortedPurchases, as_of: date, habit_half_life_day
     those days but the first (each repeat purchase) by 0.5 ^ (its age in days / half-life), so a product rebought
     often and lately weighs most."""
     distinct = purchases.distinct()
-    customer, product, day = sorted_keys([distinct.customer, distinct.product, distinct.day])
+    (customer, product, day), _ = sort_rows([distinct.customer, distinct.product, distinct.day])
     first = run_starts(customer, product)
     last = np.append(first[1:], len(day)) - 1
     # Summed in fixed point, exactly: a float sum's last digits would follow the order of the rows.

@@ -74,31 +74,30 @@ def sort_purchases(priced: pl.DataFrame) -> SortedPurchases:
         amount=amount.fill_null(float("nan")),
     )
     columns = [frame.get_column(name).to_numpy() for name in frame.columns]
-    order = sort_order(columns[:3])
-    return SortedPurchases(*(column[order] for column in columns))
+    keys, order = sort_rows(columns[:3], with_order=True)
+    return SortedPurchases(*keys, columns[3][order])
 
 
-def sort_order(keys: Sequence[np.ndarray]) -> np.ndarray:
-    """The stable order that sorts the rows of integer `keys` (arrays of one length) by the first, then the
-    second, and so on."""
-    packed = _packed(keys)
-    return np.lexsort(keys[::-1]) if packed is None else np.argsort(packed, kind="stable")
+def sort_rows(keys: Sequence[np.ndarray], with_order: bool = False) -> tuple[list[np.ndarray], np.ndarray | None]:
+    """`keys` (integer arrays of one length) with their rows sorted by the first, then the second, and so on,
+    and (`with_order`) the stable order that sorts them, else None.
 
-
-def sorted_keys(keys: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """`keys` with their rows sorted as `sort_order` sorts them, without the order when the keys pack in one
-    integer (a sort of values is about twice as fast as an argsort)."""
-    packed = _packed(keys)
-    if packed is None:
+    The keys are packed in one unsigned 64-bit integer (each less its smallest value, in as few bits as its
+    range needs) and the row numbers in its lowest bits when they fit: a sort of plain integers is four times
+    as fast as an argsort, and makes the order stable. Else an argsort of the packed keys, or a lexsort of the
+    keys when even they do not fit."""
+    rows = np.arange(len(keys[0]), dtype=np.int64) if with_order else None
+    lows, bits = _ranges([*keys, rows] if rows is not None else keys)
+    if bits.sum() <= 64:
+        packed = _packed([*keys, rows] if rows is not None else keys, lows, bits)
+        packed.sort()
+        unpacked = _unpacked(packed, lows, bits, [key.dtype for key in keys] + [np.dtype(np.int64)] * with_order)
+        return unpacked[: len(keys)], unpacked[-1] if with_order else None
+    if bits[: len(keys)].sum() <= 64:
+        order = np.argsort(_packed(keys, lows[: len(keys)], bits[: len(keys)]), kind="stable")
+    else:
         order = np.lexsort(keys[::-1])
-        return [key[order] for key in keys]
-    packed.sort()
-    lows, bits = _ranges(keys)
-    unpacked = []
-    for index, (key, low) in enumerate(zip(keys, lows, strict=True)):
-        field = (packed >> np.uint64(bits[index + 1 :].sum())) & np.uint64((1 << int(bits[index])) - 1)
-        unpacked.append((field.astype(np.int64) + low).astype(key.dtype))
-    return unpacked
+    return [key[order] for key in keys], order if with_order else None
 
 
 def _ranges(keys: Sequence[np.ndarray]) -> tuple[list[int], np.ndarray]:
@@ -108,14 +107,27 @@ def _ranges(keys: Sequence[np.ndarray]) -> tuple[list[int], np.ndarray]:
     return lows, np.array([(high - low).bit_length() for low, high in zip(lows, highs, strict=True)], dtype=np.int64)
 
 
-def _packed(keys: Sequence[np.ndarray]) -> np.ndarray | None:
-    """The rows of `keys` as one unsigned 64-bit integer each, the first key in the highest bits, each key less
-    its smallest value so that it takes the fewest bits; None when they take more than 64 together."""
-    lows, bits = _ranges(keys)
-    if bits.sum() > 64:
-        return None
+def _packed(keys: Sequence[np.ndarray], lows: Sequence[int], bits: np.ndarray) -> np.ndarray:
+    """The rows of `keys` as one unsigned 64-bit integer each, the first key in the highest bits, each less its
+    smallest value (`lows`) in `bits` bits (64 at most in all)."""
     packed = np.zeros(len(keys[0]), dtype=np.uint64)
     for key, low, width in zip(keys, lows, bits, strict=True):
+        field = key.astype(np.uint64)  # a key at or above its smallest value, so no wrap-around below
+        field -= np.uint64(low % (1 << 64))
         packed <<= np.uint64(width)
-        packed |= (key.astype(np.int64) - low).astype(np.uint64)
+        packed |= field
     return packed
+
+
+def _unpacked(
+    packed: np.ndarray, lows: Sequence[int], bits: np.ndarray, dtypes: Sequence[np.dtype]
+) -> list[np.ndarray]:
+    """The keys `_packed` packed, each as `dtypes` says."""
+    keys = []
+    for index, (low, dtype) in enumerate(zip(lows, dtypes, strict=True)):
+        field = packed >> np.uint64(bits[index + 1 :].sum())
+        field &= np.uint64((1 << int(bits[index])) - 1)
+        key = field.astype(dtype)
+        key += np.asarray(low).astype(dtype)
+        keys.append(key)
+    return keys

@@ -112,13 +112,13 @@ def sorted_customer_totals(purchases: SortedPurchases, categories: pl.Series) ->
     day_customer = valid.customer[days]
     first_days = run_starts(day_customer)
     last_days = np.append(first_days[1:], len(days)) - 1
-    codes = (categories.rank("dense") - 1).fill_null(-1).cast(pl.Int64).to_numpy()[valid.product]
+    codes = (categories.rank("dense") - 1).fill_null(-1).cast(pl.Int64).to_numpy()
     distinct = np.zeros(len(rows), dtype=np.int64)
-    # A bit per category in words of 64, OR-ed over each customer's rows: the distinct ones are the bits set.
+    # A bit per category, 64 to a word, OR-ed over each customer's rows: the distinct ones are the bits set.
     for word in range(0, int(codes.max(initial=-1)) + 1, 64):
         in_word = (codes >= word) & (codes < word + 64)
-        bits = np.where(in_word, np.left_shift(np.uint64(1), np.clip(codes - word, 0, 63).astype(np.uint64)), 0)
-        distinct += np.bitwise_count(np.bitwise_or.reduceat(bits.astype(np.uint64), rows)).astype(np.int64)
+        bits = np.where(in_word, np.left_shift(1, np.clip(codes - word, 0, 63)).astype(np.uint64), np.uint64(0))
+        distinct += np.bitwise_count(np.bitwise_or.reduceat(bits[valid.product], rows)).astype(np.int64)
     return (
         pl.DataFrame(
             {
