@@ -111,8 +111,9 @@ def _packed(keys: Sequence[np.ndarray], lows: Sequence[int], bits: np.ndarray) -
     """The rows of `keys` as one unsigned 64-bit integer each, the first key in the highest bits, each less its
     smallest value (`lows`) in `bits` bits (64 at most in all)."""
     packed = np.zeros(len(keys[0]), dtype=np.uint64)
+    field = np.empty_like(packed)  # one buffer for every key: fresh pages cost as much as the arithmetic
     for key, low, width in zip(keys, lows, bits, strict=True):
-        field = key.astype(np.uint64)  # a key at or above its smallest value, so no wrap-around below
+        field[...] = key  # a key at or above its smallest value, so the wrap-around below cancels out
         field -= np.uint64(low % (1 << 64))
         packed <<= np.uint64(width)
         packed |= field
@@ -124,10 +125,10 @@ def _unpacked(
 ) -> list[np.ndarray]:
     """The keys `_packed` packed, each as `dtypes` says."""
     keys = []
+    field = np.empty_like(packed)
     for index, (low, dtype) in enumerate(zip(lows, dtypes, strict=True)):
-        field = packed >> np.uint64(bits[index + 1 :].sum())
+        np.right_shift(packed, np.uint64(bits[index + 1 :].sum()), out=field)
         field &= np.uint64((1 << int(bits[index])) - 1)
-        key = field.astype(dtype)
-        key += np.asarray(low).astype(dtype)
-        keys.append(key)
+        field += np.uint64(low % (1 << 64))  # modulo 2^64: back to the key's value in its own type
+        keys.append(field.astype(dtype))
     return keys
