@@ -90,3 +90,16 @@ def test_holdings_count_days_and_weigh_repeats_by_age():
     ]
     # The repeat on 01-31, 30 days before the as-of date, weighs 0.5 ^ (30 / 30); the first day nothing.
     assert owned.get_column("habit").to_list() == [0.0, 0.0, round(0.5 * HABIT_SCALE) / HABIT_SCALE, 0.0, 0.0, 0.0]
+
+
+def test_no_purchases_no_rows():
+    # Every row rejected leaves an empty log: each grouping has its columns and no row, as its definition gives.
+    empty = sort_purchases(priced().clear())
+    assert sorted_purchase_summary(empty, AS_OF).equals(
+        purchase_summary(priced().clear().rename({"customer_row": "customer_id"}), AS_OF)
+    )
+    assert sorted_customer_totals(empty, CATEGORIES).height == 0
+    assert sorted_holdings(empty, AS_OF, 30.0).height == 0
+    only_returns = sort_purchases(priced().filter(pl.col("amount") < 0))
+    assert sorted_purchase_summary(only_returns, AS_OF).height == 0
+    assert sorted_holdings(only_returns, AS_OF, 30.0).rows() == [(7, 2, date(2024, 2, 1), 1, 0.0)]

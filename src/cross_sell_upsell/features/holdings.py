@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 
 from cross_sell_upsell.data.dataset import Dataset
-from cross_sell_upsell.features.sorted_purchases import SortedPurchases, run_starts, sort_purchases, sort_rows
+from cross_sell_upsell.features.sorted_purchases import SortedPurchases, run_ends, run_starts, sort_purchases, sort_rows
 
 HOLDINGS_SCHEMA: dict[str, pl.DataType] = {
     "customer_row": pl.UInt32(),
@@ -62,7 +62,7 @@ def sorted_holdings(purchases: SortedPurchases, as_of: date, habit_half_life_day
     distinct = purchases.distinct()
     (customer, product, day), _ = sort_rows([distinct.customer, distinct.product, distinct.day])
     first = run_starts(customer, product)
-    last = np.append(first[1:], len(day)) - 1
+    last = run_ends(first, len(day))
     # Summed in fixed point, exactly: a float sum's last digits would follow the order of the rows.
     fixed = _fixed_weights(day, as_of, habit_half_life_days)
     return pl.DataFrame(

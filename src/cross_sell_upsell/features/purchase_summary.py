@@ -22,7 +22,7 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
-from cross_sell_upsell.features.sorted_purchases import SortedPurchases, run_starts
+from cross_sell_upsell.features.sorted_purchases import SortedPurchases, run_ends, run_starts
 
 SUMMARY_SCHEMA: dict[str, pl.DataType] = {
     "first_purchase": pl.Date(),
@@ -82,7 +82,7 @@ def sorted_purchase_summary(purchases: SortedPurchases, as_of: date) -> pl.DataF
     spend = pl.Series(np.add.reduceat(valid.amount, days)).round(2).to_numpy()
     customer, day = valid.customer[days], valid.day[days]
     first = run_starts(customer)
-    last = np.append(first[1:], len(days)) - 1
+    last = run_ends(first, len(days))
     customers = pl.LazyFrame(
         {
             "customer_id": customer[first],

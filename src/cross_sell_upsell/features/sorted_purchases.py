@@ -62,6 +62,11 @@ def run_starts(*keys: np.ndarray) -> np.ndarray:
     return np.flatnonzero(changes)
 
 
+def run_ends(starts: np.ndarray, length: int) -> np.ndarray:
+    """The index of the last element of each run that `starts` (`run_starts`) begins, in arrays of `length`."""
+    return np.append(starts[1:], length)[: len(starts)] - 1
+
+
 def sort_purchases(priced: pl.DataFrame) -> SortedPurchases:
     """`SortedPurchases` of keyed purchases (customer_row, product_key, purchase_date and, when priced, amount:
     the amount with the catalog price filled in; NaN without). Ties keep the log's order, so a day's amounts are

@@ -10,7 +10,7 @@ import numpy as np
 import polars as pl
 
 from cross_sell_upsell.data.hashing import stable_hash
-from cross_sell_upsell.features.sorted_purchases import SortedPurchases, run_starts
+from cross_sell_upsell.features.sorted_purchases import SortedPurchases, run_ends, run_starts
 from cross_sell_upsell.models.segment_naming import SEGMENT_FEATURES
 
 FEATURE_SCHEMA: dict[str, pl.DataType] = {
@@ -111,7 +111,7 @@ def sorted_customer_totals(purchases: SortedPurchases, categories: pl.Series) ->
     rows, days = valid.starts(by_day=False), valid.starts(by_day=True)
     day_customer = valid.customer[days]
     first_days = run_starts(day_customer)
-    last_days = np.append(first_days[1:], len(days)) - 1
+    last_days = run_ends(first_days, len(days))
     codes = (categories.rank("dense") - 1).fill_null(-1).cast(pl.Int64).to_numpy()
     distinct = np.zeros(len(rows), dtype=np.int64)
     # A bit per category, 64 to a word, OR-ed over each customer's rows: the distinct ones are the bits set.
