@@ -9,9 +9,20 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import polars as pl
 
 from cross_sell_upsell.data.dataset import Dataset
+from cross_sell_upsell.features.sorted_purchases import SortedPurchases, run_ends, run_starts, sort_purchases, sort_rows
+
+HOLDINGS_SCHEMA: dict[str, pl.DataType] = {
+    "customer_row": pl.UInt32(),
+    "product_key": pl.UInt32(),
+    "last_purchase": pl.Date(),
+    "purchase_days": pl.UInt32(),
+    "habit": pl.Float64(),
+}
+"""The columns of `holdings`: one row per customer and product they bought."""
 
 HABIT_SCALE = float(1 << 40)
 """A habit weight (at most 1) is summed as an integer count of 1 / 2^40: about 1e-12 of resolution, and room for
@@ -39,32 +50,41 @@ def keyed_ownership(dataset: Dataset, as_of: date, customer_rows: pl.DataFrame |
 
 def holdings(keyed: pl.DataFrame, as_of: date, habit_half_life_days: float) -> pl.DataFrame:
     """(customer_row, product_key, last_purchase, purchase_days, habit) of every product owned on `as_of`, from
-    the keyed purchases up to then (`keyed_ownership`), sorted by customer row. `purchase_days` counts the days
-    it was bought on; `habit` weighs each of those days but the first (each repeat purchase) by
-    0.5 ^ (its age in days / half-life), so a product rebought often and lately weighs most."""
-    weight = pl.lit(0.5).pow((pl.lit(as_of) - pl.col("purchase_date")).dt.total_days() / habit_half_life_days)
-    fixed = (weight * HABIT_SCALE).round().cast(pl.Int64)
-    # One packed (customer_row, product_key) column groups and sorts much faster than the two columns.
-    pair = pl.col("customer_row").cast(pl.UInt64) * (1 << 32) + pl.col("product_key").cast(pl.UInt64)
-    return (
-        keyed.lazy()
-        .select(pair=pair, purchase_date="purchase_date")
-        .unique()
-        .group_by("pair")
-        .agg(
-            last_purchase=pl.col("purchase_date").max(),
-            purchase_days=pl.len().cast(pl.UInt32),
-            # The weights grow with recency, so the first purchase day has the smallest. Summed in fixed point,
-            # exactly: a float sum's last digits follow the rows' order, which a parallel group-by varies.
-            habit=(fixed.sum() - fixed.min()) / HABIT_SCALE,
-        )
-        .sort("pair")
-        .select(
-            customer_row=(pl.col("pair") // (1 << 32)).cast(pl.UInt32),
-            product_key=(pl.col("pair") % (1 << 32)).cast(pl.UInt32),
-            last_purchase="last_purchase",
-            purchase_days="purchase_days",
-            habit="habit",
-        )
-        .collect()
+    the keyed purchases up to then (`keyed_ownership`), sorted by customer row (`sorted_holdings`)."""
+    return sorted_holdings(sort_purchases(keyed.drop("amount", strict=False)), as_of, habit_half_life_days)
+
+
+def sorted_holdings(purchases: SortedPurchases, as_of: date, habit_half_life_days: float) -> pl.DataFrame:
+    """`holdings` of the keyed purchases up to `as_of` sorted by customer and day (`sort_purchases`), sorted by
+    customer row then product key. `purchase_days` counts the days it was bought on; `habit` weighs each of
+    those days but the first (each repeat purchase) by 0.5 ^ (its age in days / half-life), so a product rebought
+    often and lately weighs most."""
+    distinct = purchases.distinct()
+    (customer, product, day), _ = sort_rows([distinct.customer, distinct.product, distinct.day])
+    first = run_starts(customer, product)
+    last = run_ends(first, len(day))
+    # Summed in fixed point, exactly: a float sum's last digits would follow the order of the rows.
+    fixed = _fixed_weights(day, as_of, habit_half_life_days)
+    return pl.DataFrame(
+        {
+            "customer_row": customer[first],
+            "product_key": product[first],
+            "last_purchase": pl.Series(day[last]).cast(pl.Date),
+            "purchase_days": (last - first + 1).astype(np.uint32),
+            # The weights grow with recency, so the first purchase day has the smallest.
+            "habit": (np.add.reduceat(fixed, first) - fixed[first]) / HABIT_SCALE if len(first) else [],
+        },
+        schema=HOLDINGS_SCHEMA,
     )
+
+
+def _fixed_weights(days: np.ndarray, as_of: date, habit_half_life_days: float) -> np.ndarray:
+    """0.5 ^ (age in days / half-life) of each of `days` (days since 1970) in units of 1 / HABIT_SCALE (int64),
+    computed once per distinct day and looked up."""
+    if len(days) == 0:
+        return np.zeros(0, dtype=np.int64)
+    first = int(days.min())
+    dates = pl.Series("purchase_date", np.arange(first, int(days.max()) + 1, dtype=np.int32)).cast(pl.Date)
+    weight = pl.lit(0.5).pow((pl.lit(as_of) - pl.col("purchase_date")).dt.total_days() / habit_half_life_days)
+    table = dates.to_frame().select((weight * HABIT_SCALE).round().cast(pl.Int64)).to_series().to_numpy()
+    return table[days - first]

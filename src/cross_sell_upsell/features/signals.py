@@ -26,6 +26,7 @@ import polars as pl
 from scipy import sparse
 
 from cross_sell_upsell.configuration import SignalSettings
+from cross_sell_upsell.features.sorted_purchases import SortedPurchases, sort_purchases
 
 RULE_SCHEMA: dict[str, pl.DataType] = {
     "source_key": pl.UInt32(),
@@ -127,8 +128,13 @@ def incidence(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int]) -> 
     matrix = sparse.csr_matrix((np.ones(len(rows), dtype=np.float64), (rows, columns)), shape=shape)
     matrix.sum_duplicates()
     matrix.data[:] = 1.0
-    counts = np.bincount(matrix.indices, minlength=shape[1]).astype(np.int64)
-    return Incidence(shape[0], counts, matrix[np.diff(matrix.indptr) >= 2].tocsc())
+    return _incidence_of(matrix)
+
+
+def _incidence_of(matrix: sparse.csr_matrix) -> Incidence:
+    """The `Incidence` of a 0/1 matrix without duplicate entries."""
+    counts = np.bincount(matrix.indices, minlength=matrix.shape[1]).astype(np.int64)
+    return Incidence(matrix.shape[0], counts, matrix[np.diff(matrix.indptr) >= 2].tocsc())
 
 
 def _summed(matrices: Iterable[Any]) -> Any:
@@ -264,13 +270,23 @@ class SignalCounts:
     """The partition's customer rows x products (the customer bought the product): `buyer_incidence`."""
 
 
-def basket_incidence(keyed: pl.DataFrame, n_products: int) -> Incidence:
+def basket_incidence(keyed: pl.DataFrame, n_products: int, purchases: SortedPurchases | None = None) -> Incidence:
     """`SignalCounts.baskets` of some customers' keyed purchases up to the as-of date (`holdings.keyed_ownership`);
-    products are keys below `n_products`."""
-    purchases = keyed_purchases(keyed)
-    baskets = purchases.get_column("basket").to_numpy()
-    n_baskets = int(baskets.max()) + 1 if len(baskets) else 0
-    return incidence(baskets, purchases.get_column("product_key").to_numpy(), (n_baskets, n_products))
+    products are keys below `n_products`. `purchases`: the same rows sorted (`sort_purchases`), when the caller
+    has them: without basket ids, a basket is a run of one customer's day there, so nothing is ranked."""
+    if "basket_id" in keyed.columns:
+        numbered = keyed_purchases(keyed)
+        baskets = numbered.get_column("basket").to_numpy()
+        n_baskets = int(baskets.max()) + 1 if len(baskets) else 0
+        return incidence(baskets, numbered.get_column("product_key").to_numpy(), (n_baskets, n_products))
+    distinct = (purchases or sort_purchases(keyed.drop("amount", strict=False))).distinct()
+    starts = distinct.starts(by_day=True)
+    # The rows are distinct and sorted by product within a basket: the matrix is already in canonical form.
+    matrix = sparse.csr_matrix(
+        (np.ones(distinct.rows), distinct.product.astype(np.int32), np.append(starts, distinct.rows)),
+        shape=(len(starts), n_products),
+    )
+    return _incidence_of(matrix)
 
 
 def buyer_incidence(owned: pl.DataFrame, n_products: int) -> Incidence:

@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 
 from cross_sell_upsell.configuration import CustomerModelSettings
+from cross_sell_upsell.features.sorted_purchases import run_starts, sort_rows
 from cross_sell_upsell.models import beta_geo, gamma_gamma
 from cross_sell_upsell.models.beta_geo import BetaGeoParams
 from cross_sell_upsell.models.gamma_gamma import GammaGammaParams
@@ -101,12 +102,10 @@ def fit_customer_models(summary: pl.DataFrame, settings: CustomerModelSettings) 
         frequent_customers=(pl.col("frequency") >= 2).sum(),
         history_days=pl.col("T").max().fill_null(-1) + 1,
     ).row(0, named=True)
-    # Sorted: a group-by's row order varies by run, and the likelihood summed in another order differs in its
-    # last digits, enough to change the fitted parameters' last digits and the report with them.
-    collapsed = summary.group_by("frequency", "recency", "T").agg(weight=pl.len()).sort("frequency", "recency", "T")
+    collapsed = _collapsed(summary, "frequency", "recency", "T")
     diagnostics = FitDiagnostics(
         **counts,
-        collapsed_rows=collapsed.height,
+        collapsed_rows=len(collapsed[-1]),
         bgnbd=None,
         gamma_gamma=None,
         spend_frequency_correlation=None,
@@ -117,11 +116,10 @@ def fit_customer_models(summary: pl.DataFrame, settings: CustomerModelSettings) 
     )
     if reason is not None:
         return CustomerModels(settings, None, None, _timed(diagnostics, started), reason)
-    x, t_x, T, weight = (collapsed.get_column(name).to_numpy().astype(float) for name in collapsed.columns)
+    x, t_x, T, weight = collapsed
     bgnbd, bgnbd_fit = beta_geo.fit(x, t_x, T, weight, settings.max_iterations, settings.gradient_tolerance)
     repeat = summary.filter((pl.col("frequency") > 0) & (pl.col("monetary") > 0))
-    spend = repeat.group_by("frequency", "monetary").agg(weight=pl.len()).sort("frequency", "monetary")
-    x, m, weight = (spend.get_column(name).to_numpy().astype(float) for name in spend.columns)
+    x, m, weight = _collapsed(repeat, "frequency", "monetary")
     spend_params, spend_fit = gamma_gamma.fit(x, m, weight, settings.max_iterations, settings.gradient_tolerance)
     # In numpy over the rows in order: polars' corr sums chunk by chunk, so a frame assembled from partitions gave
     # other last digits than the same rows in one chunk.
@@ -138,6 +136,21 @@ def fit_customer_models(summary: pl.DataFrame, settings: CustomerModelSettings) 
     )
     reason = _fit_reason(bgnbd_fit, spend_fit, spend_params, settings)
     return CustomerModels(settings, bgnbd, spend_params, _timed(diagnostics, started), reason)
+
+
+def _collapsed(summary: pl.DataFrame, *columns: str) -> list[np.ndarray]:
+    """The distinct values of `columns` in `summary` (floats), sorted by the first column, then the second..., and
+    last the rows holding each. Sorted, because the likelihood summed in another order differs in its last
+    digits, enough to change the fitted parameters' last digits and the report with them; by a numpy sort and
+    runs of equal rows, several times faster than a polars group-by on two or three columns."""
+    keys = [summary.get_column(name).to_numpy() for name in columns]
+    if all(np.issubdtype(key.dtype, np.integer) for key in keys):
+        keys, _ = sort_rows(keys)
+    else:
+        order = np.lexsort(keys[::-1])
+        keys = [key[order] for key in keys]
+    starts = run_starts(*keys)
+    return [key[starts].astype(float) for key in keys] + [np.diff(np.append(starts, summary.height)).astype(float)]
 
 
 def _timed(diagnostics: FitDiagnostics, started: float) -> FitDiagnostics:

@@ -10,6 +10,7 @@ import numpy as np
 import polars as pl
 
 from cross_sell_upsell.data.hashing import stable_hash
+from cross_sell_upsell.features.sorted_purchases import SortedPurchases, run_ends, run_starts
 from cross_sell_upsell.models.segment_naming import SEGMENT_FEATURES
 
 FEATURE_SCHEMA: dict[str, pl.DataType] = {
@@ -97,12 +98,48 @@ def customer_totals(purchases: pl.DataFrame | pl.LazyFrame, products: pl.DataFra
             units=pl.col("units").sum(),
             categories=pl.col("category").drop_nulls().n_unique().cast(pl.Int64),
         )
-        .with_columns(
-            gap=pl.when(pl.col("purchases") > 1).then(
-                (pl.col("last") - pl.col("first")).dt.total_days() / (pl.col("purchases") - 1)
-            )
-        )
+        .with_columns(gap=_gap())
         .collect()
+    )
+
+
+def sorted_customer_totals(purchases: SortedPurchases, categories: pl.Series) -> pl.DataFrame:
+    """`customer_totals` of priced keyed purchases on or before the as-of date, sorted by customer and day
+    (`features.sorted_purchases`; no quantity, so a row is a unit), by customer row as customer_id, from runs of
+    the sorted rows; `categories`: the category of each product key (null: none)."""
+    valid = purchases.valid()
+    rows, days = valid.starts(by_day=False), valid.starts(by_day=True)
+    day_customer = valid.customer[days]
+    first_days = run_starts(day_customer)
+    last_days = run_ends(first_days, len(days))
+    codes = (categories.rank("dense") - 1).fill_null(-1).cast(pl.Int64).to_numpy()
+    distinct = np.zeros(len(rows), dtype=np.int64)
+    # A bit per category, 64 to a word, OR-ed over each customer's rows: the distinct ones are the bits set.
+    for word in range(0, int(codes.max(initial=-1)) + 1, 64):
+        in_word = (codes >= word) & (codes < word + 64)
+        bits = np.where(in_word, np.left_shift(1, np.clip(codes - word, 0, 63)).astype(np.uint64), np.uint64(0))
+        distinct += np.bitwise_count(np.bitwise_or.reduceat(bits[valid.product], rows)).astype(np.int64)
+    return (
+        pl.DataFrame(
+            {
+                "customer_id": valid.customer[rows],
+                "purchases": last_days - first_days + 1,
+                "first": pl.Series(valid.day[days[first_days]]).cast(pl.Date),
+                "last": pl.Series(valid.day[days[last_days]]).cast(pl.Date),
+                "spend": pl.Series(np.add.reduceat(valid.amount, rows), dtype=pl.Float64).round(2),
+                "units": np.diff(np.append(rows, valid.rows)).astype(np.float64),
+                "categories": distinct,
+            }
+        )
+        .cast({"purchases": pl.Int64, "categories": pl.Int64})
+        .with_columns(gap=_gap())
+    )
+
+
+def _gap() -> pl.Expr:
+    """The mean days between a repeat customer's purchase days; null for one purchase day."""
+    return pl.when(pl.col("purchases") > 1).then(
+        (pl.col("last") - pl.col("first")).dt.total_days() / (pl.col("purchases") - 1)
     )
 
 

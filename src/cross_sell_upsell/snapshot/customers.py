@@ -16,7 +16,8 @@ import polars as pl
 from cross_sell_upsell.configuration import CustomerModelSettings
 from cross_sell_upsell.data.dataset import GIVEN_VALUE_COLUMNS
 from cross_sell_upsell.data.derivations import NO_PURCHASE_CHURN_RISK
-from cross_sell_upsell.features.purchase_summary import purchase_summary
+from cross_sell_upsell.features.purchase_summary import sorted_purchase_summary
+from cross_sell_upsell.features.sorted_purchases import SortedPurchases
 from cross_sell_upsell.models.fit import CustomerModels, fit_customer_models
 from cross_sell_upsell.models.scoring import fallback_reason, score_customers
 
@@ -55,21 +56,21 @@ GIVEN_NOTES: dict[tuple[bool, bool], str] = {
 
 
 def priced_purchases(keyed: pl.DataFrame, prices: pl.Series) -> pl.LazyFrame:
-    """customer_id (the customer row), purchase_date, amount from the keyed purchases (`holdings.keyed_ownership`),
+    """customer_row, product_key, purchase_date, amount from the keyed purchases (`holdings.keyed_ownership`),
     lazily, so the log is not copied: the amount paid where the data says, else the catalog price of the product
     (`prices`, by product key)."""
     price = pl.lit(prices).gather(pl.col("product_key"))
     amount = pl.coalesce("amount", price) if "amount" in keyed.columns else price
-    return keyed.lazy().select(customer_id="customer_row", purchase_date="purchase_date", amount=amount)
+    return keyed.lazy().select("customer_row", "product_key", "purchase_date", amount=amount)
 
 
-def customer_summary(keyed: pl.DataFrame, prices: pl.Series, as_of: date) -> pl.DataFrame:
-    """The purchase summary (`features.purchase_summary`) of the customers of `keyed` (the keyed purchases,
-    `holdings.keyed_ownership`) on or before `as_of`, by customer row; `prices` by product key value a purchase
-    without an amount. Each customer's row depends on their purchases alone, so partitions of the customers
-    can be summarised apart and concatenated."""
+def customer_summary(purchases: SortedPurchases, as_of: date) -> pl.DataFrame:
+    """The purchase summary (`features.purchase_summary`) of the customers of `purchases` (the priced keyed
+    purchases, `priced_purchases`, sorted: `sort_purchases`) on or before `as_of`, by customer row. Each
+    customer's row depends on their purchases alone, so partitions of the customers can be summarised apart and
+    concatenated."""
     # purchase_summary's as_of is exclusive, the snapshot's inclusive.
-    return purchase_summary(priced_purchases(keyed, prices), as_of + timedelta(days=1))
+    return sorted_purchase_summary(purchases, as_of + timedelta(days=1))
 
 
 def customer_predictions(

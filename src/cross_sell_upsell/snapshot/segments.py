@@ -12,7 +12,8 @@ from datetime import date
 import polars as pl
 
 from cross_sell_upsell.configuration import SegmentSettings
-from cross_sell_upsell.models.segment_features import customer_totals, features_from_totals
+from cross_sell_upsell.features.sorted_purchases import SortedPurchases
+from cross_sell_upsell.models.segment_features import features_from_totals, sorted_customer_totals
 from cross_sell_upsell.models.segments import Segments, assign_segments
 
 NO_PURCHASE_SEGMENT = "No purchase yet"
@@ -25,17 +26,12 @@ customer with purchases when the customers were not segmented, `Segments.reason`
 "model" (K-means), "given" (the retailer's own) or "none"."""
 
 
-def segment_totals(keyed: pl.DataFrame, catalog: pl.DataFrame, as_of: date) -> pl.DataFrame:
-    """The segment features' `customer_totals` of the customers of `keyed` (the keyed purchases,
-    `holdings.keyed_ownership`, with `amount` when the data has it), by customer row; `catalog`: the dataset's
-    products in product-key order."""
-    amount = pl.col("amount") if "amount" in keyed.columns else pl.lit(None, dtype=pl.Float64)
-    # Row numbers stand for the ids over the log (no string column as long as the log); the features, one row
-    # per buyer, then get the customer ids back, which the fitting sample is drawn by.
-    purchases = keyed.lazy().select(
-        customer_id="customer_row", product_id="product_key", purchase_date="purchase_date", amount=amount
-    )
-    return customer_totals(purchases, catalog.select("category", "price").with_row_index("product_id"), as_of)
+def segment_totals(purchases: SortedPurchases, catalog: pl.DataFrame) -> pl.DataFrame:
+    """The segment features' `customer_totals` of the customers of `purchases` (the priced keyed purchases up to
+    the as-of date, sorted: `sorted_purchases.sort_purchases`), by customer row; `catalog`: the dataset's
+    products in product-key order. Row numbers stand for the ids over the log (no string column as long as the
+    log); the features, one row per buyer, then get the customer ids back, which the fitting sample is drawn by."""
+    return sorted_customer_totals(purchases, catalog.get_column("category"))
 
 
 def customer_segments(
