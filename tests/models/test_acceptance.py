@@ -171,3 +171,68 @@ def test_enum_and_string_labels_give_the_same_design_matrix(simulated_model):
         0.0,
     ]
     assert np.array_equal(design_matrix(enums, simulated_model.features), matrix)
+
+
+def _with_new_products(training: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
+    """`training`'s offers as repeat ones (score 0) followed by `new`'s new-product offers (strength 0.5)."""
+    repeats = training.with_columns(new_product=pl.lit(False), score=pl.lit(0.0))
+    return pl.concat(
+        [
+            repeats,
+            new.with_columns(
+                customer_id=pl.format("N{}", pl.int_range(pl.len())),
+                type=pl.lit("cross_sell"),
+                source=pl.lit("catalog"),
+                strength=pl.lit(0.5),
+                noise=pl.lit(0.0),
+                new_product=pl.lit(True),
+            ).select(repeats.columns),
+        ]
+    )
+
+
+# Forty new-product offers, ten at each score. Bought at 1, 3, 2 and 6 of ten: the isotonic fit pools the two
+# middle scores (3 + 2 of 20), so the probabilities are 0.1, 0.25, 0.25 and 0.6.
+NEW_OFFERS = pl.DataFrame(
+    {
+        "score": [score for score in (1.0, 2.0, 3.0, 4.0) for _ in range(10)],
+        "bought": [index < bought for bought in (1, 3, 2, 6) for index in range(10)],
+    }
+)
+
+
+def test_new_products_get_their_score_calibrated_and_keep_its_order():
+    training = _with_new_products(_simulated(4_000, seed=11).drop("truth"), NEW_OFFERS)
+    model = fit_acceptance(training, AcceptanceSettings(min_positives=5))
+    assert model.new_products is not None and model.new_products.fallback_reason is None
+    assert (model.new_products.training_offers, model.new_products.positives) == (40, 12)
+    offers = _with_new_products(
+        _simulated(2, seed=12).drop("truth", "bought"), pl.DataFrame({"score": [4.0, 0.5, 2.5, 3.0, 9.0]})
+    )
+    probabilities = predict_acceptance(model, offers).to_list()
+    assert probabilities[2:] == pytest.approx([0.6, 0.1, 0.25, 0.25, 0.6])
+    # The repeat offers are the classifier's.
+    classified = model.estimator.predict_proba(design_matrix(offers.head(2), model.features))[:, 1]
+    assert probabilities[:2] == pytest.approx(classified.tolist(), abs=1e-12)
+
+
+def test_too_few_bought_new_products_leave_them_to_the_classifier():
+    training = _with_new_products(_simulated(4_000, seed=13).drop("truth"), NEW_OFFERS)
+    model = fit_acceptance(training, SETTINGS)
+    assert model.new_products is not None
+    assert model.new_products.fallback_reason == (
+        "new products: 12 of 40 replayed offers bought; calibrating the score needs 30 bought and 30 not bought"
+    )
+    offers = _with_new_products(_simulated(2, seed=14).drop("truth", "bought"), pl.DataFrame({"score": [1.0, 4.0]}))
+    probabilities = predict_acceptance(model, offers)
+    # The classifier sees the same features for both new products: one probability, whatever their scores.
+    assert probabilities[2] == probabilities[3]
+
+
+def test_offers_without_the_new_product_flag_are_a_one_line_error():
+    training = _with_new_products(_simulated(4_000, seed=15).drop("truth"), NEW_OFFERS)
+    model = fit_acceptance(training, AcceptanceSettings(min_positives=5))
+    with pytest.raises(
+        ConfigurationError, match="^the offers have no new_product, score column for the acceptance model$"
+    ):
+        predict_acceptance(model, _simulated(10, seed=16))

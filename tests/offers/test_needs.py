@@ -112,10 +112,11 @@ def test_a_category_outside_the_routine_gets_at_most_the_cap(cap, masks):
     assert [label for label in made(0, cap) if "MK" in label] == masks
 
 
-def test_without_a_routine_restocks_and_cross_sells_share_the_cap():
-    # K2's masks: two restocks fill a cap of 2, so the cross-sold MK3 is not made; the eye cream is its own category.
-    assert made(2) == ["2 re MK1", "2 x EY1", "2 re MK2"]
-    assert made(2, cap=1) == ["2 re MK1", "2 x EY1"]
+def test_without_a_routine_restocks_and_new_products_are_capped_apart():
+    # K2's masks: two restocks and one cross-sell. A cap of 1 keeps the first restock and the cross-sold MK3 (the
+    # restocks do not take a new product's place); the eye cream is its own category.
+    assert made(2) == ["2 re MK1", "2 x EY1", "2 re MK2", "2 x MK3"]
+    assert made(2, cap=1) == ["2 re MK1", "2 x EY1", "2 x MK3"]
 
 
 def test_the_offers_no_need_takes_are_dropped_beforehand_with_the_same_offers_made():

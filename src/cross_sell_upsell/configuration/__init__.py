@@ -238,8 +238,9 @@ class OrchestratorConfig(_Frozen):
         5,
         ge=1,
         description="Outside the routine (categories not in essential_categories, so every category of a catalog "
-        "without one): at most this many offers per category to one customer, the best-ranked; None: no cap. An "
-        "essential category is one need and always gets at most one offer (see docs/offers.md).",
+        "without one): at most this many restocks and this many other offers per category to one customer, the "
+        "best-ranked; None: no cap. An essential category is one need and always gets at most one offer (see "
+        "docs/offers.md).",
     )
     weights: ScoringWeights = Field(default_factory=ScoringWeights, description="Score component weights.")
     top_n: int = Field(5, ge=1, description="How many recommendations the single-customer report details.")

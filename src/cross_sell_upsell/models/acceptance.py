@@ -14,6 +14,13 @@ The training frame has `customer_id`, `bought` (the label), `type`, `source` and
 model's features are the type and source one-hot (`registry`) and every other numeric column, in frame order.
 Too little history (`AcceptanceSettings.min_training_offers`, `min_positives`) gives a model with no estimator
 and the reason, whose predictions are null: the caller ranks by the weighted score instead.
+
+New products (NEW_PRODUCT: a product the customer never bought, not a bundle) are the exception: their
+probability is the offer's weighted score (SCORE) calibrated by an increasing isotonic regression on the replayed
+new-product offers, so a customer's new products keep the score's order. Measured on Complete Journey
+(docs/backtest.md), every classifier of these features ordered a household's new products worse than the score's
+affinity did, while ordering its repeat products better; with too few new-product offers bought, the classifier
+scores them too.
 """
 
 from __future__ import annotations
@@ -31,11 +38,32 @@ from cross_sell_upsell.registry import OPPORTUNITY_SOURCES, OPPORTUNITY_TYPES
 LABEL = "bought"
 """The training frame's label: the customer bought the offered product (any product of a bundle) in the horizon."""
 
-KEY_COLUMNS: tuple[str, ...] = ("customer_id", LABEL, "type", "source")
+NEW_PRODUCT = "new_product"
+"""Whether the offer is of a product the customer never bought (not a bundle): the offers the score ranks."""
+
+SCORE = "score"
+"""The offer's weighted score (`offers/scoring.py`), what a new product's probability is calibrated from."""
+
+KEY_COLUMNS: tuple[str, ...] = ("customer_id", LABEL, "type", "source", NEW_PRODUCT, SCORE)
 """Training columns that are not numeric features."""
 
 PROBABILITY = "acceptance_probability"
 """The name of `predict_acceptance`'s series."""
+
+
+@dataclass(frozen=True)
+class ScoreCalibration:
+    """New products' probability: the weighted score calibrated on the replayed new-product offers, or why the
+    classifier scores them instead."""
+
+    calibrator: Any | None
+    """The increasing isotonic regression from SCORE to probability; None when the classifier scores new products."""
+    training_offers: int
+    """Replayed new-product offers."""
+    positives: int
+    """Of them, offers the customer bought in the horizon."""
+    fallback_reason: str | None = None
+    """Why the score is not calibrated (the classifier scores new products); None when it is."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +82,8 @@ class AcceptanceModel:
     """Of them, offers the customer bought in the horizon."""
     fallback_reason: str | None = None
     """Why no classifier was fitted (the weighted score ranks instead); None when one was."""
+    new_products: ScoreCalibration | None = None
+    """How new products get their probability; None when the training frame had no NEW_PRODUCT and SCORE."""
 
 
 def numeric_features(training: pl.DataFrame) -> tuple[str, ...]:
@@ -91,9 +121,29 @@ def _fallback_reason(rows: int, positives: int, settings: AcceptanceSettings) ->
     return None
 
 
+def _score_calibration(training: pl.DataFrame, settings: AcceptanceSettings) -> ScoreCalibration:
+    """The new-product offers' score calibration (see the module docstring), or why there is none."""
+    from sklearn.isotonic import IsotonicRegression
+
+    offers = training.filter(pl.col(NEW_PRODUCT))
+    labels = offers.get_column(LABEL).cast(pl.Int8).to_numpy()
+    rows, positives = offers.height, int(labels.sum())
+    # One increasing function of one number needs the bought and not-bought offers the classifier's calibration
+    # needs, not the classifier's many offers.
+    if min(positives, rows - positives) < settings.min_positives:
+        reason = (
+            f"new products: {positives:,} of {rows:,} replayed offers bought; calibrating the score needs "
+            f"{settings.min_positives:,} bought and {settings.min_positives:,} not bought"
+        )
+        return ScoreCalibration(None, rows, positives, reason)
+    calibrator = IsotonicRegression(increasing=True, out_of_bounds="clip")
+    return ScoreCalibration(calibrator.fit(offers.get_column(SCORE).to_numpy(), labels), rows, positives)
+
+
 def fit_acceptance(training: pl.DataFrame, settings: AcceptanceSettings) -> AcceptanceModel:
-    """The calibrated classifier fitted on `training` (see the module docstring), or a model with the reason
-    when the history is too short. Deterministic: the same frame gives the same probabilities."""
+    """The calibrated classifier fitted on `training` (see the module docstring) and, when it has NEW_PRODUCT
+    and SCORE, the new products' score calibration; or a model with the reason when the history is too short.
+    Deterministic: the same frame gives the same probabilities."""
     # Imported here, as the segments' K-means is: scikit-learn takes about two seconds to import, which every
     # command (a usage error too) paid through the snapshot's import of this module.
     from sklearn.calibration import CalibratedClassifierCV
@@ -122,7 +172,8 @@ def fit_acceptance(training: pl.DataFrame, settings: AcceptanceSettings) -> Acce
         estimator.fit(design_matrix(training, features), labels)
     except ValueError as error:  # a fold with one class only: too little history all the same
         return AcceptanceModel(settings, features, None, rows, positives, f"the classifier could not fit: {error}")
-    return AcceptanceModel(settings, features, estimator, rows, positives)
+    new_products = _score_calibration(training, settings) if {NEW_PRODUCT, SCORE} <= set(training.columns) else None
+    return AcceptanceModel(settings, features, estimator, rows, positives, new_products=new_products)
 
 
 def predict_acceptance(model: AcceptanceModel, offers: pl.DataFrame) -> pl.Series:
@@ -135,10 +186,24 @@ def predict_acceptance(model: AcceptanceModel, offers: pl.DataFrame) -> pl.Serie
     from sklearn import config_context
     from sklearn.utils import assert_all_finite
 
-    matrix = design_matrix(offers, model.features)
+    calibration = model.new_products.calibrator if model.new_products is not None else None
+    new = _new_products(offers) if calibration is not None else np.zeros(offers.height, dtype=bool)
+    matrix = design_matrix(offers.filter(~new) if new.any() else offers, model.features)
     # Checked once here instead of in each step of scikit-learn's pipeline (about a sixth of the prediction);
     # the same error on an infinite value, the same probabilities.
     assert_all_finite(matrix)
+    probabilities = np.empty(offers.height)
     with config_context(assume_finite=True):
-        probabilities = model.estimator.predict_proba(matrix)[:, 1]
+        if matrix.shape[0]:
+            probabilities[~new] = model.estimator.predict_proba(matrix)[:, 1]
+    if new.any():
+        probabilities[new] = calibration.predict(offers.get_column(SCORE).to_numpy()[new])
     return pl.Series(PROBABILITY, probabilities, dtype=pl.Float64)
+
+
+def _new_products(offers: pl.DataFrame) -> np.ndarray:
+    """The NEW_PRODUCT mask of `offers`; a ConfigurationError naming NEW_PRODUCT or SCORE when one is missing."""
+    missing = [name for name in (NEW_PRODUCT, SCORE) if name not in offers.columns]
+    if missing:
+        raise ConfigurationError(f"the offers have no {', '.join(missing)} column for the acceptance model")
+    return offers.get_column(NEW_PRODUCT).fill_null(False).to_numpy()

@@ -12,13 +12,14 @@ from datetime import date
 
 import polars as pl
 
-from cross_sell_upsell.models.acceptance import PROBABILITY, AcceptanceModel, predict_acceptance
+from cross_sell_upsell.models.acceptance import NEW_PRODUCT, PROBABILITY, SCORE, AcceptanceModel, predict_acceptance
 from cross_sell_upsell.offers.keys import customer_product_key, lookup, rank_in_runs
 from cross_sell_upsell.offers.scoring import COMPONENTS
 
 FEATURES: tuple[str, ...] = (
     *COMPONENTS,
     "recency",
+    "days_since",
     "frequency",
     "habit",
     "expected_purchases",
@@ -26,8 +27,8 @@ FEATURES: tuple[str, ...] = (
     "relative_price",
 )
 """The numeric features of an offer: the score components; for a product the customer bought,
-1 / (1 + days since the last purchase), log(1 + days bought on) and the recency-weighted repeat purchases (0 for a
-product never bought, and for a bundle); the customer model's expected purchases and churn probability; and
+1 / (1 + days since the last purchase), log(1 + days since the last purchase), log(1 + days bought on) and the
+recency-weighted repeat purchases (0 for a product never bought, and for a bundle); the customer model's expected purchases and churn probability; and
 log(price / the customer's usual price), the usual price being the mean catalog price of the products they bought,
 weighted by the days bought on (0 without history)."""
 
@@ -45,8 +46,9 @@ and a customer's order must not depend on the chunk they are scored in."""
 def acceptance_features(
     offers: pl.DataFrame, customers: pl.DataFrame, holdings: pl.DataFrame, products: pl.DataFrame, as_of: date
 ) -> pl.DataFrame:
-    """FEATURES per row of `offers` (customer_key, product_key (null for a bundle), price and the COMPONENTS), in
-    order. `customers` and `products` are indexed by their keys; `holdings` are (customer_key, product_key,
+    """FEATURES per row of `offers` (customer_key, product_key (null for a bundle), price, the COMPONENTS and
+    SCORE), in order, then SCORE and NEW_PRODUCT (a product not in the customer's holdings; false for a bundle).
+    `customers` and `products` are indexed by their keys; `holdings` are (customer_key, product_key,
     last_purchase, purchase_days, habit) as of `as_of`."""
     owned = holdings.select(
         "customer_key",
@@ -60,19 +62,26 @@ def acceptance_features(
         usual_price=(pl.col("owned_price") * pl.col("purchase_days")).sum() / pl.col("purchase_days").sum()
     )
     return (
-        offers.select("customer_key", "price", *COMPONENTS, offer=customer_product_key())
+        offers.select("customer_key", "price", *COMPONENTS, SCORE, offer=customer_product_key())
         # One packed key joins much faster than the (customer_key, product_key) pair; a bundle's is null.
         .join(owned.drop("owned_price", "customer_key"), on="offer", how="left", maintain_order="left")
         .join(usual, on="customer_key", how="left", maintain_order="left")
         .with_columns(
             recency=(1.0 / (1.0 + pl.col("days_ago"))).fill_null(0.0),
+            # 1 / (1 + days) is near 0 for everything bought more than a few weeks ago; the log tells a month
+            # from a year, which a logistic regression cannot do with the reciprocal alone.
+            days_since=pl.col("days_ago").cast(pl.Float64).log1p().fill_null(0.0),
             frequency=pl.col("purchase_days").cast(pl.Float64).log1p().fill_null(0.0),
             habit=pl.col("habit").fill_null(0.0),
             expected_purchases=lookup(customers.get_column("expected_purchases"), "customer_key"),
             churn_probability=lookup(customers.get_column("churn_probability"), "customer_key"),
             relative_price=(pl.col("price") / pl.col("usual_price")).log().fill_null(0.0).fill_nan(0.0),
         )
-        .select(FEATURES)
+        .select(
+            *FEATURES,
+            SCORE,
+            (pl.col("offer").is_not_null() & pl.col("days_ago").is_null()).alias(NEW_PRODUCT),
+        )
     )
 
 

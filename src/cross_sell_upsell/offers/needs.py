@@ -83,16 +83,24 @@ def without_unneeded(scored: pl.DataFrame, bundles: pl.DataFrame, products: pl.D
 
 
 def _kept(frame: pl.DataFrame, products: pl.DataFrame, config: OrchestratorConfig) -> pl.Expr:
-    """Bundles, the first offer of each (customer, essential step), and the first `offers_per_category` of each
-    (customer, other category), over rows in customer and rank order. A step is one category (its bit is the
-    category's), so both count positions within one packed (customer, category) key: one stable sort, no hashing."""
-    # Categories numbered once per catalog, so (customer, category) packs into one integer key.
+    """Bundles, the first offer of each (customer, essential step), and the first `offers_per_category` restocks
+    and the first `offers_per_category` other offers of each (customer, other category), over rows in customer and
+    rank order. Positions are counted within packed (customer, category) keys: a stable sort, no hashing."""
+    # Categories numbered once per catalog, so (customer, category) packs into one integer key. A step is one
+    # category (its bit is the category's).
     codes = products.select(pl.col("category").rank("dense").cast(pl.UInt64)).to_series()
     category = frame.select(pl.col("customer_key").cast(pl.UInt64) * (1 << 32) + lookup(codes, "product_key"))
-    position = pl.lit(position_within(category.to_series()))
     essential = pl.col("essential_bit") != 0
-    within_cap = pl.lit(True) if config.offers_per_category is None else position < config.offers_per_category
-    return (pl.col("type") == "bundle") | pl.when(essential).then(position == 0).otherwise(within_cap)
+    first_for_step = pl.lit(position_within(category.to_series())) == 0
+    if config.offers_per_category is None:
+        within_cap = pl.lit(True)
+    else:
+        # Restocks and new products are capped apart: ranked by acceptance, a household's likelier restocks would
+        # otherwise fill its categories and leave no room for anything new (docs/backtest.md).
+        restock = frame.select((pl.col("type") == "replenishment").cast(pl.UInt64)).to_series()
+        kind = position_within(category.to_series() * 2 + restock)
+        within_cap = pl.lit(kind) < config.offers_per_category
+    return (pl.col("type") == "bundle") | pl.when(essential).then(first_for_step).otherwise(within_cap)
 
 
 def _renumbered(frame: pl.DataFrame) -> pl.DataFrame:

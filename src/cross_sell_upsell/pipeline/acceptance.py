@@ -20,7 +20,7 @@ from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.configuration.acceptance import AcceptanceSettings
 from cross_sell_upsell.data.dataset import Dataset, only_customers
 from cross_sell_upsell.data.derivations import learn_cycles, with_learned_cycles
-from cross_sell_upsell.models.acceptance import LABEL, AcceptanceModel, fit_acceptance
+from cross_sell_upsell.models.acceptance import LABEL, NEW_PRODUCT, SCORE, AcceptanceModel, fit_acceptance
 from cross_sell_upsell.models.segment_features import sample_order
 from cross_sell_upsell.offers.acceptance import FEATURES, acceptance_features
 from cross_sell_upsell.offers.scoring import COMPONENTS
@@ -42,6 +42,7 @@ def offer_features(opportunities: pl.DataFrame, snapshot: Snapshot) -> pl.DataFr
         pl.col("type", "source").cast(pl.String),
         "price",
         *COMPONENTS,
+        "score",
         customer_key=snapshot.customer_rows.rows_of(opportunities.get_column("customer_id")),
     ).join(product_keys, on="offer_id", how="left", maintain_order="left")
     holdings = snapshot.holdings.rename({"customer_row": "customer_key"})
@@ -86,6 +87,8 @@ def labelled_offers(
             schema={
                 **dict.fromkeys(KEYS, pl.String),
                 **dict.fromkeys(FEATURES, pl.Float64),
+                SCORE: pl.Float64,
+                NEW_PRODUCT: pl.Boolean,
                 LABEL: pl.Boolean,
                 "replay_date": pl.Date,
             }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from cross_sell_upsell.models.acceptance import ScoreCalibration
 from cross_sell_upsell.pipeline.totals import SEGMENT_DIMENSIONS, BatchResult
 from cross_sell_upsell.reporting.executive.campaigns import campaigns_summary
 from cross_sell_upsell.reporting.executive.files import BatchFiles
@@ -165,4 +166,14 @@ def acceptance_dict(result: BatchResult) -> dict[str, Any] | None:
         "bought": model.positives,
         "horizon_days": model.settings.horizon_days,
         "fallback_reason": model.fallback_reason,
+        "new_products": None if model.new_products is None else _score_calibration_dict(model.new_products),
+    }
+
+
+def _score_calibration_dict(calibration: ScoreCalibration) -> dict[str, Any]:
+    return {
+        "score_calibrated": calibration.calibrator is not None,
+        "training_offers": calibration.training_offers,
+        "bought": calibration.positives,
+        "fallback_reason": calibration.fallback_reason,
     }
