@@ -58,11 +58,11 @@ def test_each_offer_is_labelled_and_described_as_computed_by_hand(tmp_path):
     c1, c2 = offers.row(0, named=True), offers.row(1, named=True)
     # C1 last bought P1 on 02-15 (7 days before the replay), on 2 days; usually pays (3 + 3 + 4) / 3.
     assert c1["recency"] == pytest.approx(1 / 8)
-    assert c1["days_since"] == pytest.approx(math.log(8))
+    assert c1["log_days_since"] == pytest.approx(math.log(8))
     assert c1["frequency"] == pytest.approx(math.log(3))
     assert c1["relative_price"] == pytest.approx(math.log(3.0 / (10 / 3)))
     assert c2["recency"] == pytest.approx(1 / 20)
-    assert c2["days_since"] == pytest.approx(math.log(20))
+    assert c2["log_days_since"] == pytest.approx(math.log(20))
     # Each offer is a restock: a product the customer bought, never a new one; its score is the graph's.
     assert offers.get_column("new_product").to_list() == [False, False, False]
     assert offers.get_column("score").is_not_null().all()

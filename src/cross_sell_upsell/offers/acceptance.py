@@ -19,7 +19,7 @@ from cross_sell_upsell.offers.scoring import COMPONENTS
 FEATURES: tuple[str, ...] = (
     *COMPONENTS,
     "recency",
-    "days_since",
+    "log_days_since",
     "frequency",
     "habit",
     "expected_purchases",
@@ -28,9 +28,9 @@ FEATURES: tuple[str, ...] = (
 )
 """The numeric features of an offer: the score components; for a product the customer bought,
 1 / (1 + days since the last purchase), log(1 + days since the last purchase), log(1 + days bought on) and the
-recency-weighted repeat purchases (0 for a product never bought, and for a bundle); the customer model's expected purchases and churn probability; and
-log(price / the customer's usual price), the usual price being the mean catalog price of the products they bought,
-weighted by the days bought on (0 without history)."""
+recency-weighted repeat purchases (0 for a product never bought, and for a bundle); the customer model's expected
+purchases and churn probability; and log(price / the customer's usual price), the usual price being the mean
+catalog price of the products they bought, weighted by the days bought on (0 without history)."""
 
 
 RANKING_VALUE = "ranking_value"
@@ -47,7 +47,8 @@ def acceptance_features(
     offers: pl.DataFrame, customers: pl.DataFrame, holdings: pl.DataFrame, products: pl.DataFrame, as_of: date
 ) -> pl.DataFrame:
     """FEATURES per row of `offers` (customer_key, product_key (null for a bundle), price, the COMPONENTS and
-    SCORE), in order, then SCORE and NEW_PRODUCT (a product not in the customer's holdings; false for a bundle).
+    SCORE), in order, followed by SCORE as it is and NEW_PRODUCT (a product not in the customer's holdings; false
+    for a bundle): what the model's new-product calibration reads.
     `customers` and `products` are indexed by their keys; `holdings` are (customer_key, product_key,
     last_purchase, purchase_days, habit) as of `as_of`."""
     owned = holdings.select(
@@ -70,7 +71,7 @@ def acceptance_features(
             recency=(1.0 / (1.0 + pl.col("days_ago"))).fill_null(0.0),
             # 1 / (1 + days) is near 0 for everything bought more than a few weeks ago; the log tells a month
             # from a year, which a logistic regression cannot do with the reciprocal alone.
-            days_since=pl.col("days_ago").cast(pl.Float64).log1p().fill_null(0.0),
+            log_days_since=pl.col("days_ago").cast(pl.Float64).log1p().fill_null(0.0),
             frequency=pl.col("purchase_days").cast(pl.Float64).log1p().fill_null(0.0),
             habit=pl.col("habit").fill_null(0.0),
             expected_purchases=lookup(customers.get_column("expected_purchases"), "customer_key"),
