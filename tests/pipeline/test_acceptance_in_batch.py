@@ -14,6 +14,7 @@ from cross_sell_upsell.data.synth import SUGGESTED_AS_OF
 from cross_sell_upsell.models.acceptance import predict_acceptance
 from cross_sell_upsell.pipeline import acceptance
 from cross_sell_upsell.pipeline.batch import run_batch
+from cross_sell_upsell.reporting.executive.summary import acceptance_dict
 
 CONFIG = OrchestratorConfig()
 
@@ -85,3 +86,16 @@ def test_switched_off_nothing_is_trained(tier1, monkeypatch):
     result = run_batch(tier1, None, AS_OF, off)
     assert result.acceptance.fallback_reason == "switched off (acceptance.enabled = false)"
     assert result.total_expected_revenue is None
+
+
+def test_the_summary_says_how_new_products_were_scored(synthetic):
+    result = run_batch(synthetic, None, SUGGESTED_AS_OF, CONFIG, chunk_size=300)
+    calibration = result.acceptance.new_products
+    new = acceptance.training_set(synthetic, SUGGESTED_AS_OF, CONFIG).filter(pl.col("new_product"))
+    assert (calibration.training_offers, calibration.positives) == (new.height, new.get_column("bought").sum())
+    assert acceptance_dict(result)["new_products"] == {
+        "score_calibrated": calibration.calibrator is not None,
+        "training_offers": new.height,
+        "bought": new.get_column("bought").sum(),
+        "fallback_reason": calibration.fallback_reason,
+    }
