@@ -89,16 +89,18 @@ def _kept(frame: pl.DataFrame, products: pl.DataFrame, config: OrchestratorConfi
     # Categories numbered once per catalog, so (customer, category) packs into one integer key. A step is one
     # category (its bit is the category's).
     codes = products.select(pl.col("category").rank("dense").cast(pl.UInt64)).to_series()
-    category = frame.select(pl.col("customer_key").cast(pl.UInt64) * (1 << 32) + lookup(codes, "product_key"))
+    category = frame.select(
+        pl.col("customer_key").cast(pl.UInt64) * (1 << 32) + lookup(codes, "product_key")
+    ).to_series()
     essential = pl.col("essential_bit") != 0
-    first_for_step = pl.lit(position_within(category.to_series())) == 0
+    first_for_step = pl.lit(position_within(category)) == 0
     if config.offers_per_category is None:
         within_cap = pl.lit(True)
     else:
         # Restocks and new products are capped apart: ranked by acceptance, a household's likelier restocks would
         # otherwise fill its categories and leave no room for anything new (docs/backtest.md).
         restock = frame.select((pl.col("type") == "replenishment").cast(pl.UInt64)).to_series()
-        kind = position_within(category.to_series() * 2 + restock)
+        kind = position_within(category * 2 + restock)
         within_cap = pl.lit(kind) < config.offers_per_category
     return (pl.col("type") == "bundle") | pl.when(essential).then(first_for_step).otherwise(within_cap)
 

@@ -20,7 +20,7 @@ import numpy as np
 import polars as pl
 
 from cross_sell_upsell.configuration import OrchestratorConfig
-from cross_sell_upsell.offers.keys import customer_product_key, lookup, rank_in_runs
+from cross_sell_upsell.offers.keys import customer_product_key, lookup, position_within, rank_in_runs
 from cross_sell_upsell.registry import OPPORTUNITY_SOURCES, OPPORTUNITY_TYPES
 
 COMPONENTS: tuple[str, ...] = (
@@ -137,17 +137,9 @@ _SORT_KEYS = (
 
 def _kept_rows(ranking: pl.DataFrame, order: pl.Series) -> pl.Series:
     """The rows of `order` whose offer comes first: bundles (no product), and the first row of each packed
-    customer-product key, by a stable sort of the keys instead of hashing them."""
+    customer-product key (`position_within`: a stable sort of the keys instead of hashing them)."""
     offers = ranking.get_column("offer").gather(order)
-    products = np.flatnonzero(offers.is_not_null().to_numpy())
-    keys = offers.gather(products).to_numpy()
-    by_key = np.argsort(keys, kind="stable")
-    starts = np.ones(len(keys), dtype=bool)
-    starts[1:] = keys[by_key[1:]] != keys[by_key[:-1]]
-    first = np.ones(len(order), dtype=bool)
-    first[products] = False
-    first[products[by_key[starts]]] = True
-    return order.filter(pl.Series(first))
+    return order.filter(offers.is_null() | (position_within(offers) == 0))
 
 
 def _rank_order(ranking: pl.DataFrame) -> pl.Series:
