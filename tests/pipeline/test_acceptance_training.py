@@ -61,6 +61,8 @@ def test_each_offer_is_labelled_and_described_as_computed_by_hand(tmp_path):
     assert c1["log_days_since"] == pytest.approx(math.log(8))
     assert c1["frequency"] == pytest.approx(math.log(3))
     assert c1["relative_price"] == pytest.approx(math.log(3.0 / (10 / 3)))
+    # Each of the three customers bought P1 in the eight weeks up to the replay date.
+    assert c1["recent_popularity"] == pytest.approx(1.0)
     assert c2["recency"] == pytest.approx(1 / 20)
     assert c2["log_days_since"] == pytest.approx(math.log(20))
     # Each offer is a restock: a product the customer bought, never a new one; its score is the graph's.

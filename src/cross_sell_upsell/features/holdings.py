@@ -7,7 +7,7 @@ customers' and products' attributes up by row rather than by a join.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import polars as pl
@@ -88,3 +88,18 @@ def _fixed_weights(days: np.ndarray, as_of: date, habit_half_life_days: float) -
     weight = pl.lit(0.5).pow((pl.lit(as_of) - pl.col("purchase_date")).dt.total_days() / habit_half_life_days)
     table = dates.to_frame().select((weight * HABIT_SCALE).round().cast(pl.Int64)).to_series().to_numpy()
     return table[days - first]
+
+
+RECENT_DAYS = 56
+"""The days a product's recent popularity is counted over: eight weeks, long enough for a monthly product's buyers
+to show, short enough to follow what sells now (the backtest's recent-popularity baseline counts the same)."""
+
+
+def recent_buyer_shares(holdings: pl.DataFrame, products: int, as_of: date) -> pl.Series:
+    """Per product key (0..products-1), the share of the customers who bought anything in the RECENT_DAYS up to
+    `as_of` who bought that product then (0 when nobody did), from every customer's `holdings`: a product's last
+    purchase falls in the window exactly when it was bought in it."""
+    recent = holdings.filter(pl.col("last_purchase") > as_of - timedelta(days=RECENT_DAYS))
+    buyers = max(recent.get_column("customer_row").n_unique(), 1)
+    counts = np.bincount(recent.get_column("product_key").to_numpy(), minlength=products)
+    return pl.Series("recent_buyer_share", counts / buyers, dtype=pl.Float64)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import polars as pl
+from scipy import sparse
 
 from cross_sell_upsell.models.acceptance import NEW_PRODUCT, PROBABILITY, SCORE, AcceptanceModel, predict_acceptance
 from cross_sell_upsell.offers.keys import customer_product_key, lookup, rank_in_runs
@@ -25,12 +27,17 @@ FEATURES: tuple[str, ...] = (
     "expected_purchases",
     "churn_probability",
     "relative_price",
+    "similar_owned",
+    "recent_popularity",
 )
 """The numeric features of an offer: the score components; for a product the customer bought,
 1 / (1 + days since the last purchase), log(1 + days since the last purchase), log(1 + days bought on) and the
 recency-weighted repeat purchases (0 for a product never bought, and for a bundle); the customer model's expected
-purchases and churn probability; and log(price / the customer's usual price), the usual price being the mean
-catalog price of the products they bought, weighted by the days bought on (0 without history)."""
+purchases and churn probability; log(price / the customer's usual price), the usual price being the mean
+catalog price of the products they bought, weighted by the days bought on (0 without history); the summed
+similarity of the product to everything else the customer owns (the item neighbours' links into it, 0 without
+signals: what item kNN ranks by, where the score keeps only the strongest link); and the share of the customers
+buying lately who bought the product (`Snapshot.products.recent_buyer_share`, 0 for a bundle)."""
 
 
 RANKING_VALUE = "ranking_value"
@@ -44,13 +51,19 @@ and a customer's order must not depend on the chunk they are scored in."""
 
 
 def acceptance_features(
-    offers: pl.DataFrame, customers: pl.DataFrame, holdings: pl.DataFrame, products: pl.DataFrame, as_of: date
+    offers: pl.DataFrame,
+    customers: pl.DataFrame,
+    holdings: pl.DataFrame,
+    products: pl.DataFrame,
+    as_of: date,
+    neighbours: pl.DataFrame | None,
 ) -> pl.DataFrame:
     """FEATURES per row of `offers` (customer_key, product_key (null for a bundle), price, the COMPONENTS and
     SCORE), in order, followed by SCORE as it is and NEW_PRODUCT (a product not in the customer's holdings; false
     for a bundle): what the model's new-product calibration reads.
     `customers` and `products` are indexed by their keys; `holdings` are (customer_key, product_key,
-    last_purchase, purchase_days, habit) as of `as_of`."""
+    last_purchase, purchase_days, habit) as of `as_of`; `neighbours` the signals' item neighbours (source_key,
+    product_key, similarity), None when the signals are off."""
     owned = holdings.select(
         "customer_key",
         "purchase_days",
@@ -63,7 +76,7 @@ def acceptance_features(
         usual_price=(pl.col("owned_price") * pl.col("purchase_days")).sum() / pl.col("purchase_days").sum()
     )
     return (
-        offers.select("customer_key", "price", *COMPONENTS, SCORE, offer=customer_product_key())
+        offers.select("customer_key", "product_key", "price", *COMPONENTS, SCORE, offer=customer_product_key())
         # One packed key joins much faster than the (customer_key, product_key) pair; a bundle's is null.
         .join(owned.drop("owned_price", "customer_key"), on="offer", how="left", maintain_order="left")
         .join(usual, on="customer_key", how="left", maintain_order="left")
@@ -77,6 +90,8 @@ def acceptance_features(
             expected_purchases=lookup(customers.get_column("expected_purchases"), "customer_key"),
             churn_probability=lookup(customers.get_column("churn_probability"), "customer_key"),
             relative_price=(pl.col("price") / pl.col("usual_price")).log().fill_null(0.0).fill_nan(0.0),
+            similar_owned=_similar_owned(offers, holdings, neighbours, customers.height, products.height),
+            recent_popularity=lookup(products.get_column("recent_buyer_share"), "product_key").fill_null(0.0),
         )
         .select(
             *FEATURES,
@@ -84,6 +99,30 @@ def acceptance_features(
             (pl.col("offer").is_not_null() & pl.col("days_ago").is_null()).alias(NEW_PRODUCT),
         )
     )
+
+
+def _similar_owned(
+    offers: pl.DataFrame, holdings: pl.DataFrame, neighbours: pl.DataFrame | None, customers: int, products: int
+) -> np.ndarray:
+    """Per offer row, the summed similarity of its product to every product the customer owns (0 for a bundle,
+    for a product with no neighbour owned, or without signals): one sparse product of what is owned and the
+    neighbours, read at the offers' keys, so no pair is enumerated per customer."""
+    if neighbours is None or offers.is_empty():
+        return np.zeros(offers.height)
+    owned = sparse.csr_matrix(
+        (np.ones(holdings.height), (holdings["customer_key"].to_numpy(), holdings["product_key"].to_numpy())),
+        shape=(customers, products),
+    )
+    links = sparse.csr_matrix(
+        (
+            neighbours["similarity"].to_numpy(),
+            (neighbours["source_key"].to_numpy(), neighbours["product_key"].to_numpy()),
+        ),
+        shape=(products, products),
+    )
+    product = offers.get_column("product_key")
+    summed = (owned @ links)[offers.get_column("customer_key").to_numpy(), product.fill_null(0).to_numpy()]
+    return np.where(product.is_null().to_numpy(), 0.0, np.asarray(summed).ravel())
 
 
 def fitted(model: AcceptanceModel | None) -> bool:
@@ -106,12 +145,13 @@ def acceptance_probabilities(
     holdings: pl.DataFrame,
     products: pl.DataFrame,
     as_of: date,
+    neighbours: pl.DataFrame | None,
 ) -> pl.Series:
     """`acceptance_probability` of every scored offer (`scoring.score_offers`' frame), to PROBABILITY_DECIMALS;
     null for every row without a fitted model."""
     if not fitted(model):
         return pl.Series(PROBABILITY, [None] * scored.height, dtype=pl.Float64)
-    features = acceptance_features(scored, customers, holdings, products, as_of).with_columns(
+    features = acceptance_features(scored, customers, holdings, products, as_of, neighbours).with_columns(
         scored.select("type", "source")
     )
     return predict_acceptance(model, features).round(PROBABILITY_DECIMALS)

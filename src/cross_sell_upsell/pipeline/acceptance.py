@@ -46,7 +46,8 @@ def offer_features(opportunities: pl.DataFrame, snapshot: Snapshot) -> pl.DataFr
         customer_key=snapshot.customer_rows.rows_of(opportunities.get_column("customer_id")),
     ).join(product_keys, on="offer_id", how="left", maintain_order="left")
     holdings = snapshot.holdings.rename({"customer_row": "customer_key"})
-    features = acceptance_features(keyed, snapshot.customers, holdings, snapshot.products, snapshot.as_of)
+    neighbours = None if snapshot.signals is None else snapshot.signals.neighbours
+    features = acceptance_features(keyed, snapshot.customers, holdings, snapshot.products, snapshot.as_of, neighbours)
     return keyed.select(KEYS).with_columns(features)
 
 

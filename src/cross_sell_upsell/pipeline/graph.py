@@ -145,8 +145,15 @@ def score_opportunities(state: State, runtime: Runtime[Context]) -> dict[str, An
         # Offers no need takes are dropped before the prediction (about 40% of them); a campaign's cap counts every
         # boosted offer of the ranked list, so with campaigns they stay until `one_offer_per_need`.
         scored = without_unneeded(scored, state["bundle_offers"], state["products"])
+    signals = state["signals"]
     probabilities = acceptance_probabilities(
-        scored, state.get("acceptance"), customers, state["holdings"], state["products"], state["as_of"]
+        scored,
+        state.get("acceptance"),
+        customers,
+        state["holdings"],
+        state["products"],
+        state["as_of"],
+        None if signals is None else signals.neighbours,
     )
     ranked = ranked_by_policy(scored.with_columns(probabilities), config.ranking)
     # A campaign boosts what the offers are ranked by: the policy's value, else the score.

@@ -1,0 +1,113 @@
+"""The acceptance features that read beyond the offer's own row (`offers.acceptance.acceptance_features`): the
+summed similarity of the offered product to what the customer owns, and the product's recent popularity, on
+tables built here and worked out by hand."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+from offer_tables import table
+
+from cross_sell_upsell.features.holdings import recent_buyer_shares
+from cross_sell_upsell.offers.acceptance import acceptance_features
+from cross_sell_upsell.offers.scoring import COMPONENTS
+
+AS_OF = date(2024, 3, 1)
+
+CUSTOMERS = table(
+    {"expected_purchases": pl.Float64(), "churn_probability": pl.Float64()},
+    "customer_key | expected_purchases | churn_probability",
+    "0            | 2.0                | 0.1",
+    "1            | 1.0                | 0.5",
+)
+
+PRODUCTS = table(
+    {"price": pl.Float64(), "recent_buyer_share": pl.Float64()},
+    "product_key | price | recent_buyer_share",
+    "0           | 10.0  | 0.5",
+    "1           | 20.0  | 0.25",
+    "2           | 5.0   | 0.0",
+)
+
+HOLDINGS = table(
+    {
+        "customer_key": pl.UInt32(),
+        "product_key": pl.UInt32(),
+        "last_purchase": pl.Date(),
+        "purchase_days": pl.UInt32(),
+        "habit": pl.Float64(),
+    },
+    "customer_key | product_key | last_purchase | purchase_days | habit",
+    "0            | 0           | 2024-02-26    | 2             | 0.5",
+    "0            | 1           | 2024-02-20    | 1             | 0.0",
+    "1            | 1           | 2024-02-29    | 1             | 0.0",
+)
+
+NEIGHBOURS = table(
+    {"source_key": pl.UInt32(), "product_key": pl.UInt32(), "similarity": pl.Float64()},
+    "source_key | product_key | similarity",
+    "0          | 2           | 0.4",
+    "1          | 2           | 0.3",
+    "0          | 1           | 0.6",
+    "1          | 0           | 0.6",
+)
+
+OFFERS = table(
+    {"customer_key": pl.UInt32(), "product_key": pl.UInt32(), "price": pl.Float64()}
+    | dict.fromkeys((*COMPONENTS, "score"), pl.Float64()),
+    "label       | customer_key | product_key | price",
+    "0 new 2     | 0            | 2           | 5.0",
+    "0 restock 1 | 0            | 1           | 20.0",
+    "1 new 0     | 1            | 0           | 10.0",
+    "1 bundle    | 1            | null        | 30.0",
+    "1 new 2     | 1            | 2           | 5.0",
+).with_columns(pl.col(*COMPONENTS, "score").fill_null(0.0))
+
+
+def feature(name: str, neighbours: pl.DataFrame | None = NEIGHBOURS) -> list[float]:
+    return acceptance_features(OFFERS, CUSTOMERS, HOLDINGS, PRODUCTS, AS_OF, neighbours).get_column(name).to_list()
+
+
+def test_similarity_to_what_is_owned_is_summed_over_the_owned_products():
+    assert feature("similar_owned") == pytest.approx(
+        [
+            0.4 + 0.3,  # customer 0 owns products 0 and 1, both linked to 2
+            0.6,  # 0 -> 1; product 1 has no link to itself
+            0.6,  # customer 1 owns product 1: 1 -> 0
+            0.0,  # a bundle has no product
+            0.3,  # 1 -> 2
+        ]
+    )
+
+
+def test_without_signals_no_similarity_is_read():
+    assert feature("similar_owned", neighbours=None) == [0.0] * 5
+
+
+def test_recent_popularity_is_the_products_recent_buyer_share():
+    assert feature("recent_popularity") == [0.0, 0.25, 0.5, 0.0, 0.0]  # the bundle's is 0
+
+
+def test_recent_buyer_share_counts_customers_who_bought_in_the_last_eight_weeks():
+    holdings = table(
+        {"customer_row": pl.UInt32(), "product_key": pl.UInt32(), "last_purchase": pl.Date()},
+        "customer_row | product_key | last_purchase",
+        "0            | 0           | 2024-02-20",
+        "0            | 1           | 2024-01-05",  # 56 days before the as-of date: outside the window
+        "1            | 0           | 2024-01-06",  # 55 days before: inside
+        "2            | 1           | 2024-02-29",
+        "3            | 1           | 2023-06-01",  # bought nothing lately
+    )
+    # Three customers (0, 1, 2) bought lately: product 0 by two of them, product 1 by one, product 2 by none.
+    assert recent_buyer_shares(holdings, 3, AS_OF).to_list() == pytest.approx([2 / 3, 1 / 3, 0.0])
+
+
+def test_recent_buyer_share_is_zero_when_nobody_bought_lately():
+    holdings = table(
+        {"customer_row": pl.UInt32(), "product_key": pl.UInt32(), "last_purchase": pl.Date()},
+        "customer_row | product_key | last_purchase",
+        "0            | 0           | 2023-01-01",
+    )
+    assert recent_buyer_shares(holdings, 2, AS_OF).to_list() == [0.0, 0.0]
