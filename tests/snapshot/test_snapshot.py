@@ -124,3 +124,20 @@ def test_the_snapshot_is_the_same_whatever_the_number_of_partitions(synthetic, p
 def test_partitions_must_be_at_least_one(mini):
     with pytest.raises(ConfigurationError, match="partitions must be at least 1, not 0"):
         build_snapshot(mini, AS_OF, CONFIG, partitions=0)
+
+
+def test_a_cohorts_holdings_are_its_customers_rows_of_the_snapshots(synthetic):
+    snapshot = build_snapshot(synthetic, SUGGESTED_AS_OF, CONFIG)
+    ids = synthetic.customer_ids()
+    # Scattered rows in no order, one repeated, one unknown, and customers without holdings among them.
+    requested = [ids[1500], ids[3], "nobody", *ids[700:720], ids[3], ids[1999], ids[0]]
+    cohort = select_cohort(snapshot, requested)
+    rows = snapshot.customer_rows.rows_of(cohort.customers.get_column("customer_id"))
+    expected = (
+        snapshot.holdings.join(pl.DataFrame({"customer_row": rows}).with_row_index("customer_key"), on="customer_row")
+        .select("customer_key", "product_key", "last_purchase", "purchase_days", "habit")
+        .sort("customer_key", "product_key")
+    )
+    assert_frame_equal(cohort.holdings, expected, check_dtypes=False)
+    assert not cohort.holdings.is_empty()
+    assert cohort.unknown_customer_ids == ("nobody",)

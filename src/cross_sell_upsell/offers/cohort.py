@@ -83,12 +83,7 @@ def select_cohort(snapshot: Snapshot, customer_ids: Sequence[str] | None) -> Coh
     rows, unknown = _selected_rows(snapshot, customer_ids)
     key_of_row = np.full(snapshot.customers.height, np.iinfo(np.uint32).max, dtype=np.uint32)
     key_of_row[rows] = np.arange(len(rows), dtype=np.uint32)
-    owned = snapshot.holdings
-    owned = (
-        owned.slice(*_row_span(owned, rows))
-        if _contiguous(rows)
-        else owned.filter(pl.col("customer_row").is_in(pl.Series(rows).implode()))
-    )
+    owned = _holdings_of(snapshot.holdings, rows)
     holdings = (
         owned.with_columns(customer_key=pl.Series(key_of_row).gather(owned.get_column("customer_row")))
         .select("customer_key", "product_key", "last_purchase", "purchase_days", "habit")
@@ -106,13 +101,14 @@ def select_cohort(snapshot: Snapshot, customer_ids: Sequence[str] | None) -> Coh
     )
 
 
-def _contiguous(rows: np.ndarray) -> bool:
-    return len(rows) > 0 and int(rows[-1]) - int(rows[0]) == len(rows) - 1 and bool(np.all(np.diff(rows) == 1))
-
-
-def _row_span(owned: pl.DataFrame, rows: np.ndarray) -> tuple[int, int]:
-    """Offset and length of the holdings of a contiguous range of customer rows (holdings are sorted by row)."""
-    customer_rows = owned.get_column("customer_row")
-    start = int(customer_rows.search_sorted(int(rows[0]), side="left"))
-    end = int(customer_rows.search_sorted(int(rows[-1]), side="right"))
-    return start, end - start
+def _holdings_of(holdings: pl.DataFrame, rows: np.ndarray) -> pl.DataFrame:
+    """The holdings of the customers at `rows`. Holdings are sorted by customer row, so each customer's run is
+    found by binary search: filtering every holding for a chunk's rows cost 1.3 s a chunk at ten million customers
+    (100M holdings), the two searches and the gather a tenth of that."""
+    customer_rows, wanted = holdings.get_column("customer_row"), pl.Series(rows)
+    starts = customer_rows.search_sorted(wanted, side="left").to_numpy().astype(np.int64)
+    lengths = customer_rows.search_sorted(wanted, side="right").to_numpy().astype(np.int64) - starts
+    # Row j of the result is the (j - first)-th holding of the run it falls in, first being where that run starts
+    # in the result.
+    first = np.cumsum(lengths) - lengths
+    return holdings[np.repeat(starts - first, lengths) + np.arange(int(lengths.sum()))]
