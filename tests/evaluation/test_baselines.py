@@ -14,7 +14,6 @@ from support import rows
 from cross_sell_upsell.evaluation import baselines
 from cross_sell_upsell.evaluation.backtest import evaluate
 from cross_sell_upsell.evaluation.baselines import (
-    RECENT_WEEKS,
     SarSettings,
     TifuSettings,
     basket_buy_again,
@@ -23,6 +22,7 @@ from cross_sell_upsell.evaluation.baselines import (
     tifu_knn,
     tifu_vectors,
 )
+from cross_sell_upsell.features.holdings import RECENT_DAYS
 
 
 def _lists(ranked: pl.DataFrame) -> dict[str, list[str]]:
@@ -67,7 +67,7 @@ def test_basket_buy_again_counts_two_baskets_of_one_day_as_two_and_days_without_
 
 def test_recent_popularity_counts_the_buyers_of_the_last_eight_weeks():
     purchases = hand_split().train.ownership
-    ranked = popularity(purchases, K, since=CUTOFF - timedelta(weeks=RECENT_WEEKS))
+    ranked = popularity(purchases, K, since=CUTOFF - timedelta(days=RECENT_DAYS))
     # Since 2024-01-05: A bought by C1 and C2, C by C1 and C3 (2 buyers each), B by C2 only (C1's B is older),
     # D by C2, E by C3. C1: own A, C (2 each), then new D, E (1 each); C2: own A (2) and new C (2), then own B
     # and new E (1); C3: new A, own C, then new B, own E. Ties by product id.

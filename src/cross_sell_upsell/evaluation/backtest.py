@@ -45,7 +45,7 @@ import polars as pl
 from cross_sell_upsell.configuration import OrchestratorConfig, ScoringWeights
 from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.errors import ConfigurationError
-from cross_sell_upsell.evaluation.baselines import RECENT_WEEKS, basket_buy_again, popularity, sar, tifu_knn
+from cross_sell_upsell.evaluation.baselines import basket_buy_again, popularity, sar, tifu_knn
 from cross_sell_upsell.evaluation.bootstrap import (
     DEFAULT_BOOTSTRAP,
     HEADLINE,
@@ -56,6 +56,7 @@ from cross_sell_upsell.evaluation.bootstrap import (
 from cross_sell_upsell.evaluation.calibration import calibration
 from cross_sell_upsell.evaluation.lists import ranked
 from cross_sell_upsell.evaluation.metrics import RANKING_METRICS, per_user, summarize, top_k, user_metrics
+from cross_sell_upsell.features.holdings import RECENT_DAYS
 from cross_sell_upsell.offers.candidates import learned_offers
 from cross_sell_upsell.offers.cohort import select_cohort
 from cross_sell_upsell.offers.keys import lookup
@@ -165,7 +166,7 @@ def method_lists(
     purchases = split.train.ownership
     builders = {
         "popularity": lambda: popularity(purchases, k),
-        "recent_popularity": lambda: popularity(purchases, k, since=split.cutoff - timedelta(weeks=RECENT_WEEKS)),
+        "recent_popularity": lambda: popularity(purchases, k, since=split.cutoff - timedelta(days=RECENT_DAYS)),
         "buy_again": lambda: ranked(
             holdings.sort("user", "purchase_days", "last_purchase", "id_order", descending=[False, True, True, False])
         ),

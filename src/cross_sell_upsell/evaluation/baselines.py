@@ -28,9 +28,6 @@ import scipy.sparse as sp
 
 from cross_sell_upsell.evaluation.lists import best_new_and_repeat, ranked
 
-RECENT_WEEKS = 8
-"""Recent popularity counts the buyers of the last 8 weeks before the cutoff (two months of a shop's trend)."""
-
 _CELLS_PER_CHUNK = 8_000_000
 """Dense scores are computed for this many (customer, product) cells at a time: about 64 MB of float64."""
 

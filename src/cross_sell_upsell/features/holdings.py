@@ -91,8 +91,9 @@ def _fixed_weights(days: np.ndarray, as_of: date, habit_half_life_days: float) -
 
 
 RECENT_DAYS = 56
-"""The days a product's recent popularity is counted over: eight weeks, long enough for a monthly product's buyers
-to show, short enough to follow what sells now (the backtest's recent-popularity baseline counts the same)."""
+"""The days a product's recent popularity is counted over, by the acceptance model's feature and the backtest's
+recent-popularity baseline alike: eight weeks, long enough for a monthly product's buyers to show, short enough
+to follow what sells now."""
 
 
 def recent_buyer_shares(holdings: pl.DataFrame, products: int, as_of: date) -> pl.Series:
