@@ -85,6 +85,7 @@ def load_customers(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         "holdings": cohort.holdings,
         "cross_sells": cohort.cross_sells,
         "signals": cohort.signals,
+        "ease": cohort.ease,
         "essentials": cohort.essentials,
         "concerns": cohort.concerns,
         "unknown_customer_ids": list(cohort.unknown_customer_ids),
@@ -154,8 +155,9 @@ def score_opportunities(state: State, runtime: Runtime[Context]) -> dict[str, An
         state["products"],
         state["as_of"],
         None if signals is None else signals.neighbours,
+        state.get("ease"),
     )
-    ranked = ranked_by_policy(scored.with_columns(probabilities), config.ranking)
+    ranked = ranked_by_policy(scored.hstack(probabilities), config.ranking)
     # A campaign boosts what the offers are ranked by: the policy's value, else the score.
     by = RANKING_VALUE if RANKING_VALUE in ranked.columns else "score"
     promoted = boost(ranked, campaigns, state["as_of"], config, by, customers=customers, products=state["products"])
