@@ -9,8 +9,8 @@ from datetime import date
 import numpy as np
 import polars as pl
 import pytest
-from support import rows
 from scipy import sparse
+from support import rows
 
 from cross_sell_upsell.configuration import SignalSettings
 from cross_sell_upsell.models.ease import (
