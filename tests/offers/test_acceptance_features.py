@@ -136,7 +136,7 @@ def test_the_ease_score_sums_the_weights_from_the_modelled_products_owned():
 
 def test_a_customer_owning_no_modelled_product_gets_no_ease_score():
     only_product_0 = HOLDINGS.filter(pl.col("product_key") == 0)
-    scores = ease_scores(OFFERS, only_product_0, EASE, CUSTOMERS.height, PRODUCTS.height)
+    scores = ease_scores(OFFERS, only_product_0, EASE, PRODUCTS.height)
     assert scores.to_list() == [None] * OFFERS.height
 
 

@@ -59,6 +59,24 @@ class EaseModel:
         index[self.product_keys] = np.arange(len(self.product_keys))
         return index[product_keys]
 
+    def scores(
+        self, owners: np.ndarray, owned: np.ndarray, customers: np.ndarray, products: np.ndarray, n_products: int
+    ) -> np.ndarray:
+        """Each pair's (customers[i], products[i]) score, `pair_scores` over what the customers own (the holdings
+        `owners[j]` owns `owned[j]`; keys of products below `n_products`); NaN for a product not modelled or a
+        customer who owns no modelled product (a score of nothing would say nothing)."""
+        held = self.index_of(owned, n_products)
+        inside = held >= 0
+        rows = int(max(owners.max(initial=0), customers.max(initial=0))) + 1
+        matrix = sparse.csr_matrix(
+            (np.ones(int(inside.sum())), (owners[inside], held[inside])), shape=(rows, len(self.product_keys))
+        )
+        target = self.index_of(products, n_products)
+        scored = (target >= 0) & (np.diff(matrix.indptr)[customers] > 0)
+        result = np.full(len(customers), np.nan)
+        result[scored] = pair_scores(self.weights, matrix, customers[scored], target[scored])
+        return result
+
 
 def ease_weights(gram: np.ndarray, regularization: float) -> np.ndarray:
     """B (n x n, float32, zero diagonal) of the gram matrix G (n x n, symmetric) with ridge `regularization`

@@ -22,7 +22,7 @@ from cross_sell_upsell.models.acceptance import (
     AcceptanceModel,
     predict_acceptance,
 )
-from cross_sell_upsell.models.ease import EaseModel, pair_scores
+from cross_sell_upsell.models.ease import EaseModel
 from cross_sell_upsell.offers.keys import customer_product_key, lookup, rank_in_runs
 from cross_sell_upsell.offers.scoring import COMPONENTS
 
@@ -105,7 +105,7 @@ def acceptance_features(
         .select(
             *FEATURES,
             SCORE,
-            ease_scores(offers, holdings, ease, customers.height, products.height),
+            ease_scores(offers, holdings, ease, products.height),
             (pl.col("offer").is_not_null() & pl.col("days_ago").is_null()).alias(NEW_PRODUCT),
         )
     )
@@ -135,25 +135,21 @@ def _similar_owned(
     return np.where(product.is_null().to_numpy(), 0.0, np.asarray(summed).ravel())
 
 
-def ease_scores(
-    offers: pl.DataFrame, holdings: pl.DataFrame, ease: EaseModel | None, customers: int, products: int
-) -> pl.Series:
-    """EASE_SCORE per offer row: the EASE model's score of the product for the customer (`ease.pair_scores`, the
+def ease_scores(offers: pl.DataFrame, holdings: pl.DataFrame, ease: EaseModel | None, products: int) -> pl.Series:
+    """EASE_SCORE per offer row: the EASE model's score of the product for the customer (`EaseModel.scores`, the
     sum of its weights from what they own); null for a bundle, a product it does not model, a customer who owns
-    none of the products it models (the score would say nothing), or without a model."""
-    scores = np.full(offers.height, np.nan)
-    if ease is not None and not offers.is_empty():
-        held = ease.index_of(holdings.get_column("product_key").to_numpy(), products)
-        inside = held >= 0
-        owned = sparse.csr_matrix(
-            (np.ones(int(inside.sum())), (holdings.get_column("customer_key").to_numpy()[inside], held[inside])),
-            shape=(customers, len(ease.product_keys)),
-        )
-        product = offers.get_column("product_key")
-        target = ease.index_of(product.fill_null(0).to_numpy(), products)
-        customer = offers.get_column("customer_key").to_numpy()
-        scored = (target >= 0) & product.is_not_null().to_numpy() & (np.diff(owned.indptr)[customer] > 0)
-        scores[scored] = pair_scores(ease.weights, owned, customer[scored], target[scored])
+    none of the products it models, or without a model."""
+    product = offers.get_column("product_key")
+    if ease is None or offers.is_empty():
+        return pl.Series(EASE_SCORE, [None] * offers.height, dtype=pl.Float64)
+    scores = ease.scores(
+        holdings.get_column("customer_key").to_numpy(),
+        holdings.get_column("product_key").to_numpy(),
+        offers.get_column("customer_key").to_numpy(),
+        product.fill_null(0).to_numpy(),
+        products,
+    )
+    scores[product.is_null().to_numpy()] = np.nan
     return pl.Series(EASE_SCORE, scores, dtype=pl.Float64).fill_nan(None)
 
 

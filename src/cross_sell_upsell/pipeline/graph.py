@@ -114,14 +114,16 @@ def check_replenishment(state: State, runtime: Runtime[Context]) -> dict[str, An
 
 def find_cross_sells(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """The catalog's cross-sells and, with learned signals, those of basket rules (held to the customer's segment's
-    thresholds, `offers/segment_rules.py`) and similar customers."""
+    thresholds, `offers/segment_rules.py`) and similar customers, chosen among by EASE when there is a model."""
     holdings, products, signals = state["holdings"], state["products"], state["signals"]
     offers = [cross_sell_offers(holdings, state["cross_sells"], products)]
     if signals is not None:
         config = runtime.context.config
         limit = config.signals.learned_offers
         offers.append(
-            segment_learned_offers(holdings, signals, products, limit, state["customers"], config.segment_rules)
+            segment_learned_offers(
+                holdings, signals, products, limit, state["customers"], config.segment_rules, state.get("ease")
+            )
         )
     return {"cross_sell_offers": pl.concat(offers)}
 
