@@ -13,8 +13,10 @@ from scipy import sparse
 from support import rows
 
 from cross_sell_upsell.configuration import SignalSettings
+from cross_sell_upsell.models import ease
 from cross_sell_upsell.models.ease import (
     DEFAULT_MULTIPLIER,
+    EaseModel,
     choose_regularization,
     ease_weights,
     fit_ease,
@@ -161,3 +163,27 @@ def test_lambda_is_validated_on_an_evenly_spread_sample_of_customers_with_new_pr
     assert model.validation_customers == 40
     assert len(model.validation) >= 4
     assert model.regularization / 40.0 == pytest.approx(max(model.validation, key=model.validation.get))
+
+
+def test_small_and_large_models_score_pairs_alike(monkeypatch):
+    # A model of a few products scores every product of every customer at once; a large one each pair alone.
+    rng = np.random.default_rng(3)
+    model = EaseModel(
+        product_keys=np.array([4, 0, 2, 5, 1]),
+        weights=rng.normal(size=(5, 5)).astype(np.float32),
+        regularization=1.0,
+        validation={},
+        validation_customers=0,
+    )
+    owners, owned = np.array([0, 0, 1, 2, 2, 2]), np.array([4, 3, 3, 0, 1, 5])
+    customers, products = np.array([0, 0, 1, 2, 2, 3]), np.array([2, 3, 2, 2, 4, 2])
+    dense = model.scores(owners, owned, customers, products, 6)
+    monkeypatch.setattr(ease, "DENSE_PRODUCTS", 0)
+    by_pair = model.scores(owners, owned, customers, products, 6)
+    # Customer 0 owns 4 (row 0) and 3 (not modelled): product 2 (row 2) scores B[0, 2]. Product 3 is not modelled,
+    # customer 1 owns nothing modelled, customer 3 nothing at all.
+    assert np.isnan(dense[[1, 2, 5]]).all() and np.isnan(by_pair[[1, 2, 5]]).all()
+    assert dense[0] == pytest.approx(model.weights[0, 2])
+    assert dense[[0, 3, 4]] == pytest.approx(by_pair[[0, 3, 4]], rel=1e-6)
+    # Customer 2 owns 0, 1 and 5 (rows 1, 4, 3): product 4 (row 0) scores B[1, 0] + B[4, 0] + B[3, 0].
+    assert by_pair[4] == pytest.approx(model.weights[[1, 4, 3], 0].sum(), rel=1e-6)
