@@ -74,7 +74,8 @@ class EaseModel:
         inside = held >= 0
         rows = int(max(owners.max(initial=0), customers.max(initial=0))) + 1
         matrix = sparse.csr_matrix(
-            (np.ones(int(inside.sum())), (owners[inside], held[inside])), shape=(rows, len(self.product_keys))
+            (np.ones(int(inside.sum()), dtype=np.float32), (owners[inside], held[inside])),
+            shape=(rows, len(self.product_keys)),
         )
         target = self.index_of(products, n_products)
         scored = (target >= 0) & (np.diff(matrix.indptr)[customers] > 0)
@@ -129,7 +130,7 @@ def pair_scores(
 def validation_ndcg(weights: np.ndarray, owned: sparse.csr_matrix, bought: sparse.csr_matrix, k: int) -> float:
     """The mean NDCG@k of the customers who bought something new (`bought`: customers x products, first purchases
     after the fit's purchases) when each is offered the k products they do not own (`owned`) with the highest
-    score, in score order, ties to the lower product index: binary relevance, DCG = sum of 1 / log2(rank + 1) over
+    score (`_top_k`): binary relevance, DCG = sum of 1 / log2(rank + 1) over
     hits, ideal DCG the same for min(k, products bought) hits first (the backtest's NDCG, evaluation/metrics.py)."""
     bought, owned = bought.tocsr(), owned.tocsr()
     counts = np.diff(bought.indptr)
