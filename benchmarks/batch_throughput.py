@@ -137,9 +137,14 @@ def main() -> None:
         action="store_true",
         help="switch the acceptance model off (acceptance.enabled = false): no training, ranked by the score",
     )
+    parser.add_argument(
+        "--no-ease", action="store_true", help="switch the EASE item-item model off (signals.ease_products = 0)"
+    )
     args = parser.parse_args()
 
     config = {"signals": {"enabled": False}} if args.no_signals else {}
+    if args.no_ease and not args.no_signals:
+        config["signals"] = {"ease_products": 0}
     if args.no_acceptance:
         config["acceptance"] = {"enabled": False}
     folder = synthetic_data(args.customers, args.seed)

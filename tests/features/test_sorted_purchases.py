@@ -102,4 +102,4 @@ def test_no_purchases_no_rows():
     assert sorted_holdings(empty, AS_OF, 30.0).height == 0
     only_returns = sort_purchases(priced().filter(pl.col("amount") < 0))
     assert sorted_purchase_summary(only_returns, AS_OF).height == 0
-    assert sorted_holdings(only_returns, AS_OF, 30.0).rows() == [(7, 2, date(2024, 2, 1), 1, 0.0)]
+    assert sorted_holdings(only_returns, AS_OF, 30.0).rows() == [(7, 2, date(2024, 2, 1), date(2024, 2, 1), 1, 0.0)]

@@ -1,17 +1,19 @@
 """The acceptance features that read beyond the offer's own row (`offers.acceptance.acceptance_features`): the
-summed similarity of the offered product to what the customer owns, and the product's recent popularity, on
-tables built here and worked out by hand."""
+summed similarity of the offered product to what the customer owns, the product's recent popularity and its EASE
+score, on tables built here and worked out by hand."""
 
 from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import polars as pl
 import pytest
 from offer_tables import table
 
 from cross_sell_upsell.features.holdings import recent_buyer_shares
-from cross_sell_upsell.offers.acceptance import acceptance_features
+from cross_sell_upsell.models.ease import EaseModel
+from cross_sell_upsell.offers.acceptance import acceptance_features, ease_scores
 from cross_sell_upsell.offers.scoring import COMPONENTS
 
 AS_OF = date(2024, 3, 1)
@@ -111,3 +113,35 @@ def test_recent_buyer_share_is_zero_when_nobody_bought_lately():
         "0            | 0           | 2023-01-01",
     )
     assert recent_buyer_shares(holdings, 2, AS_OF).to_list() == [0.0, 0.0]
+
+
+EASE = EaseModel(
+    product_keys=np.array([1, 2]),
+    weights=np.array([[0.0, 0.3], [-0.2, 0.0]], dtype=np.float32),
+    regularization=1.0,
+    validation={},
+    validation_customers=0,
+)
+"""EASE modelling products 1 (row 0) and 2 (row 1): buying 1 says +0.3 about 2, buying 2 says -0.2 about 1."""
+
+
+def test_the_ease_score_sums_the_weights_from_the_modelled_products_owned():
+    scores = acceptance_features(OFFERS, CUSTOMERS, HOLDINGS, PRODUCTS, AS_OF, NEIGHBOURS, EASE).get_column(
+        "ease_score"
+    )
+    # Customer 0 owns 0 (not modelled) and 1: product 2 scores B[1 -> 2] = 0.3, product 1 B[1 -> 1] = 0.
+    # Customer 1 owns 1: product 0 is not modelled and a bundle has no product, product 2 scores 0.3.
+    assert scores.to_list() == pytest.approx([0.3, 0.0, None, None, 0.3])
+
+
+def test_a_customer_owning_no_modelled_product_gets_no_ease_score():
+    only_product_0 = HOLDINGS.filter(pl.col("product_key") == 0)
+    scores = ease_scores(OFFERS, only_product_0, EASE, PRODUCTS.height)
+    assert scores.to_list() == [None] * OFFERS.height
+
+
+def test_without_ease_no_score_is_read():
+    assert (
+        acceptance_features(OFFERS, CUSTOMERS, HOLDINGS, PRODUCTS, AS_OF, NEIGHBOURS).get_column("ease_score").to_list()
+        == [None] * OFFERS.height
+    )

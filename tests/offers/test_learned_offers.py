@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 import pytest
 from support import AS_OF, MINI_CATALOG, MINI_CUSTOMERS, rows, write_data
 
 from cross_sell_upsell.configuration import OrchestratorConfig, SignalSettings
 from cross_sell_upsell.data.dataset import load_dataset
+from cross_sell_upsell.models.ease import EaseModel
 from cross_sell_upsell.offers.candidates import cross_sell_offers, learned_offers, routine_status
 from cross_sell_upsell.offers.cohort import select_cohort
 from cross_sell_upsell.offers.scoring import score_offers
@@ -65,6 +67,27 @@ def test_learned_offers_sum_the_evidence_and_name_the_strongest_link(k1):
     # A1 (key 0) is owned, so A3's link to it proposes nothing.
     assert got == [(5, "basket_rule", 0, 0.5, 2.0, 1.0), (4, "similar_customers", 0, 0.4, None, 0.5)]
     assert learned_offers(k1.holdings, links, k1.products, limit=1).get_column("product_key").to_list() == [5]
+
+
+def test_ease_chooses_which_linked_products_are_kept(k1):
+    links = link_table(
+        "0          | 5           | 0.5  | null      | similar_customers",
+        "0          | 4           | 0.4  | null      | similar_customers",
+        "0          | 3           | 0.3  | null      | similar_customers",
+    )
+    # EASE models A1 (key 0), A4 (key 3) and A5 (key 4), not A6 (key 5): from A1, A4 scores 0.2 and A5 0.1.
+    ease = EaseModel(
+        product_keys=np.array([0, 3, 4]),
+        weights=np.array([[0.0, 0.2, 0.1], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]], dtype=np.float32),
+        regularization=1.0,
+        validation={},
+        validation_customers=0,
+    )
+    chosen = learned_offers(k1.holdings, links, k1.products, limit=2, ease=ease)
+    # A4 and A5 have EASE scores, so they are kept before A6 (the most evidence, no score); listed by evidence.
+    assert chosen.select("product_key", "evidence_share").rows() == [(4, 0.8), (3, 0.6)]
+    # Without EASE the two with the most evidence.
+    assert learned_offers(k1.holdings, links, k1.products, limit=2).get_column("product_key").to_list() == [5, 4]
 
 
 def test_equal_links_name_the_lowest_owned_id_and_a_zero_link_is_no_evidence(k1):

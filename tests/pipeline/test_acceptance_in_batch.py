@@ -95,6 +95,7 @@ def test_the_summary_says_how_new_products_were_scored(synthetic):
     assert (calibration.training_offers, calibration.positives) == (new.height, new.get_column("bought").sum())
     assert acceptance_dict(result)["new_products"] == {
         "score_calibrated": calibration.calibrator is not None,
+        "ease_calibrated": calibration.ease_calibrator is not None,
         "training_offers": new.height,
         "bought": new.get_column("bought").sum(),
         "fallback_reason": calibration.fallback_reason,

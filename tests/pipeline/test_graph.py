@@ -47,6 +47,7 @@ def test_stream_shows_each_node_returning_only_its_own_keys(tier1):
             "holdings",
             "cross_sells",
             "signals",
+            "ease",
             "essentials",
             "concerns",
             "unknown_customer_ids",

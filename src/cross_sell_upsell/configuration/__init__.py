@@ -117,6 +117,24 @@ class SignalSettings(_Frozen):
         ge=1,
         description="Most cross-sells per customer from the learned signals (basket rules and similar customers).",
     )
+    ease_products: int = Field(
+        5_000,
+        ge=0,
+        description="Most-bought products the EASE item-item model orders a customer's new products over (its "
+        "weights are a dense products x products matrix: 5,000 take 100 MB and about 3 s to fit); 0 switches it off "
+        "and new products keep the weighted score's order.",
+    )
+    ease_validation_days: int = Field(
+        28,
+        ge=1,
+        description="EASE's lambda is chosen by how well a model fitted on the purchases up to this many days before "
+        "the as-of date orders the new products bought in them.",
+    )
+    ease_validation_customers: int = Field(
+        5_000,
+        ge=1,
+        description="Most customers (evenly spread over the customer rows) the choice of EASE's lambda is measured on.",
+    )
     habit_half_life_days: float = Field(
         90.0,
         gt=0,

@@ -18,6 +18,7 @@ from cross_sell_upsell.features.sorted_purchases import SortedPurchases, run_end
 HOLDINGS_SCHEMA: dict[str, pl.DataType] = {
     "customer_row": pl.UInt32(),
     "product_key": pl.UInt32(),
+    "first_purchase": pl.Date(),
     "last_purchase": pl.Date(),
     "purchase_days": pl.UInt32(),
     "habit": pl.Float64(),
@@ -49,8 +50,8 @@ def keyed_ownership(dataset: Dataset, as_of: date, customer_rows: pl.DataFrame |
 
 
 def holdings(keyed: pl.DataFrame, as_of: date, habit_half_life_days: float) -> pl.DataFrame:
-    """(customer_row, product_key, last_purchase, purchase_days, habit) of every product owned on `as_of`, from
-    the keyed purchases up to then (`keyed_ownership`), sorted by customer row (`sorted_holdings`)."""
+    """(customer_row, product_key, first_purchase, last_purchase, purchase_days, habit) of every product owned on
+    `as_of`, from the keyed purchases up to then (`keyed_ownership`), sorted by customer row (`sorted_holdings`)."""
     return sorted_holdings(sort_purchases(keyed.drop("amount", strict=False)), as_of, habit_half_life_days)
 
 
@@ -69,6 +70,7 @@ def sorted_holdings(purchases: SortedPurchases, as_of: date, habit_half_life_day
         {
             "customer_row": customer[first],
             "product_key": product[first],
+            "first_purchase": pl.Series(day[first]).cast(pl.Date),
             "last_purchase": pl.Series(day[last]).cast(pl.Date),
             "purchase_days": (last - first + 1).astype(np.uint32),
             # The weights grow with recency, so the first purchase day has the smallest.

@@ -16,11 +16,12 @@ Too little history (`AcceptanceSettings.min_training_offers`, `min_positives`) g
 and the reason, whose predictions are null: the caller ranks by the weighted score instead.
 
 New products (NEW_PRODUCT: a product the customer never bought, not a bundle) are the exception: their
-probability is the offer's weighted score (SCORE) calibrated by an increasing isotonic regression on the replayed
-new-product offers, so a customer's new products keep the score's order. Measured on Complete Journey
-(docs/backtest.md), every classifier of these features ordered a household's new products worse than the score's
-affinity did, while ordering its repeat products better; with too few new-product offers bought, the classifier
-scores them too.
+probability is one number calibrated by an increasing isotonic regression on the replayed new-product offers, so
+a customer's new products keep that number's order: the EASE item-item model's score (EASE_SCORE, `models/ease.py`)
+where EASE models the product and the customer owns something it models, else the offer's weighted score (SCORE).
+Measured on Complete Journey (docs/backtest.md), every classifier of these features ordered a household's new
+products worse than the score's affinity did, and EASE better than both; with too few new-product offers bought,
+the classifier scores them too.
 """
 
 from __future__ import annotations
@@ -44,7 +45,11 @@ NEW_PRODUCT = "new_product"
 SCORE = "score"
 """The offer's weighted score (`offers/scoring.py`), what a new product's probability is calibrated from."""
 
-KEY_COLUMNS: tuple[str, ...] = ("customer_id", LABEL, "type", "source", NEW_PRODUCT, SCORE)
+EASE_SCORE = "ease_score"
+"""The EASE model's score of the offered product for the customer (`offers/acceptance.ease_scores`), null where EASE
+does not score it: what a new product's probability is calibrated from where it is there."""
+
+KEY_COLUMNS: tuple[str, ...] = ("customer_id", LABEL, "type", "source", NEW_PRODUCT, SCORE, EASE_SCORE)
 """Training columns that are not numeric features."""
 
 PROBABILITY = "acceptance_probability"
@@ -53,11 +58,15 @@ PROBABILITY = "acceptance_probability"
 
 @dataclass(frozen=True)
 class ScoreCalibration:
-    """New products' probability: the weighted score calibrated on the replayed new-product offers, or why the
-    classifier scores them instead."""
+    """New products' probability: the EASE score, else the weighted score, calibrated on the replayed new-product
+    offers; or why the classifier scores them instead."""
 
     calibrator: Any | None
-    """The increasing isotonic regression from SCORE to probability; None when the classifier scores new products."""
+    """The increasing isotonic regression from SCORE to probability, for the new products without an EASE_SCORE (and
+    all of them without `ease_calibrator`); None when the classifier scores new products."""
+    ease_calibrator: Any | None
+    """The increasing isotonic regression from EASE_SCORE to probability, for the new products with one; None when
+    too few replayed offers had one (`calibrator` scores them all)."""
     training_offers: int
     """Replayed new-product offers."""
     positives: int
@@ -122,12 +131,9 @@ def _fallback_reason(rows: int, positives: int, settings: AcceptanceSettings) ->
 
 
 def _score_calibration(training: pl.DataFrame, settings: AcceptanceSettings) -> ScoreCalibration:
-    """The new-product offers' score calibration (see the module docstring), or why there is none."""
-    from sklearn.isotonic import IsotonicRegression
-
+    """The new-product offers' score calibrations (see the module docstring), or why there is none."""
     offers = training.filter(pl.col(NEW_PRODUCT))
-    labels = offers.get_column(LABEL).cast(pl.Int8).to_numpy()
-    rows, positives = offers.height, int(labels.sum())
+    rows, positives = offers.height, int(offers.get_column(LABEL).sum())
     # One increasing function of one number needs the bought and not-bought offers the classifier's calibration
     # needs, not the classifier's many offers.
     if min(positives, rows - positives) < settings.min_positives:
@@ -135,9 +141,25 @@ def _score_calibration(training: pl.DataFrame, settings: AcceptanceSettings) -> 
             f"new products: {positives:,} of {rows:,} replayed offers bought; calibrating the score needs "
             f"{settings.min_positives:,} bought and {settings.min_positives:,} not bought"
         )
-        return ScoreCalibration(None, rows, positives, reason)
-    calibrator = IsotonicRegression(increasing=True, out_of_bounds="clip")
-    return ScoreCalibration(calibrator.fit(offers.get_column(SCORE).to_numpy(), labels), rows, positives)
+        return ScoreCalibration(None, None, rows, positives, reason)
+    with_ease = pl.col(EASE_SCORE).is_not_null() if EASE_SCORE in offers.columns else pl.lit(False)
+    ease = _isotonic(offers.filter(with_ease), EASE_SCORE, settings.min_positives)
+    # The score calibrates the offers EASE does not score; all of them when those are too few to fit alone.
+    score = _isotonic(offers.filter(~with_ease), SCORE, settings.min_positives) if ease is not None else None
+    if score is None:
+        score = _isotonic(offers, SCORE, 0)
+    return ScoreCalibration(score, ease, rows, positives)
+
+
+def _isotonic(offers: pl.DataFrame, column: str, min_positives: int) -> Any | None:
+    """The increasing isotonic regression of LABEL on `column` over `offers`, or None when fewer than
+    `min_positives` of them were bought or fewer were not."""
+    from sklearn.isotonic import IsotonicRegression
+
+    labels = offers.get_column(LABEL).cast(pl.Int8).to_numpy()
+    if offers.is_empty() or min(int(labels.sum()), len(labels) - int(labels.sum())) < min_positives:
+        return None
+    return IsotonicRegression(increasing=True, out_of_bounds="clip").fit(offers.get_column(column).to_numpy(), labels)
 
 
 def fit_acceptance(training: pl.DataFrame, settings: AcceptanceSettings) -> AcceptanceModel:
@@ -186,8 +208,10 @@ def predict_acceptance(model: AcceptanceModel, offers: pl.DataFrame) -> pl.Serie
     from sklearn import config_context
     from sklearn.utils import assert_all_finite
 
-    calibration = model.new_products.calibrator if model.new_products is not None else None
-    new = _new_products(offers) if calibration is not None else np.zeros(offers.height, dtype=bool)
+    calibration = model.new_products
+    new = _new_products(offers) if calibration is not None and calibration.calibrator is not None else None
+    if new is None:
+        new = np.zeros(offers.height, dtype=bool)
     matrix = design_matrix(offers.filter(~new) if new.any() else offers, model.features)
     # Checked once here instead of in each step of scikit-learn's pipeline (about a sixth of the prediction);
     # the same error on an infinite value, the same probabilities.
@@ -197,8 +221,20 @@ def predict_acceptance(model: AcceptanceModel, offers: pl.DataFrame) -> pl.Serie
         if matrix.shape[0]:
             probabilities[~new] = model.estimator.predict_proba(matrix)[:, 1]
     if new.any():
-        probabilities[new] = calibration.predict(offers.get_column(SCORE).to_numpy()[new])
+        probabilities[new] = _calibrated(calibration, offers.filter(new))
     return pl.Series(PROBABILITY, probabilities, dtype=pl.Float64)
+
+
+def _calibrated(calibration: ScoreCalibration, offers: pl.DataFrame) -> np.ndarray:
+    """The new-product `offers`' probabilities: from EASE_SCORE where there is one and an EASE calibrator, else
+    from SCORE."""
+    probabilities = calibration.calibrator.predict(offers.get_column(SCORE).to_numpy())
+    if calibration.ease_calibrator is not None and EASE_SCORE in offers.columns:
+        ease = offers.get_column(EASE_SCORE)
+        scored = ease.is_not_null().to_numpy()
+        if scored.any():
+            probabilities[scored] = calibration.ease_calibrator.predict(ease.to_numpy()[scored])
+    return probabilities
 
 
 def _new_products(offers: pl.DataFrame) -> np.ndarray:

@@ -14,7 +14,15 @@ import numpy as np
 import polars as pl
 from scipy import sparse
 
-from cross_sell_upsell.models.acceptance import NEW_PRODUCT, PROBABILITY, SCORE, AcceptanceModel, predict_acceptance
+from cross_sell_upsell.models.acceptance import (
+    EASE_SCORE,
+    NEW_PRODUCT,
+    PROBABILITY,
+    SCORE,
+    AcceptanceModel,
+    predict_acceptance,
+)
+from cross_sell_upsell.models.ease import EaseModel
 from cross_sell_upsell.offers.keys import customer_product_key, lookup, rank_in_runs
 from cross_sell_upsell.offers.scoring import COMPONENTS
 
@@ -57,13 +65,14 @@ def acceptance_features(
     products: pl.DataFrame,
     as_of: date,
     neighbours: pl.DataFrame | None,
+    ease: EaseModel | None = None,
 ) -> pl.DataFrame:
     """FEATURES per row of `offers` (customer_key, product_key (null for a bundle), price, the COMPONENTS and
-    SCORE), in order, followed by SCORE as it is and NEW_PRODUCT (a product not in the customer's holdings; false
-    for a bundle): what the model's new-product calibration reads.
+    SCORE), in order, followed by SCORE as it is, EASE_SCORE (`ease_scores`) and NEW_PRODUCT (a product not in
+    the customer's holdings; false for a bundle): what the model's new-product calibration reads.
     `customers` and `products` are indexed by their keys; `holdings` are (customer_key, product_key,
     last_purchase, purchase_days, habit) as of `as_of`; `neighbours` the signals' item neighbours (source_key,
-    product_key, similarity), None when the signals are off."""
+    product_key, similarity), None when the signals are off; `ease` the snapshot's EASE model."""
     owned = holdings.select(
         "customer_key",
         "purchase_days",
@@ -96,6 +105,7 @@ def acceptance_features(
         .select(
             *FEATURES,
             SCORE,
+            ease_scores(offers, holdings, ease, products.height),
             (pl.col("offer").is_not_null() & pl.col("days_ago").is_null()).alias(NEW_PRODUCT),
         )
     )
@@ -125,6 +135,24 @@ def _similar_owned(
     return np.where(product.is_null().to_numpy(), 0.0, np.asarray(summed).ravel())
 
 
+def ease_scores(offers: pl.DataFrame, holdings: pl.DataFrame, ease: EaseModel | None, products: int) -> pl.Series:
+    """EASE_SCORE per offer row: the EASE model's score of the product for the customer (`EaseModel.scores`, the
+    sum of its weights from what they own); null for a bundle, a product it does not model, a customer who owns
+    none of the products it models, or without a model."""
+    product = offers.get_column("product_key")
+    if ease is None or offers.is_empty():
+        return pl.Series(EASE_SCORE, [None] * offers.height, dtype=pl.Float64)
+    scores = ease.scores(
+        holdings.get_column("customer_key").to_numpy(),
+        holdings.get_column("product_key").to_numpy(),
+        offers.get_column("customer_key").to_numpy(),
+        product.fill_null(0).to_numpy(),
+        products,
+    )
+    scores[product.is_null().to_numpy()] = np.nan
+    return pl.Series(EASE_SCORE, scores, dtype=pl.Float64).fill_nan(None)
+
+
 def fitted(model: AcceptanceModel | None) -> bool:
     """Whether `model` is a fitted classifier (not None, not switched off, not fallen back)."""
     return model is not None and model.estimator is not None
@@ -146,30 +174,43 @@ def acceptance_probabilities(
     products: pl.DataFrame,
     as_of: date,
     neighbours: pl.DataFrame | None,
-) -> pl.Series:
-    """`acceptance_probability` of every scored offer (`scoring.score_offers`' frame), to PROBABILITY_DECIMALS;
-    null for every row without a fitted model."""
+    ease: EaseModel | None = None,
+) -> pl.DataFrame:
+    """`acceptance_probability` of every scored offer (`scoring.score_offers`' frame), to PROBABILITY_DECIMALS,
+    and its EASE_SCORE, what `ranked_by_policy` orders equally probable offers by; both null for every row without
+    a fitted model."""
     if not fitted(model):
-        return pl.Series(PROBABILITY, [None] * scored.height, dtype=pl.Float64)
-    features = acceptance_features(scored, customers, holdings, products, as_of, neighbours).with_columns(
+        return pl.DataFrame(
+            {PROBABILITY: [None] * scored.height, EASE_SCORE: [None] * scored.height},
+            schema={PROBABILITY: pl.Float64, EASE_SCORE: pl.Float64},
+        )
+    features = acceptance_features(scored, customers, holdings, products, as_of, neighbours, ease).with_columns(
         scored.select("type", "source")
     )
-    return predict_acceptance(model, features).round(PROBABILITY_DECIMALS)
+    probability = predict_acceptance(model, features).round(PROBABILITY_DECIMALS)
+    return features.select(probability, EASE_SCORE)
 
 
 def ranked_by_policy(scored: pl.DataFrame, policy: str) -> pl.DataFrame:
     """A customer's offers in the order of the ranking `policy` (`OrchestratorConfig.ranking`), ranks from 1:
     `acceptance` by the probability, `expected_value` by probability x price x margin multiplier
-    (`margin_value`); then, and for `score` or without probabilities, in `score_offers`' order (score, type,
-    source, higher price, product id). `scored` is in customer and rank order, with `acceptance_probability`. When
-    the probability ranks, the value it ranks by is kept as RANKING_VALUE (what a campaign boosts)."""
+    (`margin_value`); equal values by the EASE score (a calibration's step holds many new products, which the
+    EASE score tells apart), then, and for `score` or without probabilities, in `score_offers`' order (score, type,
+    source, higher price, product id). `scored` is in customer and rank order, with `acceptance_probability` and
+    EASE_SCORE. When the probability ranks, the value it ranks by is kept as RANKING_VALUE (what a campaign
+    boosts)."""
     if policy == "score" or scored.get_column(PROBABILITY).null_count() == scored.height:
         return scored
     value = pl.col(PROBABILITY) * (pl.col("margin_value") if policy == "expected_value" else 1.0)
     valued = scored.with_columns(value.alias(RANKING_VALUE))
-    # Rows are in rank order within a customer, so a stable sort breaks ties by rank without sorting on it.
+    # Rows are in rank order within a customer, so a stable sort breaks the remaining ties by rank.
     order = valued.select(
-        pl.arg_sort_by(["customer_key", RANKING_VALUE], descending=[False, True], maintain_order=True)
+        pl.arg_sort_by(
+            ["customer_key", RANKING_VALUE, EASE_SCORE],
+            descending=[False, True, True],
+            nulls_last=True,
+            maintain_order=True,
+        )
     )
     return valued[order.to_series()].with_columns(
         pl.col("customer_key").set_sorted(),

@@ -16,6 +16,7 @@ import polars as pl
 from scipy import sparse
 
 from cross_sell_upsell.configuration import OrchestratorConfig
+from cross_sell_upsell.models.ease import EaseModel
 from cross_sell_upsell.offers.keys import customer_product_key, lookup
 from cross_sell_upsell.registry import OPPORTUNITY_SOURCES, OPPORTUNITY_TYPES
 
@@ -261,7 +262,15 @@ def cross_sell_offers(holdings: pl.DataFrame, cross_sells: pl.DataFrame, product
     return _single_offers(pairs, products, "product_cross_sell", "catalog")
 
 
-def learned_offers(holdings: pl.DataFrame, links: pl.DataFrame, products: pl.DataFrame, limit: int) -> pl.DataFrame:
+EASE_POOL = 100
+"""With an EASE model, the linked products (most evidence first) per customer that EASE picks the `limit` from: re-ordering
+the learned links' best 100 by EASE kept all of its lead on Complete Journey (docs/backtest.md); the pool bounds the
+pairs scored, not what EASE may say about them."""
+
+
+def learned_offers(
+    holdings: pl.DataFrame, links: pl.DataFrame, products: pl.DataFrame, limit: int, ease: EaseModel | None = None
+) -> pl.DataFrame:
     """Cross-sells learned signals propose: products linked to owned ones that the customer does not own, at
     most `limit` per customer. `links` has source_key, product_key, link (its strength: a rule's confidence or
     a neighbour's similarity), rule_lift and source (basket_rule or similar_customers).
@@ -273,7 +282,10 @@ def learned_offers(holdings: pl.DataFrame, links: pl.DataFrame, products: pl.Dat
     lowest owned product id). The customer's best offers come first (ties: the lowest product id).
 
     The evidence of every (customer, product) is one sparse product, owned x links, and only the offers kept
-    look for their strongest link: a join of every holding with every link costs several times more."""
+    look for their strongest link: a join of every holding with every link costs several times more.
+
+    With `ease`, the `limit` kept are those of the customer's EASE_POOL best that EASE scores highest (then those
+    it does not score, by evidence): the links find the candidates, EASE chooses among them."""
     links = links.filter(pl.col("link") > 0)
     if links.is_empty() or holdings.is_empty():
         return _conform(pl.DataFrame(schema={"customer_key": pl.UInt32, "product_key": pl.UInt32}))
@@ -295,11 +307,14 @@ def learned_offers(holdings: pl.DataFrame, links: pl.DataFrame, products: pl.Dat
     evidence = evidence - evidence.multiply(ownership)  # never offer what the customer owns
     evidence.eliminate_zeros()
     evidence.sort_indices()
-    offered = (
-        _evidence_rows(evidence)
-        .filter(pl.col("evidence").rank("ordinal", descending=True).over("customer_key") <= limit)
-        .sort("customer_key", "evidence", descending=[False, True], maintain_order=True)
-    )
+    candidates = _evidence_rows(evidence)
+    if ease is None:
+        candidates = candidates.filter(_best_evidence(limit))
+    else:
+        candidates = _chosen_by_ease(
+            candidates.filter(_best_evidence(EASE_POOL)), holdings, ease, key_at_position, limit
+        )
+    offered = candidates.sort("customer_key", "evidence", descending=[False, True], maintain_order=True)
     strongest = ranked[_strongest_links(offered, holdings, owned, ranked, n_products)]
     pairs = offered.select(
         "customer_key",
@@ -311,6 +326,44 @@ def learned_offers(holdings: pl.DataFrame, links: pl.DataFrame, products: pl.Dat
     )
     offers = _single_offers(pairs, products, "product_cross_sell", "catalog")
     return offers.with_columns(source=strongest.get_column("kind").cast(OfferSource))
+
+
+def _best_evidence(limit: int) -> pl.Expr:
+    """Whether the row is among its customer's `limit` of most evidence (ties: the lower product id, row order)."""
+    return pl.col("evidence").rank("ordinal", descending=True).over("customer_key") <= limit
+
+
+def _chosen_by_ease(
+    candidates: pl.DataFrame, holdings: pl.DataFrame, ease: EaseModel, key_at_position: np.ndarray, limit: int
+) -> pl.DataFrame:
+    """Of `_evidence_rows`' candidates, each customer's `limit` with the highest EASE score among their EASE_POOL
+    of most evidence, then those it does not score by evidence; in the candidates' order. Ranked in numpy: a
+    polars sort and group head over every candidate of a chunk cost about as much as the whole choice."""
+    customers, evidence = candidates.get_column("customer_key").to_numpy(), candidates.get_column("evidence").to_numpy()
+    if np.bincount(customers).max(initial=0) > EASE_POOL:
+        pool = _first_per_customer(customers, [-evidence], EASE_POOL)
+        candidates, customers, evidence = candidates[pool], customers[pool], evidence[pool]
+    scores = ease.scores(
+        holdings.get_column("customer_key").to_numpy(),
+        holdings.get_column("product_key").to_numpy(),
+        customers,
+        key_at_position[candidates.get_column("position").to_numpy()],
+        len(key_at_position),
+    )
+    unscored = np.isnan(scores)
+    return candidates[_first_per_customer(customers, [unscored, -np.where(unscored, 0.0, scores), -evidence], limit)]
+
+
+def _first_per_customer(customers: np.ndarray, keys: list[np.ndarray], limit: int) -> np.ndarray:
+    """The rows, in row order, of each customer's first `limit` in ascending order of `keys` (the first the most
+    significant; ties by row); `customers` is sorted. Sorted by polars (numpy's lexsort of four keys took a
+    second a chunk), ranked in runs by two binary searches."""
+    names = [f"key{index}" for index in range(len(keys))]
+    frame = pl.DataFrame({"customer": customers, **dict(zip(names, keys, strict=True))})
+    order = frame.select(pl.arg_sort_by("customer", *names, maintain_order=True)).to_series().to_numpy()
+    ordered = customers[order]
+    rank = np.arange(len(order)) - np.searchsorted(ordered, ordered, side="left")
+    return np.sort(order[rank < limit])
 
 
 def _evidence_rows(evidence: sparse.csr_matrix) -> pl.DataFrame:

@@ -18,6 +18,7 @@ import polars as pl
 from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.errors import UnknownCustomerError
 from cross_sell_upsell.features.signals import Signals
+from cross_sell_upsell.models.ease import EaseModel
 from cross_sell_upsell.snapshot.build import Snapshot
 
 
@@ -35,6 +36,7 @@ class Cohort:
     - `cross_sells`: (`source_key`, `product_key`, `position`) catalog links.
     - `signals`: basket rules and item neighbours learned from every customer's purchases up to the as-of date
       (not only the cohort's), None when learned signals are off.
+    - `ease`: the EASE item-item model fitted on every customer's purchases (`models/ease.py`), or None.
     - `essentials`: the essential categories, bit i = essentials[i].
     - `concerns`: the skin concern of each concern-mask bit.
     """
@@ -44,6 +46,7 @@ class Cohort:
     holdings: pl.DataFrame
     cross_sells: pl.DataFrame
     signals: Signals | None
+    ease: EaseModel | None
     essentials: tuple[str, ...]
     concerns: tuple[str, ...]
     unknown_customer_ids: tuple[str, ...]
@@ -95,6 +98,7 @@ def select_cohort(snapshot: Snapshot, customer_ids: Sequence[str] | None) -> Coh
         holdings=holdings,
         cross_sells=snapshot.cross_sells,
         signals=snapshot.signals,
+        ease=snapshot.ease,
         essentials=snapshot.essentials,
         concerns=snapshot.concerns,
         unknown_customer_ids=tuple(unknown),

@@ -15,6 +15,7 @@ import polars as pl
 
 from cross_sell_upsell.configuration import SegmentRuleSettings
 from cross_sell_upsell.features.signals import Signals
+from cross_sell_upsell.models.ease import EaseModel
 from cross_sell_upsell.offers.candidates import learned_offers
 
 
@@ -44,12 +45,14 @@ def segment_learned_offers(
     limit: int,
     customers: pl.DataFrame,
     settings: SegmentRuleSettings,
+    ease: EaseModel | None = None,
 ) -> pl.DataFrame:
-    """`candidates.learned_offers` with each customer's basket rules held to their segment's thresholds, in
-    customer order. Customers without a mapped segment, and a cohort without any, get every mined rule."""
+    """`candidates.learned_offers` (chosen by `ease` when given) with each customer's basket rules held to their
+    segment's thresholds, in customer order. Customers without a mapped segment, and a cohort without any, get
+    every mined rule."""
     levels = customer_levels(customers, settings)
     if levels.null_count() == levels.len():
-        return learned_offers(holdings, signals.links(), products, limit)
+        return learned_offers(holdings, signals.links(), products, limit, ease)
     keys = holdings.get_column("customer_key")
     groups = [(None, levels.is_null())] + [(level, levels == level) for level in levels.drop_nulls().unique().sort()]
     offers = []
@@ -58,5 +61,5 @@ def segment_learned_offers(
         if selected.is_empty():
             continue
         rules = signals.rules if level is None else level_rules(signals.rules, level, settings)
-        offers.append(learned_offers(selected, replace(signals, rules=rules).links(), products, limit))
+        offers.append(learned_offers(selected, replace(signals, rules=rules).links(), products, limit, ease))
     return pl.concat(offers).sort("customer_key", maintain_order=True)

@@ -20,7 +20,14 @@ from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.configuration.acceptance import AcceptanceSettings
 from cross_sell_upsell.data.dataset import Dataset, only_customers
 from cross_sell_upsell.data.derivations import learn_cycles, with_learned_cycles
-from cross_sell_upsell.models.acceptance import LABEL, NEW_PRODUCT, SCORE, AcceptanceModel, fit_acceptance
+from cross_sell_upsell.models.acceptance import (
+    EASE_SCORE,
+    LABEL,
+    NEW_PRODUCT,
+    SCORE,
+    AcceptanceModel,
+    fit_acceptance,
+)
 from cross_sell_upsell.models.segment_features import sample_order
 from cross_sell_upsell.offers.acceptance import FEATURES, acceptance_features
 from cross_sell_upsell.offers.scoring import COMPONENTS
@@ -47,7 +54,9 @@ def offer_features(opportunities: pl.DataFrame, snapshot: Snapshot) -> pl.DataFr
     ).join(product_keys, on="offer_id", how="left", maintain_order="left")
     holdings = snapshot.holdings.rename({"customer_row": "customer_key"})
     neighbours = None if snapshot.signals is None else snapshot.signals.neighbours
-    features = acceptance_features(keyed, snapshot.customers, holdings, snapshot.products, snapshot.as_of, neighbours)
+    features = acceptance_features(
+        keyed, snapshot.customers, holdings, snapshot.products, snapshot.as_of, neighbours, snapshot.ease
+    )
     return keyed.select(KEYS).with_columns(features)
 
 
@@ -89,6 +98,7 @@ def labelled_offers(
                 **dict.fromkeys(KEYS, pl.String),
                 **dict.fromkeys(FEATURES, pl.Float64),
                 SCORE: pl.Float64,
+                EASE_SCORE: pl.Float64,
                 NEW_PRODUCT: pl.Boolean,
                 LABEL: pl.Boolean,
                 "replay_date": pl.Date,

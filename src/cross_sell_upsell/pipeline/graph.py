@@ -85,6 +85,7 @@ def load_customers(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         "holdings": cohort.holdings,
         "cross_sells": cohort.cross_sells,
         "signals": cohort.signals,
+        "ease": cohort.ease,
         "essentials": cohort.essentials,
         "concerns": cohort.concerns,
         "unknown_customer_ids": list(cohort.unknown_customer_ids),
@@ -113,14 +114,16 @@ def check_replenishment(state: State, runtime: Runtime[Context]) -> dict[str, An
 
 def find_cross_sells(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """The catalog's cross-sells and, with learned signals, those of basket rules (held to the customer's segment's
-    thresholds, `offers/segment_rules.py`) and similar customers."""
+    thresholds, `offers/segment_rules.py`) and similar customers, chosen among by EASE when there is a model."""
     holdings, products, signals = state["holdings"], state["products"], state["signals"]
     offers = [cross_sell_offers(holdings, state["cross_sells"], products)]
     if signals is not None:
         config = runtime.context.config
         limit = config.signals.learned_offers
         offers.append(
-            segment_learned_offers(holdings, signals, products, limit, state["customers"], config.segment_rules)
+            segment_learned_offers(
+                holdings, signals, products, limit, state["customers"], config.segment_rules, state.get("ease")
+            )
         )
     return {"cross_sell_offers": pl.concat(offers)}
 
@@ -154,8 +157,9 @@ def score_opportunities(state: State, runtime: Runtime[Context]) -> dict[str, An
         state["products"],
         state["as_of"],
         None if signals is None else signals.neighbours,
+        state.get("ease"),
     )
-    ranked = ranked_by_policy(scored.with_columns(probabilities), config.ranking)
+    ranked = ranked_by_policy(scored.hstack(probabilities), config.ranking)
     # A campaign boosts what the offers are ranked by: the policy's value, else the score.
     by = RANKING_VALUE if RANKING_VALUE in ranked.columns else "score"
     promoted = boost(ranked, campaigns, state["as_of"], config, by, customers=customers, products=state["products"])

@@ -9,6 +9,7 @@ import polars as pl
 
 from cross_sell_upsell.features.signals import Signals
 from cross_sell_upsell.models.acceptance import AcceptanceModel
+from cross_sell_upsell.models.ease import EaseModel
 from cross_sell_upsell.offers.results import RationaleStats
 
 
@@ -59,6 +60,9 @@ class State(InputState, OutputState, total=False):
     """The snapshot's acceptance model (fitted, or why not); None when the snapshot carries none."""
     signals: Signals | None
     """Basket rules and item neighbours learned from purchases up to the as-of date; None when switched off."""
+    ease: EaseModel | None
+    """The EASE item-item model learned from purchases up to the as-of date (what orders new products with the
+    acceptance model); None when switched off or too few products have buyers."""
     essentials: tuple[str, ...]
     """The routine's essential categories; bit i of the routine masks is essentials[i]."""
     concerns: tuple[str, ...]

@@ -26,6 +26,7 @@ from typing_extensions import TypedDict
 
 from cross_sell_upsell.errors import CrossSellError
 from cross_sell_upsell.models.acceptance import AcceptanceModel
+from cross_sell_upsell.models.ease import EaseModel
 from cross_sell_upsell.pipeline.graph import build_graph, load_customers
 from cross_sell_upsell.pipeline.state import State
 from cross_sell_upsell.server.context import ServerContext, ServerInputError
@@ -82,6 +83,13 @@ def as_json(value: Any) -> Any:
             "training_offers": value.training_offers,
             "positives": value.positives,
             "fallback_reason": value.fallback_reason,
+        }
+    if isinstance(value, EaseModel):  # its weights would be millions of numbers: what it models and lambda's choice
+        return {
+            "products": len(value.product_keys),
+            "regularization": value.regularization,
+            "validation": [{"multiplier": key, "ndcg": figure} for key, figure in value.validation.items()],
+            "validation_customers": value.validation_customers,
         }
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")

@@ -20,6 +20,7 @@ from cross_sell_upsell.errors import ConfigurationError
 from cross_sell_upsell.features.holdings import keyed_ownership, recent_buyer_shares
 from cross_sell_upsell.features.signals import Signals, learn_signals
 from cross_sell_upsell.models.acceptance import AcceptanceModel
+from cross_sell_upsell.models.ease import EaseModel, fit_ease
 from cross_sell_upsell.models.fit import CustomerModels
 from cross_sell_upsell.models.segments import Segments
 from cross_sell_upsell.snapshot.customers import customer_predictions, given_values
@@ -98,12 +99,15 @@ class Snapshot:
     (`holdings.recent_buyer_shares`)."""
     holdings: pl.DataFrame
     """(customer_row, product_key, last_purchase, purchase_days, habit) of every product owned on `as_of`, sorted
-    by customer row (see `holdings.holdings`)."""
+    by customer row (see `holdings.holdings`; the first purchase, which only EASE's validation reads, is dropped)."""
     cross_sells: pl.DataFrame
     """The catalog's cross-sell links as (source_key, product_key, position)."""
     signals: Signals | None
     """Basket rules and item neighbours learned from every customer's purchases up to `as_of`; None when the
     signals are off."""
+    ease: EaseModel | None
+    """The EASE item-item model fitted on every customer's purchases up to `as_of` (what orders new products, with
+    the acceptance model); None when the signals or it are off, or too few products have buyers."""
     customer_models: CustomerModels
     """The BG/NBD and Gamma-Gamma models fitted on every customer's purchases up to `as_of` with the run's
     `customer_models` settings, or why the fallback values are used instead (`customer_models.fallback`)."""
@@ -179,9 +183,10 @@ def snapshot_from_parts(
         ),
         customer_rows=CustomerIndex.of(ids),
         products=products.with_columns(recent_buyer_shares(owned, products.height, as_of)),
-        holdings=owned,
+        holdings=owned.drop("first_purchase"),
         cross_sells=_keyed_cross_sells(dataset.cross_sells, dataset.products),
         signals=signals,
+        ease=fit_ease(owned, products.height, as_of, settings) if settings.enabled else None,
         customer_models=models,
         segments=segments,
     )
@@ -210,9 +215,9 @@ def check_snapshot(snapshot: Snapshot, as_of: date, config: OrchestratorConfig) 
 
 
 def without_signals(snapshot: Snapshot) -> Snapshot:
-    """The snapshot as a run with the learned signals off reads it: the same holdings, no signals."""
+    """The snapshot as a run with the learned signals off reads it: the same holdings, no signals, no EASE."""
     settings = snapshot.signal_settings.model_copy(update={"enabled": False})
-    return replace(snapshot, signal_settings=settings, signals=None)
+    return replace(snapshot, signal_settings=settings, signals=None, ease=None)
 
 
 def mask_of(column: str, names: Sequence[str]) -> pl.Expr:

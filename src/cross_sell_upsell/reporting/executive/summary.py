@@ -173,6 +173,7 @@ def acceptance_dict(result: BatchResult) -> dict[str, Any] | None:
 def _score_calibration_dict(calibration: ScoreCalibration) -> dict[str, Any]:
     return {
         "score_calibrated": calibration.calibrator is not None,
+        "ease_calibrated": calibration.ease_calibrator is not None,
         "training_offers": calibration.training_offers,
         "bought": calibration.positives,
         "fallback_reason": calibration.fallback_reason,
