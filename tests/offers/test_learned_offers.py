@@ -10,8 +10,9 @@ from support import AS_OF, MINI_CATALOG, MINI_CUSTOMERS, rows, write_data
 from cross_sell_upsell.configuration import OrchestratorConfig, SignalSettings
 from cross_sell_upsell.data.dataset import load_dataset
 from cross_sell_upsell.models.ease import EaseModel
-from cross_sell_upsell.offers.candidates import cross_sell_offers, learned_offers, routine_status
+from cross_sell_upsell.offers.candidates import cross_sell_offers, routine_status
 from cross_sell_upsell.offers.cohort import select_cohort
+from cross_sell_upsell.offers.learned import learned_offers
 from cross_sell_upsell.offers.scoring import score_offers
 from cross_sell_upsell.pipeline.api import analyze_cohort
 from cross_sell_upsell.snapshot.build import build_snapshot

@@ -57,9 +57,9 @@ from cross_sell_upsell.evaluation.calibration import calibration
 from cross_sell_upsell.evaluation.lists import ranked
 from cross_sell_upsell.evaluation.metrics import RANKING_METRICS, per_user, summarize, top_k, user_metrics
 from cross_sell_upsell.features.holdings import RECENT_DAYS
-from cross_sell_upsell.offers.candidates import learned_offers
 from cross_sell_upsell.offers.cohort import select_cohort
 from cross_sell_upsell.offers.keys import lookup
+from cross_sell_upsell.offers.learned import learned_offers
 from cross_sell_upsell.pipeline.api import analyze_cohort
 from cross_sell_upsell.reporting.text import plain_text
 from cross_sell_upsell.snapshot.build import Snapshot, build_snapshot, without_signals

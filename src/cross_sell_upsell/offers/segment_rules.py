@@ -16,7 +16,7 @@ import polars as pl
 from cross_sell_upsell.configuration import SegmentRuleSettings
 from cross_sell_upsell.features.signals import Signals
 from cross_sell_upsell.models.ease import EaseModel
-from cross_sell_upsell.offers.candidates import learned_offers
+from cross_sell_upsell.offers.learned import learned_offers
 
 
 def customer_levels(customers: pl.DataFrame, settings: SegmentRuleSettings) -> pl.Series:
