@@ -47,7 +47,7 @@ def segment_learned_offers(
     settings: SegmentRuleSettings,
     ease: EaseModel | None = None,
 ) -> pl.DataFrame:
-    """`candidates.learned_offers` (chosen by `ease` when given) with each customer's basket rules held to their
+    """`learned.learned_offers` (chosen by `ease` when given) with each customer's basket rules held to their
     segment's thresholds, in customer order. Customers without a mapped segment, and a cohort without any, get
     every mined rule."""
     levels = customer_levels(customers, settings)
