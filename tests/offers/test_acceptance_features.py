@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from offer_tables import table
 
-from cross_sell_upsell.features.holdings import recent_buyer_shares
+from cross_sell_upsell.features.holdings import rebuy_shares, recent_buyer_shares
 from cross_sell_upsell.models.ease import EaseModel
 from cross_sell_upsell.offers.acceptance import acceptance_features, ease_scores
 from cross_sell_upsell.offers.scoring import COMPONENTS
@@ -26,11 +26,11 @@ CUSTOMERS = table(
 )
 
 PRODUCTS = table(
-    {"price": pl.Float64(), "recent_buyer_share": pl.Float64()},
-    "product_key | price | recent_buyer_share",
-    "0           | 10.0  | 0.5",
-    "1           | 20.0  | 0.25",
-    "2           | 5.0   | 0.0",
+    {"price": pl.Float64(), "recent_buyer_share": pl.Float64(), "rebuy_share": pl.Float64()},
+    "product_key | price | recent_buyer_share | rebuy_share",
+    "0           | 10.0  | 0.5                | 0.75",
+    "1           | 20.0  | 0.25               | 0.1",
+    "2           | 5.0   | 0.0                | 0.0",
 )
 
 HOLDINGS = table(
@@ -90,6 +90,23 @@ def test_without_signals_no_similarity_is_read():
 
 def test_recent_popularity_is_the_products_recent_buyer_share():
     assert feature("recent_popularity") == [0.0, 0.25, 0.5, 0.0, 0.0]  # the bundle's is 0
+
+
+def test_rebuy_share_is_read_from_the_product():
+    assert feature("rebuy_share") == [0.0, 0.1, 0.75, 0.0, 0.0]  # the bundle's is 0
+
+
+def test_rebuy_share_counts_the_buyers_who_bought_on_two_days_or_more():
+    holdings = table(
+        {"customer_row": pl.UInt32(), "product_key": pl.UInt32(), "purchase_days": pl.UInt32()},
+        "customer_row | product_key | purchase_days",
+        "0            | 0           | 3",
+        "1            | 0           | 1",
+        "2            | 0           | 2",
+        "0            | 1           | 1",
+    )
+    # Product 0: two of its three buyers rebought it; product 1: none of one; product 2: nobody bought it.
+    assert rebuy_shares(holdings, 3).to_list() == pytest.approx([2 / 3, 0.0, 0.0])
 
 
 def test_recent_buyer_share_counts_customers_who_bought_in_the_last_eight_weeks():

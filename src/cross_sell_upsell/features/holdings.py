@@ -106,3 +106,12 @@ def recent_buyer_shares(holdings: pl.DataFrame, products: int, as_of: date) -> p
     buyers = max(recent.get_column("customer_row").n_unique(), 1)
     counts = np.bincount(recent.get_column("product_key").to_numpy(), minlength=products)
     return pl.Series("recent_buyer_share", counts / buyers, dtype=pl.Float64)
+
+
+def rebuy_shares(holdings: pl.DataFrame, products: int) -> pl.Series:
+    """Per product key (0..products-1), the share of its buyers who bought it on two days or more (0 for a product
+    nobody bought), from every customer's `holdings`: how much of a habit the product is, whoever buys it."""
+    keys = holdings.get_column("product_key").to_numpy()
+    buyers = np.bincount(keys, minlength=products)
+    repeaters = np.bincount(keys[holdings.get_column("purchase_days").to_numpy() >= 2], minlength=products)
+    return pl.Series("rebuy_share", repeaters / np.maximum(buyers, 1), dtype=pl.Float64)

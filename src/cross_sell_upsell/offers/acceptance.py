@@ -37,6 +37,7 @@ FEATURES: tuple[str, ...] = (
     "relative_price",
     "similar_owned",
     "recent_popularity",
+    "rebuy_share",
 )
 """The numeric features of an offer: the score components; for a product the customer bought,
 1 / (1 + days since the last purchase), log(1 + days since the last purchase), log(1 + days bought on) and the
@@ -44,8 +45,10 @@ recency-weighted repeat purchases (0 for a product never bought, and for a bundl
 purchases and churn probability; log(price / the customer's usual price), the usual price being the mean
 catalog price of the products they bought, weighted by the days bought on (0 without history); the summed
 similarity of the product to everything else the customer owns (the item neighbours' links into it, 0 without
-signals: what item kNN ranks by, where the score keeps only the strongest link); and the share of the customers
-buying lately who bought the product (`Snapshot.products.recent_buyer_share`, 0 for a bundle)."""
+signals: what item kNN ranks by, where the score keeps only the strongest link); the share of the customers
+buying lately who bought the product (`Snapshot.products.recent_buyer_share`, 0 for a bundle); and the share of the
+product's buyers who bought it on two days or more (`Snapshot.products.rebuy_share`: how much of a habit the product
+is for anyone, 0 for a bundle)."""
 
 
 RANKING_VALUE = "ranking_value"
@@ -101,6 +104,7 @@ def acceptance_features(
             relative_price=(pl.col("price") / pl.col("usual_price")).log().fill_null(0.0).fill_nan(0.0),
             similar_owned=_similar_owned(offers, holdings, neighbours, customers.height, products.height),
             recent_popularity=lookup(products.get_column("recent_buyer_share"), "product_key").fill_null(0.0),
+            rebuy_share=lookup(products.get_column("rebuy_share"), "product_key").fill_null(0.0),
         )
         .select(
             *FEATURES,

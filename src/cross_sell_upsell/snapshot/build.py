@@ -17,7 +17,7 @@ import polars as pl
 from cross_sell_upsell.configuration import OrchestratorConfig, SignalSettings
 from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.errors import ConfigurationError
-from cross_sell_upsell.features.holdings import keyed_ownership, recent_buyer_shares
+from cross_sell_upsell.features.holdings import keyed_ownership, rebuy_shares, recent_buyer_shares
 from cross_sell_upsell.features.signals import Signals, learn_signals
 from cross_sell_upsell.models.acceptance import AcceptanceModel
 from cross_sell_upsell.models.ease import EaseModel, fit_ease
@@ -95,8 +95,8 @@ class Snapshot:
     products: pl.DataFrame
     """The catalog with `product_key` (row number), `upgrade_key`, `margin_value` (price x margin multiplier),
     `concern_mask`, `essential_bit` (the category's bit in the routine, 0 when not essential),
-    `routine_position`, `id_order` (rank of the product id, for tie-breaks) and `recent_buyer_share`
-    (`holdings.recent_buyer_shares`)."""
+    `routine_position`, `id_order` (rank of the product id, for tie-breaks), `recent_buyer_share`
+    (`holdings.recent_buyer_shares`) and `rebuy_share` (`holdings.rebuy_shares`)."""
     holdings: pl.DataFrame
     """(customer_row, product_key, last_purchase, purchase_days, habit) of every product owned on `as_of`, sorted
     by customer row (see `holdings.holdings`; the first purchase, which only EASE's validation reads, is dropped)."""
@@ -182,7 +182,9 @@ def snapshot_from_parts(
             *predictions, *segment_columns
         ),
         customer_rows=CustomerIndex.of(ids),
-        products=products.with_columns(recent_buyer_shares(owned, products.height, as_of)),
+        products=products.with_columns(
+            recent_buyer_shares(owned, products.height, as_of), rebuy_shares(owned, products.height)
+        ),
         holdings=owned.drop("first_purchase"),
         cross_sells=_keyed_cross_sells(dataset.cross_sells, dataset.products),
         signals=signals,
