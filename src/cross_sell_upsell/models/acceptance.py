@@ -209,9 +209,8 @@ def predict_acceptance(model: AcceptanceModel, offers: pl.DataFrame) -> pl.Serie
     from sklearn.utils import assert_all_finite
 
     calibration = model.new_products
-    new = _new_products(offers) if calibration is not None and calibration.calibrator is not None else None
-    if new is None:
-        new = np.zeros(offers.height, dtype=bool)
+    calibrated = calibration is not None and calibration.calibrator is not None
+    new = _new_products(offers) if calibrated else np.zeros(offers.height, dtype=bool)
     matrix = design_matrix(offers.filter(~new) if new.any() else offers, model.features)
     # Checked once here instead of in each step of scikit-learn's pipeline (about a sixth of the prediction);
     # the same error on an infinite value, the same probabilities.
