@@ -59,11 +59,9 @@ def learned_offers(
     evidence.sort_indices()
     candidates = _evidence_rows(evidence)
     if ease is None:
-        candidates = candidates.filter(_best_evidence(limit))
+        candidates = _most_evidence(candidates, limit)
     else:
-        candidates = _chosen_by_ease(
-            candidates.filter(_best_evidence(EASE_POOL)), holdings, ease, key_at_position, limit
-        )
+        candidates = _chosen_by_ease(_most_evidence(candidates, EASE_POOL), holdings, ease, key_at_position, limit)
     offered = candidates.sort("customer_key", "evidence", descending=[False, True], maintain_order=True)
     strongest = ranked[_strongest_links(offered, holdings, owned, ranked, n_products)]
     pairs = offered.select(
@@ -78,21 +76,22 @@ def learned_offers(
     return offers.with_columns(source=strongest.get_column("kind").cast(OfferSource))
 
 
-def _best_evidence(limit: int) -> pl.Expr:
-    """Whether the row is among its customer's `limit` of most evidence (ties: the lower product id, row order)."""
-    return pl.col("evidence").rank("ordinal", descending=True).over("customer_key") <= limit
+def _most_evidence(candidates: pl.DataFrame, limit: int) -> pl.DataFrame:
+    """Each customer's `limit` `_evidence_rows` of most evidence (ties: the lower product id, row order), in row
+    order; the rows as they are when no customer has more."""
+    customers = candidates.get_column("customer_key").to_numpy()
+    if np.bincount(customers).max(initial=0) <= limit:
+        return candidates
+    return candidates[_first_per_customer(customers, [-candidates.get_column("evidence").to_numpy()], limit)]
 
 
 def _chosen_by_ease(
     candidates: pl.DataFrame, holdings: pl.DataFrame, ease: EaseModel, key_at_position: np.ndarray, limit: int
 ) -> pl.DataFrame:
-    """Of `_evidence_rows`' candidates, each customer's `limit` with the highest EASE score among their EASE_POOL
-    of most evidence, then those it does not score by evidence; in the candidates' order. Ranked in numpy: a
-    polars sort and group head over every candidate of a chunk cost about as much as the whole choice."""
+    """Of `_evidence_rows`' candidates, each customer's `limit` with the highest EASE score, then those it does not
+    score by evidence; in the candidates' order. Ranked in numpy: a polars sort and group head over every candidate
+    of a chunk cost about as much as the whole choice."""
     customers, evidence = candidates.get_column("customer_key").to_numpy(), candidates.get_column("evidence").to_numpy()
-    if np.bincount(customers).max(initial=0) > EASE_POOL:
-        pool = _first_per_customer(customers, [-evidence], EASE_POOL)
-        candidates, customers, evidence = candidates[pool], customers[pool], evidence[pool]
     scores = ease.scores(
         holdings.get_column("customer_key").to_numpy(),
         holdings.get_column("product_key").to_numpy(),
