@@ -60,9 +60,7 @@ class EaseModel:
 
     def index_of(self, product_keys: np.ndarray, products: int) -> np.ndarray:
         """The row of `weights` of each product key (keys below `products`), -1 for a product not modelled."""
-        index = np.full(products, -1, dtype=np.int64)
-        index[self.product_keys] = np.arange(len(self.product_keys))
-        return index[product_keys]
+        return _rows_of(self.product_keys, products)[product_keys]
 
     def scores(
         self, owners: np.ndarray, owned: np.ndarray, customers: np.ndarray, products: np.ndarray, n_products: int
@@ -70,14 +68,15 @@ class EaseModel:
         """Each pair's (customers[i], products[i]) score, `pair_scores` over what the customers own (the holdings
         `owners[j]` owns `owned[j]`; keys of products below `n_products`); NaN for a product not modelled or a
         customer who owns no modelled product (a score of nothing would say nothing)."""
-        held = self.index_of(owned, n_products)
+        row_of = _rows_of(self.product_keys, n_products)
+        held = row_of[owned]
         inside = held >= 0
         rows = int(max(owners.max(initial=0), customers.max(initial=0))) + 1
         matrix = sparse.csr_matrix(
             (np.ones(int(inside.sum()), dtype=np.float32), (owners[inside], held[inside])),
             shape=(rows, len(self.product_keys)),
         )
-        target = self.index_of(products, n_products)
+        target = row_of[products]
         scored = (target >= 0) & (np.diff(matrix.indptr)[customers] > 0)
         result = np.full(len(customers), np.nan)
         if len(self.product_keys) <= DENSE_PRODUCTS:
@@ -87,6 +86,13 @@ class EaseModel:
         else:
             result[scored] = pair_scores(self.weights, matrix, customers[scored], target[scored])
         return result
+
+
+def _rows_of(modelled: np.ndarray, products: int) -> np.ndarray:
+    """Per product key below `products`, its position in `modelled` (the keys a model covers), -1 for the others."""
+    rows = np.full(products, -1, dtype=np.int64)
+    rows[modelled] = np.arange(len(modelled))
+    return rows
 
 
 def ease_weights(gram: np.ndarray, regularization: float) -> np.ndarray:
@@ -231,9 +237,7 @@ def fit_ease(holdings: pl.DataFrame, products: int, as_of: date, settings: Signa
     if settings.ease_products == 0 or len(eligible) < 2:
         return None
     modelled = eligible[np.lexsort((eligible, -buyers[eligible]))][: settings.ease_products]
-    index = np.full(products, -1, dtype=np.int64)
-    index[modelled] = np.arange(len(modelled))
-    columns = index[keys]
+    columns = _rows_of(modelled, products)[keys]
     inside = columns >= 0
     rows, columns = holdings.get_column("customer_row").to_numpy()[inside], columns[inside]
     cutoff = as_of - timedelta(days=settings.ease_validation_days)
