@@ -18,12 +18,10 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from datetime import date
 
-from batch_throughput import synthetic_data
+from batch_throughput import synthetic_data, synthetic_dataset, synthetic_options
 
 from cross_sell_upsell.configuration import OrchestratorConfig
-from cross_sell_upsell.data.ingest import load_transactions_dataset
 from cross_sell_upsell.pipeline.acceptance import with_acceptance
 from cross_sell_upsell.pipeline.executors import ChunkJob, graph_run
 from cross_sell_upsell.pipeline.totals import Limits
@@ -32,22 +30,12 @@ from cross_sell_upsell.snapshot.build import build_snapshot
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--customers", type=int, default=100_000, help="synthetic customers (default 100,000)")
-    parser.add_argument("--seed", type=int, default=7, help="synthetic data seed (default 7)")
+    synthetic_options(parser, customers=100_000)
     parser.add_argument("--chunk", type=int, default=50_000, help="customers in the measured chunk (default 50,000)")
     parser.add_argument("--repeats", type=int, default=3, help="runs of the chunk with and without (default 3)")
-    parser.add_argument(
-        "--as-of", type=date.fromisoformat, default=date(2024, 12, 31), help="as-of date (default 2024-12-31)"
-    )
     args = parser.parse_args()
 
-    folder = synthetic_data(args.customers, args.seed)
-    dataset = load_transactions_dataset(
-        folder / "transactions.parquet",
-        folder / "catalog.parquet",
-        folder / "customers.parquet",
-        as_of=args.as_of,
-    )
+    dataset = synthetic_dataset(synthetic_data(args.customers, args.seed), args.as_of)
     config = OrchestratorConfig()
     off = config.model_copy(update={"acceptance": config.acceptance.model_copy(update={"enabled": False})})
     snapshot = build_snapshot(dataset, args.as_of, config)

@@ -26,6 +26,7 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "benchmarks" / ".data"
@@ -48,6 +49,30 @@ def synthetic_data(customers: int, seed: int) -> Path:
         command = [sys.executable, "-m", "cross_sell_upsell.cli.synth", "--customers", str(customers)]
         subprocess.run([*command, "--seed", str(seed), "--out", str(folder)], check=True)
     return folder
+
+
+def synthetic_options(parser: argparse.ArgumentParser, customers: int | None = None) -> None:
+    """The options of every benchmark on synthetic data: --customers (required when `customers` is None, else its
+    default), --seed and --as-of."""
+    if customers is None:
+        parser.add_argument("--customers", type=int, required=True, help="synthetic customers, e.g. 1000000")
+    else:
+        parser.add_argument(
+            "--customers", type=int, default=customers, help=f"synthetic customers (default {customers:,})"
+        )
+    parser.add_argument("--seed", type=int, default=7, help="synthetic data seed (default 7)")
+    parser.add_argument(
+        "--as-of", type=date.fromisoformat, default=date(2024, 12, 31), help="as-of date (default 2024-12-31)"
+    )
+
+
+def synthetic_dataset(folder: Path, as_of: date) -> Any:
+    """The synthetic log of `folder` (`synthetic_data`) loaded as of `as_of`, as the batch loads a log."""
+    from cross_sell_upsell.data.ingest import load_transactions_dataset
+
+    return load_transactions_dataset(
+        folder / "transactions.parquet", folder / "catalog.parquet", folder / "customers.parquet", as_of=as_of
+    )
 
 
 def data_args(folder: Path, as_of: date) -> list[str]:
@@ -93,15 +118,12 @@ def run_batch(folder: Path, as_of: date, chunk_size: int, config: dict, options:
 def per_customer_seconds(folder: Path, as_of: date, sample: int, config: dict) -> float:
     """Mean seconds of one graph invocation for one customer, over `sample` customers spread over the data."""
     from cross_sell_upsell.configuration import OrchestratorConfig
-    from cross_sell_upsell.data.ingest import load_transactions_dataset
     from cross_sell_upsell.pipeline.acceptance import with_acceptance
     from cross_sell_upsell.pipeline.context import Context
     from cross_sell_upsell.pipeline.graph import graph
     from cross_sell_upsell.snapshot.build import build_snapshot
 
-    dataset = load_transactions_dataset(
-        folder / "transactions.parquet", folder / "catalog.parquet", folder / "customers.parquet", as_of=as_of
-    )
+    dataset = synthetic_dataset(folder, as_of)
     ids = dataset.customer_ids()
     chosen = ids[:: max(1, len(ids) // sample)][:sample]
     run_config = OrchestratorConfig.model_validate(config)
@@ -116,8 +138,7 @@ def per_customer_seconds(folder: Path, as_of: date, sample: int, config: dict) -
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, required=True, help="synthetic customers, e.g. 1000000")
-    parser.add_argument("--seed", type=int, default=7, help="synthetic data seed (default 7)")
+    synthetic_options(parser)
     parser.add_argument("--chunk-size", type=int, default=50_000, help="the batch's chunk size (default 50,000)")
     parser.add_argument(
         "--sample", type=int, default=200, help="customers in the per-customer loop, 0 for no loop (default 200)"
@@ -126,9 +147,6 @@ def main() -> None:
         "--partitions", type=int, default=None, help="run the batch with --partitions N (default: the log whole)"
     )
     parser.add_argument("--no-store", action="store_true", help="run the batch with --no-store")
-    parser.add_argument(
-        "--as-of", type=date.fromisoformat, default=date(2024, 12, 31), help="as-of date (default 2024-12-31)"
-    )
     parser.add_argument(
         "--no-signals", action="store_true", help="switch the learned signals off (signals.enabled = false)"
     )

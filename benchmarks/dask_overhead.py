@@ -23,7 +23,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from batch_throughput import BATCH_CHILD, DATA, ROOT, data_args, synthetic_data
+from batch_throughput import BATCH_CHILD, DATA, ROOT, data_args, synthetic_data, synthetic_options
 
 
 def outputs_hash(folder: Path) -> str:
@@ -61,12 +61,8 @@ def run(folder: Path, as_of: date, chunk_size: int, engine: str) -> tuple[float,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--customers", type=int, default=100_000, help="synthetic customers (default 100,000)")
-    parser.add_argument("--seed", type=int, default=7, help="synthetic data seed (default 7)")
+    synthetic_options(parser, customers=100_000)
     parser.add_argument("--chunk-size", type=int, default=50_000, help="the batch's chunk size (default 50,000)")
-    parser.add_argument(
-        "--as-of", type=date.fromisoformat, default=date(2024, 12, 31), help="as-of date (default 2024-12-31)"
-    )
     args = parser.parse_args()
     folder = synthetic_data(args.customers, args.seed)
     figures = {engine: run(folder, args.as_of, args.chunk_size, engine) for engine in ("local", "dask")}
