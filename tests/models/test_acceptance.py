@@ -126,23 +126,49 @@ def test_offers_without_a_feature_column_are_a_one_line_error(simulated_model):
         predict_acceptance(simulated_model, _simulated(10, seed=6).drop("noise"))
 
 
-def test_one_classifier_on_all_offers_calibrated_on_its_out_of_fold_predictions_by_customer():
-    """The model is scikit-learn's ensemble=False procedure, built here by hand: out-of-fold log-odds over
-    folds that never split a customer, an isotonic fit of the labels on them, and that calibration applied to one
-    classifier trained on every offer."""
-    training, test = _simulated(4_000, seed=7).drop("truth"), _simulated(300, seed=8)
-    model = fit_acceptance(training, SETTINGS)
-    features = design_matrix(training, model.features)
+def _by_hand(training: pl.DataFrame, test: pl.DataFrame, first: int | None) -> np.ndarray:
+    """The model built by hand: out-of-fold log-odds over folds that never split a customer, an isotonic fit of
+    the labels on them over each customer's `first` offers by those log-odds (all offers with None), and that
+    calibration applied to one classifier trained on every offer."""
+    features = design_matrix(training, ("strength", "noise"))
     labels = training.get_column("bought").to_numpy()
     groups = training.get_column("customer_id").to_numpy()
     classifier = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2_000))
     folds = list(GroupKFold(n_splits=3).split(features, labels, groups))
     assert all(not set(groups[train]) & set(groups[held]) for train, held in folds)
     out_of_fold = cross_val_predict(classifier, features, labels, cv=folds, method="decision_function")
-    calibrator = IsotonicRegression(out_of_bounds="clip").fit(out_of_fold, labels)
+    chosen = np.ones(len(labels), dtype=bool)
+    if first is not None:
+        order = training.select("customer_id").with_columns(score=out_of_fold)
+        ranks = order.select(pl.col("score").rank("ordinal", descending=True).over("customer_id")).to_series()
+        chosen = ranks.to_numpy() <= first
+    calibrator = IsotonicRegression(out_of_bounds="clip").fit(out_of_fold[chosen], labels[chosen])
     classifier.fit(features, labels)
-    expected = calibrator.predict(classifier.decision_function(design_matrix(test, model.features)))
+    return calibrator.predict(classifier.decision_function(design_matrix(test, ("strength", "noise"))))
+
+
+def test_one_classifier_on_all_offers_calibrated_on_its_out_of_fold_predictions_by_customer():
+    training, test = _simulated(4_000, seed=7).drop("truth"), _simulated(300, seed=8)
+    # Four offers per customer: every one is among the first ten a customer is sent.
+    model = fit_acceptance(training, SETTINGS)
+    assert predict_acceptance(model, test).to_numpy() == pytest.approx(_by_hand(training, test, None), abs=1e-9)
+
+
+def test_the_calibration_is_fitted_on_the_offers_a_customer_would_be_sent():
+    training, test = _simulated(4_000, seed=7).drop("truth"), _simulated(300, seed=8)
+    model = fit_acceptance(training, SETTINGS.model_copy(update={"calibration_offers": 2}))
+    expected = _by_hand(training, test, first=2)
     assert predict_acceptance(model, test).to_numpy() == pytest.approx(expected, abs=1e-9)
+    assert not np.allclose(expected, _by_hand(training, test, None))  # the choice of offers matters here
+
+
+def test_too_few_bought_offers_among_those_sent_calibrate_on_every_offer():
+    training, test = _simulated(4_000, seed=7).drop("truth"), _simulated(300, seed=8)
+    first_offers = _by_hand(training, test, first=1)
+    # 1,000 customers' first offers hold fewer than 600 bought ones (or not bought): every offer calibrates.
+    model = fit_acceptance(training, SETTINGS.model_copy(update={"calibration_offers": 1, "min_positives": 600}))
+    assert predict_acceptance(model, test).to_numpy() == pytest.approx(_by_hand(training, test, None), abs=1e-9)
+    assert not np.allclose(first_offers, _by_hand(training, test, None))
 
 
 def test_an_infinite_feature_is_refused_as_scikit_learn_refuses_it(simulated_model):

@@ -4,6 +4,7 @@ score, on tables built here and worked out by hand."""
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 import numpy as np
@@ -11,7 +12,7 @@ import polars as pl
 import pytest
 from offer_tables import table
 
-from cross_sell_upsell.features.holdings import rebuy_shares, recent_buyer_shares
+from cross_sell_upsell.features.holdings import rebuy_rates, recent_buyer_shares
 from cross_sell_upsell.models.ease import EaseModel
 from cross_sell_upsell.offers.acceptance import acceptance_features, ease_scores
 from cross_sell_upsell.offers.scoring import COMPONENTS
@@ -26,8 +27,8 @@ CUSTOMERS = table(
 )
 
 PRODUCTS = table(
-    {"price": pl.Float64(), "recent_buyer_share": pl.Float64(), "rebuy_share": pl.Float64()},
-    "product_key | price | recent_buyer_share | rebuy_share",
+    {"price": pl.Float64(), "recent_buyer_share": pl.Float64(), "rebuy_rate": pl.Float64()},
+    "product_key | price | recent_buyer_share | rebuy_rate",
     "0           | 10.0  | 0.5                | 0.75",
     "1           | 20.0  | 0.25               | 0.1",
     "2           | 5.0   | 0.0                | 0.0",
@@ -37,15 +38,17 @@ HOLDINGS = table(
     {
         "customer_key": pl.UInt32(),
         "product_key": pl.UInt32(),
+        "first_purchase": pl.Date(),
         "last_purchase": pl.Date(),
         "purchase_days": pl.UInt32(),
         "habit": pl.Float64(),
     },
-    "customer_key | product_key | last_purchase | purchase_days | habit",
-    "0            | 0           | 2024-02-26    | 2             | 0.5",
-    "0            | 1           | 2024-02-20    | 1             | 0.0",
-    "1            | 1           | 2024-02-29    | 1             | 0.0",
+    "customer_key | product_key | first_purchase | last_purchase | purchase_days | habit",
+    "0            | 0           | 2024-01-31     | 2024-02-26    | 2             | 0.5",
+    "0            | 1           | 2024-02-20     | 2024-02-20    | 1             | 0.0",
+    "1            | 1           | 2024-02-29     | 2024-02-29    | 1             | 0.0",
 )
+HORIZON_DAYS = 28
 
 NEIGHBOURS = table(
     {"source_key": pl.UInt32(), "product_key": pl.UInt32(), "similarity": pl.Float64()},
@@ -69,7 +72,11 @@ OFFERS = table(
 
 
 def feature(name: str, neighbours: pl.DataFrame | None = NEIGHBOURS) -> list[float]:
-    return acceptance_features(OFFERS, CUSTOMERS, HOLDINGS, PRODUCTS, AS_OF, neighbours).get_column(name).to_list()
+    return (
+        acceptance_features(OFFERS, CUSTOMERS, HOLDINGS, PRODUCTS, AS_OF, HORIZON_DAYS, neighbours)
+        .get_column(name)
+        .to_list()
+    )
 
 
 def test_similarity_to_what_is_owned_is_summed_over_the_owned_products():
@@ -92,21 +99,44 @@ def test_recent_popularity_is_the_products_recent_buyer_share():
     assert feature("recent_popularity") == [0.0, 0.25, 0.5, 0.0, 0.0]  # the bundle's is 0
 
 
-def test_rebuy_share_is_read_from_the_product():
-    assert feature("rebuy_share") == [0.0, 0.1, 0.75, 0.0, 0.0]  # the bundle's is 0
+def test_rebuy_rate_is_read_from_the_product():
+    # log(1 + rate); the bundle's is 0.
+    assert feature("rebuy_rate") == pytest.approx([0.0, math.log(1.1), math.log(1.75), 0.0, 0.0])
 
 
-def test_rebuy_share_counts_the_buyers_who_bought_on_two_days_or_more():
+def test_rebuy_rate_is_the_buyers_mean_repeat_days_per_horizon_since_their_first_purchase():
     holdings = table(
-        {"customer_row": pl.UInt32(), "product_key": pl.UInt32(), "purchase_days": pl.UInt32()},
-        "customer_row | product_key | purchase_days",
-        "0            | 0           | 3",
-        "1            | 0           | 1",
-        "2            | 0           | 2",
-        "0            | 1           | 1",
+        {
+            "customer_row": pl.UInt32(),
+            "product_key": pl.UInt32(),
+            "first_purchase": pl.Date(),
+            "purchase_days": pl.UInt32(),
+        },
+        "customer_row | product_key | first_purchase | purchase_days",
+        "0            | 0           | 2024-01-01     | 3",  # 61 days to 03-01: 2 repeat days per 61 days
+        "1            | 0           | 2024-02-01     | 1",  # never again
+        "2            | 0           | 2024-02-20     | 2",  # 11 days: counted as one 28-day horizon
+        "0            | 1           | 2024-02-01     | 1",
     )
-    # Product 0: two of its three buyers rebought it; product 1: none of one; product 2: nobody bought it.
-    assert rebuy_shares(holdings, 3).to_list() == pytest.approx([2 / 3, 0.0, 0.0])
+    # Product 0: (2 x 28 / 61 + 0 + 1 x 28 / 28) / 3; product 1: its one buyer never rebought; nobody bought 2.
+    assert rebuy_rates(holdings, 3, AS_OF, 28).to_list() == pytest.approx([(56 / 61 + 1.0) / 3, 0.0, 0.0])
+
+
+def test_the_purchase_rate_counts_days_bought_on_per_horizon_of_the_customers_history():
+    offers = OFFERS.head(0).vstack(
+        OFFERS.head(3).with_columns(
+            customer_key=pl.Series([0, 0, 1], dtype=pl.UInt32), product_key=pl.Series([0, 1, 1], dtype=pl.UInt32)
+        )
+    )
+    rates = acceptance_features(offers, CUSTOMERS, HOLDINGS, PRODUCTS, AS_OF, HORIZON_DAYS, NEIGHBOURS).get_column(
+        "purchase_rate"
+    )
+    # Customer 0 first bought on 01-31: 31 days to 03-01; customer 1 on 02-29: 2 days, counted as one horizon.
+    assert rates.to_list() == pytest.approx([math.log(1 + 2 * 28 / 31), math.log(1 + 28 / 31), math.log(2)])
+
+
+def test_a_product_never_bought_has_no_purchase_rate():
+    assert feature("purchase_rate")[0] == 0.0  # customer 0's new product 2
 
 
 def test_recent_buyer_share_counts_customers_who_bought_in_the_last_eight_weeks():
@@ -143,9 +173,9 @@ EASE = EaseModel(
 
 
 def test_the_ease_score_sums_the_weights_from_the_modelled_products_owned():
-    scores = acceptance_features(OFFERS, CUSTOMERS, HOLDINGS, PRODUCTS, AS_OF, NEIGHBOURS, EASE).get_column(
-        "ease_score"
-    )
+    scores = acceptance_features(
+        OFFERS, CUSTOMERS, HOLDINGS, PRODUCTS, AS_OF, HORIZON_DAYS, NEIGHBOURS, EASE
+    ).get_column("ease_score")
     # Customer 0 owns 0 (not modelled) and 1: product 2 scores B[1 -> 2] = 0.3, product 1 B[1 -> 1] = 0.
     # Customer 1 owns 1: product 0 is not modelled and a bundle has no product, product 2 scores 0.3.
     assert scores.to_list() == pytest.approx([0.3, 0.0, None, None, 0.3])
@@ -159,6 +189,8 @@ def test_a_customer_owning_no_modelled_product_gets_no_ease_score():
 
 def test_without_ease_no_score_is_read():
     assert (
-        acceptance_features(OFFERS, CUSTOMERS, HOLDINGS, PRODUCTS, AS_OF, NEIGHBOURS).get_column("ease_score").to_list()
+        acceptance_features(OFFERS, CUSTOMERS, HOLDINGS, PRODUCTS, AS_OF, HORIZON_DAYS, NEIGHBOURS)
+        .get_column("ease_score")
+        .to_list()
         == [None] * OFFERS.height
     )

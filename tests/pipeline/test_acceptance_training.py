@@ -22,7 +22,7 @@ from cross_sell_upsell.pipeline.acceptance import known_on, training_set
 
 AS_OF = date(2024, 3, 1)
 SETTINGS = AcceptanceSettings(horizon_days=7)
-CONFIG = OrchestratorConfig(essential_categories=())
+CONFIG = OrchestratorConfig(essential_categories=(), acceptance=SETTINGS)
 # One horizon back, the replay date is 2024-02-22 (as-of - 1 - 7 days) and its labels come from 02-23 to 02-29:
 # C1 rebuys P1 on 02-25; C2 and C3 buy nothing then.
 LOG = """customer_id,product_id,date,amount,basket_id
@@ -59,7 +59,10 @@ def test_each_offer_is_labelled_and_described_as_computed_by_hand(tmp_path):
     # C1 last bought P1 on 02-15 (7 days before the replay), on 2 days; usually pays (3 + 3 + 4) / 3.
     assert c1["recency"] == pytest.approx(1 / 8)
     assert c1["log_days_since"] == pytest.approx(math.log(8))
-    assert c1["frequency"] == pytest.approx(math.log(3))
+    # C1's history began on 02-01, 22 days to the replay: 2 days bought on per 22 days, 7 x 2 / 22 a horizon.
+    assert c1["purchase_rate"] == pytest.approx(math.log(1 + 14 / 22))
+    # Of P1's three buyers only C1 bought it again: 1 repeat day per the 22 days since, over 3 buyers.
+    assert c1["rebuy_rate"] == pytest.approx(math.log(1 + 7 / 22 / 3))
     assert c1["relative_price"] == pytest.approx(math.log(3.0 / (10 / 3)))
     # Each of the three customers bought P1 in the eight weeks up to the replay date.
     assert c1["recent_popularity"] == pytest.approx(1.0)
@@ -68,7 +71,7 @@ def test_each_offer_is_labelled_and_described_as_computed_by_hand(tmp_path):
     # Each offer is a restock: a product the customer bought, never a new one; its score is the graph's.
     assert offers.get_column("new_product").to_list() == [False, False, False]
     assert offers.get_column("score").is_not_null().all()
-    assert c2["frequency"] == pytest.approx(math.log(2))
+    assert c2["purchase_rate"] == pytest.approx(math.log(1 + 7 / 20))  # one day in the 20 since 02-03
     assert c2["relative_price"] == pytest.approx(math.log(3.0 / 3.5))
 
 

@@ -44,7 +44,15 @@ class AcceptanceSettings(Frozen):
         "score ranks, and why.",
     )
     calibration: Literal["isotonic", "sigmoid"] = Field(
-        "isotonic", description="How the classifier's scores become probabilities (CalibratedClassifierCV's method)."
+        "isotonic",
+        description="How the classifier's scores become probabilities: an increasing isotonic regression, or a "
+        "logistic curve (Platt's sigmoid).",
+    )
+    calibration_offers: int = Field(
+        10,
+        ge=1,
+        description="Each replayed customer's first offers by probability that the calibration is fitted on: the "
+        "offers a customer is sent, whose probabilities the expected revenue sums.",
     )
     calibration_folds: int = Field(
         3, ge=2, le=10, description="Folds, split by customer, for the out-of-fold scores the calibration is fitted on."

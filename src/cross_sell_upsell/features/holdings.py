@@ -108,10 +108,15 @@ def recent_buyer_shares(holdings: pl.DataFrame, products: int, as_of: date) -> p
     return pl.Series("recent_buyer_share", counts / buyers, dtype=pl.Float64)
 
 
-def rebuy_shares(holdings: pl.DataFrame, products: int) -> pl.Series:
-    """Per product key (0..products-1), the share of its buyers who bought it on two days or more (0 for a product
-    nobody bought), from every customer's `holdings`: how much of a habit the product is, whoever buys it."""
+def rebuy_rates(holdings: pl.DataFrame, products: int, as_of: date, horizon_days: int) -> pl.Series:
+    """Per product key (0..products-1), how often its buyers buy it again: the mean over its buyers of the days
+    they bought it on after the first, per `horizon_days` since that first purchase (a span shorter than the
+    horizon counts as one horizon; 0 for a product nobody bought), from every customer's `holdings` (with
+    `first_purchase`) as of `as_of`. How much of a habit the product is, whoever buys it. A rate and not a share
+    of repeat buyers: the share of buyers who bought twice grows with every month the log covers, so a model
+    trained a horizon earlier would read it as weaker than it is now."""
     keys = holdings.get_column("product_key").to_numpy()
+    span = holdings.select((pl.lit(as_of) - pl.col("first_purchase")).dt.total_days() + 1).to_series().to_numpy()
+    rebuys = (holdings.get_column("purchase_days").to_numpy() - 1) * horizon_days / np.maximum(span, horizon_days)
     buyers = np.bincount(keys, minlength=products)
-    repeaters = np.bincount(keys[holdings.get_column("purchase_days").to_numpy() >= 2], minlength=products)
-    return pl.Series("rebuy_share", repeaters / np.maximum(buyers, 1), dtype=pl.Float64)
+    return pl.Series("rebuy_rate", np.bincount(keys, rebuys, minlength=products) / np.maximum(buyers, 1))

@@ -2,9 +2,12 @@
 retailer's own replayed offers (`pipeline/acceptance.training_set`) and what each customer bought after them.
 
 The model is a logistic regression on standardised features, calibrated by isotonic (or sigmoid) regression
-on its out-of-fold predictions across folds split by customer (scikit-learn's `CalibratedClassifierCV` with
-`ensemble=False`: one classifier fitted on all the offers and one calibrator, so scoring costs one
-`predict_proba`, not one per fold): every weight is learned from the
+on its out-of-fold scores across folds split by customer (`CalibratedClassifier`: one classifier fitted on all
+the offers and one calibrator, so scoring costs one pass, not one per fold). The calibrator is fitted on the offers
+a customer would be sent (`AcceptanceSettings.calibration_offers`, each replayed customer's first offers by
+out-of-fold probability), not on every replayed offer: those are the probabilities the expected revenue sums, and
+the many unlikely offers below them, which a customer is never sent, would otherwise set the calibration where
+the sent ones fall. Every weight is learned from the
 retailer's own log, none is set by hand, and the same code fits a skincare shop and a grocer. A logistic
 regression rather than gradient boosting because it trains in seconds on millions of offers with no tuning, is
 monotone in each feature (a stronger habit never lowers the probability), and stays stable with the few hundred
@@ -73,6 +76,28 @@ class ScoreCalibration:
     """Of them, offers the customer bought in the horizon."""
     fallback_reason: str | None = None
     """Why the score is not calibrated (the classifier scores new products); None when it is."""
+
+
+@dataclass(frozen=True)
+class CalibratedClassifier:
+    """The classifier and the calibration of its scores, with scikit-learn's `predict_proba`."""
+
+    classifier: Any
+    """The scaled logistic regression fitted on every replayed offer."""
+    calibrator: Any
+    """From the classifier's decision value to the probability: an IsotonicRegression, or a one-feature
+    LogisticRegression (sigmoid); fitted on out-of-fold decision values."""
+
+    def predict_proba(self, matrix: np.ndarray) -> np.ndarray:
+        """(1 - p, p) per row of the design matrix, as scikit-learn's classifiers return them."""
+        probability = _calibrated_scores(self.calibrator, self.classifier.decision_function(matrix))
+        return np.column_stack([1.0 - probability, probability])
+
+
+def _calibrated_scores(calibrator: Any, scores: np.ndarray) -> np.ndarray:
+    if hasattr(calibrator, "predict_proba"):  # the sigmoid: a logistic regression on the one score
+        return calibrator.predict_proba(scores.reshape(-1, 1))[:, 1]
+    return calibrator.predict(scores)
 
 
 @dataclass(frozen=True)
@@ -168,9 +193,8 @@ def fit_acceptance(training: pl.DataFrame, settings: AcceptanceSettings) -> Acce
     Deterministic: the same frame gives the same probabilities."""
     # Imported here, as the segments' K-means is: scikit-learn takes about two seconds to import, which every
     # command (a usage error too) paid through the snapshot's import of this module.
-    from sklearn.calibration import CalibratedClassifierCV
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import GroupKFold
+    from sklearn.model_selection import GroupKFold, cross_val_predict
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
@@ -185,17 +209,52 @@ def fit_acceptance(training: pl.DataFrame, settings: AcceptanceSettings) -> Acce
         return AcceptanceModel(settings, features, None, rows, positives, reason)
     groups = training.get_column("customer_id").cast(pl.String).to_numpy()
     # Folds by customer: a customer's offers are alike, and the calibration must be fitted on customers the
-    # classifier did not see. GroupKFold has no randomness, so the folds repeat. The folds are passed as a list
-    # because with ensemble=False scikit-learn's cross_val_predict gets no `groups` from fit.
+    # classifier did not see. GroupKFold has no randomness, so the folds repeat.
     folds = list(GroupKFold(n_splits=settings.calibration_folds).split(labels, labels, groups))
     classifier = make_pipeline(StandardScaler(), LogisticRegression(C=settings.regularization, max_iter=2_000))
-    estimator = CalibratedClassifierCV(classifier, method=settings.calibration, cv=folds, ensemble=False)
+    matrix = design_matrix(training, features)
     try:
-        estimator.fit(design_matrix(training, features), labels)
+        scores = cross_val_predict(classifier, matrix, labels, cv=folds, method="decision_function")
+        classifier.fit(matrix, labels)
     except ValueError as error:  # a fold with one class only: too little history all the same
         return AcceptanceModel(settings, features, None, rows, positives, f"the classifier could not fit: {error}")
     new_products = _score_calibration(training, settings) if {NEW_PRODUCT, SCORE} <= set(training.columns) else None
+    calibrated = _sent(training, scores, new_products, settings)
+    estimator = CalibratedClassifier(classifier, _calibrator(scores[calibrated], labels[calibrated], settings))
     return AcceptanceModel(settings, features, estimator, rows, positives, new_products=new_products)
+
+
+def _sent(
+    training: pl.DataFrame, scores: np.ndarray, new_products: ScoreCalibration | None, settings: AcceptanceSettings
+) -> np.ndarray:
+    """The training rows the classifier's calibration is fitted on: of each customer's first
+    `settings.calibration_offers` offers by probability (the classifier's out-of-fold `scores` through the logistic
+    function; a new product's calibrated score where new products have their own), those the classifier scores.
+    Every row the classifier scores when those hold fewer than `min_positives` bought or not bought offers."""
+    probability = 1.0 / (1.0 + np.exp(-scores))
+    own = new_products is not None and new_products.calibrator is not None
+    new = _new_products(training) if own else np.zeros(training.height, dtype=bool)
+    if new.any():
+        probability[new] = _calibrated(new_products, training.filter(new))
+    ranks = pl.DataFrame({"customer_id": training.get_column("customer_id"), "probability": probability}).select(
+        pl.col("probability").rank("ordinal", descending=True).over("customer_id")
+    )
+    first = ranks.to_series().to_numpy() <= settings.calibration_offers
+    chosen = first & ~new
+    bought = int(training.get_column(LABEL).to_numpy()[chosen].sum())
+    if min(bought, int(chosen.sum()) - bought) < settings.min_positives:
+        return ~new
+    return chosen
+
+
+def _calibrator(scores: np.ndarray, labels: np.ndarray, settings: AcceptanceSettings) -> Any:
+    """The increasing map from the classifier's decision values to probabilities (`settings.calibration`)."""
+    from sklearn.isotonic import IsotonicRegression
+    from sklearn.linear_model import LogisticRegression
+
+    if settings.calibration == "sigmoid":
+        return LogisticRegression().fit(scores.reshape(-1, 1), labels)
+    return IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip").fit(scores, labels)
 
 
 def predict_acceptance(model: AcceptanceModel, offers: pl.DataFrame) -> pl.Series:

@@ -30,25 +30,31 @@ FEATURES: tuple[str, ...] = (
     *COMPONENTS,
     "recency",
     "log_days_since",
-    "frequency",
+    "purchase_rate",
     "habit",
     "expected_purchases",
     "churn_probability",
     "relative_price",
     "similar_owned",
     "recent_popularity",
-    "rebuy_share",
+    "rebuy_rate",
 )
 """The numeric features of an offer: the score components; for a product the customer bought,
-1 / (1 + days since the last purchase), log(1 + days since the last purchase), log(1 + days bought on) and the
-recency-weighted repeat purchases (0 for a product never bought, and for a bundle); the customer model's expected
-purchases and churn probability; log(price / the customer's usual price), the usual price being the mean
+1 / (1 + days since the last purchase), log(1 + days since the last purchase), the purchase rate
+log(1 + days bought on x horizon / the days since the customer's first purchase of anything, at least one horizon)
+and the recency-weighted repeat purchases (0 for a product never bought, and for a bundle); the customer model's
+expected purchases and churn probability; log(price / the customer's usual price), the usual price being the mean
 catalog price of the products they bought, weighted by the days bought on (0 without history); the summed
 similarity of the product to everything else the customer owns (the item neighbours' links into it, 0 without
 signals: what item kNN ranks by, where the score keeps only the strongest link); the share of the customers
-buying lately who bought the product (`Snapshot.products.recent_buyer_share`, 0 for a bundle); and the share of the
-product's buyers who bought it on two days or more (`Snapshot.products.rebuy_share`: how much of a habit the product
-is for anyone, 0 for a bundle)."""
+buying lately who bought the product (`Snapshot.products.recent_buyer_share`, 0 for a bundle); and log(1 + how
+often the product's buyers buy it again per horizon) (`Snapshot.products.rebuy_rate`: how much of a habit the
+product is for anyone, 0 for a bundle).
+
+No feature counts over the whole history: a log covers one more month at every run, so a count (days bought on, a
+share of buyers who bought twice) is larger at the as-of date than at the replays the model learned from, and the
+model, reading a stronger habit, promised more than the month then held (docs/backtest.md, "Features that do not
+grow with the log")."""
 
 
 RANKING_VALUE = "ranking_value"
@@ -67,6 +73,7 @@ def acceptance_features(
     holdings: pl.DataFrame,
     products: pl.DataFrame,
     as_of: date,
+    horizon_days: int,
     neighbours: pl.DataFrame | None,
     ease: EaseModel | None = None,
 ) -> pl.DataFrame:
@@ -74,37 +81,41 @@ def acceptance_features(
     SCORE), in order, followed by SCORE as it is, EASE_SCORE (`ease_scores`) and NEW_PRODUCT (a product not in
     the customer's holdings; false for a bundle): what the model's new-product calibration reads.
     `customers` and `products` are indexed by their keys; `holdings` are (customer_key, product_key,
-    last_purchase, purchase_days, habit) as of `as_of`; `neighbours` the signals' item neighbours (source_key,
-    product_key, similarity), None when the signals are off; `ease` the snapshot's EASE model."""
+    first_purchase, last_purchase, purchase_days, habit) as of `as_of`, every product of each offered customer;
+    `horizon_days` the acceptance horizon the purchase rate is counted per; `neighbours` the signals' item
+    neighbours (source_key, product_key, similarity), None when the signals are off; `ease` the snapshot's EASE
+    model."""
     owned = holdings.select(
         "customer_key",
         "purchase_days",
         "habit",
+        "first_purchase",
         days_ago=(pl.lit(as_of) - pl.col("last_purchase")).dt.total_days(),
         owned_price=lookup(products.get_column("price"), "product_key"),
         offer=customer_product_key(),
     )
-    usual = owned.group_by("customer_key").agg(
-        usual_price=(pl.col("owned_price") * pl.col("purchase_days")).sum() / pl.col("purchase_days").sum()
-    )
     return (
         offers.select("customer_key", "product_key", "price", *COMPONENTS, SCORE, offer=customer_product_key())
         # One packed key joins much faster than the (customer_key, product_key) pair; a bundle's is null.
-        .join(owned.drop("owned_price", "customer_key"), on="offer", how="left", maintain_order="left")
-        .join(usual, on="customer_key", how="left", maintain_order="left")
+        .join(
+            owned.drop("owned_price", "customer_key", "first_purchase"), on="offer", how="left", maintain_order="left"
+        )
+        .join(_customer_history(owned, as_of), on="customer_key", how="left", maintain_order="left")
         .with_columns(
             recency=(1.0 / (1.0 + pl.col("days_ago"))).fill_null(0.0),
             # 1 / (1 + days) is near 0 for everything bought more than a few weeks ago; the log tells a month
             # from a year, which a logistic regression cannot do with the reciprocal alone.
             log_days_since=pl.col("days_ago").cast(pl.Float64).log1p().fill_null(0.0),
-            frequency=pl.col("purchase_days").cast(pl.Float64).log1p().fill_null(0.0),
+            purchase_rate=(pl.col("purchase_days") * horizon_days / pl.max_horizontal("history_days", horizon_days))
+            .log1p()
+            .fill_null(0.0),
             habit=pl.col("habit").fill_null(0.0),
             expected_purchases=lookup(customers.get_column("expected_purchases"), "customer_key"),
             churn_probability=lookup(customers.get_column("churn_probability"), "customer_key"),
             relative_price=(pl.col("price") / pl.col("usual_price")).log().fill_null(0.0).fill_nan(0.0),
             similar_owned=_similar_owned(offers, holdings, neighbours, customers.height, products.height),
             recent_popularity=lookup(products.get_column("recent_buyer_share"), "product_key").fill_null(0.0),
-            rebuy_share=lookup(products.get_column("rebuy_share"), "product_key").fill_null(0.0),
+            rebuy_rate=lookup(products.get_column("rebuy_rate"), "product_key").log1p().fill_null(0.0),
         )
         .select(
             *FEATURES,
@@ -112,6 +123,15 @@ def acceptance_features(
             ease_scores(offers, holdings, ease, products.height),
             (pl.col("offer").is_not_null() & pl.col("days_ago").is_null()).alias(NEW_PRODUCT),
         )
+    )
+
+
+def _customer_history(owned: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """Per customer_key of `owned` (holdings with `owned_price`): `usual_price`, the catalog price of what they
+    bought weighted by the days bought on, and `history_days`, the days from their first purchase to `as_of`."""
+    return owned.group_by("customer_key").agg(
+        usual_price=(pl.col("owned_price") * pl.col("purchase_days")).sum() / pl.col("purchase_days").sum(),
+        history_days=(pl.lit(as_of) - pl.col("first_purchase").min()).dt.total_days() + 1,
     )
 
 
@@ -188,9 +208,9 @@ def acceptance_probabilities(
             {PROBABILITY: [None] * scored.height, EASE_SCORE: [None] * scored.height},
             schema={PROBABILITY: pl.Float64, EASE_SCORE: pl.Float64},
         )
-    features = acceptance_features(scored, customers, holdings, products, as_of, neighbours, ease).with_columns(
-        scored.select("type", "source")
-    )
+    features = acceptance_features(
+        scored, customers, holdings, products, as_of, model.settings.horizon_days, neighbours, ease
+    ).with_columns(scored.select("type", "source"))
     probability = predict_acceptance(model, features).round(PROBABILITY_DECIMALS)
     return features.select(probability, EASE_SCORE)
 

@@ -31,8 +31,9 @@ class Cohort:
     - `products`: `product_key` (row number), the catalog columns, `upgrade_key`, `margin_value` (price x margin
       multiplier), `concern_mask`, `essential_bit` (the category's bit in the routine, 0 when not essential),
       `routine_position`, `id_order` (rank of the product id, for tie-breaks).
-    - `holdings`: one row per (customer_key, product_key) owned, with `last_purchase` on or before the as-of date
-      `purchase_days` (the days it was bought on up to then) and `habit` (see `holdings.holdings`).
+    - `holdings`: one row per (customer_key, product_key) owned, with `first_purchase` and `last_purchase` on or
+      before the as-of date, `purchase_days` (the days it was bought on up to then) and `habit` (see
+      `holdings.holdings`).
     - `cross_sells`: (`source_key`, `product_key`, `position`) catalog links.
     - `signals`: basket rules and item neighbours learned from every customer's purchases up to the as-of date
       (not only the cohort's), None when learned signals are off.
@@ -89,7 +90,7 @@ def select_cohort(snapshot: Snapshot, customer_ids: Sequence[str] | None) -> Coh
     owned = _holdings_of(snapshot.holdings, rows)
     holdings = (
         owned.with_columns(customer_key=pl.Series(key_of_row).gather(owned.get_column("customer_row")))
-        .select("customer_key", "product_key", "last_purchase", "purchase_days", "habit")
+        .select("customer_key", "product_key", "first_purchase", "last_purchase", "purchase_days", "habit")
         .sort("customer_key", "product_key")
     )
     return Cohort(

@@ -38,7 +38,7 @@ KEYS: tuple[str, ...] = ("customer_id", "offer_id", "type", "source")
 """The columns that name an offer in `offer_features`' frame."""
 
 
-def offer_features(opportunities: pl.DataFrame, snapshot: Snapshot) -> pl.DataFrame:
+def offer_features(opportunities: pl.DataFrame, snapshot: Snapshot, horizon_days: int) -> pl.DataFrame:
     """(*KEYS, *FEATURES) per offer row of a graph run on `snapshot`, in order: the published offers keyed back
     to the snapshot's customer rows and product keys, then `offers.acceptance.acceptance_features`, the one
     definition the graph's scoring step uses too."""
@@ -55,7 +55,7 @@ def offer_features(opportunities: pl.DataFrame, snapshot: Snapshot) -> pl.DataFr
     holdings = snapshot.holdings.rename({"customer_row": "customer_key"})
     neighbours = None if snapshot.signals is None else snapshot.signals.neighbours
     features = acceptance_features(
-        keyed, snapshot.customers, holdings, snapshot.products, snapshot.as_of, neighbours, snapshot.ease
+        keyed, snapshot.customers, holdings, snapshot.products, snapshot.as_of, horizon_days, neighbours, snapshot.ease
     )
     return keyed.select(KEYS).with_columns(features)
 
@@ -131,7 +131,7 @@ def labelled_offers(
         .agg(pl.col("hit").any())
         .sort("row")
     )
-    return offer_features(offers, snapshot).with_columns(
+    return offer_features(offers, snapshot, settings.horizon_days).with_columns(
         bought.get_column("hit").fill_null(False).alias(LABEL), replay_date=pl.lit(replay_date)
     )
 

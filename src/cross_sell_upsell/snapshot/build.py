@@ -17,7 +17,7 @@ import polars as pl
 from cross_sell_upsell.configuration import OrchestratorConfig, SignalSettings
 from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.errors import ConfigurationError
-from cross_sell_upsell.features.holdings import keyed_ownership, rebuy_shares, recent_buyer_shares
+from cross_sell_upsell.features.holdings import keyed_ownership, rebuy_rates, recent_buyer_shares
 from cross_sell_upsell.features.signals import Signals, learn_signals
 from cross_sell_upsell.models.acceptance import AcceptanceModel
 from cross_sell_upsell.models.ease import EaseModel, fit_ease
@@ -96,10 +96,10 @@ class Snapshot:
     """The catalog with `product_key` (row number), `upgrade_key`, `margin_value` (price x margin multiplier),
     `concern_mask`, `essential_bit` (the category's bit in the routine, 0 when not essential),
     `routine_position`, `id_order` (rank of the product id, for tie-breaks), `recent_buyer_share`
-    (`holdings.recent_buyer_shares`) and `rebuy_share` (`holdings.rebuy_shares`)."""
+    (`holdings.recent_buyer_shares`) and `rebuy_rate` (`holdings.rebuy_rates`, per the acceptance horizon)."""
     holdings: pl.DataFrame
-    """(customer_row, product_key, last_purchase, purchase_days, habit) of every product owned on `as_of`, sorted
-    by customer row (see `holdings.holdings`; the first purchase, which only EASE's validation reads, is dropped)."""
+    """(customer_row, product_key, first_purchase, last_purchase, purchase_days, habit) of every product owned on
+    `as_of`, sorted by customer row (see `holdings.holdings`)."""
     cross_sells: pl.DataFrame
     """The catalog's cross-sell links as (source_key, product_key, position)."""
     signals: Signals | None
@@ -183,9 +183,10 @@ def snapshot_from_parts(
         ),
         customer_rows=CustomerIndex.of(ids),
         products=products.with_columns(
-            recent_buyer_shares(owned, products.height, as_of), rebuy_shares(owned, products.height)
+            recent_buyer_shares(owned, products.height, as_of),
+            rebuy_rates(owned, products.height, as_of, config.acceptance.horizon_days),
         ),
-        holdings=owned.drop("first_purchase"),
+        holdings=owned,
         cross_sells=_keyed_cross_sells(dataset.cross_sells, dataset.products),
         signals=signals,
         ease=fit_ease(owned, products.height, as_of, settings) if settings.enabled else None,
