@@ -13,6 +13,7 @@ from polars.testing import assert_frame_equal
 from support import AS_OF, synthetic_dataset
 
 from cross_sell_upsell.configuration import OrchestratorConfig, SignalSettings
+from cross_sell_upsell.configuration.acceptance import AcceptanceSettings
 from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.data.synth import SUGGESTED_AS_OF
 from cross_sell_upsell.errors import ConfigurationError
@@ -95,6 +96,9 @@ def test_a_snapshot_serves_only_runs_of_its_date_and_settings(mini):
     with pytest.raises(ConfigurationError, match="built with other signals"):
         check_snapshot(snapshot, AS_OF, OrchestratorConfig(signals=SignalSettings(enabled=False)))
     check_snapshot(without_signals(snapshot), AS_OF, OrchestratorConfig(signals=SignalSettings(enabled=False)))
+    # The products' rebuy rates are counted per the acceptance horizon.
+    with pytest.raises(ConfigurationError, match="built with other acceptance than the run's"):
+        check_snapshot(snapshot, AS_OF, OrchestratorConfig(acceptance=AcceptanceSettings(horizon_days=14)))
 
 
 @pytest.mark.parametrize("partitions", [3, 7])

@@ -83,6 +83,8 @@ class Snapshot:
     """The routine's essential categories: bit i of `products.essential_bit` is essentials[i]."""
     margin_multipliers: dict[str, float]
     """The margin multipliers `products.margin_value` was built with."""
+    horizon_days: int
+    """The acceptance horizon `products.rebuy_rate` is counted per (`AcceptanceSettings.horizon_days`)."""
     concerns: tuple[str, ...]
     """Every skin concern the catalog targets or a customer has, sorted: bit i of a concern mask is concerns[i]."""
     customers: pl.DataFrame
@@ -177,6 +179,7 @@ def snapshot_from_parts(
         signal_settings=settings,
         essentials=tuple(config.essential_categories),
         margin_multipliers=dict(config.margin_multipliers),
+        horizon_days=config.acceptance.horizon_days,
         concerns=concerns,
         customers=_keyed_customers(dataset.customers, owned, products, concerns).with_columns(
             *predictions, *segment_columns
@@ -184,7 +187,7 @@ def snapshot_from_parts(
         customer_rows=CustomerIndex.of(ids),
         products=products.with_columns(
             recent_buyer_shares(owned, products.height, as_of),
-            rebuy_rates(owned, products.height, as_of, config.acceptance.horizon_days),
+            rebuy_rates(owned, products.height, as_of, config.acceptance.horizon_days),  # see `horizon_days`
         ),
         holdings=owned,
         cross_sells=_keyed_cross_sells(dataset.cross_sells, dataset.products),
@@ -208,7 +211,8 @@ def check_snapshot(snapshot: Snapshot, as_of: date, config: OrchestratorConfig) 
         == config.signals.model_dump(exclude=OFFER_TIME_SIGNAL_SETTINGS),
         "customer_models": snapshot.customer_models.settings == config.customer_models,
         "segments": snapshot.segments.settings == config.segments,
-        "acceptance": snapshot.acceptance is None or snapshot.acceptance.settings == config.acceptance,
+        "acceptance": snapshot.horizon_days == config.acceptance.horizon_days
+        and (snapshot.acceptance is None or snapshot.acceptance.settings == config.acceptance),
     }
     differ = [name for name, same in built_with.items() if not same]
     if differ:
