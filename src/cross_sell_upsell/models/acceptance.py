@@ -231,7 +231,9 @@ def _sent(
     `settings.calibration_offers` offers by probability (the classifier's out-of-fold `scores` through the logistic
     function; a new product's calibrated score where new products have their own), those the classifier scores.
     Every row the classifier scores when those hold fewer than `min_positives` bought or not bought offers."""
-    probability = 1.0 / (1.0 + np.exp(-scores))
+    from scipy.special import expit
+
+    probability = expit(scores)
     own = new_products is not None and new_products.calibrator is not None
     new = _new_products(training) if own else np.zeros(training.height, dtype=bool)
     if new.any():

@@ -38,10 +38,10 @@ KEYS: tuple[str, ...] = ("customer_id", "offer_id", "type", "source")
 """The columns that name an offer in `offer_features`' frame."""
 
 
-def offer_features(opportunities: pl.DataFrame, snapshot: Snapshot, horizon_days: int) -> pl.DataFrame:
+def offer_features(opportunities: pl.DataFrame, snapshot: Snapshot) -> pl.DataFrame:
     """(*KEYS, *FEATURES) per offer row of a graph run on `snapshot`, in order: the published offers keyed back
-    to the snapshot's customer rows and product keys, then `offers.acceptance.acceptance_features`, the one
-    definition the graph's scoring step uses too."""
+    to the snapshot's customer rows and product keys, then `offers.acceptance.acceptance_features` (rates per the
+    snapshot's acceptance horizon), the one definition the graph's scoring step uses too."""
     product_keys = snapshot.products.select(offer_id="product_id", product_key="product_key")
     keyed = opportunities.select(
         "customer_id",
@@ -55,7 +55,14 @@ def offer_features(opportunities: pl.DataFrame, snapshot: Snapshot, horizon_days
     holdings = snapshot.holdings.rename({"customer_row": "customer_key"})
     neighbours = None if snapshot.signals is None else snapshot.signals.neighbours
     features = acceptance_features(
-        keyed, snapshot.customers, holdings, snapshot.products, snapshot.as_of, horizon_days, neighbours, snapshot.ease
+        keyed,
+        snapshot.customers,
+        holdings,
+        snapshot.products,
+        snapshot.as_of,
+        snapshot.horizon_days,
+        neighbours,
+        snapshot.ease,
     )
     return keyed.select(KEYS).with_columns(features)
 
@@ -131,7 +138,7 @@ def labelled_offers(
         .agg(pl.col("hit").any())
         .sort("row")
     )
-    return offer_features(offers, snapshot, settings.horizon_days).with_columns(
+    return offer_features(offers, snapshot).with_columns(
         bought.get_column("hit").fill_null(False).alias(LABEL), replay_date=pl.lit(replay_date)
     )
 
