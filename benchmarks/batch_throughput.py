@@ -94,7 +94,7 @@ def run_batch(folder: Path, as_of: date, chunk_size: int, config: dict, options:
     with tempfile.TemporaryDirectory(dir=DATA) as outputs:
         argv = [*data_args(folder, as_of), "--chunk-size", str(chunk_size), "--verbose", *options]
         argv += ["--output", str(Path(outputs) / "weekly.md")]
-        if "--no-store" not in options:
+        if "--no-store" not in options and "--store" not in options:
             # The run store beside the run's files, so it is written (as by default) and thrown away with them.
             argv += ["--store", str(Path(outputs) / "history.duckdb")]
         started = time.perf_counter()
@@ -146,7 +146,11 @@ def main() -> None:
     parser.add_argument(
         "--partitions", type=int, default=None, help="run the batch with --partitions N (default: the log whole)"
     )
-    parser.add_argument("--no-store", action="store_true", help="run the batch with --no-store")
+    store = parser.add_mutually_exclusive_group()
+    store.add_argument("--no-store", action="store_true", help="run the batch with --no-store")
+    store.add_argument(
+        "--keep-store", type=Path, help="record the run in this store and keep it (default: a store thrown away)"
+    )
     parser.add_argument(
         "--no-signals", action="store_true", help="switch the learned signals off (signals.enabled = false)"
     )
@@ -168,6 +172,7 @@ def main() -> None:
     folder = synthetic_data(args.customers, args.seed)
     options = ["--partitions", str(args.partitions)] if args.partitions else []
     options += ["--no-store"] if args.no_store else []
+    options += ["--store", str(args.keep_store.resolve())] if args.keep_store else []
     wall, peak_mb = run_batch(folder, args.as_of, args.chunk_size, config, options)
     rate = args.customers / wall
     print(f"batch: {args.customers:,} customers in {wall:.1f} s ({rate:,.0f} customers/s), peak RSS {peak_mb:,} MiB")

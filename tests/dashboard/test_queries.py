@@ -175,6 +175,6 @@ def test_a_postgresql_database_without_the_tables_is_not_a_run_store(postgres_ur
 def test_a_store_of_a_newer_schema_version_is_named(tmp_path: Path) -> None:
     path = build_store(tmp_path / "history.duckdb")
     with connect(path) as db:
-        db.execute("UPDATE store_meta SET value = '2' WHERE key = 'schema_version'")
-    with pytest.raises(DatabaseError, match="has schema version 2, newer than this version's 1; upgrade"):
+        db.execute("UPDATE store_meta SET value = '3' WHERE key = 'schema_version'")
+    with pytest.raises(DatabaseError, match="has schema version 3, newer than this version's 2; upgrade"):
         queries.open_store(path)

@@ -64,7 +64,8 @@ def previous_run(db: Database, as_of: date) -> PreviousRun | None:
         return None
     run = rows.row(0, named=True)
     customers = db.query(
-        "SELECT customer_id, segment, gap_categories FROM run_customers WHERE run_id = $1", [run["run_id"]]
+        "SELECT customer_id, segment, gap_categories FROM run_customers WHERE run_id = $1 ORDER BY customer_id",
+        [run["run_id"]],
     )
     offers = db.query(
         "SELECT customer_id, rank, product_id, product_ids, offer_type, source, segment, probability "
