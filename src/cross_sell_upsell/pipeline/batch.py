@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Sequence
-from contextlib import closing
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -105,7 +105,7 @@ def run_batch(
     job = ChunkJob(snapshot, dataset.campaigns, as_of, _without_llm(config), kept)
     tally = _Tally()
     # Closed here, not later by the collector: an interrupt during a fold waits for the chunks in flight at once.
-    with closing((executor or InProcessExecutor()).run(job, chunks)) as runs:
+    with _frozen_heap(), closing((executor or InProcessExecutor()).run(job, chunks)) as runs:
         for index, result in enumerate(runs, start=1):
             _fold(tally, result, dataset, kept, on_chunk, on_results)
             if on_progress is not None:
@@ -137,6 +137,20 @@ def _run_snapshot(
         snapshot = build_snapshot(dataset, as_of, config)
     check_snapshot(snapshot, as_of, config)
     return named_snapshot(with_acceptance(snapshot, dataset, config), config, chat_model)
+
+
+@contextmanager
+def _frozen_heap() -> Iterator[None]:
+    """Leaves what exists before the chunks (the requested ids, the dataset, the snapshot, the imported modules)
+    out of the garbage collections `_fold` makes: each one walked every object, and at ten million customers the
+    id lists alone made a collection take 0.3-0.5 s, 500 times a run, holding the interpreter's lock from the
+    chunks. Collected once first, so no garbage of the reading and the snapshot is kept."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 @dataclass
