@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Protocol
 
 import polars as pl
@@ -62,6 +62,10 @@ class Partitions(Protocol):
         without `purchases`), features and given values, and the whole catalog."""
         ...
 
+    def purchases(self, index: int, where: pl.Expr) -> pl.DataFrame:
+        """The rows of `partition(index).ownership` that `where` keeps, in order, without reading the others whole."""
+        ...
+
 
 @dataclass(frozen=True)
 class _Observed:
@@ -94,6 +98,12 @@ class _Observed:
                 PartitionRead(self.step, index + 1, self.partitions, part.customers.height, part.ownership.height)
             )
         return part
+
+    def purchases(self, index: int, where: pl.Expr) -> pl.DataFrame:
+        read = self.source.purchases(index, where)
+        customers = read.get_column("customer_id").n_unique()
+        self.on_read(PartitionRead(self.step, index + 1, self.partitions, customers, read.height))
+        return read
 
 
 def observed(source: Partitions, step: str, on_read: PartitionCallback | None) -> Partitions:
@@ -174,12 +184,18 @@ def replay_dataset(
         )
     first = customers.customer_features.select("customer_id", "first_purchase")
     active = [first.filter(pl.col("first_purchase") <= day).get_column("customer_id").sort() for day in days]
-    kept = pl.concat([replay_population(ids, settings) for ids in active]).unique().implode()
+    kept = pl.col("customer_id").is_in(pl.concat([replay_population(ids, settings) for ids in active]).implode())
+    # What a label window holds (`labelled_purchases` counts nothing else) or a sampled customer bought: at ten
+    # million customers reading each partition whole for these was most of the model's time.
+    horizon = timedelta(settings.horizon_days)
+    labelled_window = pl.any_horizontal(
+        [pl.col("purchase_date").is_between(day, day + horizon, "right") for day in days]
+    )
     labelled, owned = 0, []
     for index in range(source.partitions):
-        purchases = source.partition(index).ownership
+        purchases = source.purchases(index, kept | labelled_window)
         labelled += labelled_purchases(purchases, as_of, settings)
-        owned.append(purchases.filter(pl.col("customer_id").is_in(kept)))
+        owned.append(purchases.filter(kept))
     # In the order one pass over the log leaves them (`read_transactions`).
     return replace(customers, ownership=grouped_by_customer(pl.concat(owned))), labelled
 

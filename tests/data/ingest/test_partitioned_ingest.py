@@ -146,6 +146,10 @@ def test_the_partitions_together_are_the_one_pass_dataset(tmp_path, files, kind,
     light = split.partition(0, purchases=False)
     assert light.ownership.is_empty() and light.ownership.schema == parts[0].ownership.schema
     assert_frame_equal(light.customers, parts[0].customers)
+    # A filtered read is the partition's purchases that the filter keeps, in order.
+    recent = pl.col("purchase_date") >= pl.col("purchase_date").min() + pl.duration(days=30)
+    for index, part in enumerate(parts):
+        assert_frame_equal(split.purchases(index, recent), part.ownership.filter(recent))
     # The nine customers spread: with 7 partitions, 2 have none (an empty partition is a Dataset too).
     assert sum(part.customers.height > 0 for part in parts) == {1: 1, 3: 3, 7: 5}[partitions]
 

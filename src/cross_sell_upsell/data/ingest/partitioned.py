@@ -71,7 +71,7 @@ class PartitionRead:
     partitions: int
     customers: int
     """The partition's customers (at the log's checks, those with a purchase: the customers file is not read
-    yet)."""
+    yet; for a filtered read, `PartitionedDataset.purchases`, those of the purchases read)."""
     purchases: int
     """Their purchases read."""
 
@@ -127,6 +127,14 @@ class PartitionedDataset:
             customer_features=frames["customer_features"],
             given_values=frames["given_values"],
         )
+
+    def purchases(self, index: int, where: pl.Expr) -> pl.DataFrame:
+        """Partition `index`'s purchases (its `partition(index).ownership`) that `where` keeps, in the same order,
+        filtered as the file is read: the rows it drops are never built."""
+        if not 0 <= index < self.partitions:
+            raise IndexError(f"partition {index} of {self.partitions}")
+        scan = pl.scan_parquet(_frame_file(self.folder, index, "ownership"))
+        return (scan if self.baskets else scan.drop("basket_id")).filter(where).collect()
 
 
 def load_partitioned_dataset(
