@@ -25,8 +25,9 @@ from cross_sell_upsell.models.fit import CustomerModels
 from cross_sell_upsell.models.segments import Segments
 from cross_sell_upsell.snapshot.customers import customer_predictions, given_values
 from cross_sell_upsell.snapshot.partitions import (
+    GROUPING_THREADS,
     by_customer_row,
-    partition_partial,
+    partition_partials,
     split_by_customer,
 )
 from cross_sell_upsell.snapshot.segments import customer_segments
@@ -122,11 +123,13 @@ class Snapshot:
     (`pipeline/acceptance.with_acceptance`); None until then, and offers are ranked by the score."""
 
 
-def build_snapshot(dataset: Dataset, as_of: date, config: OrchestratorConfig, partitions: int = 1) -> Snapshot:
+def build_snapshot(
+    dataset: Dataset, as_of: date, config: OrchestratorConfig, partitions: int = GROUPING_THREADS
+) -> Snapshot:
     """Everything a run over `dataset` as of `as_of` derives from the data, with `config`'s essentials, margin
-    multipliers, signal, customer-model and segment settings. The purchases are keyed once, then grouped
-    `partitions` partitions of the customers at a time (`snapshot_from_parts`: less memory for the groupings,
-    the same snapshot whatever the count).
+    multipliers, signal, customer-model and segment settings. The purchases are keyed once, then split into
+    `partitions` partitions of the customers and grouped (`snapshot_from_parts`: by default as many as are grouped
+    at once, to use as many cores; more hold less memory at a time; the same snapshot whatever the count).
 
     Raises ConfigurationError when the data has more skin concerns than a mask holds, or `partitions` < 1."""
     if partitions < 1:
@@ -146,7 +149,7 @@ def snapshot_from_parts(
     """`build_snapshot` from the keyed purchases up to `as_of` of disjoint partitions of `dataset`'s customers
     (`holdings.keyed_ownership` against every customer of `dataset`, so customer rows are the dataset's), read one
     at a time: `dataset` gives the customers and the catalog, its ownership is not read. Each partition is grouped
-    on its own (`partitions.partition_partial`); the customer models are fitted on every customer's summary and
+    on its own, `partitions.GROUPING_THREADS` at a time (`partitions.partition_partials`); the customer models are fitted on every customer's summary and
     the segments assigned from their scores, and the signals reduced from every partition's counts.
 
     Raises ConfigurationError when the data has more skin concerns than a mask holds."""
@@ -156,7 +159,7 @@ def snapshot_from_parts(
     settings = config.signals
     products = keyed_products(dataset.products, config.essential_categories, concerns, config.margin_multipliers)
     ids = dataset.customers.get_column("customer_id")
-    partials = [partition_partial(keyed, dataset.products, as_of, settings) for keyed in keyed_parts]
+    partials = partition_partials(keyed_parts, dataset.products, as_of, settings)
     models, predictions = customer_predictions(
         by_customer_row([partial.summary for partial in partials], "customer_id"),
         dataset.customers.height,

@@ -11,6 +11,9 @@ grouping of a partition needs memory for that partition's rows only.
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
@@ -23,6 +26,11 @@ from cross_sell_upsell.features.signals import SignalCounts, basket_incidence, b
 from cross_sell_upsell.features.sorted_purchases import sort_purchases
 from cross_sell_upsell.snapshot.customers import customer_summary, priced_purchases
 from cross_sell_upsell.snapshot.segments import segment_totals
+
+GROUPING_THREADS = 2
+"""Partitions grouped at a time (`partition_partials`). A partition's grouping is polars and numpy's sorts and
+reductions, which run outside the interpreter's lock, so two threads keep two cores busy where one left the
+second idle for most of the snapshot; each holds one partition's rows."""
 
 
 @dataclass(frozen=True)
@@ -71,9 +79,31 @@ def partition_partial(
     return PartitionPartial(summary=summary, segment_totals=totals, holdings=owned, signals=counts)
 
 
+def partition_partials(
+    keyed_parts: Iterable[pl.DataFrame],
+    catalog: pl.DataFrame,
+    as_of: date,
+    settings: SignalSettings,
+    threads: int = GROUPING_THREADS,
+) -> list[PartitionPartial]:
+    """`partition_partial` of each of `keyed_parts`, in their order, `threads` at a time: the next partition is
+    taken from the iterable only once one of those is done, so at most `threads` + 1 partitions' rows are held."""
+    partials: list[PartitionPartial] = []
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="snapshot-partition") as pool:
+        running: deque[Future[PartitionPartial]] = deque()
+        for keyed in keyed_parts:
+            if len(running) == threads:
+                partials.append(running.popleft().result())
+            running.append(pool.submit(partition_partial, keyed, catalog, as_of, settings))
+            del keyed  # the task holds the partition's rows until it is grouped, no longer
+        partials.extend(future.result() for future in running)
+    return partials
+
+
 def by_customer_row(frames: list[pl.DataFrame], *keys: str) -> pl.DataFrame:
     """Per-customer frames of the partitions as one, in the order of `keys` (unique per row), as one pass over
-    every customer would have given it."""
-    if len(frames) == 1:
-        return frames[0]
-    return pl.concat(frames).sort(*keys)
+    every customer would have given it, the first key flagged sorted whatever the number of partitions: polars
+    takes another path over a column it knows is sorted, whose float sums differ in the last bit (a group-by's
+    mean price of a customer's holdings did), so the flag must not depend on the partitions."""
+    frame = frames[0] if len(frames) == 1 else pl.concat(frames).sort(*keys)
+    return frame.set_sorted(keys[0])
