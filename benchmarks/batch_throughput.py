@@ -144,7 +144,11 @@ def main() -> None:
         "--sample", type=int, default=200, help="customers in the per-customer loop, 0 for no loop (default 200)"
     )
     parser.add_argument(
-        "--partitions", type=int, default=None, help="run the batch with --partitions N (default: the log whole)"
+        "--partitions",
+        type=int,
+        default=None,
+        help="run the batch with --partitions N, 1 for the log whole (default: the batch's own, one partition per "
+        "2.5M log rows)",
     )
     store = parser.add_mutually_exclusive_group()
     store.add_argument("--no-store", action="store_true", help="run the batch with --no-store")

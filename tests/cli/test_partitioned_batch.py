@@ -7,10 +7,12 @@ import re
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
 from cross_sell_upsell.cli.batch import batch_main
 from cross_sell_upsell.configuration import AcceptanceSettings, OrchestratorConfig
+from cross_sell_upsell.data.ingest import partitioned
 from cross_sell_upsell.data.synth import SUGGESTED_AS_OF, generate, write_parquet
 
 # A replay population smaller than the buying customers, so the replays sample across the partitions.
@@ -67,6 +69,21 @@ def test_partitions_give_the_files_and_store_of_the_whole_log(
         ]
         assert rows[0] and sorted(rows[0]) == sorted(rows[1]), table
     assert not list(split.glob(".partitions-*"))  # the partition files were deleted
+
+
+def test_a_log_of_more_rows_than_a_partition_holds_is_split_by_default(
+    tmp_path: Path, log: list[str], capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    assert run(whole, log, "--quiet", "--partitions", "1") == 0
+    rows = pl.scan_parquet(log[1]).select(pl.len()).collect().item()
+    # Just under half the rows a partition: 3 partitions, the last of a row or two.
+    monkeypatch.setattr(partitioned, "ROWS_PER_PARTITION", (rows - 1) // 2)
+    assert run(split, log) == 0
+    reads = [line.split(" read, ")[0] for line in capsys.readouterr().err.splitlines() if " read, " in line]
+    assert reads[:3] == [f"log checks: partition {index}/3" for index in (1, 2, 3)]
+    for name in ("report.recommendations.csv", "report.customers.csv", "report.md"):
+        assert comparable(split / name) == comparable(whole / name), name
 
 
 def test_partitions_need_a_transaction_log(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -34,7 +34,7 @@ from cross_sell_upsell.cli.shop_options import ingest_settings
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.data.dataset import Dataset
 from cross_sell_upsell.data.ingest import learned_cycles_note
-from cross_sell_upsell.data.ingest.partitioned import load_partitioned_dataset
+from cross_sell_upsell.data.ingest.partitioned import ROWS_PER_PARTITION, auto_partitions, load_partitioned_dataset
 from cross_sell_upsell.errors import DataValidationError, elided
 from cross_sell_upsell.io.staging import StagedOutputs
 from cross_sell_upsell.pipeline.batch import DEFAULT_CHUNK_SIZE, priority_rationales, run_batch
@@ -151,13 +151,30 @@ def _execution_options(parser: argparse.ArgumentParser) -> None:
     )
     execution.add_argument(
         "--partitions",
-        type=positive_int,
-        default=None,
+        type=_partitions_option,
+        default=AUTO,
         metavar="N",
         help="split the transaction log into N partitions of customers (a streaming pass, files beside the report, "
-        "deleted after the run) and read one at a time, so no step holds the whole log; the same files for any N "
-        "(default: read the log whole)",
+        "deleted after the run) and read one at a time, so no step holds the whole log; the same files for any N; "
+        f"1 reads it whole (default: {AUTO}, one per {ROWS_PER_PARTITION:,} rows of a --transactions file, the "
+        "log whole when it has fewer)",
     )
+
+
+AUTO = "auto"
+
+
+def _partitions_option(text: str) -> int | str:
+    return AUTO if text == AUTO else positive_int(text)
+
+
+def _with_partitions(args: argparse.Namespace) -> argparse.Namespace:
+    """`args` with --partitions as a count, or None to read the log whole."""
+    if args.partitions == AUTO:
+        partitions = auto_partitions(args.transactions) if args.transactions is not None else None
+    else:
+        partitions = args.partitions if args.partitions > 1 else None
+    return argparse.Namespace(**{**vars(args), "partitions": partitions})
 
 
 def _executor(args: argparse.Namespace) -> Executor:
@@ -171,7 +188,7 @@ def _batch_argument_problem(args: argparse.Namespace) -> str | None:
         return "--top-priority must be at least 1"
     if args.scheduler is not None and args.engine != "dask":
         return "--scheduler needs --engine dask"
-    if args.partitions is not None and args.transactions is None:
+    if args.partitions != AUTO and args.partitions > 1 and args.transactions is None:
         return "--partitions splits a transaction log: give --transactions with its --catalog"
     if args.output is not None and args.output.suffix != ".md":
         return f"--output must name a .md file, not '{args.output}'"
@@ -202,8 +219,9 @@ def batch_command(args: argparse.Namespace, config: OrchestratorConfig, default_
 
     def run() -> int:
         run_config = effective_config(args, config)
-        with _partition_folder(args, default_output_dir) as folder:
-            dataset, result, files = _analysed(args, run_config, default_output_dir, folder)
+        run_args = _with_partitions(args)
+        with _partition_folder(run_args, default_output_dir) as folder:
+            dataset, result, files = _analysed(run_args, run_config, default_output_dir, folder)
         if result.customers_failed:
             print_error(
                 f"{result.customers_failed:,} of {result.customers_requested:,} customers could not be "

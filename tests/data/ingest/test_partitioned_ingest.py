@@ -13,8 +13,8 @@ from polars.testing import assert_frame_equal
 
 from cross_sell_upsell.configuration import IngestSettings
 from cross_sell_upsell.data.hashing import customer_partition
-from cross_sell_upsell.data.ingest import load_transactions_dataset
-from cross_sell_upsell.data.ingest.partitioned import PartitionRead, load_partitioned_dataset
+from cross_sell_upsell.data.ingest import load_transactions_dataset, partitioned
+from cross_sell_upsell.data.ingest.partitioned import PartitionRead, auto_partitions, load_partitioned_dataset
 from cross_sell_upsell.errors import DataValidationError
 
 SETTINGS = IngestSettings(max_rejected_share=1, cycle_min_repeats=2, encoding="latin-1")
@@ -238,3 +238,21 @@ def test_no_partitions_is_refused_before_anything_is_read(tmp_path):
         load_partitioned_dataset(
             tmp_path / "none.csv", tmp_path / "none.csv", as_of=AS_OF, folder=tmp_path, partitions=0
         )
+
+
+def test_auto_partitions_count_a_parquet_logs_rows_and_estimate_a_csv_logs(tmp_path, monkeypatch):
+    monkeypatch.setattr(partitioned, "ROWS_PER_PARTITION", 4)
+    parquet = tmp_path / "log.parquet"
+    pl.DataFrame({"customer_id": [f"C{n}" for n in range(10)]}).write_parquet(parquet)
+    assert auto_partitions(parquet) == 3  # 10 rows at 4 a partition: 4 + 4 + 2
+    monkeypatch.setattr(partitioned, "ROWS_PER_PARTITION", 10)
+    assert auto_partitions(parquet) is None  # one partition: the log is read whole
+    csv = tmp_path / "log.csv"
+    csv.write_bytes(b"x" * (11 * partitioned.CSV_BYTES_PER_ROW))  # about 11 rows
+    assert auto_partitions(csv) == 2
+    # What cannot be counted is read whole, and its own read says what is wrong with it.
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"not parquet")
+    assert auto_partitions(broken) is None
+    assert auto_partitions(tmp_path / "missing.csv") is None
+    assert auto_partitions(f"duckdb:{tmp_path / 'sales.duckdb'}::sales") is None
