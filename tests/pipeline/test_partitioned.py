@@ -83,6 +83,15 @@ def test_the_replays_read_the_purchases_of_the_sampled_customers_only(synthetic)
     assert_frame_equal(
         replay.ownership, only_customers(synthetic, kept).ownership, check_row_order=False, check_exact=True
     )
+    # More customers had bought than the population holds, so a replay is built on the sampled ones alone: the
+    # others are not kept beside them (`labelled_offers` reads every customer only in a smaller shop).
+    assert replay.customers.get_column("customer_id").sort().equals(kept.sort())
+    assert replay.customer_features.height == kept.len()
+    small = settings.model_copy(update={"replay_population": synthetic.customers.height})
+    every, _ = replay_dataset(
+        InMemoryPartitions(synthetic, 3), customers_only(InMemoryPartitions(synthetic, 1)), SUGGESTED_AS_OF, small
+    )
+    assert_frame_equal(every.customers, synthetic.customers)
     one_pass = replay_dataset(
         InMemoryPartitions(synthetic, 1), customers_only(InMemoryPartitions(synthetic, 1)), SUGGESTED_AS_OF, settings
     )

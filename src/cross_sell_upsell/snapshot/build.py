@@ -9,6 +9,7 @@ beside a run. It sits above `models` (it fits them) and below `offers` (which re
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -26,6 +27,7 @@ from cross_sell_upsell.models.segments import Segments
 from cross_sell_upsell.snapshot.customers import customer_predictions, given_values
 from cross_sell_upsell.snapshot.partitions import (
     GROUPING_THREADS,
+    PartitionPartial,
     by_customer_row,
     partition_partials,
     split_by_customer,
@@ -149,8 +151,9 @@ def snapshot_from_parts(
     """`build_snapshot` from the keyed purchases up to `as_of` of disjoint partitions of `dataset`'s customers
     (`holdings.keyed_ownership` against every customer of `dataset`, so customer rows are the dataset's), read one
     at a time: `dataset` gives the customers and the catalog, its ownership is not read. Each partition is grouped
-    on its own, `partitions.GROUPING_THREADS` at a time (`partitions.partition_partials`); the customer models are fitted on every customer's summary and
-    the segments assigned from their scores, and the signals reduced from every partition's counts.
+    on its own, `partitions.GROUPING_THREADS` at a time (`partitions.partition_partials`); the customer models are
+    fitted on every customer's summary and the segments assigned from their scores, the signals reduced from every
+    partition's counts, and EASE fitted on the holdings meanwhile.
 
     Raises ConfigurationError when the data has more skin concerns than a mask holds."""
     concerns = _concerns(dataset)
@@ -160,23 +163,16 @@ def snapshot_from_parts(
     products = keyed_products(dataset.products, config.essential_categories, concerns, config.margin_multipliers)
     ids = dataset.customers.get_column("customer_id")
     partials = partition_partials(keyed_parts, dataset.products, as_of, settings)
-    models, predictions = customer_predictions(
-        by_customer_row([partial.summary for partial in partials], "customer_id"),
-        dataset.customers.height,
-        given_values(dataset.customers, dataset.given_values),
-        config.customer_models,
-    )
-    segments, segment_columns = customer_segments(
-        pl.concat([partial.segment_totals for partial in partials]),
-        predictions,
-        dataset.customers,
-        as_of,
-        config.segments,
-    )
     owned = by_customer_row([partial.holdings for partial in partials], "customer_row", "product_key")
-    counts = [partial.signals for partial in partials if partial.signals is not None]
-    signals = learn_signals(counts, dataset.products, as_of, settings) if settings.enabled else None
-    del partials
+    # EASE reads only the holdings: fitted in a thread of its own (scipy and numpy, mostly outside the
+    # interpreter's lock) while the customer models and the segments are fitted here.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot-ease") as pool:
+        ease = pool.submit(fit_ease, owned, products.height, as_of, settings) if settings.enabled else None
+        models, predictions, segments, segment_columns = _customer_fits(partials, dataset, as_of, config)
+        counts = [partial.signals for partial in partials if partial.signals is not None]
+        signals = learn_signals(counts, dataset.products, as_of, settings) if settings.enabled else None
+        del partials
+        ease_model = ease.result() if ease is not None else None
     return Snapshot(
         as_of=as_of,
         signal_settings=settings,
@@ -195,10 +191,31 @@ def snapshot_from_parts(
         holdings=owned,
         cross_sells=_keyed_cross_sells(dataset.cross_sells, dataset.products),
         signals=signals,
-        ease=fit_ease(owned, products.height, as_of, settings) if settings.enabled else None,
+        ease=ease_model,
         customer_models=models,
         segments=segments,
     )
+
+
+def _customer_fits(
+    partials: list[PartitionPartial], dataset: Dataset, as_of: date, config: OrchestratorConfig
+) -> tuple[CustomerModels, pl.DataFrame, Segments, pl.DataFrame]:
+    """The customer models and their predictions for every customer row, then the segments and their columns,
+    from the partitions' summaries and segment totals."""
+    models, predictions = customer_predictions(
+        by_customer_row([partial.summary for partial in partials], "customer_id"),
+        dataset.customers.height,
+        given_values(dataset.customers, dataset.given_values),
+        config.customer_models,
+    )
+    segments, segment_columns = customer_segments(
+        pl.concat([partial.segment_totals for partial in partials]),
+        predictions,
+        dataset.customers,
+        as_of,
+        config.segments,
+    )
+    return models, predictions, segments, segment_columns
 
 
 def check_snapshot(snapshot: Snapshot, as_of: date, config: OrchestratorConfig) -> None:
