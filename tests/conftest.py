@@ -42,6 +42,14 @@ def postgres_url() -> Iterator[str]:
     yield from _postgres_schema()
 
 
+@pytest.fixture(params=["duckdb", "postgresql"])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database on each backend in turn: a new DuckDB file, then a fresh schema of the test PostgreSQL server."""
+    if request.param == "duckdb":
+        return str(tmp_path / "store.duckdb")
+    return request.getfixturevalue("postgres_url")
+
+
 @pytest.fixture(scope="module")
 def module_postgres_url() -> Iterator[str]:
     """`postgres_url`, one schema for a whole test module (tests that only read what the module's fixture wrote)."""

@@ -26,13 +26,6 @@ FRAME = pl.DataFrame(
 DDL = "CREATE TABLE t (id BIGINT, name TEXT, day DATE, seen TIMESTAMP, money DOUBLE PRECISION)"
 
 
-@pytest.fixture(params=["duckdb", "postgresql"])
-def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "duckdb":
-        return str(tmp_path / "db.duckdb")
-    return request.getfixturevalue("postgres_url")
-
-
 def test_a_frame_goes_in_and_comes_out_with_its_types(target: str) -> None:
     with connect(target) as db:
         db.begin()

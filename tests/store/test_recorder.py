@@ -79,13 +79,6 @@ def test_the_chat_models_rationales_replace_the_spilled_ones(recorder: RunRecord
     ]
 
 
-@pytest.fixture(params=["duckdb", "postgresql"])
-def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "duckdb":
-        return str(tmp_path / "history.duckdb")
-    return request.getfixturevalue("postgres_url")
-
-
 def test_the_spilled_rows_go_into_the_store_with_the_run_id(recorder: RunRecorder, target: str) -> None:
     tables = {"run_customers": [recorder.customer_file()], "run_offers": recorder.offer_files()}
     with recorded(target, "run-1", tables):

@@ -18,13 +18,6 @@ from cross_sell_upsell.store.schema import (
 )
 
 
-@pytest.fixture(params=["duckdb", "postgresql"])
-def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "duckdb":
-        return str(tmp_path / "s.duckdb")
-    return request.getfixturevalue("postgres_url")
-
-
 def test_an_empty_database_gets_every_table_and_the_version(target: str) -> None:
     with connect(target) as db:
         ensure_schema(db)
