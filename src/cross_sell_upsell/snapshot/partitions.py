@@ -86,8 +86,9 @@ def partition_partials(
     settings: SignalSettings,
     threads: int = GROUPING_THREADS,
 ) -> list[PartitionPartial]:
-    """`partition_partial` of each of `keyed_parts`, in their order, `threads` at a time: the next partition is
-    taken from the iterable only once one of those is done, so at most `threads` + 1 partitions' rows are held."""
+    """`partition_partial` of each of `keyed_parts`, in their order, `threads` at a time: the next partition is read
+    from the iterable while they are grouped, and waits for the first of them, so at most `threads` + 1
+    partitions' rows are held."""
     partials: list[PartitionPartial] = []
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="snapshot-partition") as pool:
         running: deque[Future[PartitionPartial]] = deque()
