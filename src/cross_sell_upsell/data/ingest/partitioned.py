@@ -40,7 +40,7 @@ from cross_sell_upsell.data.ingest.assembly import (
 from cross_sell_upsell.data.ingest.catalog import load_catalog
 from cross_sell_upsell.data.ingest.customers import load_customer_attributes
 from cross_sell_upsell.data.ingest.guards import check_rejected_share
-from cross_sell_upsell.data.ingest.tables import reported_as_unreadable
+from cross_sell_upsell.data.ingest.tables import file_kind, reported_as_unreadable
 from cross_sell_upsell.data.ingest.transactions import (
     REJECTED_SCHEMA,
     LogRead,
@@ -52,6 +52,7 @@ from cross_sell_upsell.data.ingest.transactions import (
     split_checked,
 )
 from cross_sell_upsell.data.records import DEFAULT_TIER_PRICE_RANGES
+from cross_sell_upsell.errors import DataValidationError
 
 _FRAMES = ("customers", "ownership", "customer_features", "given_values")
 """The per-customer frames of a partition, one Parquet file each."""
@@ -153,15 +154,12 @@ def auto_partitions(transactions: str | Path) -> int | None:
     (CSV_BYTES_PER_ROW). A database table, or a file that cannot be read yet, is read whole: its read reports
     what is wrong with it."""
     path = Path(transactions)
-    suffix = path.suffix.lower()
     try:
-        if suffix in {".parquet", ".pq"}:
+        if file_kind(path, ("csv", "parquet")) == "parquet":
             rows = pl.scan_parquet(path).select(pl.len()).collect().item()
-        elif suffix == ".csv":
-            rows = path.stat().st_size // CSV_BYTES_PER_ROW
         else:
-            return None
-    except (pl.exceptions.PolarsError, OSError):
+            rows = path.stat().st_size // CSV_BYTES_PER_ROW
+    except (DataValidationError, pl.exceptions.PolarsError, OSError):
         return None
     partitions = -(-rows // ROWS_PER_PARTITION)
     return partitions if partitions > 1 else None
