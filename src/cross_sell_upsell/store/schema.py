@@ -158,7 +158,9 @@ def create_statement(table: str, name: str | None = None) -> str:
 
 def _rebuilt(table: str) -> list[str]:
     """Statements that copy `table` into a new one of this version's definition and put it in its place (neither
-    backend drops a primary key in place: DuckDB cannot, and PostgreSQL names the constraint its own way)."""
+    backend drops a primary key in place: DuckDB cannot, and PostgreSQL names the constraint its own way). The copy
+    takes every column in order, so a later version that changes these tables' columns must give migration 1
+    version 2's definition, not its own."""
     new = f"{table}_rebuilt"
     return [
         create_statement(table, new),
