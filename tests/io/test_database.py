@@ -3,6 +3,7 @@ for a file that is not a DuckDB database, a server that cannot be reached and a 
 
 from __future__ import annotations
 
+import tempfile
 import time
 from datetime import date, datetime
 from pathlib import Path
@@ -142,3 +143,21 @@ def test_a_duckdb_connection_draws_no_progress_bar(tmp_path: Path) -> None:
     # DuckDB's bar goes to stdout, where the batch prints the report's path.
     with connect(tmp_path / "store.duckdb") as db:
         assert db.query("SELECT current_setting('enable_progress_bar') AS bar").item() is False
+
+
+def test_a_duckdb_reader_sorts_beyond_its_memory_bound_through_the_system_temporary_folder(tmp_path: Path) -> None:
+    # Bounded, a reader's sort spills instead of taking most of the machine beside the batch's own data.
+    store = tmp_path / "store.duckdb"
+    with connect(store) as db:
+        db.execute(
+            "CREATE TABLE t AS SELECT md5(CAST(i AS TEXT)) || md5(CAST(-i AS TEXT)) AS s FROM range(3000000) r(i)"
+        )
+        db.commit()
+    with connect(store, read_only=True) as db:
+        settings = db.query(
+            "SELECT current_setting('memory_limit') AS memory, current_setting('temp_directory') AS temporary"
+        ).row(0)
+        assert settings == ("244.1 MiB", tempfile.gettempdir())  # DuckDB shows 256 MB (decimal) in MiB
+        ordered = db.query("SELECT s FROM t ORDER BY s").get_column("s")
+    assert ordered.len() == 3_000_000 and ordered.is_sorted()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["store.duckdb"]

@@ -15,6 +15,7 @@ from cross_sell_upsell.cli.app import main
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.data.synth import generate
 from cross_sell_upsell.io.database import connect
+from cross_sell_upsell.store import run as store_run
 
 FIRST = date(2024, 12, 17)
 SECOND = FIRST + timedelta(days=7)
@@ -120,3 +121,26 @@ def test_two_weeks_in_a_duckdb_store(synthetic: Path, tmp_path: Path) -> None:
 
 def test_two_weeks_in_a_postgresql_store(synthetic: Path, tmp_path: Path, postgres_url: str) -> None:
     check_two_weeks(synthetic, tmp_path / "out", postgres_url)
+
+
+def test_a_store_removed_while_the_batch_runs_is_one_line_exit_2_nothing_written(
+    synthetic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """The previous run's customers and offers are read after the chunks; a store gone by then stops the run."""
+    store, out = tmp_path / "history.duckdb", tmp_path / "out"
+    run_week(synthetic, out, FIRST, str(store))
+    read_previous = store_run.read_previous
+
+    def read_then_remove(target: str, as_of: date) -> dict | None:
+        row = read_previous(target, as_of)
+        Path(target).unlink()
+        return row
+
+    monkeypatch.setattr(store_run, "read_previous", read_then_remove)
+    argv = ["batch", "--quiet", "--transactions", str(synthetic / f"log_{SECOND}.parquet"), "--as-of", str(SECOND)]
+    argv += ["--catalog", str(synthetic / "catalog.parquet"), "--store", str(store)]
+    capsys.readouterr()
+    assert main([*argv, "--output", str(out / f"{SECOND}.md")]) == 2
+    assert capsys.readouterr().err == f"error: the run store {store} is gone\n"
+    assert sorted(path.name for path in out.iterdir()) == sorted(path.name for path in out.glob(f"{FIRST}*"))
+    assert not store.exists()

@@ -89,8 +89,11 @@ def offer_matches(offers: pl.DataFrame, purchases: pl.DataFrame, after: date, un
     window = purchases.filter(pl.col("purchase_date").is_between(after, until, closed="right")).with_row_index(
         "purchase"
     )
+    # Only the offers of customers who bought in the window can match: a week's buyers are a few of a run's
+    # customers, and each offer is split into its products only then (at a million customers, 5M offers).
     members = (
         offers.with_row_index("offer")
+        .join(window.select("customer_id").unique(), on="customer_id", how="semi")
         .select("offer", "customer_id", product_id=pl.col("product_ids").str.split(";"))
         .explode("product_id")
         .unique()
@@ -102,23 +105,25 @@ def offer_outcomes(offers: pl.DataFrame, matches: pl.DataFrame, keys: list[str])
     """keys, sent, bought (offers with a matching purchase), revenue (the matching purchases' amounts, each
     purchase counted once per group even when two of its offers name the product), predicted (sum of the
     offers' probabilities: expected buys; null when no offer has one); sorted by the keys."""
-    indexed = offers.with_row_index("offer")
-    bought = matches.select("offer").unique().with_columns(bought=pl.lit(1, pl.Int64))
-    counts = (
-        indexed.join(bought, on="offer", how="left")
-        .group_by(keys)
-        .agg(
-            sent=pl.len().cast(pl.Int64),
-            bought=pl.col("bought").fill_null(0).sum().cast(pl.Int64),
-            predicted=pl.when(pl.col("probability").is_not_null().any()).then(pl.col("probability").sum()),
-        )
+    indexed = _with_outcome(offers, matches)
+    return _outcomes(indexed, matches.join(indexed, on="offer"), keys)
+
+
+def _with_outcome(offers: pl.DataFrame, matches: pl.DataFrame) -> pl.DataFrame:
+    """The offers with `offer` (their row index, as in `matches`) and `bought` (1 when a purchase matched it)."""
+    matched = matches.get_column("offer").unique()
+    return offers.with_row_index("offer").with_columns(bought=pl.col("offer").is_in(matched).cast(pl.Int64))
+
+
+def _outcomes(indexed: pl.DataFrame, matched: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """`offer_outcomes` of the offers `_with_outcome` flagged, and their `matches` joined with them: both made once
+    for every grouping of one run's offers."""
+    counts = indexed.group_by(keys).agg(
+        sent=pl.len().cast(pl.Int64),
+        bought=pl.col("bought").sum().cast(pl.Int64),
+        predicted=pl.when(pl.col("probability").is_not_null().any()).then(pl.col("probability").sum()),
     )
-    revenue = (
-        matches.join(indexed.select("offer", *keys), on="offer")
-        .unique([*keys, "purchase"])
-        .group_by(keys)
-        .agg(revenue=pl.col("amount").sum())
-    )
+    revenue = matched.unique([*keys, "purchase"]).group_by(keys).agg(revenue=pl.col("amount").sum())
     return (
         counts.join(revenue, on=keys, how="left")
         .with_columns(revenue=pl.col("revenue").fill_null(0.0).round(2), predicted=pl.col("predicted").cast(pl.Float64))
@@ -144,7 +149,9 @@ def previous_offers_summary(
     rows (by offer type, source and segment). `last`: the log's last purchase date (None for no purchase)."""
     after = previous_run["as_of"]
     matches = offer_matches(offers, purchases, after, until)
-    total = offer_outcomes(offers.with_columns(all=pl.lit("all")), matches, ["all"]).drop("all")
+    indexed = _with_outcome(offers.with_columns(all=pl.lit("all")), matches)
+    matched = matches.join(indexed, on="offer")
+    total = _outcomes(indexed, matched, ["all"]).drop("all")
     if total.is_empty():
         total = pl.DataFrame({"sent": [0], "bought": [0], "revenue": [0.0], "predicted": [None]})
     summary = {
@@ -155,11 +162,11 @@ def previous_offers_summary(
         "log_last_purchase": last.isoformat() if last is not None else None,
         **_rates(total.row(0, named=True)),
         **{
-            name: [_rates(row) for row in offer_outcomes(offers, matches, [column]).to_dicts()]
+            name: [_rates(row) for row in _outcomes(indexed, matched, [column]).to_dicts()]
             for name, column in BREAKDOWNS.items()
         },
     }
-    rows = offer_outcomes(offers, matches, ["offer_type", "source", "segment"]).with_columns(
+    rows = _outcomes(indexed, matched, ["offer_type", "source", "segment"]).with_columns(
         previous_run_id=pl.lit(previous_run["run_id"])
     )
     return summary, rows

@@ -41,7 +41,8 @@ class PreviousRun:
     customers: pl.DataFrame
     """Its `run_customers` rows: customer_id, segment, gap_categories."""
     offers: pl.DataFrame
-    """Its `run_offers` rows: customer_id, rank, product_id, product_ids, offer_type, source, segment, probability."""
+    """Its `run_offers` rows in order (customer_id, rank): customer_id, product_ids, offer_type, source, segment,
+    probability."""
 
 
 def runs(db: Database) -> pl.DataFrame:
@@ -54,21 +55,23 @@ def runs(db: Database) -> pl.DataFrame:
     )
 
 
-def previous_run(db: Database, as_of: date) -> PreviousRun | None:
-    """The latest run with an as-of date before `as_of` (the latest generated of that date), whatever its data
-    source; None when there is none."""
+def previous_run(db: Database, as_of: date) -> dict[str, Any] | None:
+    """The `runs` row of the latest run with an as-of date before `as_of` (the latest generated of that date),
+    whatever its data source; None when there is none."""
     rows = db.query(
         "SELECT * FROM runs WHERE as_of < $1 ORDER BY as_of DESC, generated_at DESC, run_id DESC LIMIT 1", [as_of]
     )
-    if rows.is_empty():
-        return None
-    run = rows.row(0, named=True)
+    return None if rows.is_empty() else rows.row(0, named=True)
+
+
+def compared_run(db: Database, run: dict[str, Any]) -> PreviousRun:
+    """What a new run's comparison needs of the run whose `runs` row is `run`."""
     customers = db.query(
         "SELECT customer_id, segment, gap_categories FROM run_customers WHERE run_id = $1 ORDER BY customer_id",
         [run["run_id"]],
     )
     offers = db.query(
-        "SELECT customer_id, rank, product_id, product_ids, offer_type, source, segment, probability "
+        "SELECT customer_id, product_ids, offer_type, source, segment, probability "
         "FROM run_offers WHERE run_id = $1 ORDER BY customer_id, rank",
         [run["run_id"]],
     )

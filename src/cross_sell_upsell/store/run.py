@@ -7,26 +7,38 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from cross_sell_upsell.configuration import OrchestratorConfig
-from cross_sell_upsell.io.database import shown
+from cross_sell_upsell.io.database import DatabaseError, shown
 from cross_sell_upsell.pipeline.totals import BatchResult
 from cross_sell_upsell.reporting.executive.history import RunHistory
 from cross_sell_upsell.store import views
 from cross_sell_upsell.store.history import previous_offers_summary, previous_run_summary
-from cross_sell_upsell.store.reader import PreviousRun, open_store, previous_run
+from cross_sell_upsell.store.reader import PreviousRun, compared_run, open_store, previous_run
 from cross_sell_upsell.store.writer import Rows, RunRecorder, new_run_id, recorded, run_row, run_tables
 
 
-def read_previous(target: str | Path, as_of: date) -> PreviousRun | None:
-    """The run before `as_of` in the store at `target` (read-only); None when the store is new or has none."""
+def read_previous(target: str | Path, as_of: date) -> dict[str, Any] | None:
+    """The `runs` row of the run before `as_of` in the store at `target` (read-only); None when the store is new
+    or has none."""
     db = open_store(target)
     if db is None:
         return None
     with db:
         return previous_run(db, as_of)
+
+
+def read_compared(target: str | Path, run: dict[str, Any]) -> PreviousRun:
+    """What the comparison needs of the run whose `runs` row is `run` (`read_previous`), read from the store at
+    `target`."""
+    db = open_store(target)
+    if db is None:
+        raise DatabaseError(f"the run store {shown(target)} is gone")
+    with db:
+        return compared_run(db, run)
 
 
 class StoreRun:
@@ -37,7 +49,10 @@ class StoreRun:
     def __init__(self, target: str | Path, as_of: date, config: OrchestratorConfig) -> None:
         self.target = target
         self.previous = read_previous(target, as_of)
-        """The run before this one, read before the batch so a store that cannot be opened stops it early."""
+        """The `runs` row of the run before this one, read before the batch so that a store that cannot be opened
+        stops it early. Its customers and offers are read by `history`, after the chunks: read before them, they
+        and DuckDB's sort of them added about 1 GB to the snapshot's and the chunks' memory at a million customers
+        (docs/store.md)."""
         self.recorder = RunRecorder(config)
         self._run_id = ""
         self._tables: dict[str, Rows] = {}
@@ -60,11 +75,10 @@ class StoreRun:
         counts, since, last = self._purchases_seen(purchases, catalog, result.as_of)
         previous_run, previous_offers, rows = None, None, None
         if self.previous is not None:
+            previous = read_compared(self.target, self.previous)
             current = customers.select("customer_id", "segment", "gap_categories").collect()
-            previous_run = previous_run_summary(self.previous.run, run, self.previous.customers, current)
-            previous_offers, rows = previous_offers_summary(
-                self.previous.run, self.previous.offers, since, result.as_of, last
-            )
+            previous_run = previous_run_summary(previous.run, run, previous.customers, current)
+            previous_offers, rows = previous_offers_summary(previous.run, previous.offers, since, result.as_of, last)
         self._tables = run_tables(run, result, views.sales_views(counts, catalog), customer_file, offer_files, rows)
         return RunHistory(store=shown(self.target), previous_run=previous_run, previous_offers=previous_offers)
 
@@ -73,7 +87,7 @@ class StoreRun:
     ) -> tuple[views.SalesCounts, pl.DataFrame, date | None]:
         """The sales counts of the purchases up to `as_of`, the purchases since the previous run's as-of (none
         without a previous run) and the last purchase date of all, each part priced once."""
-        after = self.previous.run["as_of"] if self.previous is not None else as_of
+        after = self.previous["as_of"] if self.previous is not None else as_of
         counts, since, lasts = [], [], []
         for ownership in purchases:
             priced = views.priced_purchases(ownership, catalog)
