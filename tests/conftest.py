@@ -13,6 +13,21 @@ from support import MINI_CATALOG, MINI_CUSTOMERS, TIER1, TIERED, write_data
 from cross_sell_upsell.data.dataset import Dataset, load_dataset
 from cross_sell_upsell.io.database import connect
 
+REPOSITORY_OUTPUT = Path(__file__).resolve().parent.parent / "output"
+
+
+def _output_entries() -> dict[str, tuple[int, int]]:
+    return {path.name: (path.stat().st_size, path.stat().st_mtime_ns) for path in REPOSITORY_OUTPUT.iterdir()}
+
+
+@pytest.fixture(autouse=True)
+def _repository_output_untouched() -> Iterator[None]:
+    """Tests write where they are told, never into the repository's output/ folder: it holds the user's reports
+    and run store (`output/history.duckdb`), whose history a test's run would join."""
+    before = _output_entries()
+    yield
+    assert _output_entries() == before, "the test wrote into the repository's output/ folder"
+
 
 @pytest.fixture(scope="session")
 def tier1() -> Dataset:

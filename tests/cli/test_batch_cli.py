@@ -280,6 +280,8 @@ def test_script_runs_from_the_repository_root(tmp_path: Path) -> None:
             str(tmp_path / "report.md"),
             "--top-priority",
             "3",
+            "--store",
+            str(tmp_path / "history.duckdb"),
         ],
         cwd=ROOT,
         capture_output=True,

@@ -145,7 +145,7 @@ def test_a_report_whose_rationales_name_product_ids(stub, tmp_path, product_id, 
 def test_a_batch_whose_rationales_name_product_ids(stub, tmp_path, product_id, source, stderr) -> None:
     stub.otherwise = naming(product_id)
     output = tmp_path / "out" / "batch.md"
-    args = ["--as-of", "2024-03-01", "--output", str(output), "--quiet", "--llm"]
+    args = ["--as-of", "2024-03-01", "--output", str(output), "--quiet", "--llm", "--store", str(tmp_path / "h.duckdb")]
     result = run_cli(args, tmp_path, BATCH, **stub_variables(stub.url, tmp_path))
     assert (result.returncode, result.stderr) == (0, "")  # --quiet
     assert len(stub.requests) == 10  # every tier1 customer has offers

@@ -139,7 +139,9 @@ def check_batch_run(source: Source, draw: st.DrawFn, run: Runner, in_process: bo
         arguments = source_arguments(source, box)
         options, requested = draw(batch_options(source, box, in_process))
         before = snapshot(box.root)
-        outcome = run(box, [*arguments, *options])
+        # In process the output folder is the default one, run store included; a script's is the repository's.
+        store = [] if in_process else ["--store", str(box.out / "history.duckdb")]
+        outcome = run(box, [*arguments, *options, *store])
         check_outcome(outcome)
         written = check_files(outcome, box.root, before, box.out)
         if outcome.code != 2:
