@@ -2,6 +2,7 @@
 
     python benchmarks/batch_throughput.py --customers 1000000
     python benchmarks/batch_throughput.py --customers 10000000 --partitions 40 --sample 0   # no per-customer loop
+    python benchmarks/batch_throughput.py --customers 1000000 --sample 0 --weekly   # with last week's run stored
 
 1. Generates (once, cached in benchmarks/.data/, ignored by git) N synthetic customers with
    `python -m cross_sell_upsell.cli.synth`, as Parquet.
@@ -24,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -88,31 +89,43 @@ def data_args(folder: Path, as_of: date) -> list[str]:
     ]
 
 
-def run_batch(folder: Path, as_of: date, chunk_size: int, config: dict, options: list[str]) -> tuple[float, int]:
+def run_batch(
+    folder: Path, as_of: date, chunk_size: int, config: dict, options: list[str], week_before: bool = False
+) -> tuple[float, int]:
     """Wall seconds and peak RSS (MiB) of one batch run in a fresh process, with the batch's `options` besides
-    the data and output; prints the phases it logs (--verbose)."""
+    the data and output; prints the phases it logs (--verbose). With `week_before`, a run as of seven days
+    earlier is recorded in the same store first, untimed, so the timed run compares with it as a weekly job does."""
     with tempfile.TemporaryDirectory(dir=DATA) as outputs:
-        argv = [*data_args(folder, as_of), "--chunk-size", str(chunk_size), "--verbose", *options]
-        argv += ["--output", str(Path(outputs) / "weekly.md")]
         if "--no-store" not in options and "--store" not in options:
             # The run store beside the run's files, so it is written (as by default) and thrown away with them.
-            argv += ["--store", str(Path(outputs) / "history.duckdb")]
+            options = [*options, "--store", str(Path(outputs) / "history.duckdb")]
+        if week_before:
+            _batch_child(folder, as_of - timedelta(days=7), chunk_size, config, options, Path(outputs) / "before.md")
         started = time.perf_counter()
-        child = subprocess.run(
-            [sys.executable, "-c", BATCH_CHILD, json.dumps(config), *argv],
-            capture_output=True,
-            text=True,
-            check=False,
-            cwd=ROOT,
-        )
+        child = _batch_child(folder, as_of, chunk_size, config, options, Path(outputs) / "weekly.md")
         wall = time.perf_counter() - started
-    last_line = child.stdout.strip().splitlines()[-1] if child.stdout.strip() else ""
-    if child.returncode != 0 or not last_line.endswith(" 0"):
-        sys.exit(f"the batch failed:\n{child.stdout}\n{child.stderr}")
     for line in child.stderr.splitlines():
         if ", peak RSS " in line:
             print(f"  {line}")
-    return wall, int(last_line.split()[0])
+    return wall, int(child.stdout.strip().splitlines()[-1].split()[0])
+
+
+def _batch_child(
+    folder: Path, as_of: date, chunk_size: int, config: dict, options: list[str], report: Path
+) -> subprocess.CompletedProcess[str]:
+    """The batch run in a fresh process, stopped with its output when it fails."""
+    argv = [*data_args(folder, as_of), "--chunk-size", str(chunk_size), "--verbose", *options, "--output", str(report)]
+    child = subprocess.run(
+        [sys.executable, "-c", BATCH_CHILD, json.dumps(config), *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    last_line = child.stdout.strip().splitlines()[-1] if child.stdout.strip() else ""
+    if child.returncode != 0 or not last_line.endswith(" 0"):
+        sys.exit(f"the batch failed:\n{child.stdout}\n{child.stderr}")
+    return child
 
 
 def per_customer_seconds(folder: Path, as_of: date, sample: int, config: dict) -> float:
@@ -156,6 +169,12 @@ def main() -> None:
         "--keep-store", type=Path, help="record the run in this store and keep it (default: a store thrown away)"
     )
     parser.add_argument(
+        "--weekly",
+        action="store_true",
+        help="first record a run as of a week before --as-of in the store (untimed): the timed run then reads it "
+        "back and compares, as a weekly job does from its second week",
+    )
+    parser.add_argument(
         "--no-signals", action="store_true", help="switch the learned signals off (signals.enabled = false)"
     )
     parser.add_argument(
@@ -167,6 +186,8 @@ def main() -> None:
         "--no-ease", action="store_true", help="switch the EASE item-item model off (signals.ease_products = 0)"
     )
     args = parser.parse_args()
+    if args.weekly and args.no_store:
+        parser.error("--weekly compares with the run before in the store: it needs one (drop --no-store)")
 
     config = {"signals": {"enabled": False}} if args.no_signals else {}
     if args.no_ease and not args.no_signals:
@@ -177,7 +198,7 @@ def main() -> None:
     options = ["--partitions", str(args.partitions)] if args.partitions else []
     options += ["--no-store"] if args.no_store else []
     options += ["--store", str(args.keep_store.resolve())] if args.keep_store else []
-    wall, peak_mb = run_batch(folder, args.as_of, args.chunk_size, config, options)
+    wall, peak_mb = run_batch(folder, args.as_of, args.chunk_size, config, options, week_before=args.weekly)
     rate = args.customers / wall
     print(f"batch: {args.customers:,} customers in {wall:.1f} s ({rate:,.0f} customers/s), peak RSS {peak_mb:,} MiB")
     if args.sample == 0:  # the loop loads the whole log, which a partitioned run is there to avoid
