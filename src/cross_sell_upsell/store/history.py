@@ -21,28 +21,30 @@ BREAKDOWNS = {"by_type": "offer_type", "by_source": "source", "by_segment": "seg
 """The summary's breakdowns of the previous offers, and the column each groups by."""
 
 
-def gap_pairs(customers: pl.DataFrame) -> pl.DataFrame:
-    """(customer_id, category): one row per missing essential, from `run_customers`' ';'-joined gap_categories."""
-    return (
-        customers.select("customer_id", category=pl.col("gap_categories").str.split(";"))
-        .explode("category")
-        .filter(pl.col("category").is_not_null() & (pl.col("category") != ""))
-    )
-
-
 def gap_changes(previous: pl.DataFrame, current: pl.DataFrame) -> pl.DataFrame:
     """category, new (customers missing it now who were not before), resolved (customers who were missing it and
-    no longer are), over the customers both runs analysed; categories in name order."""
-    both = previous.select("customer_id").join(current.select("customer_id"), on="customer_id")
-    before = gap_pairs(previous.join(both, on="customer_id"))
-    now = gap_pairs(current.join(both, on="customer_id"))
-    new = now.join(before, on=["customer_id", "category"], how="anti").group_by("category").agg(new=pl.len())
-    resolved = before.join(now, on=["customer_id", "category"], how="anti").group_by("category").agg(resolved=pl.len())
+    no longer are), over the customers both runs analysed; categories in name order. `gap_categories` is
+    ';'-joined, as in `run_customers`."""
+    both = previous.select("customer_id", before=_gap_list()).join(
+        current.select("customer_id", now=_gap_list()), on="customer_id"
+    )
+    # Each customer's gaps compared as two short lists: no (customer, category) pair is built for a million
+    # customers, only the differences are.
+    new = _category_counts(both.select(category=pl.col("now").list.set_difference("before")), "new")
+    resolved = _category_counts(both.select(category=pl.col("before").list.set_difference("now")), "resolved")
     return (
         new.join(resolved, on="category", how="full", coalesce=True)
         .with_columns(pl.col("new", "resolved").fill_null(0).cast(pl.Int64))
         .sort("category")
     )
+
+
+def _gap_list() -> pl.Expr:
+    return pl.col("gap_categories").str.split(";").list.eval(pl.element().filter(pl.element() != ""))
+
+
+def _category_counts(differences: pl.DataFrame, name: str) -> pl.DataFrame:
+    return differences.explode("category").drop_nulls().group_by("category").agg(pl.len().alias(name))
 
 
 def segment_migration(previous: pl.DataFrame, current: pl.DataFrame) -> pl.DataFrame:
