@@ -118,6 +118,26 @@ def test_a_purchase_two_offers_name_counts_once_in_their_group() -> None:
     ]
 
 
+def test_expected_buys_are_summed_exactly_whatever_the_order_and_the_grouping() -> None:
+    # In floating point 0.1 + 0.2 + 0.3 is 0.6000000000000001 and 0.3 + 0.2 + 0.1 is 0.6: probabilities are made
+    # to 4 decimals, so they are summed in ten-thousandths, and every order and breakdown gives 0.6.
+    offers = pl.DataFrame(
+        {
+            "customer_id": ["C1", "C2", "C3"],
+            "product_ids": ["P1", "P2", "P3"],
+            "offer_type": ["routine_gap", "bundle", "routine_gap"],
+            "source": ["routine_gap"] * 3,
+            "segment": ["A", "A", "B"],
+            "probability": [0.1, 0.2, 0.3],
+        }
+    )
+    for ordered in (offers, offers.reverse()):
+        summary, stored = previous_offers_summary(PREVIOUS_RUN, ordered, PURCHASES, date(2024, 3, 8), None)
+        assert summary["predicted"] == 0.6
+        assert [row["predicted"] for row in summary["by_source"]] == [0.6]
+        assert sorted(stored.get_column("predicted").to_list()) == [0.1, 0.2, 0.3]
+
+
 def test_the_previous_offers_summary() -> None:
     summary, stored = previous_offers_summary(PREVIOUS_RUN, OFFERS, PURCHASES, date(2024, 3, 8), date(2024, 3, 9))
     assert {key: summary[key] for key in ("sent", "bought", "revenue", "predicted")} == {
