@@ -138,6 +138,23 @@ def test_expected_buys_are_summed_exactly_whatever_the_order_and_the_grouping() 
         assert sorted(stored.get_column("predicted").to_list()) == [0.1, 0.2, 0.3]
 
 
+def test_expected_buys_are_the_nearest_number_to_their_ten_thousandths() -> None:
+    # 4171080843 ten-thousandths: polars divides a column of two rows or more by 10,000 as a product with 1/10,000,
+    # which gave 417108.08430000005.
+    offers = pl.DataFrame(
+        {
+            "customer_id": ["C1", "C2", "C3"],
+            "product_ids": ["P1", "P2", "P3"],
+            "offer_type": ["routine_gap"] * 3,
+            "source": ["routine_gap"] * 3,
+            "segment": ["A", "A", "B"],
+            "probability": [0.5, 417107.5843, 0.25],  # not probabilities: the size of a big sum, in one row
+        }
+    )
+    summary, _ = previous_offers_summary(PREVIOUS_RUN, offers, PURCHASES, date(2024, 3, 8), None)
+    assert [row["predicted"] for row in summary["by_segment"]] == [417108.0843, 0.25]
+
+
 def test_the_previous_offers_summary() -> None:
     summary, stored = previous_offers_summary(PREVIOUS_RUN, OFFERS, PURCHASES, date(2024, 3, 8), date(2024, 3, 9))
     assert {key: summary[key] for key in ("sent", "bought", "revenue", "predicted")} == {

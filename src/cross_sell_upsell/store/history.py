@@ -155,7 +155,9 @@ def _outcomes(counts: pl.DataFrame, matched: pl.DataFrame, keys: list[str]) -> p
     """`offer_outcomes` by `keys` from the `_counts` of finer groups and the matches joined with their offers."""
     rolled = counts.group_by(keys).agg(pl.col("sent", "bought", "probability_units", "with_probability").sum())
     revenue = matched.unique([*keys, "purchase"]).group_by(keys).agg(revenue=pl.col("amount").sum())
-    predicted = pl.col("probability_units").cast(pl.Float64) / 10**PROBABILITY_DECIMALS
+    # Rounded after the division: polars divides a column by a constant as a product with its reciprocal, which
+    # can miss the nearest double (417108.08430000005 for 4171080843 ten-thousandths).
+    predicted = (pl.col("probability_units").cast(pl.Float64) / 10**PROBABILITY_DECIMALS).round(PROBABILITY_DECIMALS)
     return (
         rolled.join(revenue, on=keys, how="left")
         .with_columns(
