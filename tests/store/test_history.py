@@ -155,6 +155,33 @@ def test_expected_buys_are_the_nearest_number_to_their_ten_thousandths() -> None
     assert [row["predicted"] for row in summary["by_segment"]] == [417108.0843, 0.25]
 
 
+def test_revenue_is_summed_in_cents_whatever_the_order_of_the_purchases() -> None:
+    # Summed as floats, 0.1 + 0.2 + 0.3 + 0.005 is 0.6050000000000001 (0.61 in cents) and 0.005 + 0.3 + 0.2 + 0.1
+    # is 0.605, just under it (0.6). In whole cents per purchase, as the sales views count (half a cent to even),
+    # 10 + 20 + 30 + 0 = 60 in any order.
+    offers = pl.DataFrame(
+        {
+            "customer_id": ["C1"],
+            "product_ids": ["P1;P2;P3;P4"],
+            "offer_type": ["bundle"],
+            "source": ["routine_gap"],
+            "segment": ["A"],
+            "probability": [0.5],
+        }
+    )
+    purchases = pl.DataFrame(
+        {
+            "customer_id": ["C1"] * 4,
+            "product_id": ["P1", "P2", "P3", "P4"],
+            "purchase_date": [date(2024, 3, 2)] * 4,
+            "amount": [0.1, 0.2, 0.3, 0.005],
+        }
+    )
+    for ordered in (purchases, purchases.reverse()):
+        summary, _ = previous_offers_summary(PREVIOUS_RUN, offers, ordered, date(2024, 3, 8), None)
+        assert summary["revenue"] == 0.6
+
+
 def test_the_previous_offers_summary() -> None:
     summary, stored = previous_offers_summary(PREVIOUS_RUN, OFFERS, PURCHASES, date(2024, 3, 8), date(2024, 3, 9))
     assert {key: summary[key] for key in ("sent", "bought", "revenue", "predicted")} == {

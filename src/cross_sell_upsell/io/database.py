@@ -177,10 +177,10 @@ LOCK_WAIT_SECONDS = 2.0
 second, so two small runs that end together both get in; a run still writing after this is reported."""
 
 READER_MEMORY_LIMIT = "256MB"
-"""DuckDB's working memory in a read-only connection (its default is 80% of the machine's). Reading the previous
-run's five million offers in order, a batch of a million customers took 1.9 GB for DuckDB's sort beside its own
-data; within this bound DuckDB sorts through a temporary file in the system's temporary folder (never beside the
-store, which a reader may not be allowed to write) for 0.8 s more, and the peak is 1.2 GB (docs/store.md)."""
+"""DuckDB's working memory in a read-only connection (its default is 80% of the machine's): a reader works beside
+a batch's or the dashboard's own data. Sorting a million customers' five million offers took 1.9 GB under the
+default; within this bound DuckDB sorts through a temporary file in the system's temporary folder (never beside
+the store, which a reader may not be allowed to write), for 0.8 s more and a 1.2 GB peak (docs/store.md)."""
 
 
 def _duck_connect(duckdb: Any, label: str, path: str, read_only: bool) -> Any:
@@ -197,7 +197,7 @@ def _duck_connect(duckdb: Any, label: str, path: str, read_only: bool) -> Any:
             else:
                 # A writer's inserts keep no order: DuckDB then writes row groups from every thread straight to the
                 # file instead of holding them until the commit (a million customers' offers: 0.8 GB at the peak
-                # against 2.1, and no 3 s checkpoint at the close; docs/store.md). Readers order what they read.
+                # against 2.1, and no 3 s checkpoint at the close; docs/store.md). A reader orders what it needs in order.
                 connection.execute("SET preserve_insertion_order = false")
             return connection
         except duckdb.Error as error:

@@ -12,6 +12,7 @@ from typing import Any
 import polars as pl
 
 from cross_sell_upsell.offers.acceptance import PROBABILITY_DECIMALS
+from cross_sell_upsell.store.views import cents_sum
 
 NOT_IN_RUN = "(not in run)"
 """The segment of a customer one of the two runs did not analyse, in the migration table."""
@@ -154,7 +155,8 @@ def _counts(indexed: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
 def _outcomes(counts: pl.DataFrame, matched: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     """`offer_outcomes` by `keys` from the `_counts` of finer groups and the matches joined with their offers."""
     rolled = counts.group_by(keys).agg(pl.col("sent", "bought", "probability_units", "with_probability").sum())
-    revenue = matched.unique([*keys, "purchase"]).group_by(keys).agg(revenue=pl.col("amount").sum())
+    # In whole cents, as the sales views count money: exact, so no figure depends on the order of the rows.
+    revenue = matched.unique([*keys, "purchase"]).group_by(keys).agg(revenue=cents_sum(pl.col("amount")) / 100)
     # Rounded after the division: polars divides a column by a constant as a product with its reciprocal, which
     # can miss the nearest double (417108.08430000005 for 4171080843 ten-thousandths).
     predicted = (pl.col("probability_units").cast(pl.Float64) / 10**PROBABILITY_DECIMALS).round(PROBABILITY_DECIMALS)

@@ -39,10 +39,10 @@ class PreviousRun:
     run: dict[str, Any]
     """Its `runs` row."""
     customers: pl.DataFrame
-    """Its `run_customers` rows: customer_id, segment, gap_categories."""
+    """Its `run_customers` rows: customer_id, segment, gap_categories (in no particular order)."""
     offers: pl.DataFrame
-    """Its `run_offers` rows in order (customer_id, rank): customer_id, product_ids, offer_type, source, segment,
-    probability."""
+    """Its `run_offers` rows: customer_id, product_ids, offer_type, source, segment, probability. In no particular
+    order: the comparison counts and sums exactly (`store/history.py`), so no figure depends on it."""
 
 
 def runs(db: Database) -> pl.DataFrame:
@@ -67,12 +67,11 @@ def previous_run(db: Database, as_of: date) -> dict[str, Any] | None:
 def compared_run(db: Database, run: dict[str, Any]) -> PreviousRun:
     """What a new run's comparison needs of the run whose `runs` row is `run`."""
     customers = db.query(
-        "SELECT customer_id, segment, gap_categories FROM run_customers WHERE run_id = $1 ORDER BY customer_id",
+        "SELECT customer_id, segment, gap_categories FROM run_customers WHERE run_id = $1",
         [run["run_id"]],
     )
     offers = db.query(
-        "SELECT customer_id, product_ids, offer_type, source, segment, probability "
-        "FROM run_offers WHERE run_id = $1 ORDER BY customer_id, rank",
+        "SELECT customer_id, product_ids, offer_type, source, segment, probability FROM run_offers WHERE run_id = $1",
         [run["run_id"]],
     )
     return PreviousRun(run=run, customers=customers, offers=offers)

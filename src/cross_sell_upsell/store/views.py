@@ -36,7 +36,7 @@ def until(purchases: pl.DataFrame, as_of: date) -> pl.DataFrame:
     return purchases.filter(pl.col("purchase_date") <= as_of)
 
 
-def _cents(amount: pl.Expr) -> pl.Expr:
+def cents_sum(amount: pl.Expr) -> pl.Expr:
     """Money summed as whole cents: exact in any order, so partitions of the customers add up to the whole."""
     return (amount * 100).round().cast(pl.Int64).sum()
 
@@ -61,12 +61,12 @@ def sales_counts(purchases: pl.DataFrame) -> SalesCounts:
     weekly, products, customers = pl.collect_all(
         [
             frame.group_by(week_start=pl.col("purchase_date").dt.truncate("1w")).agg(
-                revenue_cents=_cents(pl.col("amount")),
+                revenue_cents=cents_sum(pl.col("amount")),
                 units=pl.len().cast(pl.Int64),
                 customers=pl.col("customer_id").n_unique().cast(pl.Int64),
             ),
-            frame.group_by("product_id").agg(revenue_cents=_cents(pl.col("amount")), units=pl.len().cast(pl.Int64)),
-            frame.group_by("customer_id").agg(revenue_cents=_cents(pl.col("amount"))),
+            frame.group_by("product_id").agg(revenue_cents=cents_sum(pl.col("amount")), units=pl.len().cast(pl.Int64)),
+            frame.group_by("customer_id").agg(revenue_cents=cents_sum(pl.col("amount"))),
         ]
     )
     return SalesCounts(weekly=weekly, products=products, customers=customers)
