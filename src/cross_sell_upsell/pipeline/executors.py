@@ -7,19 +7,19 @@ the same order and the outputs do not depend on where, or in which order, the ch
 from __future__ import annotations
 
 import time
-from collections import deque
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from types import TracebackType
-from typing import Any, Protocol, Self, TypeVar
+from typing import Any, Protocol, Self
 
 import polars as pl
 
 from cross_sell_upsell.configuration import OrchestratorConfig
 from cross_sell_upsell.data.campaigns import Campaigns
 from cross_sell_upsell.errors import ConfigurationError, CrossSellError
+from cross_sell_upsell.ordered import in_submission_order
 from cross_sell_upsell.pipeline.context import Context
 from cross_sell_upsell.pipeline.totals import Limits, Totals, chunk_totals
 from cross_sell_upsell.snapshot.build import Snapshot
@@ -33,8 +33,6 @@ while the results not yet folded (kept on the workers until then) stay a few chu
 
 IPC_COMPRESSION = "lz4"
 """How a worker's frames travel back: cheap to compress, and a cluster's network is slower than its CPUs."""
-
-Handle = TypeVar("Handle")
 
 
 @dataclass
@@ -146,20 +144,6 @@ def remote_chunk(job: ChunkJob, chunk: list[str]) -> RemoteChunk:
     )
 
 
-def in_request_order(
-    submit: Callable[[list[str]], Handle], collect: Callable[[Handle], ChunkRun], chunks: list[list[str]], ahead: int
-) -> Iterator[ChunkRun]:
-    """Each chunk's run, in request order, so the totals and the exports do not depend on which finishes first;
-    at most `ahead` chunks are submitted and not yet collected (bounded memory)."""
-    in_flight: deque[Handle] = deque()
-    for chunk in chunks:
-        in_flight.append(submit(chunk))
-        if len(in_flight) >= ahead:
-            yield collect(in_flight.popleft())
-    while in_flight:
-        yield collect(in_flight.popleft())
-
-
 class Executor(Protocol):
     """Runs a run's chunks and yields their `ChunkRun`s in request order (a generator the caller closes when it
     stops early); a context manager that holds what it needs (threads, a cluster connection) for the runs inside
@@ -188,7 +172,7 @@ class InProcessExecutor:
             def submit(chunk: list[str]) -> Future[ChunkRun]:
                 return pool.submit(run_chunk, job, chunk)
 
-            yield from in_request_order(submit, Future.result, chunks, CHUNKS_IN_FLIGHT)
+            yield from in_submission_order(submit, Future.result, chunks, CHUNKS_IN_FLIGHT)
 
 
 LOCAL_WORKERS = 2
@@ -270,7 +254,7 @@ class DaskExecutor:
             def submit(chunk: list[str]) -> tuple[list[str], Any]:
                 return chunk, client.submit(self.task, shared, chunk, retries=1, pure=False)
 
-            yield from in_request_order(submit, _collected, chunks, ahead)
+            yield from in_submission_order(submit, _collected, chunks, ahead)
             shared.release()
         finally:
             if connected_here:

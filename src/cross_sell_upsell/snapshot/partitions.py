@@ -11,7 +11,6 @@ grouping of a partition needs memory for that partition's rows only.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from cross_sell_upsell.data.hashing import customer_partition
 from cross_sell_upsell.features.holdings import sorted_holdings
 from cross_sell_upsell.features.signals import SignalCounts, basket_incidence, buyer_incidence
 from cross_sell_upsell.features.sorted_purchases import sort_purchases
+from cross_sell_upsell.ordered import in_submission_order
 from cross_sell_upsell.snapshot.customers import customer_summary, priced_purchases
 from cross_sell_upsell.snapshot.segments import segment_totals
 
@@ -87,18 +87,13 @@ def partition_partials(
     threads: int = GROUPING_THREADS,
 ) -> list[PartitionPartial]:
     """`partition_partial` of each of `keyed_parts`, in their order, `threads` at a time: the next partition is read
-    from the iterable while they are grouped, and waits for the first of them, so at most `threads` + 1
-    partitions' rows are held."""
-    partials: list[PartitionPartial] = []
+    from the iterable while they are grouped, so at most `threads` + 1 partitions' rows are held."""
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="snapshot-partition") as pool:
-        running: deque[Future[PartitionPartial]] = deque()
-        for keyed in keyed_parts:
-            if len(running) == threads:
-                partials.append(running.popleft().result())
-            running.append(pool.submit(partition_partial, keyed, catalog, as_of, settings))
-            del keyed  # the task holds the partition's rows until it is grouped, no longer
-        partials.extend(future.result() for future in running)
-    return partials
+
+        def submit(keyed: pl.DataFrame) -> Future[PartitionPartial]:
+            return pool.submit(partition_partial, keyed, catalog, as_of, settings)
+
+        return list(in_submission_order(submit, Future.result, keyed_parts, threads + 1))
 
 
 def by_customer_row(frames: list[pl.DataFrame], *keys: str) -> pl.DataFrame:
