@@ -3,8 +3,8 @@
 Polars allocates through jemalloc, which hands freed pages back to the system after about half a second. A batch
 frees and allocates about the same gigabyte every second (each chunk's frames), so the system zeroes and faults
 those pages in again and again: 7 million page faults and 22 s of system CPU in a million-customer run. Kept for
-two seconds, the run took 63.6-68.2 s against 68.4-71.5 s, with 4-5 s less system CPU and the same peak RSS
-(2,634-2,898 MiB against 2,746-2,842; longer, up to 30 s, was faster still but went over 3 GB: docs/benchmarks.md).
+two seconds, that run took 2-5 s less, with 3-5 s less system CPU and about the same peak RSS; 5 s was no faster and
+held 150 MB more, 30 s was faster but went over 3 GB (docs/benchmarks.md, the twelfth and thirteenth sessions).
 
 jemalloc reads its settings once, when polars' library is loaded, from `_RJEM_MALLOC_CONF` (the prefix polars'
 build gives jemalloc's `MALLOC_CONF`); so the commands set it on import of `cross_sell_upsell.cli`, before any of
