@@ -11,6 +11,7 @@ from support import rows
 
 from cross_sell_upsell.store.history import (
     NOT_IN_RUN,
+    counted_offers,
     gap_changes,
     offer_matches,
     offer_outcomes,
@@ -111,7 +112,7 @@ def test_an_offer_matches_its_customers_purchases_of_any_of_its_products_in_the_
 
 def test_a_purchase_two_offers_name_counts_once_in_their_group() -> None:
     matches = offer_matches(OFFERS, PURCHASES, date(2024, 3, 1), date(2024, 3, 8))
-    assert offer_outcomes(OFFERS, matches, ["segment"]).to_dicts() == [
+    assert offer_outcomes(*counted_offers(OFFERS, matches), ["segment"]).to_dicts() == [
         # A: both C1 offers bought; revenue 10 + 5, the $10 purchase once though both offers name P1.
         {"segment": "A", "sent": 2, "bought": 2, "revenue": 15.0, "predicted": 0.75},
         {"segment": "B", "sent": 2, "bought": 0, "revenue": 0.0, "predicted": 0.25},

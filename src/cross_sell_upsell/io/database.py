@@ -197,7 +197,7 @@ def _duck_connect(duckdb: Any, label: str, path: str, read_only: bool) -> Any:
             else:
                 # A writer's inserts keep no order: DuckDB then writes row groups from every thread straight to the
                 # file instead of holding them until the commit (a million customers' offers: 0.8 GB at the peak
-                # against 2.1, and no 3 s checkpoint at the close; docs/store.md). A reader orders what it needs in order.
+                # against 2.1, and no 3 s checkpoint at the close; docs/store.md). A reader sorts what it needs sorted.
                 connection.execute("SET preserve_insertion_order = false")
             return connection
         except duckdb.Error as error:

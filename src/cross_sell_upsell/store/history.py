@@ -118,12 +118,11 @@ def offer_matches(offers: pl.DataFrame, purchases: pl.DataFrame, after: date, un
     return members.join(window.lazy(), on=["customer_id", "product_id"]).select("offer", "purchase", "amount").collect()
 
 
-def offer_outcomes(offers: pl.DataFrame, matches: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-    """keys, sent, bought (offers with a matching purchase), revenue (the matching purchases' amounts, each
-    purchase counted once per group even when two of its offers name the product), predicted (sum of the
-    offers' probabilities: expected buys; null when no offer has one); sorted by the keys."""
+def counted_offers(offers: pl.DataFrame, matches: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The offers counted once at the finest breakdown (OFFER_KEYS, `_counts`) and the `matches` with their
+    offers' keys: what `offer_outcomes` sums for any coarser breakdown, so the offers are grouped only once."""
     indexed = _with_outcome(offers, matches)
-    return _outcomes(_counts(indexed, keys), matches.join(indexed, on="offer"), keys)
+    return _counts(indexed, list(OFFER_KEYS)), matches.join(indexed.select("offer", *OFFER_KEYS), on="offer")
 
 
 def _with_outcome(offers: pl.DataFrame, matches: pl.DataFrame) -> pl.DataFrame:
@@ -152,8 +151,11 @@ def _counts(indexed: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     )
 
 
-def _outcomes(counts: pl.DataFrame, matched: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-    """`offer_outcomes` by `keys` from the `_counts` of finer groups and the matches joined with their offers."""
+def offer_outcomes(counts: pl.DataFrame, matched: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """keys, sent, bought (offers with a matching purchase), revenue (the matching purchases' amounts, each
+    purchase counted once per group even when two of its offers name the product), predicted (sum of the
+    offers' probabilities: expected buys; null when no offer has one); sorted by the keys. From `counted_offers`
+    (`keys` among OFFER_KEYS, or columns added to both frames)."""
     rolled = counts.group_by(keys).agg(pl.col("sent", "bought", "probability_units", "with_probability").sum())
     # In whole cents, as the sales views count money: exact, so no figure depends on the order of the rows.
     revenue = matched.unique([*keys, "purchase"]).group_by(keys).agg(revenue=cents_sum(pl.col("amount")) / 100)
@@ -187,13 +189,9 @@ def previous_offers_summary(
     as-of and on or before `until`; others may be given, they are left out) and the store's `run_previous_offers`
     rows (by offer type, source and segment). `last`: the log's last purchase date (None for no purchase)."""
     after = previous_run["as_of"]
-    matches = offer_matches(offers, purchases, after, until)
-    indexed = _with_outcome(offers, matches)
-    # One pass over the offers, at the finest breakdown; the others are sums of its rows.
-    finest = _counts(indexed, list(OFFER_KEYS))
-    matched = matches.join(indexed.select("offer", *OFFER_KEYS), on="offer")
+    finest, matched = counted_offers(offers, offer_matches(offers, purchases, after, until))
     everything = {"all": pl.lit("all")}
-    total = _outcomes(finest.with_columns(**everything), matched.with_columns(**everything), ["all"]).drop("all")
+    total = offer_outcomes(finest.with_columns(**everything), matched.with_columns(**everything), ["all"]).drop("all")
     if total.is_empty():
         total = pl.DataFrame({"sent": [0], "bought": [0], "revenue": [0.0], "predicted": [None]})
     summary = {
@@ -204,9 +202,11 @@ def previous_offers_summary(
         "log_last_purchase": last.isoformat() if last is not None else None,
         **_rates(total.row(0, named=True)),
         **{
-            name: [_rates(row) for row in _outcomes(finest, matched, [column]).to_dicts()]
+            name: [_rates(row) for row in offer_outcomes(finest, matched, [column]).to_dicts()]
             for name, column in BREAKDOWNS.items()
         },
     }
-    rows = _outcomes(finest, matched, list(OFFER_KEYS)).with_columns(previous_run_id=pl.lit(previous_run["run_id"]))
+    rows = offer_outcomes(finest, matched, list(OFFER_KEYS)).with_columns(
+        previous_run_id=pl.lit(previous_run["run_id"])
+    )
     return summary, rows
